@@ -1,0 +1,4 @@
+//! `kubectl svmdr`: ONTAP SVM-DR for Trident clusters.
+fn main() {
+    println!("kubectl-svmdr {}", svmdr::VERSION);
+}

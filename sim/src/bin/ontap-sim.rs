@@ -1,0 +1,4 @@
+//! `ontap-sim --topology FILE`: serve simulated ONTAP clusters.
+fn main() {
+    println!("ontap-sim {}", env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,1 @@
+//! The stateful ONTAP REST simulator.

@@ -1,0 +1,28 @@
+//! Core of `kubectl-svmdr` and `velero-plugin-svmdr`.
+//!
+//! - [`ontap`]: an async ONTAP REST client for what SVM-DR needs.
+//! - [`trident`]: Trident backends, their credentials, and the ONTAP volume
+//!   behind a Trident PV or PVC.
+//! - [`readiness`]: is the storage behind a volume reachable and writable?
+//! - [`site`]: sites (a kube context, its Trident backends, the ONTAP cluster
+//!   behind them), the config file and credential resolution.
+//! - [`status`]: SVM-DR replication health, lag and peer health.
+//! - [`peering`]: idempotent cluster/SVM peering and SVM-DR set-up.
+//! - [`plan`]: DR workflows (failover, switchover, resync, failback) as plans
+//!   of idempotent steps.
+//! - [`secret`]: a string that never prints.
+//!
+//! The binaries stay thin: they parse flags, call into this crate and render
+//! what it returns.
+
+pub mod ontap;
+pub mod peering;
+pub mod plan;
+pub mod readiness;
+pub mod secret;
+pub mod site;
+pub mod status;
+pub mod trident;
+
+/// Version of the svmdr crates, shared by every binary.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

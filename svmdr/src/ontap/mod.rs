@@ -1,0 +1,1 @@
+//! An async ONTAP REST client for what SVM-DR needs.

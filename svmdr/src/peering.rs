@@ -1,0 +1,1 @@
+//! Idempotent cluster peering, SVM peering and SVM-DR relationship set-up.

@@ -1,0 +1,1 @@
+//! DR workflows as plans of idempotent, resumable steps.

@@ -1,0 +1,1 @@
+//! SVM-DR replication status: state, health, lag against the RPO, peer health.

@@ -1,0 +1,1 @@
+//! Trident backends (TridentBackendConfig, TridentBackend) and their credentials Secrets.

@@ -1,0 +1,1 @@
+//! The ONTAP volume behind a Trident PV or PVC, and Trident's naming rule.
