@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Builds the krew release archives of kubectl-svmdr and renders the krew
+# manifest from them.
+#
+#   krew/package.sh [--profile release|debug] [--target TRIPLE]... [--out DIR]
+#                   [--binary PATH] [--version X.Y.Z] [--base-url URL]
+#
+# For each target it writes DIR/kubectl-svmdr_v<version>_<os>_<arch>.tar.gz
+# (the binary and LICENSE at the archive root), DIR/SHA256SUMS, and
+# DIR/svmdr.yaml: a manifest with one platform per archive present in DIR.
+# With no --target it builds for the host. --binary packages an existing
+# binary (for the host, or for the one --target given) instead of building (the tests use the debug
+# binary that `cargo test` already built). The release workflow runs this
+# once per platform into one DIR, then once more with --render-only.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+profile=release
+out="$root/dist"
+binary=""
+render_only=false
+targets=()
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)"
+base_url="https://github.com/svmdr/kubectl-svmdr/releases/download"
+
+while (($#)); do
+  case "$1" in
+    --profile) profile="$2"; shift 2 ;;
+    --target) targets+=("$2"); shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --binary) binary="$2"; shift 2 ;;
+    --version) version="$2"; shift 2 ;;
+    --base-url) base_url="$2"; shift 2 ;;
+    --render-only) render_only=true; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "package.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+ ]] || { echo "package.sh: bad version '$version'" >&2; exit 2; }
+tag="v$version"
+mkdir -p "$out"
+
+# Rust target triple -> krew os/arch (Go's GOOS/GOARCH).
+os_arch() {
+  case "$1" in
+    x86_64-unknown-linux-*) echo "linux amd64" ;;
+    aarch64-unknown-linux-*) echo "linux arm64" ;;
+    x86_64-apple-darwin) echo "darwin amd64" ;;
+    aarch64-apple-darwin) echo "darwin arm64" ;;
+    x86_64-pc-windows-*) echo "windows amd64" ;;
+    *) echo "package.sh: no krew platform for target '$1'" >&2; return 2 ;;
+  esac
+}
+
+host_target() { rustc -vV | sed -n 's/^host: //p'; }
+
+package_one() { # target binary
+  local target="$1" bin="$2" os arch name stage
+  read -r os arch < <(os_arch "$target")
+  name="kubectl-svmdr_${tag}_${os}_${arch}"
+  stage="$(mktemp -d)"
+  local exe="kubectl-svmdr"
+  [[ "$os" == windows ]] && exe="kubectl-svmdr.exe"
+  install -m 0755 "$bin" "$stage/$exe"
+  install -m 0644 "$root/LICENSE" "$stage/LICENSE"
+  # Reproducible archive: fixed owner, mtime and order.
+  tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='@0' \
+      -C "$stage" -czf "$out/$name.tar.gz" "$exe" LICENSE
+  rm -rf "$stage"
+  echo "package.sh: $out/$name.tar.gz" >&2
+}
+
+if ! $render_only; then
+  if [[ -n "$binary" ]]; then
+    package_one "${targets[0]:-$(host_target)}" "$binary"
+  else
+    ((${#targets[@]})) || targets=("$(host_target)")
+    for t in "${targets[@]}"; do
+      flags=(--bin kubectl-svmdr -p kubectl-svmdr --target "$t")
+      [[ "$profile" == release ]] && flags+=(--release)
+      cargo build "${flags[@]}" --manifest-path "$root/Cargo.toml"
+      dir="$profile"; [[ "$profile" == dev ]] && dir=debug
+      exe="$root/target/$t/$dir/kubectl-svmdr"
+      [[ "$t" == *windows* ]] && exe="$exe.exe"
+      package_one "$t" "$exe"
+    done
+  fi
+fi
+
+# Checksums and the manifest, from whatever archives DIR holds for this tag.
+shopt -s nullglob
+archives=("$out"/kubectl-svmdr_"${tag}"_*.tar.gz)
+((${#archives[@]})) || { echo "package.sh: no archives for $tag in $out" >&2; exit 1; }
+(cd "$out" && sha256sum "${archives[@]##*/}" > SHA256SUMS)
+
+{
+  cat <<YAML
+apiVersion: krew.googlecontainertools.github.com/v1alpha2
+kind: Plugin
+metadata:
+  name: svmdr
+spec:
+  version: "$tag"
+  homepage: https://github.com/svmdr/kubectl-svmdr
+  shortDescription: ONTAP SVM-DR failover and failback for Trident
+  description: |
+    Disaster recovery for Kubernetes clusters whose storage is NetApp ONTAP
+    provisioned by Trident. The plugin finds the ONTAP clusters and SVMs behind
+    the Trident backends of a primary and a DR cluster, sets up cluster and SVM
+    peering and an SVM-DR relationship, shows replication health and lag
+    against the RPO, and runs failover, planned switchover, resync and failback
+    as resumable plans with --dry-run, confirmation prompts and a timeline.
+    Together with its Velero plugin (velero-plugin-svmdr) it restores the
+    Kubernetes objects from a Velero backup only onto storage that is
+    reachable and writable.
+  caveats: |
+    kubectl svmdr talks to the ONTAP cluster management LIFs directly.
+    * Peering, SVM-DR set-up, failover and failback need ONTAP cluster-admin
+      credentials; Trident often holds SVM-scoped (vsadmin) ones. Name a
+      Secret in ~/.config/kubectl-svmdr/config.yaml or set
+      SVMDR_ONTAP_USERNAME / SVMDR_ONTAP_PASSWORD.
+    * It reads TridentBackendConfigs, TridentBackends and their Secrets in the
+      Trident namespace (default "trident") of each cluster.
+    * Restores use Velero; install the velero-plugin-svmdr image with
+      "velero plugin add" so restored PVs are checked against ONTAP.
+    Try it without any storage first: kubectl svmdr lab drill
+  platforms:
+YAML
+  for a in "${archives[@]}"; do
+    f="${a##*/}"
+    rest="${f#kubectl-svmdr_${tag}_}"; rest="${rest%.tar.gz}"
+    os="${rest%_*}"; arch="${rest#*_}"
+    sum="$(sha256sum "$a" | cut -d' ' -f1)"
+    bin="kubectl-svmdr"; [[ "$os" == windows ]] && bin="kubectl-svmdr.exe"
+    cat <<YAML
+  - selector:
+      matchLabels:
+        os: $os
+        arch: $arch
+    uri: $base_url/$tag/$f
+    sha256: $sum
+    bin: $bin
+    files:
+    - from: "$bin"
+      to: "."
+    - from: LICENSE
+      to: "."
+YAML
+  done
+} > "$out/svmdr.yaml"
+echo "package.sh: $out/svmdr.yaml (${#archives[@]} platform(s))" >&2
