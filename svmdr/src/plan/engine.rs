@@ -1,0 +1,549 @@
+//! The executor: runs a [`Plan`] step by step as an explicit state machine,
+//! and records a timeline.
+//!
+//! # Expected flow (per step)
+//!
+//! 1. **Observe** both sites (concurrently, bounded by the clients' timeouts).
+//! 2. **Decide** (pure, [`Step::check`]): already done → `Skipped`; blocked →
+//!    fail with the reason; otherwise act.
+//! 3. **Act**: one ONTAP call (or none for verification).
+//! 4. **Wait**: re-observe until [`StepKind::progress`] says done, or the step
+//!    deadline passes.
+//!
+//! # Guarantees
+//!
+//! - Every step is idempotent and decided from what ONTAP reports, so a run
+//!   interrupted anywhere (Ctrl-C, crash, lost connection: every `.await` is a
+//!   cancellation point) is resumed by running the same plan again.
+//! - Status changes go through one `match` ([`next_status`]) that rejects
+//!   illegal moves.
+//! - Nothing here prints: progress goes to a [`PlanReporter`].
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::error::PlanError;
+use super::observe::{Depth, DrPair, Observed, Site, observe};
+use super::step::{ActToken, Check, Progress, Step};
+use super::storage::Storage;
+
+/// The status of one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepStatus {
+    /// Not started.
+    Pending,
+    /// Observing and deciding.
+    Checking,
+    /// The ONTAP call is in flight.
+    Acting,
+    /// Waiting for ONTAP to report the change complete.
+    Waiting,
+    /// Done by this run.
+    Succeeded,
+    /// Already done before this run reached it.
+    Skipped,
+    /// Failed (the run stops here).
+    Failed,
+}
+
+/// What happened to a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepEvent {
+    /// The engine began the step.
+    Begin,
+    /// The observed state shows it is already done.
+    AlreadyDone,
+    /// The decision is to act.
+    Act,
+    /// The call returned; wait for completion.
+    Sent,
+    /// ONTAP reports the change complete.
+    Completed,
+    /// Something failed.
+    Fail,
+}
+
+/// The state machine: the only way a step's status changes.
+///
+/// # Errors
+///
+/// [`PlanError::IllegalTransition`] for any pair not listed.
+pub fn next_status(
+    step: &str,
+    status: StepStatus,
+    event: StepEvent,
+) -> Result<StepStatus, PlanError> {
+    use StepEvent as E;
+    use StepStatus as S;
+    match (status, event) {
+        (S::Pending, E::Begin) => Ok(S::Checking),
+        (S::Checking, E::AlreadyDone) => Ok(S::Skipped),
+        (S::Checking, E::Act) => Ok(S::Acting),
+        (S::Acting, E::Sent) => Ok(S::Waiting),
+        (S::Waiting, E::Completed) => Ok(S::Succeeded),
+        (S::Checking | S::Acting | S::Waiting, E::Fail) => Ok(S::Failed),
+        (status, event) => Err(PlanError::IllegalTransition {
+            step: step.to_string(),
+            status,
+            event,
+        }),
+    }
+}
+
+/// The workflows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Workflow {
+    /// Unplanned failover to the DR site.
+    Failover,
+    /// Planned switchover (no data loss) plus reverse resync.
+    Switchover,
+    /// Resync in the original direction (discards DR-side writes).
+    ResyncForward,
+    /// Reverse resync (DR → primary).
+    ResyncReverse,
+    /// Back to the primary site, original direction restored.
+    Failback,
+}
+
+impl Workflow {
+    /// The command name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Workflow::Failover => "failover",
+            Workflow::Switchover => "switchover",
+            Workflow::ResyncForward => "resync --direction forward",
+            Workflow::ResyncReverse => "resync --direction reverse",
+            Workflow::Failback => "failback",
+        }
+    }
+}
+
+impl std::fmt::Display for Workflow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A plan: the steps of a workflow, computed from the observed state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    /// Which workflow.
+    pub workflow: Workflow,
+    /// The SVM pair.
+    pub pair: DrPair,
+    /// The steps, in order.
+    pub steps: Vec<Step>,
+    /// Facts found while planning (e.g. the data-loss window), for the user.
+    pub notes: Vec<String>,
+    /// Whether the primary site is observed during the run (false when an
+    /// unplanned failover found it unreachable: it is not waited for again).
+    pub observe_primary: bool,
+}
+
+/// How a step would go, for `--dry-run`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepPreview {
+    /// Step id.
+    pub id: String,
+    /// What it does.
+    pub title: String,
+    /// The cluster it calls.
+    pub cluster: String,
+    /// Decision against the state observed now. Later steps are judged
+    /// against the current state too, so they may show "to do" where the run
+    /// will find them done.
+    pub check: Check,
+    /// ONTAP calls it would make.
+    pub calls: Vec<String>,
+}
+
+impl Plan {
+    /// The plan as it would run against `obs`, without changing anything.
+    pub fn preview(&self, obs: &Observed) -> Vec<StepPreview> {
+        self.steps
+            .iter()
+            .map(|s| StepPreview {
+                id: s.id.clone(),
+                title: s.kind.title(&self.pair),
+                cluster: obs.site(s.kind.site()).cluster.clone(),
+                check: s.check(obs, &self.pair),
+                calls: s.kind.calls(obs, &self.pair),
+            })
+            .collect()
+    }
+}
+
+/// The two clusters a plan runs against.
+pub struct Sites<S> {
+    /// The primary cluster, `None` when unknown or deliberately not used.
+    pub primary: Option<S>,
+    /// The DR cluster.
+    pub dr: S,
+    /// Label of the primary site for messages when `primary` is `None`.
+    pub primary_label: String,
+}
+
+impl<S: Storage> Sites<S> {
+    /// The storage of `site`.
+    pub fn get(&self, site: Site) -> Option<&S> {
+        match site {
+            Site::Primary => self.primary.as_ref(),
+            Site::Dr => Some(&self.dr),
+        }
+    }
+
+    /// Observes both sites.
+    ///
+    /// # Errors
+    ///
+    /// A GET refused by ONTAP (not an unreachable site, which is recorded).
+    pub async fn observe(
+        &self,
+        pair: &DrPair,
+        detail: bool,
+        with_primary: bool,
+    ) -> Result<Observed, super::storage::StorageError> {
+        let p = if with_primary {
+            self.primary.as_ref()
+        } else {
+            None
+        };
+        observe(p, &self.dr, pair, Depth { detail }, &self.primary_label).await
+    }
+}
+
+/// One line of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// Step id.
+    pub id: String,
+    /// What it does.
+    pub title: String,
+    /// The cluster it called.
+    pub cluster: String,
+    /// Final status.
+    pub status: StepStatus,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// How long it took (observe, act and wait).
+    #[serde(with = "duration_ms")]
+    pub duration: Duration,
+    /// Why it was skipped, or what failed.
+    pub note: Option<String>,
+}
+
+/// What a run did, step by step.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timeline {
+    /// The steps reached, in order.
+    pub steps: Vec<StepRecord>,
+    /// Wall time of the run: the RTO of the storage part.
+    #[serde(with = "duration_ms")]
+    pub total: Duration,
+}
+
+/// Durations serialized as milliseconds (`..._ms` in JSON would be nicer, but
+/// the field names are part of the schema already).
+mod duration_ms {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_millis(u64::deserialize(d)?))
+    }
+}
+
+/// Receives progress while a plan runs. Every method has a no-op default.
+pub trait PlanReporter: Send + Sync {
+    /// A step begins (`index` from 0).
+    fn step_started(&self, _index: usize, _total: usize, _id: &str, _title: &str) {}
+    /// Waiting on ONTAP: what for.
+    fn step_waiting(&self, _id: &str, _what: &str) {}
+    /// A step ended (succeeded, skipped or failed).
+    fn step_finished(&self, _record: &StepRecord) {}
+}
+
+/// A reporter that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoopReporter;
+
+impl PlanReporter for NoopReporter {}
+
+/// A hook called before each step with its id (used by tests to inject
+/// faults at a given step).
+pub type StepHook = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Engine settings.
+#[derive(Clone)]
+pub struct EngineOptions {
+    /// Pause between observations while waiting.
+    pub poll_interval: Duration,
+    /// Longest wait for one step to complete after its call.
+    pub step_timeout: Duration,
+    /// Called before each step.
+    pub before_step: Option<StepHook>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            poll_interval: Duration::from_millis(500),
+            step_timeout: Duration::from_secs(600),
+            before_step: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for EngineOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EngineOptions")
+            .field("poll_interval", &self.poll_interval)
+            .field("step_timeout", &self.step_timeout)
+            .field("before_step", &self.before_step.is_some())
+            .finish()
+    }
+}
+
+/// A finished run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The workflow.
+    pub workflow: Workflow,
+    /// Every step.
+    pub timeline: Timeline,
+    /// The state at the end (detailed).
+    pub last: Observed,
+}
+
+/// A run that stopped on an error; the timeline shows how far it got.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct RunFailed {
+    /// What failed.
+    #[source]
+    pub error: PlanError,
+    /// The steps reached.
+    pub timeline: Timeline,
+}
+
+/// Runs `plan` against `sites`.
+///
+/// # Errors
+///
+/// [`RunFailed`] with the error of the failed step (which names the step,
+/// the cluster, ONTAP's code and message and what to do) and the timeline.
+///
+/// # Caveats
+///
+/// Each wait is bounded by [`EngineOptions::step_timeout`]; each ONTAP call by
+/// its client's timeouts. Dropping the future stops between calls; a re-run
+/// continues from the state ONTAP reports.
+pub async fn execute<S: Storage>(
+    plan: &Plan,
+    sites: &Sites<S>,
+    opts: &EngineOptions,
+    reporter: &dyn PlanReporter,
+) -> Result<RunReport, RunFailed> {
+    let start = Instant::now();
+    let mut timeline = Timeline::default();
+    let total = plan.steps.len();
+    for (index, step) in plan.steps.iter().enumerate() {
+        if let Some(hook) = &opts.before_step {
+            hook(&step.id);
+        }
+        let title = step.kind.title(&plan.pair);
+        reporter.step_started(index, total, &step.id, &title);
+        let started_at = Utc::now();
+        let t0 = Instant::now();
+        let mut status = StepStatus::Pending;
+        let result = run_step(plan, step, sites, opts, reporter, &mut status).await;
+        let (note, err) = match result {
+            Ok(note) => (note, None),
+            Err(e) => {
+                status =
+                    next_status(&step.id, status, StepEvent::Fail).unwrap_or(StepStatus::Failed);
+                (Some(e.to_string()), Some(e))
+            }
+        };
+        let cluster = match sites.get(step.kind.site()) {
+            Some(s) => s.label(),
+            None => sites.primary_label.clone(),
+        };
+        let record = StepRecord {
+            id: step.id.clone(),
+            title,
+            cluster,
+            status,
+            started_at,
+            duration: t0.elapsed(),
+            note,
+        };
+        reporter.step_finished(&record);
+        timeline.steps.push(record);
+        if let Some(error) = err {
+            timeline.total = start.elapsed();
+            return Err(RunFailed { error, timeline });
+        }
+    }
+    let last = sites
+        .observe(&plan.pair, true, plan.observe_primary)
+        .await
+        .map_err(|source| RunFailed {
+            error: PlanError::Observe {
+                step: "final check".into(),
+                source,
+            },
+            timeline: timeline.clone(),
+        })?;
+    timeline.total = start.elapsed();
+    Ok(RunReport {
+        workflow: plan.workflow,
+        timeline,
+        last,
+    })
+}
+
+async fn run_step<S: Storage>(
+    plan: &Plan,
+    step: &Step,
+    sites: &Sites<S>,
+    opts: &EngineOptions,
+    reporter: &dyn PlanReporter,
+    status: &mut StepStatus,
+) -> Result<Option<String>, PlanError> {
+    let id = step.id.as_str();
+    let detail = step.kind.needs_detail();
+    let observe = || async {
+        sites
+            .observe(&plan.pair, detail, plan.observe_primary)
+            .await
+            .map_err(|source| PlanError::Observe {
+                step: id.to_string(),
+                source,
+            })
+    };
+    *status = next_status(id, *status, StepEvent::Begin)?;
+    let obs = observe().await?;
+    let site = step.kind.site();
+    let cluster = obs.site(site).cluster.clone();
+    match step.check(&obs, &plan.pair) {
+        Check::Done(reason) => {
+            *status = next_status(id, *status, StepEvent::AlreadyDone)?;
+            return Ok(Some(format!("already done: {reason}")));
+        }
+        Check::Blocked(reason) => {
+            return Err(PlanError::Blocked {
+                step: id.to_string(),
+                cluster,
+                reason,
+            });
+        }
+        Check::Todo => {}
+    }
+    *status = next_status(id, *status, StepEvent::Act)?;
+    let storage = sites.get(site).ok_or_else(|| PlanError::Blocked {
+        step: id.to_string(),
+        cluster: cluster.clone(),
+        reason: format!("the {site} cluster is not configured"),
+    })?;
+    let other = if plan.observe_primary || site == Site::Primary {
+        sites.get(site.other())
+    } else {
+        None
+    };
+    let token: ActToken = step
+        .kind
+        .act(storage, other, &obs, &plan.pair)
+        .await
+        .map_err(|source| PlanError::Action {
+            step: id.to_string(),
+            title: step.kind.title(&plan.pair),
+            source,
+        })?;
+    *status = next_status(id, *status, StepEvent::Sent)?;
+    let deadline = Instant::now() + opts.step_timeout;
+    loop {
+        let obs = observe().await?;
+        match step.kind.progress(&obs, &token) {
+            Progress::Done => {
+                *status = next_status(id, *status, StepEvent::Completed)?;
+                return Ok(None);
+            }
+            Progress::Failed(reason) => {
+                return Err(PlanError::StepFailed {
+                    step: id.to_string(),
+                    cluster,
+                    reason,
+                });
+            }
+            Progress::Pending(what) => {
+                if Instant::now() >= deadline {
+                    return Err(PlanError::Timeout {
+                        step: id.to_string(),
+                        cluster,
+                        waited: opts.step_timeout,
+                        waiting_for: what,
+                    });
+                }
+                reporter.step_waiting(id, &what);
+            }
+        }
+        tokio::time::sleep(opts.poll_interval).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn legal_paths() {
+        use StepEvent as E;
+        use StepStatus as S;
+        let run = |events: &[E]| {
+            events
+                .iter()
+                .try_fold(S::Pending, |s, e| next_status("x", s, *e))
+        };
+        assert_eq!(run(&[E::Begin, E::AlreadyDone]).ok(), Some(S::Skipped));
+        assert_eq!(
+            run(&[E::Begin, E::Act, E::Sent, E::Completed]).ok(),
+            Some(S::Succeeded)
+        );
+        assert_eq!(run(&[E::Begin, E::Act, E::Fail]).ok(), Some(S::Failed));
+        assert_eq!(
+            run(&[E::Begin, E::Act, E::Sent, E::Fail]).ok(),
+            Some(S::Failed)
+        );
+    }
+
+    #[test]
+    fn illegal_moves_are_rejected() {
+        use StepEvent as E;
+        use StepStatus as S;
+        for (s, e) in [
+            (S::Pending, E::Completed),
+            (S::Checking, E::Completed),
+            (S::Skipped, E::Act),
+            (S::Succeeded, E::Fail),
+            (S::Failed, E::Begin),
+            (S::Acting, E::Completed),
+            (S::Pending, E::Fail),
+        ] {
+            let err = next_status("break", s, e).err();
+            assert!(
+                matches!(err, Some(PlanError::IllegalTransition { .. })),
+                "{s:?} + {e:?} was allowed"
+            );
+        }
+    }
+}

@@ -1,0 +1,311 @@
+//! Unplanned failover to the DR site (`kubectl svmdr failover`).
+//!
+//! Runs against the DR cluster and works when the primary site (its
+//! Kubernetes and its ONTAP) is gone. Sequence (`ontap-rest-svmdr.md` §9.2):
+//!
+//! 1. `abort-transfer`: stop a transfer in flight on the forward relationship
+//!    (PATCH `/transfers/{uuid}` `state=aborted`).
+//! 2. `quiesce`: PATCH `state=paused`, so no scheduled transfer starts.
+//! 3. `stop-primary` (only with `--force` while the primary SVM runs): with
+//!    `full` identity preservation both SVMs carry the same LIF addresses,
+//!    and ONTAP refuses the break while the source runs (§13.11, GI #1922).
+//! 4. `break`: PATCH `state=broken_off`; DR volumes become `rw`, the DR SVM's
+//!    subtype becomes `default`.
+//! 5. `start-dr`: PATCH the DR SVM `state=running` unless ONTAP already
+//!    started it after the break.
+//! 6. `verify-dr`: volumes `rw` and `online`, data LIFs `up`.
+//!
+//! The split-brain guard refuses (exit 3) when the primary SVM is reachable
+//! and running: that is a planned switchover's job, or needs `--force`.
+//!
+//! Uses `PATCH state=broken_off` rather than `?failover=true`, because the
+//! latter only exists on newer releases (§12) and must not be combined with a
+//! state (13304156); `broken_off` works on every ONTAP with REST (9.6+).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::engine::{Plan, Workflow};
+use super::error::PlanError;
+use super::observe::{DrPair, Observed, Reach, Site};
+use super::step::{Step, StepKind};
+use super::storage::RelState;
+
+/// Options of an unplanned failover.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailoverOptions {
+    /// Proceed although the primary SVM is reachable and running (it is
+    /// stopped first).
+    pub force: bool,
+}
+
+/// What the preflight found; shown before the confirmation prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailoverPreflight {
+    /// Forward relationship state.
+    pub relationship_state: Option<RelState>,
+    /// `healthy`.
+    pub healthy: Option<bool>,
+    /// `unhealthy_reason` messages.
+    pub unhealthy: Vec<String>,
+    /// End of the last transfer: writes after it exist only on the primary.
+    pub last_transfer_end: Option<DateTime<Utc>>,
+    /// Age of the last transfer (the data-loss window), from `lag_time`.
+    pub data_loss_window: Option<Duration>,
+    /// Whether the primary cluster answered.
+    pub primary_reachable: bool,
+    /// Whether the primary SVM runs.
+    pub primary_svm_running: bool,
+    /// Whether identity (LIFs) is preserved (`full`).
+    pub identity_preserved: bool,
+    /// Whether the failover is already complete (a re-run has nothing to do).
+    pub already_failed_over: bool,
+}
+
+/// Reads the preflight facts from `obs`.
+pub fn preflight(obs: &Observed) -> FailoverPreflight {
+    let fwd = obs.forward();
+    FailoverPreflight {
+        relationship_state: fwd.map(|r| r.state.clone()),
+        healthy: fwd.and_then(|r| r.healthy),
+        unhealthy: fwd
+            .map(|r| {
+                r.unhealthy_reason
+                    .iter()
+                    .map(|u| format!("{} ({})", u.message, u.code))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        last_transfer_end: fwd.and_then(|r| r.last_transfer_end()),
+        data_loss_window: fwd.and_then(|r| r.lag),
+        primary_reachable: obs.primary.reachable(),
+        primary_svm_running: obs.primary.svm_running(),
+        identity_preserved: fwd.is_none_or(|r| r.preserves_network()),
+        already_failed_over: fwd.is_some_and(|r| r.state == RelState::BrokenOff)
+            && obs.dr.svm_running(),
+    }
+}
+
+/// The failover plan for `obs`.
+///
+/// # Errors
+///
+/// - [`PlanError::Preflight`]: the DR cluster is unreachable, there is no
+///   forward relationship, or it was never initialized.
+/// - [`PlanError::Refused`]: the primary SVM is reachable and running
+///   (split-brain guard) and `force` is off.
+pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan, PlanError> {
+    if let Reach::Unreachable(e) = &obs.dr.reach {
+        return Err(PlanError::Preflight {
+            reason: format!("the DR cluster {} is unreachable: {e}", obs.dr.cluster),
+            hint:
+                "failover runs against the DR cluster: check --dr-context and the DR ONTAP address"
+                    .into(),
+        });
+    }
+    let Some(fwd) = obs.forward() else {
+        return Err(PlanError::Preflight {
+            reason: format!(
+                "no SVM-DR relationship into {} on {}",
+                pair.path(Site::Dr),
+                obs.dr.cluster
+            ),
+            hint: "check the SVM names (--svm/--dr-svm) and `kubectl svmdr status`; set up replication with `kubectl svmdr peer`".into(),
+        });
+    };
+    if fwd.state == RelState::Uninitialized {
+        return Err(PlanError::Preflight {
+            reason: format!(
+                "the relationship {} → {} was never initialized: the DR SVM holds no data",
+                fwd.source_path, fwd.destination_path
+            ),
+            hint: "initialize it with `kubectl svmdr peer` (or `kubectl svmdr sync`) first".into(),
+        });
+    }
+    let primary_running = obs.primary.reachable() && obs.primary.svm_running();
+    if primary_running && !opts.force {
+        return Err(PlanError::Refused {
+            reason: format!(
+                "split-brain guard: the primary SVM {} on {} is reachable and running",
+                pair.primary_svm, obs.primary.cluster
+            ),
+            hint: "for a planned move without data loss use `kubectl svmdr switchover`; to fail over anyway (the primary SVM is stopped first) add --force".into(),
+        });
+    }
+    let mut steps = vec![
+        Step::new("abort-transfer", StepKind::AbortTransfer { dest: Site::Dr }),
+        Step::new("quiesce", StepKind::Quiesce { dest: Site::Dr }),
+    ];
+    if primary_running {
+        steps.push(Step::new(
+            "stop-primary",
+            StepKind::StopSvm {
+                site: Site::Primary,
+            },
+        ));
+    }
+    steps.extend([
+        Step::new("break", StepKind::Break { dest: Site::Dr }),
+        Step::new("start-dr", StepKind::StartSvm { site: Site::Dr }),
+        Step::new("verify-dr", StepKind::Verify { site: Site::Dr }),
+    ]);
+    let pf = preflight(obs);
+    let mut notes = Vec::new();
+    match (pf.last_transfer_end, pf.data_loss_window) {
+        (Some(end), Some(lag)) => notes.push(format!(
+            "data-loss window: writes on the primary after {} ({} ago) are not on the DR site",
+            end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            humantime::format_duration(Duration::from_secs(lag.as_secs()))
+        )),
+        (Some(end), None) => notes.push(format!(
+            "data-loss window: writes on the primary after {} are not on the DR site",
+            end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        )),
+        (None, Some(lag)) => notes.push(format!(
+            "data-loss window: {} (lag_time)",
+            humantime::format_duration(Duration::from_secs(lag.as_secs()))
+        )),
+        (None, None) => {
+            notes.push("data-loss window: unknown (ONTAP reports no last transfer)".into())
+        }
+    }
+    if pf.healthy == Some(false) {
+        notes.push(format!(
+            "the relationship is unhealthy: {}",
+            if pf.unhealthy.is_empty() {
+                "no reason given".into()
+            } else {
+                pf.unhealthy.join("; ")
+            }
+        ));
+    }
+    match &obs.primary.reach {
+        Reach::Unreachable(e) => notes.push(format!(
+            "the primary cluster {} is unreachable ({e}); it is not contacted again",
+            obs.primary.cluster
+        )),
+        Reach::NotObserved => notes.push("the primary cluster was not contacted".into()),
+        Reach::Reachable if primary_running => notes.push(format!(
+            "--force: the primary SVM {} is running and will be stopped first",
+            pair.primary_svm
+        )),
+        Reach::Reachable => {}
+    }
+    if !pf.identity_preserved {
+        notes.push("identity is not preserved: Trident backends on the DR cluster must point at the DR SVM's LIFs (see --update-backends)".into());
+    }
+    Ok(Plan {
+        workflow: Workflow::Failover,
+        pair: pair.clone(),
+        steps,
+        notes,
+        observe_primary: obs.primary.reachable(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::testutil::*;
+
+    #[test]
+    fn plan_with_primary_down() {
+        let obs = observed(primary_down(), dr_site(RelState::Snapmirrored, false));
+        let p = plan(&obs, &pair(), FailoverOptions::default()).expect("plan");
+        let ids: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "abort-transfer",
+                "quiesce",
+                "break",
+                "start-dr",
+                "verify-dr"
+            ]
+        );
+        assert!(!p.observe_primary);
+        assert!(p.notes.iter().any(|n| n.contains("data-loss window")));
+        assert!(p.notes.iter().any(|n| n.contains("unreachable")));
+    }
+
+    #[test]
+    fn split_brain_guard_refuses_without_force() {
+        let obs = observed(primary_up(true), dr_site(RelState::Snapmirrored, false));
+        let err = plan(&obs, &pair(), FailoverOptions::default()).err();
+        assert!(matches!(err, Some(ref e) if e.is_refusal()), "{err:?}");
+        let hint = err.map(|e| e.hint()).unwrap_or_default();
+        assert!(hint.contains("switchover"), "{hint}");
+    }
+
+    #[test]
+    fn force_stops_the_primary_first() {
+        let obs = observed(primary_up(true), dr_site(RelState::Snapmirrored, false));
+        let p = plan(&obs, &pair(), FailoverOptions { force: true }).expect("plan");
+        let ids: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "abort-transfer",
+                "quiesce",
+                "stop-primary",
+                "break",
+                "start-dr",
+                "verify-dr"
+            ]
+        );
+    }
+
+    #[test]
+    fn stopped_primary_is_not_split_brain() {
+        let obs = observed(primary_up(false), dr_site(RelState::Snapmirrored, false));
+        assert!(plan(&obs, &pair(), FailoverOptions::default()).is_ok());
+    }
+
+    #[test]
+    fn uninitialized_or_missing_relationship_fails_preflight() {
+        let obs = observed(primary_down(), dr_site(RelState::Uninitialized, false));
+        assert!(matches!(
+            plan(&obs, &pair(), FailoverOptions::default()),
+            Err(PlanError::Preflight { .. })
+        ));
+        let mut dr = dr_site(RelState::Snapmirrored, false);
+        dr.incoming = None;
+        let obs = observed(primary_down(), dr);
+        assert!(matches!(
+            plan(&obs, &pair(), FailoverOptions::default()),
+            Err(PlanError::Preflight { .. })
+        ));
+    }
+
+    #[test]
+    fn rerun_after_completion_skips_everything() {
+        let obs = observed(primary_down(), dr_site(RelState::BrokenOff, true));
+        let p = plan(&obs, &pair(), FailoverOptions::default()).expect("plan");
+        let preview = p.preview(&obs);
+        for s in &preview {
+            assert!(
+                matches!(s.check, crate::plan::step::Check::Done(_)),
+                "{} was {:?}",
+                s.id,
+                s.check
+            );
+        }
+        assert!(preflight(&obs).already_failed_over);
+    }
+
+    #[test]
+    fn dry_run_shows_the_ontap_calls() {
+        let obs = observed(primary_down(), dr_site(RelState::Snapmirrored, false));
+        let p = plan(&obs, &pair(), FailoverOptions::default()).expect("plan");
+        let preview = p.preview(&obs);
+        let brk = preview.iter().find(|s| s.id == "break").expect("break");
+        assert_eq!(
+            brk.calls,
+            vec![
+                "dr (ontap-b): PATCH /api/snapmirror/relationships/rel-fwd {\"state\":\"broken_off\"}"
+            ]
+        );
+    }
+}

@@ -1,0 +1,108 @@
+//! Builders of observed states for the workflow unit tests.
+
+use chrono::Utc;
+
+use super::observe::{DrPair, Observed, Reach, Site, SiteState};
+use super::storage::{LifView, RelState, RelView, SvmState, SvmView, TransferView, VolumeView};
+
+pub fn pair() -> DrPair {
+    DrPair {
+        primary_svm: "svm1".into(),
+        dr_svm: "svm1_dr".into(),
+    }
+}
+
+pub fn svm(name: &str, state: SvmState, subtype: &str) -> SvmView {
+    SvmView {
+        uuid: format!("uuid-{name}"),
+        name: name.into(),
+        state,
+        subtype: subtype.into(),
+    }
+}
+
+pub fn rel(uuid: &str, src: &str, dst: &str, state: RelState) -> RelView {
+    RelView {
+        uuid: uuid.into(),
+        source_path: src.into(),
+        source_cluster: None,
+        destination_path: dst.into(),
+        state,
+        healthy: Some(true),
+        unhealthy_reason: vec![],
+        transfer: Some(TransferView {
+            uuid: None,
+            state: "success".into(),
+            end_time: Some(Utc::now() - chrono::Duration::minutes(10)),
+        }),
+        lag: Some(std::time::Duration::from_secs(600)),
+        policy: Some("MirrorAllSnapshots".into()),
+        identity_preservation: Some("full".into()),
+    }
+}
+
+pub fn primary_down() -> SiteState {
+    SiteState {
+        reach: Reach::Unreachable("connection refused".into()),
+        ..SiteState::not_observed(Site::Primary, "primary (ontap-a)")
+    }
+}
+
+pub fn primary_up(running: bool) -> SiteState {
+    SiteState {
+        site: Site::Primary,
+        cluster: "primary (ontap-a)".into(),
+        reach: Reach::Reachable,
+        svm: Some(svm(
+            "svm1",
+            if running {
+                SvmState::Running
+            } else {
+                SvmState::Stopped
+            },
+            "default",
+        )),
+        incoming: None,
+        volumes: None,
+        lifs: None,
+    }
+}
+
+pub fn dr_site(state: RelState, running: bool) -> SiteState {
+    let broken = state == RelState::BrokenOff;
+    SiteState {
+        site: Site::Dr,
+        cluster: "dr (ontap-b)".into(),
+        reach: Reach::Reachable,
+        svm: Some(svm(
+            "svm1_dr",
+            if running {
+                SvmState::Running
+            } else {
+                SvmState::Stopped
+            },
+            if broken { "default" } else { "dp_destination" },
+        )),
+        incoming: Some(rel("rel-fwd", "svm1:", "svm1_dr:", state)),
+        volumes: Some(vec![VolumeView {
+            name: "trident_pvc_1".into(),
+            state: "online".into(),
+            kind: if broken { "rw" } else { "dp" }.into(),
+            is_svm_root: false,
+        }]),
+        lifs: Some(vec![LifView {
+            name: "nfs1".into(),
+            address: Some("127.10.1.11".into()),
+            state: if running { "up" } else { "down" }.into(),
+            enabled: true,
+        }]),
+    }
+}
+
+pub fn observed(primary: SiteState, dr: SiteState) -> Observed {
+    Observed {
+        at: Utc::now(),
+        primary,
+        dr,
+    }
+}
