@@ -1,1 +1,0 @@
-//! Sites: a kube context, its Trident backends and the ONTAP cluster behind them.

@@ -1,1 +1,0 @@
-//! SVM-DR replication status: state, health, lag against the RPO, peer health.

@@ -1,0 +1,182 @@
+//! SVM-DR replication status: state, health, lag against the RPO, SVM
+//! state on both sides, cluster and SVM peer health.
+//!
+//! Collect, then decide: [`collect`] reads each site's ONTAP cluster in one
+//! concurrent round of GETs (both sites at the same time, so the wall time
+//! is that of the slowest site, not the sum); [`evaluate`] is a pure
+//! function from those facts to a [`StatusReport`].
+//!
+//! # ONTAP calls
+//! A fixed number per run, independent of the number of relationships
+//! (0 extra calls per relationship):
+//! - DR site, 6: `GET /api/cluster`, `/api/svm/svms`, `/api/cluster/peers`,
+//!   `/api/svm/peers`, `/api/snapmirror/relationships`,
+//!   `/api/snapmirror/policies` (each with `fields=` naming what is used).
+//! - Primary site, 4: `GET /api/cluster`, `/api/svm/svms`,
+//!   `/api/cluster/peers`, `/api/svm/peers`.
+//!
+//! (More only if a collection spans several pages.)
+//!
+//! # Schema (`-o json` / `-o yaml`), `apiVersion: svmdr.netapp.io/v1`, `kind: Status`
+//! - `apiVersion`, `kind`: constants above.
+//! - `generatedAt`: RFC 3339 time the facts were collected.
+//! - `healthy`: `true` when `problems` is empty (exit code 0, else 1).
+//! - `problems[]`: every problem found, one sentence each, with what to do.
+//! - `sites.primary`, `sites.dr`: `role`, `configured` (named by config or
+//!   flags), `reachable` (ONTAP answered), `error` (why not), `context`,
+//!   `backend`, `endpoint`, `credentials` (where they came from, never the
+//!   values), `cluster` (ONTAP cluster name), `version` (`9.14.1`).
+//! - `clusterPeers[]`: `side` (which cluster holds the record), `peer`
+//!   (local name of the remote cluster), `availability`
+//!   (available|partial|unavailable|pending|unidentified), `authentication`
+//!   (ok|absent|pending|problem), `authInUse` (ok|absent|revoked),
+//!   `encryption` (none|tls_psk), `healthy`.
+//! - `relationships[]`: `uuid`; `source` and `destination` each with
+//!   `cluster`, `svm` (real name), `path` (`svm:`), `svmState`,
+//!   `svmSubtype`; `state` (snapmirrored|uninitialized|paused|broken_off|...);
+//!   `healthy` (no problem found), `ontapHealthy` (ONTAP's flag),
+//!   `unhealthyReasons[]` (`[code] message`); `lagSeconds`, `lag` (human);
+//!   `schedule`, `rpoSeconds`, `rpo` (human, or `none (no schedule)` /
+//!   `unknown (schedule X)`), `rpoExceeded` (bool or null when unknown);
+//!   `lastTransfer` {`type`, `state`, `endTime`, `bytes`}; `transferring`;
+//!   `policy`; `identityPreservation`; `svmPeerState`; `problems[]`.
+//!
+//! Fields are only ever added to this schema, never renamed or removed,
+//! within `svmdr.netapp.io/v1`.
+
+mod report;
+pub mod rpo;
+
+use chrono::Utc;
+
+pub use report::{
+    API_VERSION, ClusterPeerStatus, Endpoint, KIND, RelationshipStatus, SiteFacts, SiteInfo,
+    SiteInput, SiteStatus, Sites, StatusReport, TransferStatus, evaluate, is_svm_dr,
+};
+
+use crate::ontap::models::{Relationship, SnapmirrorPolicy};
+use crate::ontap::{OntapClient, OntapError, SvmPeerQuery, SvmQuery};
+use crate::site::Site;
+
+/// Fields read for relationships.
+const RELATIONSHIP_FIELDS: &str = "uuid,source,destination,policy,state,healthy,\
+unhealthy_reason,lag_time,identity_preservation,group_type,transfer,last_transfer_type,\
+transfer_schedule,exported_snapshot";
+/// Fields read for policies.
+const POLICY_FIELDS: &str = "uuid,name,type,identity_preservation,scope,svm,transfer_schedule";
+
+/// Reads one site's facts in one concurrent round. `destination` adds the
+/// relationships and policies (the DR side).
+///
+/// # Errors
+/// The first failing call (the site counts as unreachable in the report).
+pub async fn collect_site(
+    client: &OntapClient,
+    destination: bool,
+) -> Result<SiteFacts, OntapError> {
+    let svm_q = SvmQuery::default();
+    let peer_q = SvmPeerQuery::default();
+    let base = async {
+        tokio::try_join!(
+            client.cluster(),
+            client.svms(&svm_q),
+            client.cluster_peers(),
+            client.svm_peers(&peer_q),
+        )
+    };
+    if destination {
+        let ((cluster, svms, cluster_peers, svm_peers), relationships, policies) = tokio::try_join!(
+            base,
+            list::<Relationship>(client, "/api/snapmirror/relationships", RELATIONSHIP_FIELDS),
+            list::<SnapmirrorPolicy>(client, "/api/snapmirror/policies", POLICY_FIELDS),
+        )?;
+        Ok(SiteFacts {
+            cluster,
+            svms,
+            cluster_peers,
+            svm_peers,
+            relationships,
+            policies,
+        })
+    } else {
+        let (cluster, svms, cluster_peers, svm_peers) = base.await?;
+        Ok(SiteFacts {
+            cluster,
+            svms,
+            cluster_peers,
+            svm_peers,
+            ..SiteFacts::default()
+        })
+    }
+}
+
+/// One collection GET through the client's raw-JSON escape hatch, parsed
+/// into typed records.
+async fn list<T: serde::de::DeserializeOwned>(
+    client: &OntapClient,
+    path: &str,
+    fields: &str,
+) -> Result<Vec<T>, OntapError> {
+    let json = client
+        .get_json(path, &[("fields", fields), ("max_records", "10000")])
+        .await?;
+    let records = json.get("records").cloned().unwrap_or_default();
+    serde_json::from_value::<Option<Vec<T>>>(records)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| {
+            OntapError::new(
+                client.name(),
+                format!("GET {path}"),
+                crate::ontap::ErrorKind::Malformed {
+                    detail: format!("unexpected records: {e}"),
+                    excerpt: String::new(),
+                },
+            )
+        })
+}
+
+/// Describes a site for the report.
+pub fn site_info(site: &Site) -> SiteInfo {
+    SiteInfo {
+        context: Some(site.context.clone()),
+        backend: Some(site.backend.name.clone()),
+        endpoint: Some(site.endpoint.clone()),
+        credentials: Some(site.credentials.to_string()),
+    }
+}
+
+/// Collects both sites concurrently and evaluates them.
+///
+/// `primary` is `None` when the primary site is not configured, or an
+/// `Err(message)` when it could not even be resolved (kube API down, ...).
+pub async fn collect(
+    dr: &Site,
+    primary: Option<Result<&Site, (SiteInfo, String)>>,
+    svm: Option<&str>,
+) -> StatusReport {
+    let dr_fut = collect_site(&dr.ontap, true);
+    let primary_fut = async {
+        match &primary {
+            None => None,
+            Some(Err((info, e))) => Some(SiteInput {
+                info: info.clone(),
+                facts: Err(e.clone()),
+            }),
+            Some(Ok(site)) => Some(SiteInput {
+                info: site_info(site),
+                facts: collect_site(&site.ontap, false)
+                    .await
+                    .map_err(|e| e.to_string()),
+            }),
+        }
+    };
+    let (dr_facts, primary_input) = tokio::join!(dr_fut, primary_fut);
+    let dr_input = SiteInput {
+        info: site_info(dr),
+        facts: dr_facts.map_err(|e| e.to_string()),
+    };
+    evaluate(&dr_input, primary_input.as_ref(), svm, Utc::now())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,627 @@
+//! The status report: a stable, documented schema (see the module docs of
+//! [`crate::status`]) and the pure evaluation that builds it from facts.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::rpo::{self, Rpo};
+use crate::ontap::models::{
+    Cluster, ClusterPeer, GroupType, IdentityPreservation, Relationship, RelationshipState,
+    SnapmirrorPolicy, Svm, SvmPeer, SvmPeerState, SvmState, SvmSubtype, TransferState,
+};
+use crate::site::SiteRole;
+
+/// `apiVersion` of the report.
+pub const API_VERSION: &str = "svmdr.netapp.io/v1";
+/// `kind` of the report.
+pub const KIND: &str = "Status";
+
+/// What one site's ONTAP cluster told us (collected in one round of calls).
+#[derive(Debug, Clone, Default)]
+pub struct SiteFacts {
+    /// `GET /api/cluster`.
+    pub cluster: Cluster,
+    /// `GET /api/svm/svms`.
+    pub svms: Vec<Svm>,
+    /// `GET /api/cluster/peers`.
+    pub cluster_peers: Vec<ClusterPeer>,
+    /// `GET /api/svm/peers`.
+    pub svm_peers: Vec<SvmPeer>,
+    /// `GET /api/snapmirror/relationships` (destination side only).
+    pub relationships: Vec<Relationship>,
+    /// `GET /api/snapmirror/policies` (destination side only).
+    pub policies: Vec<SnapmirrorPolicy>,
+}
+
+/// Who a site is, independent of whether it answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteInfo {
+    /// Kube context.
+    pub context: Option<String>,
+    /// Trident backend name.
+    pub backend: Option<String>,
+    /// ONTAP address.
+    pub endpoint: Option<String>,
+    /// Where the ONTAP credentials came from.
+    pub credentials: Option<String>,
+}
+
+/// One site's input to [`evaluate`]: who it is, and its facts or why they
+/// could not be collected.
+#[derive(Debug, Clone)]
+pub struct SiteInput {
+    /// Who.
+    pub info: SiteInfo,
+    /// Facts, or the error that prevented collecting them.
+    pub facts: Result<SiteFacts, String>,
+}
+
+/// The whole report (`kind: Status`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusReport {
+    /// Always `svmdr.netapp.io/v1`.
+    pub api_version: &'static str,
+    /// Always `Status`.
+    pub kind: &'static str,
+    /// When the facts were collected (RFC 3339, UTC).
+    pub generated_at: DateTime<Utc>,
+    /// `true` when nothing below is unhealthy.
+    pub healthy: bool,
+    /// Every problem found, one sentence each (empty when healthy).
+    pub problems: Vec<String>,
+    /// The two sites.
+    pub sites: Sites,
+    /// Cluster peer records on both sides that concern this pair.
+    pub cluster_peers: Vec<ClusterPeerStatus>,
+    /// SVM-DR relationships on the DR cluster.
+    pub relationships: Vec<RelationshipStatus>,
+}
+
+/// Both sites.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sites {
+    /// The source site.
+    pub primary: SiteStatus,
+    /// The destination site.
+    pub dr: SiteStatus,
+}
+
+/// One site in the report.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SiteStatus {
+    /// `primary` or `dr`.
+    pub role: SiteRole,
+    /// Whether the site is known (config file or flags).
+    pub configured: bool,
+    /// Whether its ONTAP cluster answered.
+    pub reachable: bool,
+    /// Why it did not, when it did not.
+    pub error: Option<String>,
+    /// Kube context, backend, endpoint, credential source.
+    #[serde(flatten)]
+    pub info: SiteInfo,
+    /// ONTAP cluster name.
+    pub cluster: Option<String>,
+    /// ONTAP release, e.g. `9.14.1`.
+    pub version: Option<String>,
+}
+
+/// A cluster peer record.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterPeerStatus {
+    /// The side that holds the record.
+    pub side: SiteRole,
+    /// The local name of the remote cluster.
+    pub peer: String,
+    /// `status.state`: available, partial, unavailable, pending, unidentified.
+    pub availability: String,
+    /// `authentication.state`: ok, absent, pending, problem.
+    pub authentication: String,
+    /// `authentication.in_use`: ok, absent, revoked.
+    pub auth_in_use: String,
+    /// `encryption.state`: none, tls_psk.
+    pub encryption: String,
+    /// available + authentication ok + in use ok.
+    pub healthy: bool,
+}
+
+/// An SVM endpoint of a relationship.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    /// ONTAP cluster name.
+    pub cluster: Option<String>,
+    /// SVM name (the real name, resolved through the SVM peer alias).
+    pub svm: String,
+    /// SnapMirror path as ONTAP shows it (`svm:`).
+    pub path: String,
+    /// SVM `state` (running, stopped, ...), when that site answered.
+    pub svm_state: Option<String>,
+    /// SVM `subtype` (default, dp_destination, ...), when known.
+    pub svm_subtype: Option<String>,
+}
+
+/// The last (or current) transfer.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransferStatus {
+    /// initialize, update, resync, restore.
+    pub r#type: Option<String>,
+    /// queued, transferring, success, failed, aborted, hard_aborted.
+    pub state: Option<String>,
+    /// When it ended.
+    pub end_time: Option<String>,
+    /// Bytes it moved.
+    pub bytes: Option<u64>,
+}
+
+/// One SVM-DR relationship.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelationshipStatus {
+    /// Relationship UUID (on the DR cluster).
+    pub uuid: Option<String>,
+    /// Source SVM.
+    pub source: Endpoint,
+    /// Destination SVM.
+    pub destination: Endpoint,
+    /// snapmirrored, uninitialized, paused, broken_off, ...
+    pub state: String,
+    /// Our verdict: no problem found for this relationship.
+    pub healthy: bool,
+    /// ONTAP's own `healthy` flag.
+    pub ontap_healthy: Option<bool>,
+    /// ONTAP's `unhealthy_reason[]` messages (with codes).
+    pub unhealthy_reasons: Vec<String>,
+    /// Lag in seconds (absent before the first transfer).
+    pub lag_seconds: Option<u64>,
+    /// Lag, human (`1h 2m`).
+    pub lag: Option<String>,
+    /// Transfer schedule (relationship's, else the policy's).
+    pub schedule: Option<String>,
+    /// RPO in seconds from the schedule, when known.
+    pub rpo_seconds: Option<u64>,
+    /// RPO, human, or `none (no schedule)` / `unknown (schedule X)`.
+    pub rpo: String,
+    /// Whether the lag exceeds the RPO (`null` when unknown).
+    pub rpo_exceeded: Option<bool>,
+    /// The last transfer.
+    pub last_transfer: Option<TransferStatus>,
+    /// Whether a transfer is running now.
+    pub transferring: bool,
+    /// SnapMirror policy.
+    pub policy: Option<String>,
+    /// full, exclude_network_config, exclude_network_and_protocol_config.
+    pub identity_preservation: Option<String>,
+    /// State of the SVM peer (on the DR side).
+    pub svm_peer_state: Option<String>,
+    /// What is wrong with this relationship (empty when healthy).
+    pub problems: Vec<String>,
+}
+
+/// Whether a relationship is SVM-DR: `group_type=svm_dr`, or both paths
+/// end in `:` (releases without `group_type`).
+pub fn is_svm_dr(r: &Relationship) -> bool {
+    match r.group_type {
+        Some(GroupType::SvmDr) => true,
+        Some(GroupType::None | GroupType::Unknown) | None => {
+            r.source_path().ends_with(':') && r.destination_path().ends_with(':')
+        }
+        Some(_) => false,
+    }
+}
+
+fn svm_of_path(path: &str) -> &str {
+    path.split(':').next().unwrap_or("")
+}
+
+fn find_svm<'a>(svms: &'a [Svm], name: &str) -> Option<&'a Svm> {
+    svms.iter().find(|s| s.name.as_deref() == Some(name))
+}
+
+fn peer_matches(p: &ClusterPeer, cluster: &str) -> bool {
+    p.name.as_deref() == Some(cluster)
+        || p.remote.as_ref().and_then(|r| r.name.as_deref()) == Some(cluster)
+}
+
+fn peer_status(side: SiteRole, p: &ClusterPeer) -> ClusterPeerStatus {
+    let auth = p.authentication.as_ref();
+    ClusterPeerStatus {
+        side,
+        peer: p
+            .name
+            .clone()
+            .or_else(|| p.remote.as_ref().and_then(|r| r.name.clone()))
+            .unwrap_or_default(),
+        availability: p
+            .status
+            .as_ref()
+            .and_then(|s| s.state)
+            .map_or("unknown".into(), |s| s.to_string()),
+        authentication: auth
+            .and_then(|a| a.state)
+            .map_or("unknown".into(), |s| s.to_string()),
+        auth_in_use: auth
+            .and_then(|a| a.in_use)
+            .map_or("unknown".into(), |s| s.to_string()),
+        encryption: p
+            .encryption
+            .as_ref()
+            .and_then(|e| e.state)
+            .map_or("unknown".into(), |s| s.to_string()),
+        healthy: p.is_healthy(),
+    }
+}
+
+fn site_status(role: SiteRole, input: Option<&SiteInput>) -> SiteStatus {
+    match input {
+        None => SiteStatus {
+            role,
+            configured: false,
+            reachable: false,
+            error: None,
+            info: SiteInfo::default(),
+            cluster: None,
+            version: None,
+        },
+        Some(i) => SiteStatus {
+            role,
+            configured: true,
+            reachable: i.facts.is_ok(),
+            error: i.facts.as_ref().err().cloned(),
+            info: i.info.clone(),
+            cluster: i.facts.as_ref().ok().and_then(|f| f.cluster.name.clone()),
+            version: i
+                .facts
+                .as_ref()
+                .ok()
+                .and_then(|f| f.cluster.version.as_ref())
+                .map(ToString::to_string),
+        },
+    }
+}
+
+/// Builds the report from both sites' facts. Pure: no I/O, `now` is given.
+///
+/// `svm` keeps only relationships whose source or destination SVM has that
+/// name.
+pub fn evaluate(
+    dr: &SiteInput,
+    primary: Option<&SiteInput>,
+    svm: Option<&str>,
+    now: DateTime<Utc>,
+) -> StatusReport {
+    let mut problems = Vec::new();
+    let sites = Sites {
+        primary: site_status(SiteRole::Primary, primary),
+        dr: site_status(SiteRole::Dr, Some(dr)),
+    };
+    let primary_facts = primary.and_then(|p| p.facts.as_ref().ok());
+    match primary {
+        None => problems.push(
+            "the primary site is not configured, so its SVM and peer health are not checked \
+             (pass --primary-context or add `primary:` to the config file)"
+                .to_string(),
+        ),
+        Some(SiteInput { facts: Err(e), .. }) => {
+            problems.push(format!("primary site unreachable: {e}"));
+        }
+        Some(_) => {}
+    }
+    let dr_facts = match &dr.facts {
+        Ok(f) => f,
+        Err(e) => {
+            problems.push(format!("DR site unreachable: {e}"));
+            return StatusReport {
+                api_version: API_VERSION,
+                kind: KIND,
+                generated_at: now,
+                healthy: false,
+                problems,
+                sites,
+                cluster_peers: Vec::new(),
+                relationships: Vec::new(),
+            };
+        }
+    };
+    let dr_cluster = dr_facts.cluster.name.clone();
+    let primary_cluster = primary_facts.and_then(|f| f.cluster.name.clone());
+
+    let relationships: Vec<RelationshipStatus> = dr_facts
+        .relationships
+        .iter()
+        .filter(|r| is_svm_dr(r))
+        .map(|r| relationship_status(r, dr_facts, primary_facts))
+        .filter(|r| svm.is_none_or(|s| r.source.svm == s || r.destination.svm == s))
+        .collect();
+
+    // Cluster peers that matter: those naming the other site's cluster (or
+    // the relationships' source clusters when the primary did not answer).
+    let mut wanted_remote: Vec<String> = relationships
+        .iter()
+        .filter_map(|r| r.source.cluster.clone())
+        .collect();
+    wanted_remote.extend(primary_cluster.clone());
+    wanted_remote.sort();
+    wanted_remote.dedup();
+    let mut cluster_peers = Vec::new();
+    for name in &wanted_remote {
+        match dr_facts
+            .cluster_peers
+            .iter()
+            .find(|p| peer_matches(p, name))
+        {
+            Some(p) => cluster_peers.push(peer_status(SiteRole::Dr, p)),
+            None => problems.push(format!(
+                "the DR cluster has no cluster peer for {name}: run `kubectl svmdr peer`"
+            )),
+        }
+    }
+    if let (Some(pf), Some(dr_name)) = (primary_facts, &dr_cluster) {
+        match pf.cluster_peers.iter().find(|p| peer_matches(p, dr_name)) {
+            Some(p) => cluster_peers.push(peer_status(SiteRole::Primary, p)),
+            None => problems.push(format!(
+                "the primary cluster has no cluster peer for {dr_name}: run `kubectl svmdr peer`"
+            )),
+        }
+    }
+    for p in &cluster_peers {
+        if !p.healthy {
+            problems.push(format!(
+                "cluster peer {} on the {} side is unhealthy (availability {}, authentication {}, \
+                 in use {}): check the intercluster LIFs and network between the sites",
+                p.peer, p.side, p.availability, p.authentication, p.auth_in_use
+            ));
+        }
+    }
+
+    if relationships.is_empty() {
+        problems.push(match svm {
+            Some(s) => format!(
+                "no SVM-DR relationship for SVM {s} on the DR cluster: run `kubectl svmdr peer --svm {s}`"
+            ),
+            None => "no SVM-DR relationship on the DR cluster: run `kubectl svmdr peer`".into(),
+        });
+    }
+    for r in &relationships {
+        for p in &r.problems {
+            problems.push(format!("{} -> {}: {p}", r.source.path, r.destination.path));
+        }
+    }
+    StatusReport {
+        api_version: API_VERSION,
+        kind: KIND,
+        generated_at: now,
+        healthy: problems.is_empty(),
+        problems,
+        sites,
+        cluster_peers,
+        relationships,
+    }
+}
+
+fn relationship_status(
+    r: &Relationship,
+    dr: &SiteFacts,
+    primary: Option<&SiteFacts>,
+) -> RelationshipStatus {
+    let mut problems = Vec::new();
+    let src_path = r.source_path().to_string();
+    let dst_path = r.destination_path().to_string();
+    let dst_svm_name = svm_of_path(&dst_path).to_string();
+    let alias = svm_of_path(&src_path).to_string();
+    // The source path carries the DR cluster's alias of the peer SVM.
+    let svm_peer = dr.svm_peers.iter().find(|p| {
+        p.svm.as_ref().and_then(|s| s.name.as_deref()) == Some(dst_svm_name.as_str())
+            && (p.name.as_deref() == Some(alias.as_str())
+                || p.peer
+                    .as_ref()
+                    .and_then(|x| x.svm.as_ref())
+                    .and_then(|s| s.name.as_deref())
+                    == Some(alias.as_str()))
+    });
+    let src_svm_name = svm_peer
+        .and_then(|p| p.peer.as_ref())
+        .and_then(|x| x.svm.as_ref())
+        .and_then(|s| s.name.clone())
+        .unwrap_or_else(|| alias.clone());
+    let src_cluster = r
+        .source
+        .as_ref()
+        .and_then(|e| e.cluster.as_ref())
+        .and_then(|c| c.name.clone())
+        .or_else(|| {
+            svm_peer
+                .and_then(|p| p.peer.as_ref())
+                .and_then(|x| x.cluster.as_ref())
+                .and_then(|c| c.name.clone())
+        });
+
+    let dst_svm = find_svm(&dr.svms, &dst_svm_name);
+    let src_svm = primary.and_then(|p| find_svm(&p.svms, &src_svm_name));
+
+    let state = r.state.unwrap_or(RelationshipState::Unknown);
+    match state {
+        RelationshipState::Snapmirrored => {}
+        RelationshipState::Uninitialized => problems.push(
+            "not initialized yet: run `kubectl svmdr peer` (or wait for the initial transfer)"
+                .into(),
+        ),
+        RelationshipState::Paused => {
+            problems.push("quiesced (paused): scheduled transfers are not running".into());
+        }
+        RelationshipState::BrokenOff => problems.push(
+            "broken off: the DR SVM is writable and no longer protected; resync or fail back"
+                .into(),
+        ),
+        other => problems.push(format!("state is {other}, expected snapmirrored")),
+    }
+    let reasons: Vec<String> = r
+        .unhealthy_reason
+        .iter()
+        .flatten()
+        .map(|u| match (&u.code, &u.message) {
+            (Some(c), Some(m)) => format!("[{c}] {m}"),
+            (None, Some(m)) => m.clone(),
+            (Some(c), None) => format!("[{c}]"),
+            (None, None) => "unspecified".into(),
+        })
+        .collect();
+    if r.healthy == Some(false) {
+        if reasons.is_empty() {
+            problems.push("ONTAP reports the relationship unhealthy".into());
+        } else {
+            problems.push(format!(
+                "ONTAP reports it unhealthy: {}",
+                reasons.join("; ")
+            ));
+        }
+    }
+    let transfer_state = r.transfer_state();
+    if matches!(
+        transfer_state,
+        Some(TransferState::Failed | TransferState::Aborted | TransferState::HardAborted)
+    ) {
+        problems.push(format!(
+            "the last transfer {}: run `kubectl svmdr sync --wait` to retry",
+            transfer_state.map_or("", |t| t.as_str())
+        ));
+    }
+
+    let policy = r.policy.as_ref().and_then(|p| p.name.clone());
+    let policy_record = policy.as_deref().and_then(|name| {
+        // An SVM-owned policy overrides the system one of the same name.
+        dr.policies
+            .iter()
+            .filter(|p| p.name.as_deref() == Some(name))
+            .max_by_key(|p| {
+                p.svm.as_ref().and_then(|s| s.name.as_deref()) == Some(dst_svm_name.as_str())
+            })
+    });
+    let schedule = r
+        .transfer_schedule
+        .as_ref()
+        .and_then(|s| s.name.clone())
+        .or_else(|| {
+            policy_record
+                .and_then(|p| p.transfer_schedule.as_ref())
+                .and_then(|s| s.name.clone())
+        });
+    let identity = r
+        .identity_preservation
+        .or_else(|| policy_record.and_then(|p| p.identity_preservation));
+    let rpo = rpo::rpo_for(schedule.as_deref());
+    let lag = r.lag_time;
+    let rpo_exceeded = rpo::exceeds(lag, &rpo);
+    if rpo_exceeded == Some(true)
+        && let (Some(lag), Rpo::Interval(i)) = (lag, &rpo)
+    {
+        problems.push(format!(
+            "lag {} exceeds the RPO of {} (schedule {})",
+            rpo::human(lag),
+            rpo::human(*i),
+            schedule.as_deref().unwrap_or("")
+        ));
+    }
+
+    match (dst_svm, state) {
+        (None, _) => problems.push(format!(
+            "destination SVM {dst_svm_name} not found on the DR cluster"
+        )),
+        (Some(s), RelationshipState::Snapmirrored | RelationshipState::Paused)
+            if s.subtype.is_some_and(|t| t != SvmSubtype::DpDestination) =>
+        {
+            problems.push(format!(
+                "destination SVM {dst_svm_name} has subtype {}, expected dp_destination",
+                s.subtype.map_or("?", |t| t.as_str())
+            ));
+        }
+        _ => {}
+    }
+    if let Some(pf) = primary {
+        match src_svm {
+            None => problems.push(format!(
+                "source SVM {src_svm_name} not found on the primary cluster{}",
+                pf.cluster
+                    .name
+                    .as_ref()
+                    .map(|n| format!(" ({n})"))
+                    .unwrap_or_default()
+            )),
+            Some(s)
+                if state != RelationshipState::BrokenOff && s.state != Some(SvmState::Running) =>
+            {
+                problems.push(format!(
+                    "source SVM {src_svm_name} is {}, not running",
+                    s.state.map_or("unknown", |x| x.as_str())
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    let both_running = src_svm.and_then(|s| s.state) == Some(SvmState::Running)
+        && dst_svm.and_then(|s| s.state) == Some(SvmState::Running);
+    if both_running && identity == Some(IdentityPreservation::Full) {
+        problems.push(format!(
+            "both {src_svm_name} and {dst_svm_name} are running with full identity preservation \
+             (same LIF addresses): split-brain risk; stop one of them"
+        ));
+    }
+    let svm_peer_state = svm_peer.and_then(|p| p.state);
+    match svm_peer_state {
+        Some(SvmPeerState::Peered) => {}
+        Some(other) => problems.push(format!(
+            "SVM peer {src_svm_name} <-> {dst_svm_name} is {other}, not peered"
+        )),
+        None => problems.push(format!(
+            "no SVM peer between {src_svm_name} and {dst_svm_name} on the DR cluster"
+        )),
+    }
+
+    let endpoint =
+        |cluster: Option<String>, svm: String, path: String, record: Option<&Svm>| Endpoint {
+            cluster,
+            svm,
+            path,
+            svm_state: record.and_then(|s| s.state).map(|s| s.to_string()),
+            svm_subtype: record.and_then(|s| s.subtype).map(|s| s.to_string()),
+        };
+    let rpo_text = match &rpo {
+        Rpo::Interval(d) => rpo::human(*d),
+        Rpo::NoSchedule => "none (no schedule)".into(),
+        Rpo::Unknown(name) => format!("unknown (schedule {name})"),
+    };
+    RelationshipStatus {
+        uuid: r.uuid.clone(),
+        source: endpoint(src_cluster, src_svm_name, src_path, src_svm),
+        destination: endpoint(dr.cluster.name.clone(), dst_svm_name, dst_path, dst_svm),
+        state: state.to_string(),
+        healthy: problems.is_empty(),
+        ontap_healthy: r.healthy,
+        unhealthy_reasons: reasons,
+        lag_seconds: lag.map(|d| d.as_secs()),
+        lag: lag.map(rpo::human),
+        schedule,
+        rpo_seconds: match rpo {
+            Rpo::Interval(d) => Some(d.as_secs()),
+            _ => None,
+        },
+        rpo: rpo_text,
+        rpo_exceeded,
+        last_transfer: r.transfer.as_ref().map(|t| TransferStatus {
+            r#type: t.kind.or(r.last_transfer_type).map(|k| k.to_string()),
+            state: t.state.map(|s| s.to_string()),
+            end_time: t.end_time.map(|e| e.to_rfc3339()),
+            bytes: t.bytes_transferred,
+        }),
+        transferring: r.is_transferring(),
+        policy,
+        identity_preservation: identity.map(|i| i.to_string()),
+        svm_peer_state: svm_peer_state.map(|s| s.to_string()),
+        problems,
+    }
+}
