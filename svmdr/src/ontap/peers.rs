@@ -1,0 +1,309 @@
+//! Cluster peers (`/api/cluster/peers`, synchronous) and SVM peers
+//! (`/api/svm/peers`, async jobs; `/api/svm/peer-permissions`).
+
+use http::Method;
+use serde_json::{Value, json};
+
+use super::error::{ErrorKind, OntapError};
+use super::models::{ClusterPeer, PeerEncryption, SvmPeer, SvmPeerApplication};
+use super::query::Query;
+use super::transport::{Mutation, OntapClient, Sync};
+use crate::secret::Secret;
+
+/// Fields read for cluster peers.
+const CLUSTER_PEER_FIELDS: &[&str] = &[
+    "uuid",
+    "name",
+    "remote",
+    "status",
+    "authentication.state",
+    "authentication.in_use",
+    "authentication.expiry_time",
+    "encryption",
+    "ipspace",
+    "version",
+];
+/// Fields read for SVM peers.
+const SVM_PEER_FIELDS: &[&str] = &["uuid", "svm", "peer", "name", "state", "applications"];
+
+/// What to send when creating a cluster peer.
+#[derive(Debug, Clone, Default)]
+pub struct CreateClusterPeer {
+    /// The peer's intercluster LIF addresses (required with a passphrase).
+    pub remote_ips: Vec<String>,
+    /// `None` asks ONTAP to generate one (returned once, in the response).
+    pub passphrase: Option<Secret>,
+    /// Passphrase expiry: ISO-8601 duration (`PT1H`) or date-time; ONTAP
+    /// defaults to 1 h and allows at most 7 days.
+    pub expiry: Option<String>,
+    /// `None` keeps ONTAP's default (`tls_psk`).
+    pub encryption: Option<PeerEncryption>,
+    /// Local SVMs pre-authorized to peer with the remote cluster.
+    pub initial_allowed_svms: Vec<String>,
+    /// Local name for the peer (default: the remote cluster's name).
+    pub name: Option<String>,
+    /// IPspace of the intercluster LIFs (default `Default`).
+    pub ipspace: Option<String>,
+}
+
+/// A created cluster peer.
+#[derive(Debug, Clone)]
+pub struct CreatedClusterPeer {
+    /// Peer UUID.
+    pub uuid: String,
+    /// Local name of the peer, when ONTAP returned it.
+    pub name: Option<String>,
+    /// The passphrase ONTAP generated (only when none was given). Give it to
+    /// the other cluster before it expires.
+    pub passphrase: Option<Secret>,
+}
+
+/// Filters for [`OntapClient::svm_peers`]; `None` means any.
+#[derive(Debug, Clone, Default)]
+pub struct SvmPeerQuery {
+    /// Local SVM name.
+    pub svm: Option<String>,
+    /// Peer SVM (real) name.
+    pub peer_svm: Option<String>,
+    /// Peer cluster name.
+    pub peer_cluster: Option<String>,
+    /// Local alias of the peer SVM.
+    pub name: Option<String>,
+    /// UUID.
+    pub uuid: Option<String>,
+}
+
+impl OntapClient {
+    /// Every cluster peer, with health fields.
+    ///
+    /// # Errors
+    /// Transport, TLS, authentication or ONTAP errors.
+    pub async fn cluster_peers(&self) -> Result<Vec<ClusterPeer>, OntapError> {
+        self.get_collection(
+            "/api/cluster/peers",
+            &Query::new().fields(CLUSTER_PEER_FIELDS),
+        )
+        .await
+    }
+
+    /// One cluster peer by UUID.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such peer; otherwise as for any call.
+    pub async fn cluster_peer(&self, uuid: &str) -> Result<ClusterPeer, OntapError> {
+        let path = format!("/api/cluster/peers/{}", super::path_segment(uuid));
+        self.get(&path, &Query::new().fields(CLUSTER_PEER_FIELDS))
+            .await
+    }
+
+    /// Creates a cluster peer (synchronous, 201). With no passphrase ONTAP
+    /// generates one and returns it once.
+    ///
+    /// # Errors
+    /// ONTAP's own checks, e.g. 4656069 (passphrase without remote IPs),
+    /// 4655058 (expiry over 7 days), 4653419 (encryption required).
+    pub async fn create_cluster_peer(
+        &self,
+        req: &CreateClusterPeer,
+    ) -> Result<CreatedClusterPeer, OntapError> {
+        let mut body = json!({});
+        if !req.remote_ips.is_empty() {
+            body["remote"] = json!({ "ip_addresses": req.remote_ips });
+        }
+        let mut auth = match &req.passphrase {
+            Some(p) => json!({ "passphrase": p.expose() }),
+            None => json!({ "generate_passphrase": true }),
+        };
+        if let Some(expiry) = &req.expiry {
+            auth["expiry_time"] = json!(expiry);
+        }
+        body["authentication"] = auth;
+        if let Some(enc) = req.encryption {
+            body["encryption"] = json!({ "proposed": enc.as_str() });
+        }
+        if !req.initial_allowed_svms.is_empty() {
+            body["initial_allowed_svms"] = Value::Array(
+                req.initial_allowed_svms
+                    .iter()
+                    .map(|n| json!({ "name": n }))
+                    .collect(),
+            );
+        }
+        if let Some(name) = &req.name {
+            body["name"] = json!(name);
+        }
+        if let Some(ipspace) = &req.ipspace {
+            body["ipspace"] = json!({ "name": ipspace });
+        }
+        let path = "/api/cluster/peers";
+        let m = self
+            .mutate(
+                Method::POST,
+                path,
+                Query::new().param("return_records", "true"),
+                Some(&body),
+                Sync::Immediate,
+            )
+            .await?;
+        let record = m.record();
+        let uuid = record
+            .and_then(|r| r.get("uuid"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| m.location_uuid())
+            .ok_or_else(|| self.missing_uuid(&format!("POST {path}")))?;
+        let name = record
+            .and_then(|r| r.get("name"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let passphrase = record
+            .and_then(|r| r.pointer("/authentication/passphrase"))
+            .and_then(Value::as_str)
+            .map(Secret::new);
+        if req.passphrase.is_none() && passphrase.is_none() {
+            return Err(self.error(
+                &format!("POST {path}"),
+                ErrorKind::Malformed {
+                    detail: format!(
+                        "ONTAP created peer {uuid} but returned no generated passphrase; \
+                         delete it and retry, or supply a passphrase"
+                    ),
+                    excerpt: String::new(),
+                },
+            ));
+        }
+        Ok(CreatedClusterPeer {
+            uuid,
+            name,
+            passphrase,
+        })
+    }
+
+    /// SVM peers matching `query`.
+    ///
+    /// # Errors
+    /// As for any call.
+    pub async fn svm_peers(&self, query: &SvmPeerQuery) -> Result<Vec<SvmPeer>, OntapError> {
+        let q = Query::new()
+            .fields(SVM_PEER_FIELDS)
+            .opt("svm.name", query.svm.clone())
+            .opt("peer.svm.name", query.peer_svm.clone())
+            .opt("peer.cluster.name", query.peer_cluster.clone())
+            .opt("name", query.name.clone())
+            .opt("uuid", query.uuid.clone());
+        self.get_collection("/api/svm/peers", &q).await
+    }
+
+    /// Asks to peer `local_svm` with `peer_svm` on `peer_cluster` (an async
+    /// job). The initiator then sees `initiated`, the remote `pending` until
+    /// it accepts (unless pre-authorized).
+    ///
+    /// # Errors
+    /// `JobFailed` with ONTAP's code (e.g. 9896086 when the name clashes),
+    /// or any call error.
+    pub async fn create_svm_peer(
+        &self,
+        local_svm: &str,
+        peer_cluster: &str,
+        peer_svm: &str,
+        applications: &[SvmPeerApplication],
+    ) -> Result<SvmPeer, OntapError> {
+        let apps: Vec<&str> = applications.iter().map(|a| a.as_str()).collect();
+        let body = json!({
+            "svm": { "name": local_svm },
+            "peer": { "cluster": { "name": peer_cluster }, "svm": { "name": peer_svm } },
+            "applications": apps,
+        });
+        let path = "/api/svm/peers";
+        let m = self
+            .mutate(
+                Method::POST,
+                path,
+                Query::new().param("return_records", "true"),
+                Some(&body),
+                Sync::Job,
+            )
+            .await?;
+        let uuid = record_uuid(&m);
+        let query = SvmPeerQuery {
+            svm: Some(local_svm.to_string()),
+            peer_svm: Some(peer_svm.to_string()),
+            peer_cluster: Some(peer_cluster.to_string()),
+            uuid: uuid.clone(),
+            ..Default::default()
+        };
+        let found = self.svm_peers(&query).await?;
+        found
+            .into_iter()
+            .next()
+            .ok_or_else(|| self.missing_uuid(&format!("POST {path}")))
+    }
+
+    /// Accepts a pending SVM peer on this (the remote) cluster:
+    /// `PATCH state=peered` (an async job).
+    ///
+    /// # Errors
+    /// `NotFound`, `JobFailed` (e.g. 26345576 invalid state) or any call
+    /// error.
+    pub async fn accept_svm_peer(&self, uuid: &str) -> Result<(), OntapError> {
+        let path = format!("/api/svm/peers/{}", super::path_segment(uuid));
+        self.mutate(
+            Method::PATCH,
+            &path,
+            Query::new(),
+            Some(&json!({ "state": "peered" })),
+            Sync::Job,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Pre-authorizes SVM peer requests from `cluster_peer` for local `svm`
+    /// (`*` for every SVM), so they are accepted without a manual step.
+    ///
+    /// # Errors
+    /// `Duplicate` when the permission exists; otherwise any call error.
+    pub async fn create_svm_peer_permission(
+        &self,
+        cluster_peer: &str,
+        svm: &str,
+        applications: &[SvmPeerApplication],
+    ) -> Result<(), OntapError> {
+        let apps: Vec<&str> = applications.iter().map(|a| a.as_str()).collect();
+        let body = json!({
+            "cluster_peer": { "name": cluster_peer },
+            "svm": { "name": svm },
+            "applications": apps,
+        });
+        self.mutate(
+            Method::POST,
+            "/api/svm/peer-permissions",
+            Query::new(),
+            Some(&body),
+            Sync::Immediate,
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) fn missing_uuid(&self, call: &str) -> OntapError {
+        self.error(
+            call,
+            ErrorKind::Malformed {
+                detail: "ONTAP accepted the create but the new object could not be found; \
+                         re-read the collection before retrying"
+                    .into(),
+                excerpt: String::new(),
+            },
+        )
+    }
+}
+
+/// `uuid` of the created record, from the body or the `Location` header.
+pub(crate) fn record_uuid(m: &Mutation) -> Option<String> {
+    m.record()
+        .and_then(|r| r.get("uuid"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| m.location_uuid())
+}
