@@ -1,0 +1,829 @@
+//! Velero restore on the DR cluster after a failover: pick the backup,
+//! create a `velero.io/v1` Restore, wait for it (bounded), and summarise what
+//! came back (workloads per namespace, each PVC's binding).
+//!
+//! Velero restores PVs before PVCs and both before pods
+//! (`trident-velero-krew.md` §3.2), so a PVC that stays `Pending` after a
+//! `Completed` restore usually means its PV was re-provisioned instead of
+//! restored as-is (§3.3): the summary shows each PVC's phase and volume for
+//! that reason.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
+use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
+use kube::api::{Api, DynamicObject, ListParams, PostParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Which backup to restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackupChoice {
+    /// The newest `Completed` backup.
+    Latest,
+    /// This one (it must be `Completed`).
+    Named(String),
+}
+
+impl BackupChoice {
+    /// `latest` or a name.
+    pub fn parse(s: &str) -> Self {
+        if s == "latest" {
+            Self::Latest
+        } else {
+            Self::Named(s.to_string())
+        }
+    }
+}
+
+/// What to restore and how long to wait.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestoreOptions {
+    /// Velero's namespace (default `velero`).
+    pub velero_namespace: String,
+    /// The backup.
+    pub backup: BackupChoice,
+    /// `spec.includedNamespaces` (empty: everything in the backup).
+    pub include_namespaces: Vec<String>,
+    /// A label selector (`app=web,tier in (a,b)`), passed as `spec.labelSelector`.
+    pub selector: Option<String>,
+    /// Longest wait for the restore to finish.
+    pub timeout: Duration,
+    /// Pause between status reads.
+    pub poll_interval: Duration,
+}
+
+impl Default for RestoreOptions {
+    fn default() -> Self {
+        Self {
+            velero_namespace: "velero".into(),
+            backup: BackupChoice::Latest,
+            include_namespaces: Vec::new(),
+            selector: None,
+            timeout: Duration::from_secs(1800),
+            poll_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+/// Why a restore failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RestoreError {
+    /// No completed backup exists.
+    #[error(
+        "no Completed Velero backup in namespace {namespace} (found {found} backups in other phases); run `velero backup get` on the cluster that made them and check the backup storage location is shared with this cluster"
+    )]
+    NoBackup {
+        /// Velero namespace.
+        namespace: String,
+        /// How many backups exist in other phases.
+        found: usize,
+    },
+    /// The named backup does not exist.
+    #[error(
+        "Velero backup {name} not found in namespace {namespace}; list them with `velero backup get`"
+    )]
+    BackupNotFound {
+        /// Backup name.
+        name: String,
+        /// Velero namespace.
+        namespace: String,
+    },
+    /// The named backup is not usable.
+    #[error(
+        "Velero backup {name} is {phase}, not Completed; pick another with --restore-from-backup NAME or `latest`"
+    )]
+    BackupNotCompleted {
+        /// Backup name.
+        name: String,
+        /// Its phase.
+        phase: String,
+    },
+    /// The selector does not parse.
+    #[error("invalid label selector {selector:?}: {reason}")]
+    Selector {
+        /// The input.
+        selector: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A Kubernetes call failed.
+    #[error("{what}: {source}")]
+    Kube {
+        /// What we were doing.
+        what: String,
+        /// The error.
+        #[source]
+        source: kube::Error,
+    },
+    /// The restore did not finish in time.
+    #[error("Velero restore {namespace}/{name} still {phase} after {}; it keeps running: follow it with `velero restore describe {name}`, or wait longer with --timeout", humantime::format_duration(*waited))]
+    Timeout {
+        /// Restore name.
+        name: String,
+        /// Velero namespace.
+        namespace: String,
+        /// Last phase seen.
+        phase: String,
+        /// How long we waited.
+        waited: Duration,
+    },
+    /// Velero reports failure.
+    #[error(
+        "Velero restore {namespace}/{name} ended {phase}: {reason}; see `velero restore describe {name} --details` and `velero restore logs {name}`"
+    )]
+    Failed {
+        /// Restore name.
+        name: String,
+        /// Velero namespace.
+        namespace: String,
+        /// `Failed` or `FailedValidation`.
+        phase: String,
+        /// `failureReason` / `validationErrors`.
+        reason: String,
+    },
+}
+
+fn kube_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> RestoreError {
+    let what = what.into();
+    move |source| RestoreError::Kube { what, source }
+}
+
+/// The `velero.io/v1` resource of `kind`.
+pub fn velero_resource(kind: &str) -> ApiResource {
+    ApiResource::from_gvk(&GroupVersionKind::gvk("velero.io", "v1", kind))
+}
+
+/// A backup Velero can restore from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupInfo {
+    /// Name.
+    pub name: String,
+    /// `status.phase`.
+    pub phase: String,
+    /// `status.completionTimestamp`.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// `spec.includedNamespaces`.
+    pub included_namespaces: Vec<String>,
+}
+
+fn backup_info(obj: &DynamicObject) -> BackupInfo {
+    let status = obj.data.get("status");
+    let phase = status
+        .and_then(|s| s.get("phase"))
+        .and_then(Value::as_str)
+        .unwrap_or("New")
+        .to_string();
+    let completed_at = status
+        .and_then(|s| s.get("completionTimestamp"))
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let included_namespaces = obj
+        .data
+        .pointer("/spec/includedNamespaces")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    BackupInfo {
+        name: obj.metadata.name.clone().unwrap_or_default(),
+        phase,
+        completed_at,
+        included_namespaces,
+    }
+}
+
+/// Picks the backup from a list (pure).
+///
+/// # Errors
+///
+/// [`RestoreError::NoBackup`], [`RestoreError::BackupNotFound`],
+/// [`RestoreError::BackupNotCompleted`].
+pub fn choose_backup(
+    backups: &[BackupInfo],
+    choice: &BackupChoice,
+    namespace: &str,
+) -> Result<BackupInfo, RestoreError> {
+    match choice {
+        BackupChoice::Named(name) => {
+            let b = backups.iter().find(|b| &b.name == name).ok_or_else(|| {
+                RestoreError::BackupNotFound {
+                    name: name.clone(),
+                    namespace: namespace.into(),
+                }
+            })?;
+            if b.phase != "Completed" {
+                return Err(RestoreError::BackupNotCompleted {
+                    name: name.clone(),
+                    phase: b.phase.clone(),
+                });
+            }
+            Ok(b.clone())
+        }
+        BackupChoice::Latest => backups
+            .iter()
+            .filter(|b| b.phase == "Completed")
+            .max_by(|a, b| {
+                a.completed_at
+                    .cmp(&b.completed_at)
+                    .then_with(|| a.name.cmp(&b.name))
+            })
+            .cloned()
+            .ok_or(RestoreError::NoBackup {
+                namespace: namespace.into(),
+                found: backups.len(),
+            }),
+    }
+}
+
+/// Parses a kubectl-style label selector into a `metav1.LabelSelector`
+/// (`matchLabels` for `k=v`, `matchExpressions` for `!=`, `in`, `notin`,
+/// `k`, `!k`).
+///
+/// # Errors
+///
+/// [`RestoreError::Selector`] on malformed input.
+pub fn label_selector(selector: &str) -> Result<Value, RestoreError> {
+    let bad = |reason: &str| RestoreError::Selector {
+        selector: selector.into(),
+        reason: reason.into(),
+    };
+    let mut labels = serde_json::Map::new();
+    let mut exprs = Vec::new();
+    for term in split_terms(selector) {
+        let term = term.trim();
+        if term.is_empty() {
+            return Err(bad("empty term"));
+        }
+        let set_op = |op: &str| -> Option<(String, Vec<String>)> {
+            let (k, rest) = term.split_once(&format!(" {op} "))?;
+            let rest = rest.trim();
+            let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
+            Some((
+                k.trim().to_string(),
+                inner.split(',').map(|v| v.trim().to_string()).collect(),
+            ))
+        };
+        if let Some((k, vals)) = set_op("notin") {
+            exprs.push(json!({"key": k, "operator": "NotIn", "values": vals}));
+        } else if let Some((k, vals)) = set_op("in") {
+            exprs.push(json!({"key": k, "operator": "In", "values": vals}));
+        } else if let Some((k, v)) = term.split_once("!=") {
+            exprs.push(json!({"key": k.trim(), "operator": "NotIn", "values": [v.trim()]}));
+        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
+            if k.trim().is_empty() {
+                return Err(bad("missing key before '='"));
+            }
+            labels.insert(k.trim().into(), Value::String(v.trim().into()));
+        } else if let Some(k) = term.strip_prefix('!') {
+            exprs.push(json!({"key": k.trim(), "operator": "DoesNotExist"}));
+        } else if term.contains(' ') || term.contains('(') {
+            return Err(bad(&format!("cannot parse {term:?}")));
+        } else {
+            exprs.push(json!({"key": term, "operator": "Exists"}));
+        }
+    }
+    let mut out = serde_json::Map::new();
+    if !labels.is_empty() {
+        out.insert("matchLabels".into(), Value::Object(labels));
+    }
+    if !exprs.is_empty() {
+        out.insert("matchExpressions".into(), Value::Array(exprs));
+    }
+    Ok(Value::Object(out))
+}
+
+/// Splits on commas outside parentheses.
+fn split_terms(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut depth = 0i32;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
+/// The Restore object for `backup` (pure).
+///
+/// # Errors
+///
+/// [`RestoreError::Selector`].
+pub fn restore_object(
+    name: &str,
+    opts: &RestoreOptions,
+    backup: &str,
+) -> Result<Value, RestoreError> {
+    let mut spec = json!({ "backupName": backup });
+    if !opts.include_namespaces.is_empty() {
+        spec["includedNamespaces"] = json!(opts.include_namespaces);
+    }
+    if let Some(sel) = &opts.selector {
+        spec["labelSelector"] = label_selector(sel)?;
+    }
+    Ok(json!({
+        "apiVersion": "velero.io/v1",
+        "kind": "Restore",
+        "metadata": {
+            "name": name,
+            "namespace": opts.velero_namespace,
+            "labels": {
+                "app.kubernetes.io/managed-by": "kubectl-svmdr",
+                "velero.io/backup-name": backup,
+            },
+        },
+        "spec": spec,
+    }))
+}
+
+/// Status of a Restore as Velero reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreStatus {
+    /// `status.phase` (`New` when absent).
+    pub phase: String,
+    /// `status.warnings`.
+    pub warnings: u64,
+    /// `status.errors`.
+    pub errors: u64,
+    /// `status.failureReason` and `status.validationErrors`.
+    pub failure: Vec<String>,
+    /// `status.progress.itemsRestored`.
+    pub items_restored: Option<u64>,
+    /// `status.progress.totalItems`.
+    pub total_items: Option<u64>,
+}
+
+impl RestoreStatus {
+    /// Reads `status` of a Restore (pure).
+    pub fn from_object(obj: &Value) -> Self {
+        let s = obj.get("status");
+        let get = |p: &str| s.and_then(|s| s.pointer(p));
+        let mut failure = Vec::new();
+        if let Some(r) = get("/failureReason").and_then(Value::as_str) {
+            failure.push(r.to_string());
+        }
+        if let Some(v) = get("/validationErrors").and_then(Value::as_array) {
+            failure.extend(v.iter().filter_map(Value::as_str).map(String::from));
+        }
+        Self {
+            phase: get("/phase")
+                .and_then(Value::as_str)
+                .filter(|p| !p.is_empty())
+                .unwrap_or("New")
+                .to_string(),
+            warnings: get("/warnings").and_then(Value::as_u64).unwrap_or(0),
+            errors: get("/errors").and_then(Value::as_u64).unwrap_or(0),
+            failure,
+            items_restored: get("/progress/itemsRestored").and_then(Value::as_u64),
+            total_items: get("/progress/totalItems").and_then(Value::as_u64),
+        }
+    }
+
+    /// Whether Velero is done with it.
+    pub fn is_final(&self) -> bool {
+        matches!(
+            self.phase.as_str(),
+            "Completed" | "PartiallyFailed" | "Failed" | "FailedValidation"
+        )
+    }
+}
+
+/// Receives restore progress.
+pub trait RestoreReporter: Send + Sync {
+    /// The restore was created.
+    fn created(&self, _namespace: &str, _name: &str, _backup: &str) {}
+    /// A status was read.
+    fn status(&self, _status: &RestoreStatus) {}
+}
+
+/// A reporter that ignores everything.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoopRestoreReporter;
+
+impl RestoreReporter for NoopRestoreReporter {}
+
+/// One PVC after the restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PvcBinding {
+    /// Name.
+    pub name: String,
+    /// `status.phase` (`Bound`, `Pending`, `Lost`).
+    pub phase: String,
+    /// `spec.volumeName`.
+    pub volume: Option<String>,
+    /// `spec.storageClassName`.
+    pub storage_class: Option<String>,
+}
+
+/// What one namespace holds after the restore.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamespaceSummary {
+    /// Namespace.
+    pub namespace: String,
+    /// Deployments: name → `ready/desired`.
+    pub deployments: BTreeMap<String, String>,
+    /// StatefulSets: name → `ready/desired`.
+    pub statefulsets: BTreeMap<String, String>,
+    /// Pods: name → phase.
+    pub pods: BTreeMap<String, String>,
+    /// PVCs.
+    pub pvcs: Vec<PvcBinding>,
+}
+
+impl NamespaceSummary {
+    /// PVCs not `Bound`.
+    pub fn unbound(&self) -> impl Iterator<Item = &PvcBinding> {
+        self.pvcs.iter().filter(|p| p.phase != "Bound")
+    }
+}
+
+/// The outcome of a restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestoreReport {
+    /// Restore name.
+    pub name: String,
+    /// Velero namespace.
+    pub namespace: String,
+    /// The backup used.
+    pub backup: BackupInfo,
+    /// Final status.
+    pub status: RestoreStatus,
+    /// How long the restore took (create to final phase).
+    #[serde(with = "secs")]
+    pub duration: Duration,
+    /// What came back, per namespace.
+    pub namespaces: Vec<NamespaceSummary>,
+}
+
+mod secs {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_secs_f64(f64::deserialize(d)?.max(0.0)))
+    }
+}
+
+/// Lists the Velero backups.
+///
+/// # Errors
+///
+/// [`RestoreError::Kube`].
+pub async fn list_backups(
+    client: &kube::Client,
+    namespace: &str,
+) -> Result<Vec<BackupInfo>, RestoreError> {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &velero_resource("Backup"));
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_err(format!("listing Velero backups in {namespace}")))?;
+    Ok(list.items.iter().map(backup_info).collect())
+}
+
+/// Creates the Restore and waits for it, then summarises what came back.
+///
+/// # Errors
+///
+/// Any [`RestoreError`]; a `PartiallyFailed` restore is not an error (the
+/// report carries its warnings and errors).
+///
+/// # Caveats
+///
+/// Bounded by [`RestoreOptions::timeout`]; on timeout the Restore keeps
+/// running in Velero.
+pub async fn restore(
+    client: &kube::Client,
+    opts: &RestoreOptions,
+    reporter: &dyn RestoreReporter,
+) -> Result<RestoreReport, RestoreError> {
+    let ns = opts.velero_namespace.as_str();
+    let backups = list_backups(client, ns).await?;
+    let backup = choose_backup(&backups, &opts.backup, ns)?;
+    let name = format!(
+        "{}-svmdr-{}",
+        truncate(&backup.name, 40),
+        Utc::now().format("%Y%m%d%H%M%S")
+    );
+    let obj = restore_object(&name, opts, &backup.name)?;
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), ns, &velero_resource("Restore"));
+    let dynobj: DynamicObject =
+        serde_json::from_value(obj).map_err(|e| RestoreError::Selector {
+            selector: opts.selector.clone().unwrap_or_default(),
+            reason: e.to_string(),
+        })?;
+    let start = Instant::now();
+    api.create(&PostParams::default(), &dynobj)
+        .await
+        .map_err(kube_err(format!("creating Velero restore {ns}/{name}")))?;
+    reporter.created(ns, &name, &backup.name);
+    let status = wait_restore(&api, ns, &name, opts, reporter).await?;
+    let duration = start.elapsed();
+    let namespaces = if opts.include_namespaces.is_empty() {
+        if backup.included_namespaces.is_empty() || backup.included_namespaces == ["*"] {
+            user_namespaces(client).await?
+        } else {
+            backup.included_namespaces.clone()
+        }
+    } else {
+        opts.include_namespaces.clone()
+    };
+    let summaries = summarize(client, &namespaces).await?;
+    Ok(RestoreReport {
+        name,
+        namespace: ns.into(),
+        backup,
+        status,
+        duration,
+        namespaces: summaries,
+    })
+}
+
+fn truncate(s: &str, n: usize) -> &str {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => s[..i].trim_end_matches('-'),
+        None => s,
+    }
+}
+
+async fn wait_restore(
+    api: &Api<DynamicObject>,
+    ns: &str,
+    name: &str,
+    opts: &RestoreOptions,
+    reporter: &dyn RestoreReporter,
+) -> Result<RestoreStatus, RestoreError> {
+    let start = Instant::now();
+    loop {
+        let obj = api
+            .get(name)
+            .await
+            .map_err(kube_err(format!("reading Velero restore {ns}/{name}")))?;
+        let value = serde_json::to_value(&obj).unwrap_or(Value::Null);
+        let last = RestoreStatus::from_object(&value);
+        reporter.status(&last);
+        if last.is_final() {
+            if matches!(last.phase.as_str(), "Failed" | "FailedValidation") {
+                return Err(RestoreError::Failed {
+                    name: name.into(),
+                    namespace: ns.into(),
+                    phase: last.phase.clone(),
+                    reason: if last.failure.is_empty() {
+                        "no reason given".into()
+                    } else {
+                        last.failure.join("; ")
+                    },
+                });
+            }
+            return Ok(last);
+        }
+        if start.elapsed() >= opts.timeout {
+            return Err(RestoreError::Timeout {
+                name: name.into(),
+                namespace: ns.into(),
+                phase: last.phase,
+                waited: opts.timeout,
+            });
+        }
+        let left = opts.timeout.saturating_sub(start.elapsed());
+        tokio::time::sleep(opts.poll_interval.min(left)).await;
+    }
+}
+
+/// Namespaces other than the system ones (`kube-*`, `default` is kept).
+async fn user_namespaces(client: &kube::Client) -> Result<Vec<String>, RestoreError> {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_err("listing namespaces"))?;
+    let skip = [
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "velero",
+        "trident",
+    ];
+    Ok(list
+        .items
+        .iter()
+        .filter_map(|n| n.metadata.name.clone())
+        .filter(|n| !skip.contains(&n.as_str()))
+        .collect())
+}
+
+/// Workloads and PVC bindings of each namespace.
+///
+/// # Errors
+///
+/// [`RestoreError::Kube`].
+pub async fn summarize(
+    client: &kube::Client,
+    namespaces: &[String],
+) -> Result<Vec<NamespaceSummary>, RestoreError> {
+    let mut out = Vec::new();
+    for ns in namespaces {
+        let lp = ListParams::default();
+        let deps: Api<Deployment> = Api::namespaced(client.clone(), ns);
+        let sts: Api<StatefulSet> = Api::namespaced(client.clone(), ns);
+        let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+        let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
+        let (d, s, p, c) = tokio::try_join!(
+            async {
+                deps.list(&lp)
+                    .await
+                    .map_err(kube_err(format!("listing deployments in {ns}")))
+            },
+            async {
+                sts.list(&lp)
+                    .await
+                    .map_err(kube_err(format!("listing statefulsets in {ns}")))
+            },
+            async {
+                pods.list(&lp)
+                    .await
+                    .map_err(kube_err(format!("listing pods in {ns}")))
+            },
+            async {
+                pvcs.list(&lp)
+                    .await
+                    .map_err(kube_err(format!("listing PVCs in {ns}")))
+            },
+        )?;
+        let mut sum = NamespaceSummary {
+            namespace: ns.clone(),
+            ..Default::default()
+        };
+        for x in d.items {
+            let want = x.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+            let ready = x
+                .status
+                .as_ref()
+                .and_then(|s| s.ready_replicas)
+                .unwrap_or(0);
+            sum.deployments.insert(
+                x.metadata.name.unwrap_or_default(),
+                format!("{ready}/{want}"),
+            );
+        }
+        for x in s.items {
+            let want = x.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
+            let ready = x
+                .status
+                .as_ref()
+                .and_then(|s| s.ready_replicas)
+                .unwrap_or(0);
+            sum.statefulsets.insert(
+                x.metadata.name.unwrap_or_default(),
+                format!("{ready}/{want}"),
+            );
+        }
+        for x in p.items {
+            let phase = x
+                .status
+                .as_ref()
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_else(|| "Unknown".into());
+            sum.pods.insert(x.metadata.name.unwrap_or_default(), phase);
+        }
+        for x in c.items {
+            sum.pvcs.push(PvcBinding {
+                name: x.metadata.name.unwrap_or_default(),
+                phase: x
+                    .status
+                    .as_ref()
+                    .and_then(|s| s.phase.clone())
+                    .unwrap_or_else(|| "Pending".into()),
+                volume: x.spec.as_ref().and_then(|s| s.volume_name.clone()),
+                storage_class: x.spec.as_ref().and_then(|s| s.storage_class_name.clone()),
+            });
+        }
+        sum.pvcs.sort_by(|a, b| a.name.cmp(&b.name));
+        out.push(sum);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b(name: &str, phase: &str, mins_ago: i64) -> BackupInfo {
+        BackupInfo {
+            name: name.into(),
+            phase: phase.into(),
+            completed_at: Some(Utc::now() - chrono::Duration::minutes(mins_ago)),
+            included_namespaces: vec![],
+        }
+    }
+
+    #[test]
+    fn latest_is_the_newest_completed() {
+        let list = [
+            b("old", "Completed", 60),
+            b("newer-failed", "PartiallyFailed", 1),
+            b("new", "Completed", 5),
+        ];
+        let got = choose_backup(&list, &BackupChoice::Latest, "velero").expect("backup");
+        assert_eq!(got.name, "new");
+    }
+
+    #[test]
+    fn named_must_exist_and_be_completed() {
+        let list = [b("a", "Completed", 1), b("c", "InProgress", 1)];
+        assert!(matches!(
+            choose_backup(&list, &BackupChoice::Named("zz".into()), "velero"),
+            Err(RestoreError::BackupNotFound { .. })
+        ));
+        let err = choose_backup(&list, &BackupChoice::Named("c".into()), "velero")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(err.contains("InProgress"), "{err}");
+        assert!(matches!(
+            choose_backup(&[b("x", "Failed", 1)], &BackupChoice::Latest, "velero"),
+            Err(RestoreError::NoBackup { found: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn selectors_map_to_label_selector() {
+        let v = label_selector("app=web,tier in (a, b),env!=dev,critical,!legacy").expect("sel");
+        assert_eq!(v["matchLabels"], json!({"app": "web"}));
+        assert_eq!(
+            v["matchExpressions"],
+            json!([
+                {"key": "tier", "operator": "In", "values": ["a", "b"]},
+                {"key": "env", "operator": "NotIn", "values": ["dev"]},
+                {"key": "critical", "operator": "Exists"},
+                {"key": "legacy", "operator": "DoesNotExist"},
+            ])
+        );
+        assert!(label_selector("a=b,,c").is_err());
+        assert!(label_selector("=b").is_err());
+        assert!(label_selector("a b c").is_err());
+    }
+
+    #[test]
+    fn restore_object_passes_options_through() {
+        let opts = RestoreOptions {
+            include_namespaces: vec!["shop".into()],
+            selector: Some("app=web".into()),
+            ..Default::default()
+        };
+        let o = restore_object("r1", &opts, "nightly").expect("obj");
+        assert_eq!(o["metadata"]["namespace"], "velero");
+        assert_eq!(o["spec"]["backupName"], "nightly");
+        assert_eq!(o["spec"]["includedNamespaces"], json!(["shop"]));
+        assert_eq!(o["spec"]["labelSelector"]["matchLabels"]["app"], "web");
+    }
+
+    #[test]
+    fn status_parsing() {
+        let s = RestoreStatus::from_object(&json!({"status": {
+            "phase": "PartiallyFailed", "warnings": 2, "errors": 1,
+            "progress": {"totalItems": 10, "itemsRestored": 9}
+        }}));
+        assert!(s.is_final());
+        assert_eq!((s.warnings, s.errors), (2, 1));
+        assert_eq!(s.items_restored, Some(9));
+        let s = RestoreStatus::from_object(&json!({}));
+        assert_eq!(s.phase, "New");
+        assert!(!s.is_final());
+        let s = RestoreStatus::from_object(&json!({"status": {
+            "phase": "FailedValidation", "validationErrors": ["backup not found"]}}));
+        assert_eq!(s.failure, vec!["backup not found"]);
+    }
+
+    #[test]
+    fn long_backup_names_are_cut() {
+        assert_eq!(truncate("abc", 40), "abc");
+        assert_eq!(truncate("abcdef-", 6), "abcdef");
+        assert_eq!(truncate("abc-def", 4), "abc");
+    }
+}
