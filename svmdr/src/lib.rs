@@ -15,10 +15,13 @@
 //! The binaries stay thin: they parse flags, call into this crate and render
 //! what it returns.
 
+pub mod audit;
 pub mod ontap;
 pub mod peering;
 pub mod plan;
 pub mod readiness;
+pub mod restore;
+pub mod report;
 pub mod secret;
 pub mod site;
 pub mod status;
