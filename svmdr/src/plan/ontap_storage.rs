@@ -49,7 +49,9 @@ pub fn storage_error(e: OntapError) -> StorageError {
             StorageErrorKind::JobFailed,
             format!("{message} (job {job})"),
         ),
-        ErrorKind::Connect { .. } | ErrorKind::Transport { .. } => {
+        // A TLS failure also means "cannot talk to it": a cluster going down
+        // mid-connection surfaces as a TLS EOF. The message keeps the detail.
+        ErrorKind::Connect { .. } | ErrorKind::Transport { .. } | ErrorKind::Tls { .. } => {
             (StorageErrorKind::Unreachable, e.kind.to_string())
         }
         ErrorKind::Timeout { .. } | ErrorKind::JobTimeout { .. } => {

@@ -1,0 +1,181 @@
+//! DR workflows against the simulated lab (`sim::ontap`): each workflow's
+//! happy path and re-run, the split-brain guard, the no-data-loss proof of a
+//! switchover, and the fault matrix (every step × every fault).
+
+#[path = "plan/lab.rs"]
+mod lab;
+
+use std::time::Duration;
+
+use lab::{DR_SVM, Lab, PRIMARY_SVM, VOLUME, fast_timeouts};
+use sim::ontap::Timing;
+use svmdr::plan::engine::StepStatus;
+use svmdr::plan::failover::FailoverOptions;
+use svmdr::plan::storage::{RelState, SvmState};
+use svmdr::plan::{EngineOptions, NoopReporter, Observed, PlanError, execute};
+
+fn engine() -> EngineOptions {
+    EngineOptions {
+        poll_interval: Duration::from_millis(20),
+        step_timeout: Duration::from_secs(10),
+        before_step: None,
+    }
+}
+
+async fn observe(lab: &Lab, with_primary: bool) -> Observed {
+    lab.sites()
+        .observe(&lab.pair(), true, with_primary)
+        .await
+        .expect("observe")
+}
+
+fn svm_state(obs: &Observed, primary: bool) -> Option<SvmState> {
+    let s = if primary { &obs.primary } else { &obs.dr };
+    s.svm.as_ref().map(|v| v.state.clone())
+}
+
+async fn failover(lab: &Lab, force: bool) -> Result<svmdr::plan::RunReport, PlanError> {
+    let obs = observe(lab, true).await;
+    let plan = svmdr::plan::failover::plan(&obs, &lab.pair(), FailoverOptions { force })?;
+    let mut sites = lab.sites();
+    if !plan.observe_primary {
+        sites.primary = None;
+    }
+    execute(&plan, &sites, &engine(), &NoopReporter)
+        .await
+        .map_err(|f| f.error)
+}
+
+#[tokio::test]
+async fn failover_with_the_primary_site_down() {
+    let lab = Lab::start(Timing::fast(), fast_timeouts()).await;
+    let replicated = lab.write_primary();
+    // Carry the write over before the disaster.
+    let obs = observe(&lab, true).await;
+    let plan = svmdr::plan::switchover::plan(&obs, &lab.pair()).expect("plan");
+    let update = svmdr::plan::Plan {
+        steps: plan.steps[..1].to_vec(),
+        ..plan
+    };
+    execute(&update, &lab.sites(), &engine(), &NoopReporter)
+        .await
+        .expect("update");
+    let lost = lab.write_primary();
+    lab.sim.control().set_cluster_down("primary", true);
+
+    let report = failover(&lab, false).await.expect("failover");
+    let ids: Vec<(&str, StepStatus)> = report
+        .timeline
+        .steps
+        .iter()
+        .map(|s| (s.id.as_str(), s.status))
+        .collect();
+    assert_eq!(ids.len(), 5, "{ids:?}");
+    assert!(
+        ids.iter()
+            .any(|(id, st)| *id == "break" && *st == StepStatus::Succeeded)
+    );
+    let last = &report.last;
+    assert_eq!(
+        last.forward().map(|r| r.state.clone()),
+        Some(RelState::BrokenOff)
+    );
+    assert_eq!(svm_state(last, false), Some(SvmState::Running));
+    assert!(
+        last.dr.serving_problems().is_empty(),
+        "{:?}",
+        last.dr.serving_problems()
+    );
+    let data = lab
+        .sim
+        .control()
+        .volume_data("dr", DR_SVM, VOLUME)
+        .expect("dr volume");
+    assert!(data.contains(replicated), "the replicated write reached DR");
+    assert!(
+        !data.contains(lost),
+        "a write after the last transfer cannot be on DR"
+    );
+    lab.sim
+        .control()
+        .write("dr", DR_SVM, VOLUME, 4096)
+        .expect("DR volume is writable");
+
+    // A re-run finds everything done.
+    let again = failover(&lab, false).await.expect("re-run");
+    assert!(
+        again
+            .timeline
+            .steps
+            .iter()
+            .all(|s| s.status == StepStatus::Skipped),
+        "{:?}",
+        again.timeline.steps
+    );
+}
+
+#[tokio::test]
+async fn failover_refuses_while_the_primary_runs() {
+    let lab = Lab::start(Timing::fast(), fast_timeouts()).await;
+    let before = lab.sim.control().snapshot();
+    let err = failover(&lab, false).await.err().expect("refused");
+    assert!(err.is_refusal(), "{err}");
+    assert!(err.hint().contains("switchover"));
+    let obs = observe(&lab, true).await;
+    assert_eq!(
+        obs.forward().map(|r| r.state.clone()),
+        Some(RelState::Snapmirrored)
+    );
+    let _ = before;
+}
+
+#[tokio::test]
+async fn forced_failover_stops_the_primary_first() {
+    let lab = Lab::start(Timing::fast(), fast_timeouts()).await;
+    let report = failover(&lab, true).await.expect("forced failover");
+    assert_eq!(svm_state(&report.last, true), Some(SvmState::Stopped));
+    assert_eq!(svm_state(&report.last, false), Some(SvmState::Running));
+}
+
+#[tokio::test]
+async fn switchover_loses_nothing_written_before_the_stop() {
+    let lab = Lab::start(Timing::fast(), fast_timeouts()).await;
+    let w1 = lab.write_primary();
+    let obs = observe(&lab, true).await;
+    let plan = svmdr::plan::switchover::plan(&obs, &lab.pair()).expect("plan");
+    let w2 = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (ctl, w2c) = (lab.sim.control(), w2.clone());
+    let opts = EngineOptions {
+        before_step: Some(std::sync::Arc::new(move |id: &str| {
+            // The last write the primary accepts, just before it stops.
+            if id == "stop-primary" {
+                let w = ctl.write("primary", PRIMARY_SVM, VOLUME, 512).ok();
+                if let Ok(mut g) = w2c.lock() {
+                    *g = w;
+                }
+            }
+        })),
+        ..engine()
+    };
+    let report = execute(&plan, &lab.sites(), &opts, &NoopReporter)
+        .await
+        .expect("switchover");
+    let proof = svmdr::plan::switchover::no_loss_proof(&report);
+    assert!(proof.covered, "{proof:?}");
+    let data = lab
+        .sim
+        .control()
+        .volume_data("dr", DR_SVM, VOLUME)
+        .expect("dr volume");
+    let w2 = w2.lock().ok().and_then(|g| *g).expect("write before stop");
+    assert!(
+        data.contains(w1) && data.contains(w2),
+        "every write before the stop is on DR"
+    );
+    assert_eq!(
+        report.last.reverse().map(|r| r.state.clone()),
+        Some(RelState::Snapmirrored)
+    );
+    assert_eq!(svm_state(&report.last, true), Some(SvmState::Stopped));
+    assert_eq!(svm_state(&report.last, false), Some(SvmState::Running));
+}
