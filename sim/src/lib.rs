@@ -12,3 +12,4 @@
 pub mod kube;
 pub mod ontap;
 pub mod tls;
+pub mod velero;

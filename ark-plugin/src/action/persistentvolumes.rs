@@ -1,0 +1,261 @@
+//! Trident PVs restored as-is: find the ONTAP volume behind the PV on the
+//! restore cluster's backends, check SVM, volume, data LIF (and TCP), and
+//! point `volumeAttributes.backendUUID` at the restore cluster's backend.
+//! Legacy (pre-CSI) NFS PVs get the SVM and LIF checks, found by their NFS
+//! server address.
+
+use serde_json::Value;
+use svmdr::trident::backend::Backend;
+use svmdr::trident::volume::{CsiVolume, LegacyNfsVolume, Protocol, TridentVolumeRef};
+
+use super::locate::{self, Located};
+use super::ready::{Checked, VolumeSel, ensure_ready};
+use super::{ActionError, Outcome, RestoreInfo};
+use crate::config::{Mode, PluginConfig};
+use crate::storage::Storage;
+
+/// Handles one Trident PV.
+///
+/// # Errors
+/// See [`ActionError`]; in `warn` mode storage problems are logged instead.
+pub async fn handle(
+    storage: &Storage,
+    restore: &RestoreInfo,
+    item: Value,
+    vref: TridentVolumeRef,
+) -> Result<Outcome, ActionError> {
+    let pv_name = vref.pv_name().unwrap_or("<unnamed>").to_string();
+    let subject = format!("PersistentVolume {pv_name}");
+    let cfg = storage
+        .config(&restore.key)
+        .await
+        .map_err(|source| ActionError::Cluster {
+            subject: subject.clone(),
+            source,
+        })?;
+    if cfg.mode == Mode::Off {
+        return Ok(Outcome::Unchanged);
+    }
+    let result = match &vref {
+        TridentVolumeRef::Csi(c) => csi(storage, restore, &cfg, item, c, &subject).await,
+        TridentVolumeRef::LegacyNfs(l) => legacy(storage, restore, &cfg, l, &subject).await,
+        TridentVolumeRef::NotTrident => Ok(Outcome::Unchanged),
+    };
+    match result {
+        Ok(o) => {
+            storage.mark_pv_checked(&restore.key, &pv_name);
+            Ok(o)
+        }
+        Err(e) => super::soften(&cfg, e),
+    }
+}
+
+fn log_ready(subject: &str, restore: &RestoreInfo, backend: &Backend, c: &Checked) {
+    tracing::info!(
+        restore = %restore.name, backend = %backend.name, svm = %c.ready.svm, volume = %c.ready.volume,
+        lif = %c.lif.0, address = %c.lif.1, probed = c.probed,
+        "{subject}: storage ready: {}", c.ready
+    );
+}
+
+async fn csi(
+    storage: &Storage,
+    restore: &RestoreInfo,
+    cfg: &PluginConfig,
+    mut item: Value,
+    c: &CsiVolume,
+    subject: &str,
+) -> Result<Outcome, ActionError> {
+    let backends = storage
+        .backends(&restore.key, cfg)
+        .await
+        .map_err(|source| ActionError::Cluster {
+            subject: subject.to_string(),
+            source,
+        })?;
+    let no_backend = |detail: String| ActionError::NoBackend {
+        subject: subject.to_string(),
+        detail,
+    };
+    let mapped = locate::mapped(cfg, &backends, &c.backend_uuid).or_else(|| {
+        c.storage_class
+            .as_deref()
+            .and_then(|sc| locate::mapped(cfg, &backends, sc))
+    });
+    let (backend, volume) = match mapped {
+        Some(Ok(b)) => (b.clone(), c.internal_name.clone()),
+        Some(Err(detail)) => return Err(no_backend(detail)),
+        None => match backends.iter().find(|b| b.uuid == c.backend_uuid) {
+            Some(b) => (b.clone(), c.internal_name.clone()),
+            None => {
+                let candidates: Vec<&Backend> = backends
+                    .iter()
+                    .filter(|b| {
+                        Protocol::for_driver(&b.driver) == c.protocol
+                            && !b.driver.ends_with("-economy")
+                    })
+                    .collect();
+                if candidates.is_empty() {
+                    return Err(no_backend(format!(
+                        "backend {} of the backup is not in the restore cluster, and no {} Trident backend \
+                         there could hold volume {} (backends: {}); add the DR backends to Trident or set backendMapping",
+                        c.backend_uuid,
+                        c.protocol,
+                        c.internal_name,
+                        locate::list(&backends)
+                    )));
+                }
+                match locate::search(storage, restore, cfg, &candidates, |_| {
+                    c.internal_name.clone()
+                })
+                .await
+                {
+                    Located::Found(b, v) | Located::Only(b, v) => (b, v),
+                    Located::Missing(notes) => {
+                        return Err(no_backend(format!(
+                            "volume {} is on none of the restore cluster's Trident backends ({notes}); \
+                             check that SVM-DR replicates it, or set backendMapping",
+                            c.internal_name
+                        )));
+                    }
+                    Located::Ambiguous(hits) => {
+                        return Err(no_backend(format!(
+                            "volume {} exists on several SVMs ({hits}); set backendMapping \
+                             ({}=<backend>) to pick one",
+                            c.internal_name, c.backend_uuid
+                        )));
+                    }
+                }
+            }
+        },
+    };
+    let data_lif = if c.protocol == Protocol::File {
+        backend.data_lif.as_deref()
+    } else {
+        None
+    };
+    match ensure_ready(
+        storage,
+        restore,
+        cfg,
+        &backend,
+        VolumeSel::Name(&volume),
+        c.protocol,
+        data_lif,
+    )
+    .await
+    {
+        Ok(checked) => {
+            log_ready(subject, restore, &backend, &checked);
+            if backend.uuid == c.backend_uuid {
+                return Ok(Outcome::Unchanged);
+            }
+            let attrs = item
+                .pointer_mut("/spec/csi/volumeAttributes")
+                .and_then(Value::as_object_mut)
+                .ok_or_else(|| ActionError::BadItem {
+                    detail: format!("{subject}: spec.csi.volumeAttributes is not an object"),
+                })?;
+            attrs.insert("backendUUID".into(), Value::String(backend.uuid.clone()));
+            tracing::info!(
+                "{subject}: volumeAttributes.backendUUID {} -> {} (backend {})",
+                c.backend_uuid,
+                backend.uuid,
+                backend.name
+            );
+            Ok(Outcome::Changed(item))
+        }
+        Err((source, waited)) => Err(ActionError::NotReady {
+            subject: subject.to_string(),
+            backend: locate::describe(&backend),
+            source,
+            waited,
+        }),
+    }
+}
+
+async fn legacy(
+    storage: &Storage,
+    restore: &RestoreInfo,
+    cfg: &PluginConfig,
+    l: &LegacyNfsVolume,
+    subject: &str,
+) -> Result<Outcome, ActionError> {
+    let backends = storage
+        .backends(&restore.key, cfg)
+        .await
+        .map_err(|source| ActionError::Cluster {
+            subject: subject.to_string(),
+            source,
+        })?;
+    let nas: Vec<&Backend> = backends
+        .iter()
+        .filter(|b| Protocol::for_driver(&b.driver) == Protocol::File)
+        .collect();
+    // The backend whose dataLIF is the server wins outright; otherwise the
+    // SVM that has a LIF with that address.
+    let by_data_lif = nas.iter().find(|b| {
+        b.data_lif
+            .as_deref()
+            .is_some_and(|d| svmdr::readiness::same_address(d, &l.server))
+    });
+    let backend = match by_data_lif {
+        Some(b) => (*b).clone(),
+        None => {
+            let mut notes = Vec::new();
+            let mut hit = None;
+            for b in &nas {
+                match storage.facts(&restore.key, cfg, b).await {
+                    Ok(f) if f.has_lif_address(&l.server) => {
+                        hit = Some((*b).clone());
+                        break;
+                    }
+                    Ok(f) => {
+                        notes.push(format!("{}: SVM {} has no LIF {}", b.name, f.svm, l.server))
+                    }
+                    Err(e) => notes.push(format!("{}: {e}", b.name)),
+                }
+            }
+            match hit {
+                Some(b) => b,
+                None => {
+                    return Err(ActionError::NoBackend {
+                        subject: subject.to_string(),
+                        detail: format!(
+                            "its NFS server {} is a data LIF of no SVM behind the restore cluster's NAS Trident backends ({}); \
+                             with SVM-DR identity preservation the DR SVM must carry the same LIF addresses",
+                            l.server,
+                            if notes.is_empty() {
+                                "no NAS backends".to_string()
+                            } else {
+                                notes.join("; ")
+                            }
+                        ),
+                    });
+                }
+            }
+        }
+    };
+    match ensure_ready(
+        storage,
+        restore,
+        cfg,
+        &backend,
+        VolumeSel::Junction(&l.path),
+        Protocol::File,
+        Some(&l.server),
+    )
+    .await
+    {
+        Ok(checked) => {
+            log_ready(subject, restore, &backend, &checked);
+            Ok(Outcome::Unchanged)
+        }
+        Err((source, waited)) => Err(ActionError::NotReady {
+            subject: subject.to_string(),
+            backend: locate::describe(&backend),
+            source,
+            waited,
+        }),
+    }
+}

@@ -1,0 +1,199 @@
+//! "Is the storage ready?" for one volume on one backend, with the TCP
+//! probe and the bounded wait-for-ready shared by the PV and PVC actions.
+
+use std::time::{Duration, Instant};
+
+use svmdr::readiness::{NotReady, Ready, check_volume, find_volume_by_junction, same_address};
+use svmdr::trident::backend::Backend;
+use svmdr::trident::volume::Protocol;
+
+use super::RestoreInfo;
+use crate::config::PluginConfig;
+use crate::storage::Storage;
+
+/// Which volume to check.
+#[derive(Debug, Clone, Copy)]
+pub enum VolumeSel<'a> {
+    /// By ONTAP volume name.
+    Name(&'a str),
+    /// By junction path (legacy NFS PVs).
+    Junction(&'a str),
+}
+
+/// A volume that passed every check.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    /// The readiness facts.
+    pub ready: Ready,
+    /// The LIF that answered the probe (or was up, without probing): name, address.
+    pub lif: (String, String),
+    /// Whether the LIF was probed over TCP.
+    pub probed: bool,
+}
+
+/// Checks, and while the reason is transient and `waitForReady` allows,
+/// waits and checks again. An SVM whose wait already ran out in this restore
+/// is not waited for again.
+///
+/// # Errors
+/// The last [`NotReady`] and how long was waited.
+pub async fn ensure_ready(
+    storage: &Storage,
+    restore: &RestoreInfo,
+    cfg: &PluginConfig,
+    backend: &Backend,
+    sel: VolumeSel<'_>,
+    protocol: Protocol,
+    lif_address: Option<&str>,
+) -> Result<Checked, (NotReady, Option<Duration>)> {
+    let budget = if storage.waited_out(&restore.key, backend) {
+        Duration::ZERO
+    } else {
+        cfg.wait_for_ready
+    };
+    let start = Instant::now();
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let (result, probed_addrs) =
+            attempt(storage, restore, cfg, backend, sel, protocol, lif_address).await;
+        match result {
+            Ok(c) => return Ok(c),
+            Err(e) if e.is_transient() && start.elapsed() + cfg.retry_interval <= budget => {
+                tracing::info!(
+                    backend = %backend.name, reason = e.reason(), attempt = attempts,
+                    "storage not ready yet, retrying in {}: {e}", humantime::format_duration(cfg.retry_interval)
+                );
+                storage.forget(&restore.key, backend);
+                for addr in &probed_addrs {
+                    storage.forget_probe(&restore.key, addr, cfg.probe_port(protocol));
+                }
+                tokio::time::sleep(cfg.retry_interval).await;
+            }
+            Err(e) => {
+                let waited = (!budget.is_zero()).then(|| start.elapsed());
+                if !budget.is_zero() && e.is_transient() {
+                    storage.mark_waited_out(&restore.key, backend);
+                }
+                return Err((e, waited));
+            }
+        }
+    }
+}
+
+async fn attempt(
+    storage: &Storage,
+    restore: &RestoreInfo,
+    cfg: &PluginConfig,
+    backend: &Backend,
+    sel: VolumeSel<'_>,
+    protocol: Protocol,
+    lif_address: Option<&str>,
+) -> (Result<Checked, NotReady>, Vec<String>) {
+    let facts = match storage.facts(&restore.key, cfg, backend).await {
+        Ok(f) => f,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    let volume = match sel {
+        VolumeSel::Name(n) => n.to_string(),
+        VolumeSel::Junction(path) => match find_volume_by_junction(&facts, path) {
+            Some(v) => v.name.clone(),
+            None => {
+                return (
+                    Err(NotReady::VolumeMissing {
+                        cluster: facts.cluster.clone(),
+                        svm: facts.svm.clone(),
+                        volume: format!("<mounted at {path}>"),
+                    }),
+                    Vec::new(),
+                );
+            }
+        },
+    };
+    let ready = match check_volume(&facts, &volume, protocol) {
+        Ok(r) => r,
+        Err(e) => return (Err(e), Vec::new()),
+    };
+    // Which LIF(s) matter: the one the PV mounts (legacy NFS server, or the
+    // backend's dataLIF for NFS), else any up LIF for the protocol.
+    let candidates: Vec<(String, String)> = match lif_address {
+        Some(addr) => match facts.lifs.iter().find(|l| same_address(&l.ip, addr)) {
+            Some(l) if !l.serves(protocol) => {
+                return (
+                    Err(NotReady::NoDataLif {
+                        cluster: facts.cluster.clone(),
+                        svm: facts.svm.clone(),
+                        protocol,
+                    }),
+                    Vec::new(),
+                );
+            }
+            Some(l) if !l.is_up() => {
+                return (
+                    Err(NotReady::LifDown {
+                        cluster: facts.cluster.clone(),
+                        svm: facts.svm.clone(),
+                        protocol,
+                        lifs: vec![l.clone()],
+                    }),
+                    Vec::new(),
+                );
+            }
+            Some(l) => vec![(l.name.clone(), l.ip.clone())],
+            // A DNS name (or an address ONTAP does not list): probe it as given.
+            None => vec![("dataLIF".to_string(), addr.to_string())],
+        },
+        None => ready
+            .lifs
+            .iter()
+            .map(|l| (l.name.clone(), l.ip.clone()))
+            .collect(),
+    };
+    let addrs: Vec<String> = candidates.iter().map(|(_, a)| a.clone()).collect();
+    if !cfg.tcp_probe {
+        let lif = candidates.into_iter().next().unwrap_or_default();
+        return (
+            Ok(Checked {
+                ready,
+                lif,
+                probed: false,
+            }),
+            addrs,
+        );
+    }
+    let port = cfg.probe_port(protocol);
+    let mut first_err = None;
+    for (name, addr) in candidates {
+        match storage.probe(&restore.key, cfg, &addr, port).await {
+            Ok(()) => {
+                return (
+                    Ok(Checked {
+                        ready,
+                        lif: (name, addr),
+                        probed: true,
+                    }),
+                    addrs,
+                );
+            }
+            Err(e) => {
+                if first_err.is_none() {
+                    first_err = Some(NotReady::ProbeFailed {
+                        cluster: facts.cluster.clone(),
+                        svm: facts.svm.clone(),
+                        protocol,
+                        lif: name,
+                        ip: addr,
+                        port,
+                        error: e.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    let err = first_err.unwrap_or(NotReady::NoDataLif {
+        cluster: facts.cluster.clone(),
+        svm: facts.svm.clone(),
+        protocol,
+    });
+    (Err(err), addrs)
+}

@@ -1,0 +1,623 @@
+//! Everything the action reads from outside, built lazily on the first
+//! Execute that needs it (never before the handshake) and cached:
+//! - the Kubernetes client (in-cluster, or `$KUBECONFIG` outside a pod);
+//! - the plugin ConfigMap, the Trident backends, StorageClasses and
+//!   TridentVolumes (per restore, short TTL);
+//! - one ONTAP client per backend, and [`SvmFacts`] per restore and SVM: one
+//!   SVM, one volume and one LIF listing per SVM, whatever the item count;
+//! - TCP probes, one per LIF and port.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolume};
+use k8s_openapi::api::storage::v1::StorageClass;
+use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use serde_json::Value;
+use svmdr::ontap::{OntapClient, OntapConfig, Timeouts, TlsOptions};
+use svmdr::readiness::{NotReady, ProbeError, SvmFacts, collect_svm_facts, probe_tcp};
+use svmdr::trident::backend::{Backend, backend_auth, list_backends, try_backend_tls};
+use tokio::sync::OnceCell;
+
+use crate::cache::TtlCache;
+use crate::config::{ConfigError, PluginConfig, selector};
+
+/// Bound on building the kube client (reading kubeconfig, exec plugins).
+const KUBE_SETUP_TIMEOUT: Duration = Duration::from_secs(20);
+/// Bound on one Kubernetes API call.
+const KUBE_CALL_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long the ConfigMap and Trident objects are reused within a restore.
+const KUBE_TTL: Duration = Duration::from_secs(10);
+
+/// A failure reading the cluster (not the storage).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClusterError {
+    /// No usable Kubernetes configuration.
+    #[error("cannot reach the Kubernetes API of the restore cluster: {0}")]
+    Setup(String),
+    /// A Kubernetes API call failed.
+    #[error("{what}: {error}{}", kube_hint(*code))]
+    Kube {
+        /// What was being read.
+        what: String,
+        /// The error.
+        error: String,
+        /// HTTP code, when the API answered.
+        code: Option<u16>,
+    },
+    /// The plugin configuration is bad.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Trident's backend records are unusable.
+    #[error("{0}")]
+    Trident(String),
+}
+
+fn kube_hint(code: Option<u16>) -> &'static str {
+    match code {
+        Some(403) => {
+            "; grant the Velero service account the read-only RBAC in the plugin's deploy/rbac.yaml"
+        }
+        Some(401) => "; the service account token was refused",
+        _ => "",
+    }
+}
+
+fn kube_err(what: impl Into<String>, e: &kube::Error) -> ClusterError {
+    let code = match e {
+        kube::Error::Api(s) => Some(s.code),
+        _ => None,
+    };
+    ClusterError::Kube {
+        what: what.into(),
+        error: e.to_string(),
+        code,
+    }
+}
+
+async fn bounded<T>(
+    what: &str,
+    fut: impl Future<Output = Result<T, kube::Error>>,
+) -> Result<T, ClusterError> {
+    match tokio::time::timeout(KUBE_CALL_TIMEOUT, fut).await {
+        Ok(r) => r.map_err(|e| kube_err(what, &e)),
+        Err(_) => Err(ClusterError::Kube {
+            what: what.to_string(),
+            error: format!("no answer within {KUBE_CALL_TIMEOUT:?}"),
+            code: None,
+        }),
+    }
+}
+
+/// A TridentVolume's identity, for the import checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TridentVolumeInfo {
+    /// TridentVolume name (the PV name).
+    pub name: String,
+    /// `config.internalName`.
+    pub internal_name: String,
+    /// `backendUUID`.
+    pub backend_uuid: String,
+}
+
+/// Cache key: restore UID plus what is looked up.
+type Key = (String, String);
+
+/// Shared state of the action across Execute calls.
+pub struct Storage {
+    velero_namespace: String,
+    kube: OnceCell<kube::Client>,
+    config: TtlCache<String, Arc<PluginConfig>>,
+    backends: TtlCache<Key, Arc<Vec<Backend>>>,
+    storage_classes: TtlCache<Key, Option<Arc<StorageClass>>>,
+    trident_volumes: TtlCache<Key, Arc<Vec<TridentVolumeInfo>>>,
+    clients: TtlCache<Key, OntapClient>,
+    facts: TtlCache<Key, Arc<SvmFacts>>,
+    probes: TtlCache<Key, Result<(), ProbeError>>,
+    pvs_checked: Mutex<HashSet<Key>>,
+    waited_out: Mutex<HashSet<Key>>,
+}
+
+impl Storage {
+    /// State for a plugin whose ConfigMap lives in `velero_namespace`.
+    /// Does no I/O.
+    pub fn new(velero_namespace: String) -> Self {
+        let ttl = Duration::from_secs(30);
+        Self {
+            velero_namespace,
+            kube: OnceCell::new(),
+            config: TtlCache::new(KUBE_TTL),
+            backends: TtlCache::new(KUBE_TTL),
+            storage_classes: TtlCache::new(KUBE_TTL),
+            trident_volumes: TtlCache::new(KUBE_TTL),
+            clients: TtlCache::new(Duration::from_secs(300)),
+            facts: TtlCache::new(ttl),
+            probes: TtlCache::new(ttl),
+            pvs_checked: Mutex::new(HashSet::new()),
+            waited_out: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// The Velero namespace from `$VELERO_NAMESPACE` (default `velero`).
+    pub fn velero_namespace_from_env() -> String {
+        std::env::var("VELERO_NAMESPACE")
+            .ok()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "velero".into())
+    }
+
+    async fn kube(&self) -> Result<kube::Client, ClusterError> {
+        self.kube
+            .get_or_try_init(|| async {
+                let setup = async {
+                    let mut cfg = kube::Config::infer()
+                        .await
+                        .map_err(|e| ClusterError::Setup(e.to_string()))?;
+                    cfg.connect_timeout = Some(Duration::from_secs(5));
+                    cfg.read_timeout = Some(KUBE_CALL_TIMEOUT);
+                    cfg.write_timeout = Some(KUBE_CALL_TIMEOUT);
+                    kube::Client::try_from(cfg).map_err(|e| ClusterError::Setup(e.to_string()))
+                };
+                tokio::time::timeout(KUBE_SETUP_TIMEOUT, setup)
+                    .await
+                    .map_err(|_| {
+                        ClusterError::Setup(format!(
+                            "no kube configuration within {KUBE_SETUP_TIMEOUT:?}"
+                        ))
+                    })?
+            })
+            .await
+            .cloned()
+    }
+
+    /// The plugin configuration for this restore (read once per restore
+    /// within a short TTL).
+    ///
+    /// # Errors
+    /// A bad or ambiguous ConfigMap, or the Kubernetes API failing.
+    pub async fn config(&self, restore: &str) -> Result<Arc<PluginConfig>, ClusterError> {
+        self.config
+            .get_or_try_init(&restore.to_string(), || async {
+                let client = self.kube().await?;
+                let ns = self.velero_namespace.clone();
+                let api: Api<ConfigMap> = Api::namespaced(client, &ns);
+                let lp = ListParams::default().labels(&selector());
+                let list = bounded(&format!("listing plugin ConfigMaps in namespace {ns}"), api.list(&lp)).await?;
+                let cms = list.items;
+                match cms.len() {
+                    0 => Ok(Arc::new(PluginConfig::default())),
+                    1 => {
+                        let cm = &cms[0];
+                        let source = format!("{ns}/{}", cm.metadata.name.clone().unwrap_or_default());
+                        let data = cm.data.clone().unwrap_or_default();
+                        let (cfg, unknown) = PluginConfig::from_data(&source, &data)?;
+                        if !unknown.is_empty() {
+                            tracing::warn!(configmap = %source, keys = %unknown.join(","), "ignoring unknown plugin ConfigMap keys");
+                        }
+                        Ok(Arc::new(cfg))
+                    }
+                    _ => Err(ClusterError::Config(ConfigError::Ambiguous {
+                        namespace: ns,
+                        names: cms
+                            .iter()
+                            .filter_map(|c| c.metadata.name.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })),
+                }
+            })
+            .await
+    }
+
+    /// The ONTAP backends of the restore cluster's Trident.
+    ///
+    /// # Errors
+    /// The TridentBackends cannot be listed.
+    pub async fn backends(
+        &self,
+        restore: &str,
+        cfg: &PluginConfig,
+    ) -> Result<Arc<Vec<Backend>>, ClusterError> {
+        let ns = cfg.trident_namespace.clone();
+        self.backends
+            .get_or_try_init(&(restore.to_string(), ns.clone()), || async {
+                let client = self.kube().await?;
+                let list = tokio::time::timeout(KUBE_CALL_TIMEOUT, list_backends(&client, &ns))
+                    .await
+                    .map_err(|_| ClusterError::Trident(format!("listing TridentBackends in {ns}: no answer within {KUBE_CALL_TIMEOUT:?}")))?
+                    .map_err(|e| ClusterError::Trident(e.to_string()))?;
+                Ok(Arc::new(list))
+            })
+            .await
+    }
+
+    /// A StorageClass of the restore cluster, `None` when it does not exist.
+    ///
+    /// # Errors
+    /// The Kubernetes API failing.
+    pub async fn storage_class(
+        &self,
+        restore: &str,
+        name: &str,
+    ) -> Result<Option<Arc<StorageClass>>, ClusterError> {
+        self.storage_classes
+            .get_or_try_init(&(restore.to_string(), name.to_string()), || async {
+                let api: Api<StorageClass> = Api::all(self.kube().await?);
+                let sc =
+                    bounded(&format!("reading StorageClass {name}"), api.get_opt(name)).await?;
+                Ok(sc.map(Arc::new))
+            })
+            .await
+    }
+
+    /// Whether a PersistentVolume exists in the restore cluster (fresh read).
+    ///
+    /// # Errors
+    /// The Kubernetes API failing.
+    pub async fn pv_exists(&self, name: &str) -> Result<bool, ClusterError> {
+        let api: Api<PersistentVolume> = Api::all(self.kube().await?);
+        Ok(bounded(
+            &format!("reading PersistentVolume {name}"),
+            api.get_opt(name),
+        )
+        .await?
+        .is_some())
+    }
+
+    /// The TridentVolumes of the restore cluster.
+    ///
+    /// # Errors
+    /// The Kubernetes API failing.
+    pub async fn trident_volumes(
+        &self,
+        restore: &str,
+        ns: &str,
+    ) -> Result<Arc<Vec<TridentVolumeInfo>>, ClusterError> {
+        self.trident_volumes
+            .get_or_try_init(&(restore.to_string(), ns.to_string()), || async {
+                let ar = ApiResource::from_gvk_with_plural(
+                    &GroupVersionKind::gvk("trident.netapp.io", "v1", "TridentVolume"),
+                    "tridentvolumes",
+                );
+                let api: Api<DynamicObject> = Api::namespaced_with(self.kube().await?, ns, &ar);
+                let list = bounded(
+                    &format!("listing TridentVolumes in {ns}"),
+                    api.list(&ListParams::default()),
+                )
+                .await?;
+                let s = |v: &Value, p: &str| {
+                    v.pointer(p)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                Ok(Arc::new(
+                    list.items
+                        .iter()
+                        .map(|o| TridentVolumeInfo {
+                            name: o.metadata.name.clone().unwrap_or_default(),
+                            internal_name: s(&o.data, "/config/internalName"),
+                            backend_uuid: s(&o.data, "/backendUUID"),
+                        })
+                        .collect(),
+                ))
+            })
+            .await
+    }
+
+    async fn client(
+        &self,
+        restore: &str,
+        cfg: &PluginConfig,
+        backend: &Backend,
+    ) -> Result<OntapClient, NotReady> {
+        let svm = backend
+            .svm
+            .clone()
+            .unwrap_or_else(|| "<from management LIF>".into());
+        let cluster = format!("{} (backend {})", backend.management_lif, backend.name);
+        let fail = |error: String| NotReady::OntapFailed {
+            cluster: cluster.clone(),
+            svm: svm.clone(),
+            error,
+        };
+        self.clients
+            .get_or_try_init(&(restore.to_string(), backend.uuid.clone()), || async {
+                let kube = self.kube().await.map_err(|e| fail(e.to_string()))?;
+                let auth = tokio::time::timeout(
+                    KUBE_CALL_TIMEOUT,
+                    backend_auth(&kube, &cfg.trident_namespace, backend),
+                )
+                .await
+                .map_err(|_| {
+                    fail(format!(
+                        "reading the credentials Secret: no answer within {KUBE_CALL_TIMEOUT:?}"
+                    ))
+                })?
+                .map_err(|e| fail(e.to_string()))?;
+                let tls = match &cfg.ontap_ca {
+                    Some(pem) => TlsOptions {
+                        ca_pem: Some(pem.clone()),
+                        insecure_skip_verify: false,
+                    },
+                    None => try_backend_tls(backend).map_err(|e| fail(e.to_string()))?,
+                };
+                OntapClient::new(OntapConfig {
+                    name: cluster.clone(),
+                    endpoint: backend.management_lif.clone(),
+                    auth,
+                    tls,
+                    timeouts: Timeouts {
+                        connect: Duration::from_secs(5).min(cfg.ontap_timeout),
+                        request: cfg.ontap_timeout,
+                        job: cfg.ontap_timeout,
+                    },
+                })
+                .map_err(|e| fail(e.to_string()))
+            })
+            .await
+    }
+
+    fn svm_key(backend: &Backend) -> String {
+        format!(
+            "{}|{}",
+            backend.management_lif,
+            backend.svm.as_deref().unwrap_or("")
+        )
+    }
+
+    /// The facts of the backend's SVM for this restore: looked up once per
+    /// SVM (management LIF + SVM name) within the TTL.
+    ///
+    /// # Errors
+    /// [`NotReady`] when ONTAP cannot be read.
+    pub async fn facts(
+        &self,
+        restore: &str,
+        cfg: &PluginConfig,
+        backend: &Backend,
+    ) -> Result<Arc<SvmFacts>, NotReady> {
+        let key = (restore.to_string(), Self::svm_key(backend));
+        self.facts
+            .get_or_try_init_ttl(&key, cfg.cache_ttl, || async {
+                let client = self.client(restore, cfg, backend).await?;
+                let facts = collect_svm_facts(&client, backend.svm.as_deref()).await?;
+                tracing::debug!(svm = %facts.svm, cluster = %facts.cluster, volumes = facts.volumes.len(), lifs = facts.lifs.len(), "collected SVM facts");
+                Ok(Arc::new(facts))
+            })
+            .await
+    }
+
+    /// Forgets the facts (and probes) of the backend's SVM, before a retry.
+    pub fn forget(&self, restore: &str, backend: &Backend) {
+        self.facts
+            .invalidate(&(restore.to_string(), Self::svm_key(backend)));
+        self.clients
+            .invalidate(&(restore.to_string(), backend.uuid.clone()));
+    }
+
+    /// Probes `addr:port` once per TTL.
+    pub async fn probe(
+        &self,
+        restore: &str,
+        cfg: &PluginConfig,
+        addr: &str,
+        port: u16,
+    ) -> Result<(), ProbeError> {
+        let key = (restore.to_string(), format!("{addr}|{port}"));
+        // The probe result (success or failure) is cached; `forget_probe` clears it on retry.
+        self.probes
+            .get_or_try_init_ttl(&key, cfg.cache_ttl, || async {
+                Ok::<_, std::convert::Infallible>(probe_tcp(addr, port, cfg.probe_timeout).await)
+            })
+            .await
+            .unwrap_or_else(|never| match never {})
+    }
+
+    /// Forgets a probe result, before a retry.
+    pub fn forget_probe(&self, restore: &str, addr: &str, port: u16) {
+        self.probes
+            .invalidate(&(restore.to_string(), format!("{addr}|{port}")));
+    }
+
+    /// Records that this restore checked (and will create) PV `name` as-is.
+    pub fn mark_pv_checked(&self, restore: &str, name: &str) {
+        self.pvs_checked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert((restore.to_string(), name.to_string()));
+    }
+
+    /// Whether this restore's PV action passed PV `name`.
+    pub fn pv_checked(&self, restore: &str, name: &str) -> bool {
+        self.pvs_checked
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&(restore.to_string(), name.to_string()))
+    }
+
+    /// Whether an earlier item of this restore already waited the full
+    /// `waitForReady` on this backend's SVM (later items then fail fast
+    /// instead of each blocking Velero for the whole wait).
+    pub fn waited_out(&self, restore: &str, backend: &Backend) -> bool {
+        self.waited_out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .contains(&(restore.to_string(), Self::svm_key(backend)))
+    }
+
+    /// Records that the wait ran out for this backend's SVM.
+    pub fn mark_waited_out(&self, restore: &str, backend: &Backend) {
+        self.waited_out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert((restore.to_string(), Self::svm_key(backend)));
+    }
+
+    /// Counters for tests and debug logs: (SVM fact lookups, probes).
+    pub fn lookups(&self) -> (u64, u64) {
+        (self.facts.lookups(), self.probes.lookups())
+    }
+}
+
+/// A StorageClass's Trident parameters, for matching it to a backend.
+pub fn storage_class_matches(sc: &StorageClass, backend: &Backend) -> Result<(), String> {
+    let provisioner = sc.provisioner.as_str();
+    if provisioner != svmdr::trident::volume::CSI_DRIVER
+        && provisioner != svmdr::trident::volume::LEGACY_PROVISIONER
+    {
+        return Err(format!(
+            "its provisioner is {provisioner}, not {}",
+            svmdr::trident::volume::CSI_DRIVER
+        ));
+    }
+    let params: BTreeMap<String, String> = sc.parameters.clone().unwrap_or_default();
+    let param = |k: &str| {
+        params
+            .get(k)
+            .or_else(|| params.get(&format!("trident.netapp.io/{k}")))
+            .map(String::as_str)
+    };
+    if let Some(bt) = param("backendType")
+        && bt != backend.driver
+    {
+        return Err(format!(
+            "its backendType is {bt}, backend {} is {}",
+            backend.name, backend.driver
+        ));
+    }
+    for key in ["storagePools", "additionalStoragePools"] {
+        if let Some(pools) = param(key) {
+            let named = pools
+                .split(';')
+                .filter_map(|e| e.split_once(':').map(|(b, _)| b.trim()))
+                .any(|pattern| name_pattern_matches(pattern, &backend.name));
+            if !named {
+                return Err(format!(
+                    "its {key} ({pools}) does not include backend {}",
+                    backend.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Trident pool patterns are regular expressions; this accepts the forms
+/// seen in practice: a literal name, `.*`, and names with `.*` wildcards.
+fn name_pattern_matches(pattern: &str, name: &str) -> bool {
+    let pattern = pattern.trim_start_matches('^').trim_end_matches('$');
+    if pattern == ".*" || pattern == "*" {
+        return true;
+    }
+    let parts: Vec<&str> = pattern.split(".*").collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let mut rest = name;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(pos) = rest.find(part) else {
+                return false;
+            };
+            rest = &rest[pos + part.len()..];
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend() -> Backend {
+        Backend {
+            name: "nas-dr".into(),
+            uuid: "u".into(),
+            driver: "ontap-nas".into(),
+            management_lif: "10.0.0.1".into(),
+            data_lif: None,
+            svm: Some("svm1".into()),
+            storage_prefix: "trident_".into(),
+            credentials_secret: None,
+            trusted_ca_certificate: None,
+            client_certificate: None,
+            state: "online".into(),
+            online: true,
+            config_ref: None,
+            tbc_name: None,
+        }
+    }
+
+    fn sc(provisioner: &str, params: &[(&str, &str)]) -> StorageClass {
+        StorageClass {
+            provisioner: provisioner.into(),
+            parameters: Some(
+                params
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn storage_class_matching() {
+        let b = backend();
+        assert!(storage_class_matches(&sc("csi.trident.netapp.io", &[]), &b).is_ok());
+        assert!(
+            storage_class_matches(
+                &sc("csi.trident.netapp.io", &[("backendType", "ontap-nas")]),
+                &b
+            )
+            .is_ok()
+        );
+        let e = storage_class_matches(
+            &sc("csi.trident.netapp.io", &[("backendType", "ontap-san")]),
+            &b,
+        )
+        .unwrap_err();
+        assert!(e.contains("ontap-san"), "{e}");
+        assert!(storage_class_matches(&sc("ebs.csi.aws.com", &[]), &b).is_err());
+        assert!(
+            storage_class_matches(
+                &sc("csi.trident.netapp.io", &[("storagePools", "nas-dr:aggr1")]),
+                &b
+            )
+            .is_ok()
+        );
+        assert!(
+            storage_class_matches(
+                &sc("csi.trident.netapp.io", &[("storagePools", "nas-.*:.*")]),
+                &b
+            )
+            .is_ok()
+        );
+        assert!(
+            storage_class_matches(
+                &sc("csi.trident.netapp.io", &[("storagePools", "san:.*")]),
+                &b
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(name_pattern_matches(".*", "x"));
+        assert!(name_pattern_matches("^nas$", "nas"));
+        assert!(name_pattern_matches("a.*c.*e", "abcde"));
+        assert!(!name_pattern_matches("a.*z", "abc"));
+        assert!(!name_pattern_matches("nas", "nas2"));
+    }
+}

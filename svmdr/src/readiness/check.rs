@@ -1,0 +1,550 @@
+//! Pure decisions over [`SvmFacts`]: is a volume ready to be used, and if
+//! not, why ([`NotReady`]), with a message that names the cluster, SVM,
+//! volume and LIF and says what to do next.
+
+use std::fmt;
+
+use super::facts::{LifFacts, SvmFacts, VolumeFacts};
+use crate::trident::volume::Protocol;
+
+/// The volume is usable: the SVM runs, the volume is online and writable,
+/// and at least one data LIF for the protocol is up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ready {
+    /// Cluster label.
+    pub cluster: String,
+    /// SVM name.
+    pub svm: String,
+    /// Volume name.
+    pub volume: String,
+    /// Protocol checked.
+    pub protocol: Protocol,
+    /// The data LIFs for the protocol that are up and enabled (never empty).
+    pub lifs: Vec<LifFacts>,
+}
+
+/// Why storage is not ready. Every variant names where (cluster, SVM,
+/// volume, LIF) and its `Display` says what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NotReady {
+    /// The ONTAP management LIF did not answer (connect failure, timeout).
+    #[error(
+        "ONTAP cluster {cluster} (SVM {svm}) is unreachable: {error}; check the backend's \
+         managementLIF and the network path from this cluster, or wait until the site is back"
+    )]
+    OntapUnreachable {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// The client's error.
+        error: String,
+    },
+    /// ONTAP refused the credentials.
+    #[error(
+        "ONTAP cluster {cluster} (SVM {svm}) refused the login: {error}; fix the credentials \
+         Secret of the Trident backend"
+    )]
+    OntapAuth {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// The client's error.
+        error: String,
+    },
+    /// Any other ONTAP failure while collecting facts.
+    #[error("ONTAP cluster {cluster} (SVM {svm}): {error}")]
+    OntapFailed {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// The client's error (it carries ONTAP's code and message).
+        error: String,
+    },
+    /// The SVM does not exist on that cluster.
+    #[error(
+        "SVM {svm} does not exist on ONTAP cluster {cluster}; check the Trident backend's svm, \
+         or that SVM-DR created it on this site"
+    )]
+    SvmMissing {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+    },
+    /// The SVM is not `running`.
+    #[error(
+        "SVM {svm} on {cluster} is {state}, not running; {}",
+        svm_hint(subtype)
+    )]
+    SvmNotRunning {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// Its state.
+        state: String,
+        /// Its subtype (`dp_destination` means SVM-DR has not been broken).
+        subtype: String,
+    },
+    /// The volume is not on the SVM.
+    #[error(
+        "volume {volume} not found on SVM {svm} ({cluster}); the replicated volume is missing: \
+         check that SVM-DR replicates it (`kubectl svmdr status`)"
+    )]
+    VolumeMissing {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// Volume name.
+        volume: String,
+    },
+    /// The volume is not online.
+    #[error(
+        "volume {volume} on SVM {svm} ({cluster}) is {state}, not online; bring it online \
+         (`volume online -vserver {svm} -volume {volume}`)"
+    )]
+    VolumeOffline {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// Volume name.
+        volume: String,
+        /// Its state.
+        state: String,
+    },
+    /// The volume is not read-write.
+    #[error(
+        "volume {volume} on SVM {svm} ({cluster}) is type {vol_type}, not rw; {}",
+        type_hint(vol_type)
+    )]
+    VolumeNotWritable {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// Volume name.
+        volume: String,
+        /// Its type (`dp` while SVM-DR is not broken, `ls`).
+        vol_type: String,
+    },
+    /// An NFS volume without a junction path cannot be mounted.
+    #[error(
+        "volume {volume} on SVM {svm} ({cluster}) has no junction path, so NFS clients cannot \
+         mount it; mount it (`volume mount -vserver {svm} -volume {volume} -junction-path /{volume}`)"
+    )]
+    VolumeNotMounted {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// Volume name.
+        volume: String,
+    },
+    /// The SVM's protocol service is disabled.
+    #[error(
+        "{protocol} is disabled on SVM {svm} ({cluster}); enable the {protocol} service on the SVM"
+    )]
+    ProtocolDisabled {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// The protocol.
+        protocol: Protocol,
+    },
+    /// No LIF of the SVM serves the protocol.
+    #[error(
+        "SVM {svm} ({cluster}) has no {protocol} data LIF; with SVM-DR identity preservation \
+         off, create the data LIFs on this site (service policy default-data-{})",
+        if matches!(protocol, Protocol::File) { "files" } else { "blocks" }
+    )]
+    NoDataLif {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// The protocol.
+        protocol: Protocol,
+    },
+    /// Every LIF serving the protocol is down or disabled.
+    #[error(
+        "every {protocol} data LIF of SVM {svm} ({cluster}) is down: {}; bring a LIF up \
+         (check the home port and `network interface revert`)",
+        describe_lifs(lifs)
+    )]
+    LifDown {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// The protocol.
+        protocol: Protocol,
+        /// The LIFs that serve it, all down.
+        lifs: Vec<LifFacts>,
+    },
+    /// A LIF reported up did not accept TCP on the protocol port.
+    #[error(
+        "{protocol} data LIF {lif} ({ip}:{port}) of SVM {svm} ({cluster}) is not reachable: \
+         {error}; check routing and firewalls between this cluster's nodes and the LIF"
+    )]
+    ProbeFailed {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// The protocol.
+        protocol: Protocol,
+        /// LIF name.
+        lif: String,
+        /// LIF address.
+        ip: String,
+        /// Port probed.
+        port: u16,
+        /// What the probe saw (refused, timed out, ...).
+        error: String,
+    },
+}
+
+fn svm_hint(subtype: &str) -> &'static str {
+    if subtype == "dp_destination" {
+        "SVM-DR not broken: run `kubectl svmdr failover` to activate this site"
+    } else {
+        "start it (`vserver start`), or run `kubectl svmdr failover` if this is the DR site"
+    }
+}
+
+fn type_hint(vol_type: &str) -> &'static str {
+    if vol_type == "dp" {
+        "SVM-DR not broken: run `kubectl svmdr failover`"
+    } else {
+        "only rw volumes can be used by a restored workload"
+    }
+}
+
+fn describe_lifs(lifs: &[LifFacts]) -> String {
+    lifs.iter()
+        .map(|l| {
+            let admin = if l.enabled { "" } else { ", disabled" };
+            format!("{} ({}, {}{admin})", l.name, l.ip, l.state)
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl NotReady {
+    /// Whether waiting could fix it (storage still coming up after a
+    /// failover: SVM starting, volumes still dp, LIFs coming up, ONTAP not
+    /// answering yet). Missing objects and refused logins are not retried.
+    pub fn is_transient(&self) -> bool {
+        !matches!(
+            self,
+            Self::OntapAuth { .. } | Self::SvmMissing { .. } | Self::OntapFailed { .. }
+        )
+    }
+
+    /// A short machine-readable reason, for logs and metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::OntapUnreachable { .. } => "OntapUnreachable",
+            Self::OntapAuth { .. } => "OntapAuth",
+            Self::OntapFailed { .. } => "OntapFailed",
+            Self::SvmMissing { .. } => "SvmMissing",
+            Self::SvmNotRunning { .. } => "SvmNotRunning",
+            Self::VolumeMissing { .. } => "VolumeMissing",
+            Self::VolumeOffline { .. } => "VolumeOffline",
+            Self::VolumeNotWritable { .. } => "VolumeNotWritable",
+            Self::VolumeNotMounted { .. } => "VolumeNotMounted",
+            Self::ProtocolDisabled { .. } => "ProtocolDisabled",
+            Self::NoDataLif { .. } => "NoDataLif",
+            Self::LifDown { .. } => "LifDown",
+            Self::ProbeFailed { .. } => "ProbeFailed",
+        }
+    }
+}
+
+/// Checks the SVM, the SVM's service and LIFs for `protocol`, without
+/// looking at a volume. `Ok` carries the up LIFs.
+///
+/// # Errors
+/// [`NotReady`] for the SVM state, protocol service and LIF checks.
+pub fn svm_serving_lif(facts: &SvmFacts, protocol: Protocol) -> Result<Vec<LifFacts>, NotReady> {
+    let (cluster, svm) = (facts.cluster.clone(), facts.svm.clone());
+    if facts.state != "running" {
+        return Err(NotReady::SvmNotRunning {
+            cluster,
+            svm,
+            state: if facts.state.is_empty() {
+                "unknown".into()
+            } else {
+                facts.state.clone()
+            },
+            subtype: facts.subtype.clone(),
+        });
+    }
+    if facts.service(protocol).is_some_and(|s| !s.enabled) {
+        return Err(NotReady::ProtocolDisabled {
+            cluster,
+            svm,
+            protocol,
+        });
+    }
+    let serving: Vec<&LifFacts> = facts.lifs.iter().filter(|l| l.serves(protocol)).collect();
+    if serving.is_empty() {
+        return Err(NotReady::NoDataLif {
+            cluster,
+            svm,
+            protocol,
+        });
+    }
+    let up: Vec<LifFacts> = serving
+        .iter()
+        .filter(|l| l.is_up())
+        .map(|l| (*l).clone())
+        .collect();
+    if up.is_empty() {
+        return Err(NotReady::LifDown {
+            cluster,
+            svm,
+            protocol,
+            lifs: serving.into_iter().cloned().collect(),
+        });
+    }
+    Ok(up)
+}
+
+/// Checks that `volume` on the SVM can serve `protocol` now.
+///
+/// Order: SVM running, volume exists, online, rw, mounted (NFS), protocol
+/// service enabled, a data LIF for the protocol up. (A TCP probe of the LIF
+/// is separate: [`super::probe_tcp`].)
+///
+/// # Errors
+/// The first [`NotReady`] reason found.
+pub fn check_volume(facts: &SvmFacts, volume: &str, protocol: Protocol) -> Result<Ready, NotReady> {
+    let (cluster, svm) = (facts.cluster.clone(), facts.svm.clone());
+    if facts.state != "running" {
+        // Reported before the volume: a stopped SVM hides everything else.
+        svm_serving_lif(facts, protocol)?;
+    }
+    let vol = facts
+        .volumes
+        .get(volume)
+        .ok_or_else(|| NotReady::VolumeMissing {
+            cluster: cluster.clone(),
+            svm: svm.clone(),
+            volume: volume.to_string(),
+        })?;
+    check_volume_facts(facts, vol, protocol)?;
+    let lifs = svm_serving_lif(facts, protocol)?;
+    Ok(Ready {
+        cluster,
+        svm,
+        volume: volume.to_string(),
+        protocol,
+        lifs,
+    })
+}
+
+fn check_volume_facts(
+    facts: &SvmFacts,
+    vol: &VolumeFacts,
+    protocol: Protocol,
+) -> Result<(), NotReady> {
+    let (cluster, svm, volume) = (facts.cluster.clone(), facts.svm.clone(), vol.name.clone());
+    if vol.state != "online" {
+        return Err(NotReady::VolumeOffline {
+            cluster,
+            svm,
+            volume,
+            state: if vol.state.is_empty() {
+                "unknown".into()
+            } else {
+                vol.state.clone()
+            },
+        });
+    }
+    if vol.vol_type != "rw" {
+        return Err(NotReady::VolumeNotWritable {
+            cluster,
+            svm,
+            volume,
+            vol_type: vol.vol_type.clone(),
+        });
+    }
+    if protocol == Protocol::File && vol.junction.is_none() {
+        return Err(NotReady::VolumeNotMounted {
+            cluster,
+            svm,
+            volume,
+        });
+    }
+    Ok(())
+}
+
+/// Finds the volume mounted at `junction` (a legacy NFS PV's `spec.nfs.path`).
+/// `None` if no volume has that junction path.
+pub fn find_volume_by_junction<'a>(facts: &'a SvmFacts, junction: &str) -> Option<&'a VolumeFacts> {
+    let want = junction.trim_end_matches('/');
+    facts.volumes.values().find(|v| {
+        v.junction
+            .as_deref()
+            .is_some_and(|j| j.trim_end_matches('/') == want && !want.is_empty())
+    })
+}
+
+impl fmt::Display for Ready {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "volume {} on SVM {} ({}) is online and rw; {} LIF(s) up: {}",
+            self.volume,
+            self.svm,
+            self.cluster,
+            self.protocol,
+            self.lifs
+                .iter()
+                .map(|l| format!("{} ({})", l.name, l.ip))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::readiness::facts::ServiceFacts;
+
+    fn facts() -> SvmFacts {
+        let mut f = SvmFacts {
+            cluster: "dr (ontap-b)".into(),
+            svm: "svm1".into(),
+            uuid: None,
+            state: "running".into(),
+            subtype: "default".into(),
+            nfs: Some(ServiceFacts { enabled: true }),
+            iscsi: Some(ServiceFacts { enabled: true }),
+            ..Default::default()
+        };
+        f.volumes.insert(
+            "trident_pvc_1".into(),
+            VolumeFacts {
+                name: "trident_pvc_1".into(),
+                state: "online".into(),
+                vol_type: "rw".into(),
+                junction: Some("/trident_pvc_1".into()),
+                is_svm_root: false,
+            },
+        );
+        f.lifs.push(LifFacts {
+            name: "nfs_lif1".into(),
+            ip: "10.1.0.10".into(),
+            state: "up".into(),
+            enabled: true,
+            services: vec!["data_core".into(), "data_nfs".into()],
+        });
+        f.lifs.push(LifFacts {
+            name: "iscsi_lif1".into(),
+            ip: "10.1.0.11".into(),
+            state: "up".into(),
+            enabled: true,
+            services: vec!["data_iscsi".into()],
+        });
+        f
+    }
+
+    #[test]
+    fn ready_volume() {
+        let r = check_volume(&facts(), "trident_pvc_1", Protocol::File).unwrap();
+        assert_eq!(r.lifs.len(), 1);
+        assert_eq!(r.lifs[0].name, "nfs_lif1");
+        assert!(r.to_string().contains("nfs_lif1"));
+    }
+
+    #[test]
+    fn stopped_svm_comes_first_and_names_failover_for_dr() {
+        let mut f = facts();
+        f.state = "stopped".into();
+        f.subtype = "dp_destination".into();
+        let e = check_volume(&f, "missing", Protocol::File).unwrap_err();
+        assert_eq!(e.reason(), "SvmNotRunning");
+        let msg = e.to_string();
+        assert!(
+            msg.contains("svm1") && msg.contains("kubectl svmdr failover"),
+            "{msg}"
+        );
+        assert!(e.is_transient());
+    }
+
+    #[test]
+    fn dp_volume_says_svm_dr_not_broken() {
+        let mut f = facts();
+        f.volumes.get_mut("trident_pvc_1").unwrap().vol_type = "dp".into();
+        let e = check_volume(&f, "trident_pvc_1", Protocol::File).unwrap_err();
+        let msg = e.to_string();
+        assert!(
+            msg.contains("SVM-DR not broken: run `kubectl svmdr failover`")
+                && msg.contains("trident_pvc_1")
+                && msg.contains("svm1"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn volume_problems() {
+        let e = check_volume(&facts(), "nope", Protocol::File).unwrap_err();
+        assert_eq!(e.reason(), "VolumeMissing");
+        assert!(e.to_string().contains("nope"));
+        let mut f = facts();
+        f.volumes.get_mut("trident_pvc_1").unwrap().state = "offline".into();
+        assert_eq!(
+            check_volume(&f, "trident_pvc_1", Protocol::File)
+                .unwrap_err()
+                .reason(),
+            "VolumeOffline"
+        );
+        let mut f = facts();
+        f.volumes.get_mut("trident_pvc_1").unwrap().junction = None;
+        assert_eq!(
+            check_volume(&f, "trident_pvc_1", Protocol::File)
+                .unwrap_err()
+                .reason(),
+            "VolumeNotMounted"
+        );
+        // A block volume needs no junction.
+        assert!(check_volume(&f, "trident_pvc_1", Protocol::Block).is_ok());
+    }
+
+    #[test]
+    fn lif_problems_name_the_lifs() {
+        let mut f = facts();
+        f.lifs[0].state = "down".into();
+        let e = check_volume(&f, "trident_pvc_1", Protocol::File).unwrap_err();
+        assert_eq!(e.reason(), "LifDown");
+        assert!(e.to_string().contains("nfs_lif1 (10.1.0.10, down)"), "{e}");
+        f.lifs.retain(|l| !l.serves(Protocol::File));
+        let e = check_volume(&f, "trident_pvc_1", Protocol::File).unwrap_err();
+        assert_eq!(e.reason(), "NoDataLif");
+        let mut f = facts();
+        f.nfs = Some(ServiceFacts { enabled: false });
+        let e = check_volume(&f, "trident_pvc_1", Protocol::File).unwrap_err();
+        assert_eq!(e.reason(), "ProtocolDisabled");
+    }
+
+    #[test]
+    fn junction_lookup() {
+        let f = facts();
+        assert_eq!(
+            find_volume_by_junction(&f, "/trident_pvc_1/").unwrap().name,
+            "trident_pvc_1"
+        );
+        assert!(find_volume_by_junction(&f, "/other").is_none());
+        assert!(find_volume_by_junction(&f, "/").is_none());
+    }
+}

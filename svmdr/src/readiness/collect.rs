@@ -1,0 +1,257 @@
+//! Collecting [`SvmFacts`] from ONTAP: three GETs per SVM, run concurrently
+//! (the SVM with its protocol flags, its volumes, its IP interfaces), with
+//! `_links.next` followed for the two collections. The JSON is decoded by
+//! [`facts_from_json`], a pure function.
+
+use serde_json::Value;
+
+use super::check::NotReady;
+use super::facts::{LifFacts, ServiceFacts, SvmFacts, VolumeFacts};
+use crate::ontap::{OntapClient, OntapError};
+
+const SVM_FIELDS: &str = "name,uuid,state,subtype,nfs.enabled,iscsi.enabled";
+const VOLUME_FIELDS: &str = "name,state,type,nas.path,is_svm_root";
+const LIF_FIELDS: &str = "name,ip.address,state,enabled,services";
+/// Loop guard for `_links.next`.
+const MAX_PAGES: usize = 1000;
+
+/// Reads the facts of SVM `svm` on the cluster behind `client`.
+///
+/// `svm` may be `None` when the client talks to an SVM management LIF (a
+/// Trident backend without `svm`): the one SVM it sees is used.
+///
+/// # Errors
+/// A [`NotReady`]: `OntapUnreachable` (connect failure or timeout),
+/// `OntapAuth` (HTTP 401), `SvmMissing`, or `OntapFailed` (any other ONTAP
+/// error, with ONTAP's code and message).
+pub async fn collect_svm_facts(
+    client: &OntapClient,
+    svm: Option<&str>,
+) -> Result<SvmFacts, NotReady> {
+    let cluster = client.name().to_string();
+    let shown_svm = svm.unwrap_or("<from management LIF>").to_string();
+    let fail = |e: OntapError| classify(&cluster, &shown_svm, e);
+
+    let svm_name = match svm {
+        Some(s) => s.to_string(),
+        None => {
+            let all = get_all(client, "/api/svm/svms", &[("fields", "name")])
+                .await
+                .map_err(fail)?;
+            let names: Vec<&str> = all
+                .iter()
+                .filter_map(|r| r.get("name").and_then(Value::as_str))
+                .collect();
+            match names.as_slice() {
+                [one] => (*one).to_string(),
+                [] => {
+                    return Err(NotReady::SvmMissing {
+                        cluster,
+                        svm: shown_svm,
+                    });
+                }
+                many => {
+                    return Err(NotReady::OntapFailed {
+                        cluster,
+                        svm: shown_svm,
+                        error: format!(
+                            "the Trident backend names no svm and the management LIF sees {} SVMs ({}); \
+                             set `svm` in the backend",
+                            many.len(),
+                            many.join(", ")
+                        ),
+                    });
+                }
+            }
+        }
+    };
+    let svm_q = [("name", svm_name.as_str()), ("fields", SVM_FIELDS)];
+    let vol_q = [("svm.name", svm_name.as_str()), ("fields", VOLUME_FIELDS)];
+    let lif_q = [("svm.name", svm_name.as_str()), ("fields", LIF_FIELDS)];
+    let (svms, volumes, lifs) = futures::join!(
+        get_all(client, "/api/svm/svms", &svm_q),
+        get_all(client, "/api/storage/volumes", &vol_q),
+        get_all(client, "/api/network/ip/interfaces", &lif_q),
+    );
+    let fail = |e: OntapError| classify(&cluster, &svm_name, e);
+    let svms = svms.map_err(fail)?;
+    let volumes = volumes.map_err(fail)?;
+    let lifs = lifs.map_err(fail)?;
+    let Some(svm_record) = svms
+        .into_iter()
+        .find(|r| r.get("name").and_then(Value::as_str) == Some(&svm_name))
+    else {
+        return Err(NotReady::SvmMissing {
+            cluster,
+            svm: svm_name,
+        });
+    };
+    Ok(facts_from_json(&cluster, &svm_record, &volumes, &lifs))
+}
+
+fn classify(cluster: &str, svm: &str, e: OntapError) -> NotReady {
+    let (cluster, svm, error) = (cluster.to_string(), svm.to_string(), e.to_string());
+    if e.is_unauthorized() {
+        NotReady::OntapAuth {
+            cluster,
+            svm,
+            error,
+        }
+    } else if e.is_unreachable() {
+        NotReady::OntapUnreachable {
+            cluster,
+            svm,
+            error,
+        }
+    } else {
+        NotReady::OntapFailed {
+            cluster,
+            svm,
+            error,
+        }
+    }
+}
+
+/// GETs a collection and follows `_links.next`.
+async fn get_all(
+    client: &OntapClient,
+    path: &str,
+    query: &[(&str, &str)],
+) -> Result<Vec<Value>, OntapError> {
+    let mut out = Vec::new();
+    let mut page = client.get_json(path, query).await?;
+    for _ in 0..MAX_PAGES {
+        if let Some(Value::Array(records)) = page.get_mut("records").map(Value::take) {
+            out.extend(records);
+        }
+        let next = page
+            .pointer("/_links/next/href")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let Some(next) = next else { break };
+        // `next.href` carries its own query string.
+        let (p, qs) = next.split_once('?').unwrap_or((next.as_str(), ""));
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(qs.as_bytes())
+            .into_owned()
+            .collect();
+        let borrowed: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        page = client.get_json(p, &borrowed).await?;
+    }
+    Ok(out)
+}
+
+fn s(v: &Value, ptr: &str) -> String {
+    v.pointer(ptr)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Builds [`SvmFacts`] from ONTAP records (pure): one SVM record, volume
+/// records and IP interface records, as returned with the fields above.
+/// The SVM root volume is left out.
+pub fn facts_from_json(cluster: &str, svm: &Value, volumes: &[Value], lifs: &[Value]) -> SvmFacts {
+    let service = |key: &str| {
+        svm.get(key)
+            .and_then(|v| v.get("enabled"))
+            .and_then(Value::as_bool)
+            .map(|enabled| ServiceFacts { enabled })
+    };
+    SvmFacts {
+        cluster: cluster.to_string(),
+        svm: s(svm, "/name"),
+        uuid: svm.get("uuid").and_then(Value::as_str).map(str::to_string),
+        state: s(svm, "/state"),
+        subtype: s(svm, "/subtype"),
+        volumes: volumes
+            .iter()
+            .filter(|v| {
+                !v.get("is_svm_root")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            })
+            .map(|v| {
+                let f = VolumeFacts {
+                    name: s(v, "/name"),
+                    state: s(v, "/state"),
+                    vol_type: s(v, "/type"),
+                    junction: v
+                        .pointer("/nas/path")
+                        .and_then(Value::as_str)
+                        .filter(|p| !p.is_empty())
+                        .map(str::to_string),
+                    is_svm_root: false,
+                };
+                (f.name.clone(), f)
+            })
+            .filter(|(name, _)| !name.is_empty())
+            .collect(),
+        lifs: lifs
+            .iter()
+            .map(|l| LifFacts {
+                name: s(l, "/name"),
+                ip: s(l, "/ip/address"),
+                state: s(l, "/state"),
+                enabled: l.get("enabled").and_then(Value::as_bool).unwrap_or(false),
+                services: l
+                    .get("services")
+                    .and_then(Value::as_array)
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(Value::as_str)
+                            .map(str::to_string)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect(),
+        nfs: service("nfs"),
+        iscsi: service("iscsi"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_ontap_records() {
+        let svm = json!({"name": "svm1", "uuid": "u1", "state": "running", "subtype": "default",
+            "nfs": {"enabled": true}, "iscsi": {"enabled": false}});
+        let vols = vec![
+            json!({"name": "svm1_root", "state": "online", "type": "rw", "is_svm_root": true, "nas": {"path": "/"}}),
+            json!({"name": "trident_pvc_1", "state": "online", "type": "dp"}),
+            json!({"name": "trident_pvc_2", "state": "online", "type": "rw", "nas": {"path": "/trident_pvc_2"}}),
+        ];
+        let lifs = vec![
+            json!({"name": "lif1", "ip": {"address": "10.0.0.1"}, "state": "up",
+            "enabled": true, "services": ["data_core", "data_nfs"]}),
+        ];
+        let f = facts_from_json("c", &svm, &vols, &lifs);
+        assert_eq!(f.svm, "svm1");
+        assert_eq!(f.state, "running");
+        assert_eq!(f.nfs, Some(ServiceFacts { enabled: true }));
+        assert_eq!(f.iscsi, Some(ServiceFacts { enabled: false }));
+        assert_eq!(f.volumes.len(), 2, "root volume left out");
+        assert_eq!(f.volumes["trident_pvc_1"].vol_type, "dp");
+        assert_eq!(f.volumes["trident_pvc_1"].junction, None);
+        assert_eq!(
+            f.volumes["trident_pvc_2"].junction.as_deref(),
+            Some("/trident_pvc_2")
+        );
+        assert_eq!(f.lifs[0].ip, "10.0.0.1");
+        assert!(f.lifs[0].is_up());
+    }
+
+    #[test]
+    fn missing_fields_do_not_panic() {
+        let f = facts_from_json("c", &json!(null), &[json!(1), json!({})], &[json!("x")]);
+        assert!(f.volumes.is_empty());
+        assert_eq!(f.lifs.len(), 1);
+        assert!(!f.lifs[0].is_up());
+    }
+}

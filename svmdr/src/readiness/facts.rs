@@ -1,0 +1,147 @@
+//! [`SvmFacts`]: what readiness needs to know about one SVM, as collected.
+
+use std::collections::BTreeMap;
+
+use crate::trident::volume::Protocol;
+
+/// One SVM as seen at one moment.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SvmFacts {
+    /// The cluster label (as the ONTAP client names it), for messages.
+    pub cluster: String,
+    /// SVM name.
+    pub svm: String,
+    /// SVM UUID, when known.
+    pub uuid: Option<String>,
+    /// `state`: `running`, `stopped`, `starting`, `stopping`, ...
+    pub state: String,
+    /// `subtype`: `default`, `dp_destination`, ...
+    pub subtype: String,
+    /// Volumes by name.
+    pub volumes: BTreeMap<String, VolumeFacts>,
+    /// Data LIFs (IP interfaces of the SVM).
+    pub lifs: Vec<LifFacts>,
+    /// NFS service flags, when the SVM reports them.
+    pub nfs: Option<ServiceFacts>,
+    /// iSCSI service flags, when the SVM reports them.
+    pub iscsi: Option<ServiceFacts>,
+}
+
+/// One volume.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VolumeFacts {
+    /// Volume name.
+    pub name: String,
+    /// `state`: `online`, `offline`, `restricted`, `error`, `mixed`.
+    pub state: String,
+    /// `type`: `rw`, `dp`, `ls`.
+    pub vol_type: String,
+    /// `nas.path` (junction path), present only when mounted.
+    pub junction: Option<String>,
+    /// `is_svm_root`.
+    pub is_svm_root: bool,
+}
+
+/// One IP interface (LIF).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LifFacts {
+    /// LIF name.
+    pub name: String,
+    /// `ip.address`.
+    pub ip: String,
+    /// Operational `state`: `up` or `down`.
+    pub state: String,
+    /// Admin `enabled` flag.
+    pub enabled: bool,
+    /// `services` (e.g. `data_nfs`, `data_iscsi`, `management_https`).
+    pub services: Vec<String>,
+}
+
+/// A protocol service's flags on the SVM.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ServiceFacts {
+    /// Admin `enabled` flag.
+    pub enabled: bool,
+}
+
+impl LifFacts {
+    /// Whether this LIF serves `protocol` (`data_nfs` / `data_iscsi`).
+    pub fn serves(&self, protocol: Protocol) -> bool {
+        let wanted = match protocol {
+            Protocol::File => "data_nfs",
+            Protocol::Block => "data_iscsi",
+        };
+        self.services.iter().any(|s| s == wanted)
+    }
+
+    /// Up and enabled.
+    pub fn is_up(&self) -> bool {
+        self.enabled && self.state == "up"
+    }
+}
+
+impl SvmFacts {
+    /// The service flags for `protocol`.
+    pub fn service(&self, protocol: Protocol) -> Option<ServiceFacts> {
+        match protocol {
+            Protocol::File => self.nfs,
+            Protocol::Block => self.iscsi,
+        }
+    }
+
+    /// Whether the SVM has a LIF with this address (IP compare, or exact text).
+    pub fn has_lif_address(&self, address: &str) -> bool {
+        self.lifs.iter().any(|l| same_address(&l.ip, address))
+    }
+}
+
+/// Compares two addresses: as IPs when both parse (so `::1` equals
+/// `0:0::1`), else as case-insensitive text (host names).
+pub fn same_address(a: &str, b: &str) -> bool {
+    let strip = |s: &str| {
+        s.trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string()
+    };
+    let (a, b) = (strip(a), strip(b));
+    match (a.parse::<std::net::IpAddr>(), b.parse::<std::net::IpAddr>()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a.eq_ignore_ascii_case(&b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_compare_as_ips() {
+        assert!(same_address("::1", "0:0:0:0:0:0:0:1"));
+        assert!(same_address("[::1]", "::1"));
+        assert!(same_address("10.0.0.1", " 10.0.0.1"));
+        assert!(same_address("NFS.example.com", "nfs.example.com"));
+        assert!(!same_address("10.0.0.1", "10.0.0.2"));
+    }
+
+    #[test]
+    fn lif_protocols() {
+        let l = LifFacts {
+            name: "lif1".into(),
+            ip: "10.0.0.1".into(),
+            state: "up".into(),
+            enabled: true,
+            services: vec!["data_core".into(), "data_nfs".into()],
+        };
+        assert!(l.serves(Protocol::File));
+        assert!(!l.serves(Protocol::Block));
+        assert!(l.is_up());
+        assert!(
+            !LifFacts {
+                enabled: false,
+                ..l
+            }
+            .is_up()
+        );
+    }
+}
