@@ -1,4 +1,41 @@
-//! `kubectl svmdr`: ONTAP SVM-DR for Trident clusters.
-fn main() {
-    println!("kubectl-svmdr {}", svmdr::VERSION);
+//! `kubectl svmdr`: ONTAP SVM-DR for Kubernetes clusters with Trident.
+//!
+//! Thin on purpose: parse, set up logging, run the subcommand, turn the
+//! result into an exit code (see [`kubectl_svmdr::exit`]). No runtime, kube
+//! or TLS setup happens before a subcommand asks for it, so `--help` is fast.
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::{CommandFactory as _, FromArgMatches as _};
+use kubectl_svmdr::{cli, complete, ctx::Ctx, exit, logging};
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // Hidden completion entry point (`kubectl_complete-svmdr` does the same).
+    if args.get(1).is_some_and(|a| a == "__complete") {
+        return complete::main(&args[2..]);
+    }
+    let name = cli::display_name(args.first().map(OsString::as_os_str));
+    let command = cli::Cli::command().name(name).bin_name(name);
+    let parsed = command
+        .try_get_matches_from(&args)
+        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let cli = match parsed {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print(); // a closed pipe while printing help is fine
+            return ExitCode::from(if e.use_stderr() {
+                exit::code::ERROR
+            } else {
+                exit::code::OK
+            });
+        }
+    };
+    logging::init(cli.global.verbose);
+    let mut ctx = Ctx::new(cli.global.clone(), name);
+    match cli.command.run(&mut ctx) {
+        Ok(outcome) => exit::from_outcome(outcome),
+        Err(err) => exit::report(&err),
+    }
 }

@@ -85,8 +85,10 @@ impl CredentialPrompt for NoPrompt {
 }
 
 /// Picks the credentials, builds the client, and notes the source.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn settle(
     spec: &SiteSpec,
+    context: &str,
     access: Access,
     kube: &kube::Client,
     chosen: &Backend,
@@ -101,7 +103,7 @@ pub(super) async fn settle(
             .map_err(|e| SiteError::Ontap {
                 role,
                 credentials: source.to_string(),
-                source: e,
+                source: Box::new(e),
             })
     };
     let trident_source = CredentialSource::Trident {
@@ -110,8 +112,8 @@ pub(super) async fn settle(
     };
     let trident_error = |source| SiteError::Trident {
         role,
-        context: spec.context.clone().unwrap_or_default(),
-        source,
+        context: context.to_string(),
+        source: Box::new(source),
     };
     if access == Access::Trident {
         let auth = backend::backend_auth(kube, &spec.namespace, chosen)
@@ -161,7 +163,7 @@ pub(super) async fn settle(
                     return Err(SiteError::Ontap {
                         role,
                         credentials: trident_source.to_string(),
-                        source: e,
+                        source: Box::new(e),
                     });
                 }
             }
@@ -193,7 +195,7 @@ async fn read_basic_secret(
         .map_err(|source| TridentError::Kube {
             action: format!("reading Secret {name}"),
             namespace: namespace.into(),
-            source,
+            source: Box::new(source),
         })?
         .ok_or_else(|| TridentError::SecretNotFound {
             backend: chosen.name.clone(),

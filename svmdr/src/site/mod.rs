@@ -14,6 +14,7 @@
 pub mod config;
 pub mod credentials;
 pub mod kubeconfig;
+pub mod survey;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -22,6 +23,7 @@ use std::time::Duration;
 pub use config::{ConfigFile, SecretRef, SiteConfig};
 pub use credentials::{Access, CredentialPrompt, CredentialSource, NoPrompt};
 pub use kubeconfig::kube_client;
+pub use survey::{BackendEntry, BackendsReport, Reach, survey_backends};
 
 use crate::ontap::{OntapClient, OntapConfig, OntapError, Timeouts, TlsOptions};
 use crate::report::Reporter;
@@ -240,7 +242,7 @@ pub enum SiteError {
         context: String,
         /// Cause.
         #[source]
-        source: TridentError,
+        source: Box<TridentError>,
     },
     /// No ONTAP backend in the namespace.
     #[error("{role} site (context {context}): no Trident ONTAP backend in namespace {namespace}{}; \
@@ -303,7 +305,7 @@ pub enum SiteError {
         credentials: String,
         /// Cause.
         #[source]
-        source: OntapError,
+        source: Box<OntapError>,
     },
     /// Cluster-admin credentials are needed and none were found.
     #[error(
@@ -325,10 +327,9 @@ impl SiteError {
     pub fn is_unreachable(&self) -> bool {
         match self {
             Self::Ontap { source, .. } => source.is_unreachable() || source.is_timeout(),
-            Self::Trident {
-                source: TridentError::Kube { source, .. },
-                ..
-            } => !matches!(source, kube::Error::Api(_)),
+            Self::Trident { source, .. } => {
+                matches!(source.as_ref(), TridentError::Kube { source, .. } if !matches!(source.as_ref(), kube::Error::Api(_)))
+            }
             _ => false,
         }
     }
@@ -356,8 +357,10 @@ pub async fn resolve(
         .cluster_management
         .clone()
         .unwrap_or_else(|| chosen.management_lif.clone());
-    let tls = tls_for(spec, &chosen)?;
+    let tls = tls_for(spec, &context, &chosen)?;
     let label = format!("{} ({endpoint})", spec.role);
+    // OntapClient::new returns the client's own (large) error type.
+    #[allow(clippy::result_large_err)]
     let make_client = |auth| {
         OntapClient::new(OntapConfig {
             name: label.clone(),
@@ -367,8 +370,17 @@ pub async fn resolve(
             timeouts: spec.timeouts,
         })
     };
-    let (ontap, credentials) =
-        credentials::settle(spec, access, &kube, &chosen, &make_client, prompt, reporter).await?;
+    let (ontap, credentials) = credentials::settle(
+        spec,
+        &context,
+        access,
+        &kube,
+        &chosen,
+        &make_client,
+        prompt,
+        reporter,
+    )
+    .await?;
     Ok(Site {
         role: spec.role,
         context,
@@ -391,7 +403,7 @@ async fn choose_backend(
         .map_err(|source| SiteError::Trident {
             role: spec.role,
             context: context.into(),
-            source,
+            source: Box::new(source),
         })?;
     pick_backend(spec, context, entries)
 }
@@ -425,7 +437,7 @@ pub fn pick_backend(
             return Err(SiteError::Trident {
                 role: spec.role,
                 context: context.into(),
-                source: others.swap_remove(pos),
+                source: Box::new(others.swap_remove(pos)),
             });
         }
         return Err(SiteError::BackendNotFound {
@@ -464,7 +476,7 @@ pub fn pick_backend(
     }
 }
 
-fn tls_for(spec: &SiteSpec, backend: &Backend) -> Result<TlsOptions, SiteError> {
+fn tls_for(spec: &SiteSpec, context: &str, backend: &Backend) -> Result<TlsOptions, SiteError> {
     let mut tls = match &spec.ca_file {
         Some(path) => {
             let pem = std::fs::read_to_string(path).map_err(|e| SiteError::CaFile {
@@ -486,8 +498,8 @@ fn tls_for(spec: &SiteSpec, backend: &Backend) -> Result<TlsOptions, SiteError> 
         }
         None => backend::try_backend_tls(backend).map_err(|source| SiteError::Trident {
             role: spec.role,
-            context: spec.context.clone().unwrap_or_default(),
-            source,
+            context: context.to_string(),
+            source: Box::new(source),
         })?,
     };
     tls.insecure_skip_verify = spec.insecure_skip_tls_verify;

@@ -120,7 +120,7 @@ pub enum TridentError {
         namespace: String,
         /// The kube error.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
     /// The credentials Secret does not exist.
     #[error(
@@ -284,7 +284,7 @@ pub async fn list_backend_entries(
     let tbes = tbes.map_err(|source| TridentError::Kube {
         action: "listing TridentBackends".into(),
         namespace: namespace.into(),
-        source,
+        source: Box::new(source),
     })?;
     // UID -> name, and backendUUID -> name (a TBC names its backend in status).
     let mut tbc_by_uid = BTreeMap::new();
@@ -381,7 +381,7 @@ pub async fn backend_auth(
         .map_err(|source| TridentError::Kube {
             action: format!("reading Secret {name}"),
             namespace: namespace.into(),
-            source,
+            source: Box::new(source),
         })?
         .ok_or_else(|| TridentError::SecretNotFound {
             backend: backend.name.clone(),

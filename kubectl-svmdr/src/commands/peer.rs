@@ -1,0 +1,124 @@
+//! `kubectl svmdr peer`: idempotent SVM-DR set-up across both sites
+//! (intercluster LIFs, cluster peer, dp_destination SVM, SVM peer, the
+//! relationship, and its baseline transfer). Each step reports done or
+//! already done; `--dry-run` prints every ONTAP call it would make.
+
+use std::time::Duration;
+
+use svmdr::ontap::models::IdentityPreservation;
+use svmdr::peering::{self, LifSpec, PeerRequest, PeeringError};
+use svmdr::site::{Access, SiteRole};
+
+use crate::ctx::Ctx;
+use crate::exit::{Outcome, Refused};
+use crate::output;
+
+/// `--identity-preservation` values.
+#[derive(Debug, Clone, Copy, Default, clap::ValueEnum)]
+pub enum Identity {
+    /// Replicate the whole SVM configuration, LIFs included (same addresses).
+    #[default]
+    Full,
+    /// Everything but the network configuration (create LIFs on the DR side).
+    ExcludeNetworkConfig,
+    /// Volumes and security only.
+    ExcludeNetworkAndProtocolConfig,
+}
+
+impl From<Identity> for IdentityPreservation {
+    fn from(i: Identity) -> Self {
+        match i {
+            Identity::Full => Self::Full,
+            Identity::ExcludeNetworkConfig => Self::ExcludeNetworkConfig,
+            Identity::ExcludeNetworkAndProtocolConfig => Self::ExcludeNetworkAndProtocolConfig,
+        }
+    }
+}
+
+/// Flags of `peer`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Source SVM on the primary cluster (default: the primary Trident backend's SVM).
+    #[arg(long)]
+    pub svm: Option<String>,
+    /// Destination SVM on the DR cluster (default: the same name).
+    #[arg(long)]
+    pub dr_svm: Option<String>,
+    /// What the DR SVM inherits from the source.
+    #[arg(long, value_enum, default_value_t)]
+    pub identity_preservation: Identity,
+    /// SnapMirror policy (must be async).
+    #[arg(long, default_value = "MirrorAllSnapshots")]
+    pub policy: String,
+    /// Transfer schedule, e.g. hourly, 15min (default: the policy's).
+    #[arg(long)]
+    pub schedule: Option<String>,
+    /// Create the relationship but do not run the baseline transfer.
+    #[arg(long)]
+    pub no_initialize: bool,
+    /// Intercluster LIF to create on a primary node that lacks one:
+    /// NODE=IP/PREFIX[@PORT] (repeatable).
+    #[arg(long, value_name = "NODE=IP/PREFIX")]
+    pub primary_intercluster_ip: Vec<LifSpec>,
+    /// Intercluster LIF to create on a DR node that lacks one (repeatable).
+    #[arg(long, value_name = "NODE=IP/PREFIX")]
+    pub dr_intercluster_ip: Vec<LifSpec>,
+    /// Bound on the baseline transfer.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+}
+
+/// Sets up (or continues setting up) SVM-DR.
+///
+/// # Errors
+/// Site errors, a blocked step (exit 2), an unsafe one (exit 3).
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
+    let mut primary_spec = ctx.required_spec(SiteRole::Primary)?;
+    let mut dr_spec = ctx.required_spec(SiteRole::Dr)?;
+    primary_spec.svm_hint.clone_from(&args.svm);
+    dr_spec.svm_hint = args.dr_svm.clone().or_else(|| args.svm.clone());
+    let reporter = ctx.reporter();
+    let format = ctx.global.output;
+    let dry_run = ctx.global.dry_run;
+    let report = ctx.block_on(async move {
+        let (primary, dr) = tokio::join!(
+            Ctx::resolve(reporter.clone(), primary_spec, Access::ClusterAdmin),
+            Ctx::resolve(reporter.clone(), dr_spec, Access::ClusterAdmin),
+        );
+        let (primary, dr) = (primary?, dr?);
+        let svm = match args
+            .svm
+            .clone()
+            .or_else(|| primary.svm().map(str::to_string))
+        {
+            Some(s) => s,
+            None => anyhow::bail!(
+                "the primary Trident backend {} does not name its SVM; pass --svm",
+                primary.backend.name
+            ),
+        };
+        let mut req = PeerRequest::new(svm.clone());
+        req.dr_svm = args.dr_svm.clone().unwrap_or(svm);
+        req.identity_preservation = args.identity_preservation.into();
+        req.policy = args.policy.clone();
+        req.schedule = args.schedule.clone();
+        req.initialize = !args.no_initialize;
+        req.primary_lifs = args.primary_intercluster_ip.clone();
+        req.dr_lifs = args.dr_intercluster_ip.clone();
+        req.init_timeout = args.timeout;
+        req.backend_svm_hint = primary.svm().map(str::to_string);
+        let quiet = dry_run || format.is_machine();
+        let steps_reporter = crate::progress::CliReporter::new(
+            crate::progress::CliReporter::should_show_bars(format.is_machine(), 0),
+        )
+        .with_quiet_steps(quiet);
+        match peering::run(&primary.ontap, &dr.ontap, &req, dry_run, &steps_reporter).await {
+            Ok(r) => Ok(r),
+            Err(e @ PeeringError::Unsafe { .. }) => Err(Refused(e.to_string()).into()),
+            Err(e) => Err(anyhow::Error::new(e)
+                .context("peering stopped; fix the cause and re-run the same command to continue")),
+        }
+    })?;
+    output::peer::render(&mut std::io::stdout().lock(), format, &report)?;
+    Ok(Outcome::Ok)
+}

@@ -1,0 +1,81 @@
+//! `kubectl svmdr status`: SVM-DR health from the DR site (and the primary
+//! when reachable), both sites queried at the same time. Exit 1 when
+//! anything is unhealthy, so it can back a cron job or a probe. The JSON and
+//! YAML schema is documented in `svmdr::status`.
+
+use std::io::{IsTerminal as _, Write as _};
+use std::time::Duration;
+
+use svmdr::site::{Access, SiteRole};
+use svmdr::status::{self, SiteInfo};
+
+use crate::cli::OutputFormat;
+use crate::ctx::Ctx;
+use crate::exit::Outcome;
+use crate::output;
+
+/// Flags of `status`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Only relationships of this SVM (source or destination name).
+    #[arg(long)]
+    pub svm: Option<String>,
+    /// Refresh until interrupted (Ctrl-C).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// Refresh interval for --watch.
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub interval: Duration,
+}
+
+/// Shows the status.
+///
+/// # Errors
+/// Site configuration errors (unknown context, no backend, credentials).
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
+    let dr_spec = ctx.required_spec(SiteRole::Dr)?;
+    let primary_spec = ctx.site_spec(SiteRole::Primary)?;
+    let reporter = ctx.reporter();
+    let format = ctx.global.output;
+    let redraw = args.watch && format == OutputFormat::Table && std::io::stdout().is_terminal();
+    ctx.block_on(async move {
+        let primary_info = primary_spec.as_ref().map(|s| SiteInfo {
+            context: s.context.clone(),
+            ..SiteInfo::default()
+        });
+        let (dr, primary) = tokio::join!(
+            Ctx::resolve(reporter.clone(), dr_spec, Access::ClusterAdmin),
+            async {
+                match primary_spec {
+                    None => None,
+                    Some(spec) => {
+                        Some(Ctx::resolve(reporter.clone(), spec, Access::ClusterAdmin).await)
+                    }
+                }
+            }
+        );
+        let dr = dr?;
+        let primary = primary
+            .map(|r| r.map_err(|e| (primary_info.clone().unwrap_or_default(), e.to_string())));
+        loop {
+            let p = primary.as_ref().map(|r| r.as_ref().map_err(Clone::clone));
+            let report = status::collect(&dr, p, args.svm.as_deref()).await;
+            let mut out = std::io::stdout().lock();
+            if redraw {
+                out.write_all(b"\x1b[2J\x1b[H")?;
+            } else if args.watch && format == OutputFormat::Yaml {
+                out.write_all(b"---\n")?;
+            }
+            output::status::render(&mut out, format, &report)?;
+            if !args.watch {
+                return Ok(if report.healthy {
+                    Outcome::Ok
+                } else {
+                    Outcome::Unhealthy
+                });
+            }
+            drop(out);
+            tokio::time::sleep(args.interval).await;
+        }
+    })
+}

@@ -1,0 +1,189 @@
+//! What a command gets: the global flags, a lazily built tokio runtime
+//! (none is created for `--help`, `version` or `completion`), Ctrl-C
+//! handling, the reporter, and site specs merged from the config file and
+//! flags.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use svmdr::ontap::Timeouts;
+use svmdr::secret::Secret;
+use svmdr::site::{self, Access, ConfigFile, Site, SiteError, SiteRole, SiteSpec};
+
+use crate::cli::GlobalArgs;
+use crate::exit::Interrupted;
+use crate::progress::CliReporter;
+use crate::prompt::TerminalCredentialPrompt;
+
+/// Environment variable with a cluster-admin ONTAP user name.
+pub const ENV_USERNAME: &str = "SVMDR_ONTAP_USERNAME";
+/// Environment variable with its password.
+pub const ENV_PASSWORD: &str = "SVMDR_ONTAP_PASSWORD";
+
+/// Per-run context handed to every command.
+pub struct Ctx {
+    /// The global flags.
+    pub global: GlobalArgs,
+    /// How the program is called in messages (`kubectl svmdr`).
+    pub name: &'static str,
+    runtime: Option<tokio::runtime::Runtime>,
+    reporter: Option<Arc<CliReporter>>,
+    config: Option<ConfigFile>,
+}
+
+impl Ctx {
+    /// A context for one run.
+    pub fn new(global: GlobalArgs, name: &'static str) -> Self {
+        Self {
+            global,
+            name,
+            runtime: None,
+            reporter: None,
+            config: None,
+        }
+    }
+
+    /// Runs a future to completion on the (lazily created) runtime; Ctrl-C
+    /// ends it with [`Interrupted`] (exit 130).
+    ///
+    /// # Errors
+    /// The future's error, [`Interrupted`], or a runtime setup failure.
+    pub fn block_on<T>(
+        &mut self,
+        fut: impl Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        if self.runtime.is_none() {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            self.runtime = Some(rt);
+        }
+        let rt = self.runtime.as_ref().context("runtime")?;
+        rt.block_on(async {
+            tokio::select! {
+                r = fut => r,
+                _ = tokio::signal::ctrl_c() => Err(Interrupted.into()),
+            }
+        })
+    }
+
+    /// The reporter (progress bars and notes on stderr).
+    pub fn reporter(&mut self) -> Arc<CliReporter> {
+        let g = &self.global;
+        let show = CliReporter::should_show_bars(g.output.is_machine(), g.verbose);
+        self.reporter
+            .get_or_insert_with(|| Arc::new(CliReporter::new(show)))
+            .clone()
+    }
+
+    /// The config file path: `--config`/`SVMDR_CONFIG`, else the default.
+    pub fn config_path(&self) -> Option<(PathBuf, bool)> {
+        if let Some(p) = &self.global.config {
+            return Some((p.clone(), true));
+        }
+        dirs::config_dir().map(|d| (d.join("kubectl-svmdr").join("config.yaml"), false))
+    }
+
+    /// The config file (empty when there is none at the default path).
+    ///
+    /// # Errors
+    /// When a named file is missing, or any file cannot be parsed.
+    pub fn config(&mut self) -> anyhow::Result<&ConfigFile> {
+        if self.config.is_none() {
+            let cfg = match self.config_path() {
+                Some((path, required)) => ConfigFile::load(&path, required)?,
+                None => ConfigFile::default(),
+            };
+            self.config = Some(cfg);
+        }
+        self.config.as_ref().context("config")
+    }
+
+    /// The spec of one site: flags first, then the config file, then defaults.
+    /// `None` for the primary site when nothing names it.
+    ///
+    /// # Errors
+    /// When the config file cannot be read.
+    pub fn site_spec(&mut self, role: SiteRole) -> anyhow::Result<Option<SiteSpec>> {
+        let g = self.global.clone();
+        let cfg = self.config()?.clone();
+        let mut spec = SiteSpec::new(role);
+        let (flag_ctx, flag_kc, flag_backend, flag_cluster, cfg_site) = match role {
+            SiteRole::Primary => (
+                g.primary_context.clone(),
+                g.primary_kubeconfig.clone(),
+                g.primary_backend.clone(),
+                g.primary_cluster.clone(),
+                cfg.primary.clone(),
+            ),
+            SiteRole::Dr => (
+                g.dr_context.clone(),
+                g.dr_kubeconfig.clone(),
+                g.dr_backend.clone(),
+                g.dr_cluster.clone(),
+                cfg.dr.clone(),
+            ),
+        };
+        // The DR site is where commands run by default, so --context
+        // (the kubectl convention) names it, above the config file.
+        spec.context = match role {
+            SiteRole::Dr => flag_ctx.or_else(|| g.context.clone()),
+            SiteRole::Primary => flag_ctx,
+        };
+        spec.kubeconfig = flag_kc;
+        spec.backend = flag_backend.or_else(|| g.backend.clone());
+        spec.cluster_management = flag_cluster;
+        spec.ca_file = g.ca_file.clone();
+        spec.insecure_skip_tls_verify = g.insecure_skip_tls_verify;
+        if let Some(c) = &cfg_site {
+            spec = spec.with_config(c);
+        }
+        if role == SiteRole::Primary && spec.context.is_none() && cfg_site.is_none() {
+            return Ok(None);
+        }
+        if spec.kubeconfig.is_none() {
+            spec.kubeconfig = g.kubeconfig.clone();
+        }
+        if let Some(ns) = &g.namespace {
+            spec.namespace.clone_from(ns);
+        }
+        spec.env_credentials = env_credentials();
+        spec.timeouts = Timeouts {
+            request: g.request_timeout,
+            ..Timeouts::default()
+        };
+        Ok(Some(spec))
+    }
+
+    /// The spec of the primary site, or an error saying how to name it.
+    ///
+    /// # Errors
+    /// [`SiteError::NotConfigured`] when nothing names the primary site.
+    pub fn required_spec(&mut self, role: SiteRole) -> anyhow::Result<SiteSpec> {
+        self.site_spec(role)?
+            .ok_or_else(|| SiteError::NotConfigured { role }.into())
+    }
+
+    /// Resolves a site (kube, Trident backend, ONTAP client).
+    ///
+    /// # Errors
+    /// A [`SiteError`].
+    pub async fn resolve(
+        reporter: Arc<CliReporter>,
+        spec: SiteSpec,
+        access: Access,
+    ) -> Result<Site, SiteError> {
+        site::resolve(&spec, access, &TerminalCredentialPrompt, reporter.as_ref()).await
+    }
+}
+
+/// `SVMDR_ONTAP_USERNAME`/`SVMDR_ONTAP_PASSWORD`, when both are set.
+fn env_credentials() -> Option<(String, Secret)> {
+    let user = std::env::var(ENV_USERNAME).ok().filter(|s| !s.is_empty())?;
+    let pass = std::env::var(ENV_PASSWORD).ok().filter(|s| !s.is_empty())?;
+    Some((user, Secret::new(pass)))
+}

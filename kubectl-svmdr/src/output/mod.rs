@@ -1,0 +1,119 @@
+//! Rendering: tables (tabled, kubectl style: no borders), JSON and YAML, all
+//! written to any `io::Write` so tests render into a `Vec<u8>`. Data goes to
+//! stdout; progress and notes go to stderr (see [`crate::progress`]).
+
+pub mod backends;
+pub mod peer;
+pub mod status;
+pub mod sync;
+
+use std::io::Write;
+
+use serde::Serialize;
+use tabled::builder::Builder;
+use tabled::settings::{Padding, Style};
+
+use crate::cli::OutputFormat;
+
+/// Writes `value` as pretty JSON or YAML (`format` must be one of those).
+///
+/// # Errors
+/// Serialization or write errors (a closed pipe is classified at the edge).
+pub fn write_structured<T: Serialize>(
+    w: &mut impl Write,
+    format: OutputFormat,
+    value: &T,
+) -> anyhow::Result<()> {
+    match format {
+        OutputFormat::Yaml => {
+            let text = serde_yaml::to_string(value)?;
+            w.write_all(text.as_bytes())?;
+        }
+        _ => {
+            serde_json::to_writer_pretty(&mut *w, value)?;
+            w.write_all(b"\n")?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// A borderless table with an upper-case header row, like kubectl's.
+pub fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut b = Builder::default();
+    b.push_record(header.iter().map(|h| h.to_uppercase()));
+    for r in rows {
+        b.push_record(r);
+    }
+    let mut t = b.build();
+    t.with(Style::blank()).with(Padding::new(0, 2, 0, 0));
+    // tabled pads every line; kubectl output has no trailing spaces.
+    t.to_string()
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `-` for an absent value.
+pub fn or_dash(v: Option<impl ToString>) -> String {
+    v.map(|x| x.to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Bytes, human (`1.5 GiB`).
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_have_no_borders_or_trailing_space() {
+        let t = table(
+            &["name", "state"],
+            vec![
+                vec!["a".into(), "online".into()],
+                vec!["bb".into(), "-".into()],
+            ],
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("NAME"), "{t}");
+        assert!(lines.iter().all(|l| !l.ends_with(' ')), "{t:?}");
+        assert!(!t.contains('|') && !t.contains('+'), "{t}");
+    }
+
+    #[test]
+    fn structured_output() {
+        let mut out = Vec::new();
+        write_structured(&mut out, OutputFormat::Json, &serde_json::json!({"a": 1})).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "{\n  \"a\": 1\n}\n");
+        let mut out = Vec::new();
+        write_structured(&mut out, OutputFormat::Yaml, &serde_json::json!({"a": 1})).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "a: 1\n");
+    }
+
+    #[test]
+    fn human_bytes() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(3 * 1024 * 1024 * 1024), "3.0 GiB");
+        assert_eq!(or_dash(None::<String>), "-");
+        assert_eq!(or_dash(Some("")), "-");
+    }
+}

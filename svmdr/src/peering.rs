@@ -1,1 +1,0 @@
-//! Idempotent cluster peering, SVM peering and SVM-DR relationship set-up.

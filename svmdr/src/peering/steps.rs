@@ -1,0 +1,913 @@
+//! The peering steps: each with a pure `check` over the observed state, the
+//! ONTAP calls it would make (for `--dry-run`), and `apply`.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::observe::{ClusterView, Observed};
+use super::{PeerRequest, PeeringError, PlannedCall, Side};
+use crate::ontap::models::{
+    IdentityPreservation, PeerEncryption, PolicyType, RelationshipState, SvmPeer,
+    SvmPeerApplication, SvmPeerState, SvmState, SvmSubtype, TransferState,
+};
+use crate::ontap::{
+    CreateClusterPeer, CreateRelationship, LifPlacement, NewInterclusterLif, OntapClient,
+    PatchOptions,
+};
+use crate::report::Reporter;
+
+/// The steps, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Step {
+    /// The source SVM exists on the primary cluster.
+    SourceSvm,
+    /// One intercluster LIF per primary node.
+    PrimaryInterclusterLifs,
+    /// One intercluster LIF per DR node.
+    DrInterclusterLifs,
+    /// Cluster peer records on both clusters.
+    ClusterPeer,
+    /// The `dp_destination` SVM on the DR cluster.
+    DestinationSvm,
+    /// The SVM peer request from the DR SVM to the source SVM.
+    SvmPeer,
+    /// Its acceptance on the primary cluster.
+    SvmPeerAccept,
+    /// The SVM-DR relationship on the DR cluster.
+    Relationship,
+    /// The DR SVM stopped before the baseline transfer.
+    StopDestinationSvm,
+    /// The baseline transfer, until `snapmirrored`.
+    Initialize,
+}
+
+/// Every step, in order.
+pub const ALL_STEPS: [Step; 10] = [
+    Step::SourceSvm,
+    Step::PrimaryInterclusterLifs,
+    Step::DrInterclusterLifs,
+    Step::ClusterPeer,
+    Step::DestinationSvm,
+    Step::SvmPeer,
+    Step::SvmPeerAccept,
+    Step::Relationship,
+    Step::StopDestinationSvm,
+    Step::Initialize,
+];
+
+impl Step {
+    /// A short title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::SourceSvm => "source SVM",
+            Self::PrimaryInterclusterLifs => "intercluster LIFs (primary)",
+            Self::DrInterclusterLifs => "intercluster LIFs (dr)",
+            Self::ClusterPeer => "cluster peer",
+            Self::DestinationSvm => "dp_destination SVM",
+            Self::SvmPeer => "SVM peer",
+            Self::SvmPeerAccept => "SVM peer acceptance",
+            Self::Relationship => "SVM-DR relationship",
+            Self::StopDestinationSvm => "DR SVM stopped for the baseline",
+            Self::Initialize => "initialize",
+        }
+    }
+}
+
+/// What a step's check found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing to do.
+    Done(String),
+    /// Work to do, described.
+    Todo(String),
+    /// Cannot go on: input or state missing; what to do.
+    Blocked(String),
+    /// Going on could harm data (exit 3); what to do instead.
+    Unsafe(String),
+    /// Deliberately not run.
+    Skipped(String),
+}
+
+fn svm_peer_toward<'a>(
+    view: &'a ClusterView,
+    local: &str,
+    remote_svm: &str,
+) -> Option<&'a SvmPeer> {
+    view.svm_peers.iter().find(|p| {
+        p.svm.as_ref().and_then(|s| s.name.as_deref()) == Some(local)
+            && p.peer
+                .as_ref()
+                .and_then(|x| x.svm.as_ref())
+                .and_then(|s| s.name.as_deref())
+                == Some(remote_svm)
+    })
+}
+
+/// The DR cluster's local name for the primary cluster (the cluster peer
+/// record's `name`), else the primary's real name.
+fn dr_name_for_primary(obs: &Observed) -> String {
+    let primary = obs.primary.name().to_string();
+    obs.dr
+        .peer_for(&primary)
+        .and_then(|p| p.name.clone())
+        .unwrap_or(primary)
+}
+
+/// The source path as the DR cluster knows it: `<alias>:`, where alias is
+/// the DR cluster's local name for the peer SVM.
+fn source_path(obs: &Observed, req: &PeerRequest) -> String {
+    let alias = svm_peer_toward(&obs.dr, &req.dr_svm, &req.svm)
+        .and_then(|p| p.name.clone())
+        .unwrap_or_else(|| req.svm.clone());
+    format!("{alias}:")
+}
+
+fn lif_check(view: &ClusterView, specs: &[super::LifSpec], side: Side) -> Check {
+    let missing = view.nodes_without_intercluster();
+    let down: Vec<String> = view
+        .intercluster
+        .iter()
+        .filter(|l| !l.is_serving())
+        .filter_map(|l| l.name.clone())
+        .collect();
+    let unknown: Vec<String> = specs
+        .iter()
+        .filter(|s| {
+            !view
+                .nodes
+                .iter()
+                .any(|n| n.name.as_deref() == Some(s.node.as_str()))
+        })
+        .map(|s| s.node.clone())
+        .collect();
+    if !unknown.is_empty() {
+        let nodes: Vec<&str> = view
+            .nodes
+            .iter()
+            .filter_map(|n| n.name.as_deref())
+            .collect();
+        return Check::Blocked(format!(
+            "--{side}-intercluster-ip names node(s) {} that {} does not have (nodes: {})",
+            unknown.join(", "),
+            view.name(),
+            nodes.join(", ")
+        ));
+    }
+    if missing.is_empty() {
+        if !down.is_empty() {
+            return Check::Blocked(format!(
+                "intercluster LIF(s) {} on {} are down or disabled: bring them up, then re-run",
+                down.join(", "),
+                view.name()
+            ));
+        }
+        return Check::Done(format!(
+            "{} has an intercluster LIF on every node ({})",
+            view.name(),
+            view.intercluster_addresses().join(", ")
+        ));
+    }
+    let unplanned: Vec<&String> = missing
+        .iter()
+        .filter(|n| !specs.iter().any(|s| &s.node == *n))
+        .collect();
+    if !unplanned.is_empty() {
+        let names: Vec<&str> = unplanned.iter().map(|s| s.as_str()).collect();
+        return Check::Blocked(format!(
+            "node(s) {} of {} have no intercluster LIF; peering needs one per node: give \
+             --{side}-intercluster-ip NODE=IP/PREFIX for each (e.g. {}=10.0.0.11/24)",
+            names.join(", "),
+            view.name(),
+            names.first().copied().unwrap_or("node")
+        ));
+    }
+    let todo: Vec<String> = specs
+        .iter()
+        .filter(|s| missing.contains(&s.node))
+        .map(ToString::to_string)
+        .collect();
+    Check::Todo(format!("create intercluster LIF(s) {}", todo.join(", ")))
+}
+
+/// Checks one step against the observed state. Pure.
+pub fn check(step: Step, req: &PeerRequest, obs: &Observed) -> Check {
+    match step {
+        Step::SourceSvm => match &obs.primary.svm {
+            None => Check::Blocked(format!(
+                "SVM {} does not exist on the primary cluster {}: check --svm (Trident's backend \
+                 uses {})",
+                req.svm,
+                obs.primary.name(),
+                req.backend_svm_hint
+                    .as_deref()
+                    .unwrap_or("an SVM-scoped LIF")
+            )),
+            Some(s) if s.subtype.is_some_and(|t| t != SvmSubtype::Default) => {
+                Check::Blocked(format!(
+                    "SVM {} on {} has subtype {}; an SVM-DR source must be a default SVM",
+                    req.svm,
+                    obs.primary.name(),
+                    s.subtype.map_or("?", |t| t.as_str())
+                ))
+            }
+            Some(s) => Check::Done(format!(
+                "SVM {} on {} ({})",
+                req.svm,
+                obs.primary.name(),
+                s.state.map_or("unknown", |x| x.as_str())
+            )),
+        },
+        Step::PrimaryInterclusterLifs => lif_check(&obs.primary, &req.primary_lifs, Side::Primary),
+        Step::DrInterclusterLifs => lif_check(&obs.dr, &req.dr_lifs, Side::Dr),
+        Step::ClusterPeer => {
+            let p_name = obs.primary.name().to_string();
+            let d_name = obs.dr.name().to_string();
+            match (obs.primary.peer_for(&d_name), obs.dr.peer_for(&p_name)) {
+                (Some(a), Some(b)) => Check::Done(format!(
+                    "{p_name} <-> {d_name} ({} / {})",
+                    a.status
+                        .as_ref()
+                        .and_then(|s| s.state)
+                        .map_or("?", |s| s.as_str()),
+                    b.status
+                        .as_ref()
+                        .and_then(|s| s.state)
+                        .map_or("?", |s| s.as_str())
+                )),
+                (None, None) => Check::Todo(format!(
+                    "peer {p_name} and {d_name} (generated passphrase, TLS-PSK encryption)"
+                )),
+                (Some(_), None) => Check::Blocked(format!(
+                    "half-configured cluster peer: {p_name} has a peer offer for {d_name} but \
+                     {d_name} has none, and ONTAP shows a generated passphrase only once; delete \
+                     the offer on {p_name} (`cluster peer delete -cluster {d_name}`) and re-run"
+                )),
+                (None, Some(_)) => Check::Blocked(format!(
+                    "half-configured cluster peer: {d_name} has a peer record for {p_name} but \
+                     {p_name} has none; delete it on {d_name} (`cluster peer delete -cluster \
+                     {p_name}`) and re-run"
+                )),
+            }
+        }
+        Step::DestinationSvm => match &obs.dr.svm {
+            None => Check::Todo(format!(
+                "create SVM {} (subtype dp_destination) on {}",
+                req.dr_svm,
+                obs.dr.name()
+            )),
+            Some(s) if s.subtype == Some(SvmSubtype::DpDestination) => Check::Done(format!(
+                "SVM {} on {} is a dp_destination",
+                req.dr_svm,
+                obs.dr.name()
+            )),
+            Some(s) if obs.relationship.is_some() => Check::Done(format!(
+                "SVM {} on {} (subtype {}, in an SVM-DR relationship)",
+                req.dr_svm,
+                obs.dr.name(),
+                s.subtype.map_or("?", |t| t.as_str())
+            )),
+            Some(s) => Check::Blocked(format!(
+                "SVM {} already exists on {} with subtype {}; an SVM-DR destination must be \
+                 created as dp_destination: pick another --dr-svm or remove that SVM",
+                req.dr_svm,
+                obs.dr.name(),
+                s.subtype.map_or("?", |t| t.as_str())
+            )),
+        },
+        Step::SvmPeer => match svm_peer_toward(&obs.dr, &req.dr_svm, &req.svm) {
+            Some(p)
+                if matches!(
+                    p.state,
+                    Some(SvmPeerState::Rejected | SvmPeerState::Suspended)
+                ) =>
+            {
+                Check::Blocked(format!(
+                    "the SVM peer {} <-> {} is {}: resume or delete it on {}, then re-run",
+                    req.dr_svm,
+                    req.svm,
+                    p.state.map_or("?", |s| s.as_str()),
+                    obs.dr.name()
+                ))
+            }
+            Some(p) => Check::Done(format!(
+                "{} <-> {} ({})",
+                req.dr_svm,
+                req.svm,
+                p.state.map_or("?", |s| s.as_str())
+            )),
+            None => Check::Todo(format!(
+                "request SVM peering {}:{} -> {}:{} (application snapmirror)",
+                obs.dr.name(),
+                req.dr_svm,
+                obs.primary.name(),
+                req.svm
+            )),
+        },
+        Step::SvmPeerAccept => {
+            let dr_side = svm_peer_toward(&obs.dr, &req.dr_svm, &req.svm);
+            if dr_side.and_then(|p| p.state) == Some(SvmPeerState::Peered) {
+                return Check::Done(format!("{} <-> {} peered", req.dr_svm, req.svm));
+            }
+            match svm_peer_toward(&obs.primary, &req.svm, &req.dr_svm) {
+                Some(p) if p.state == Some(SvmPeerState::Peered) => {
+                    Check::Done(format!("{} <-> {} peered", req.dr_svm, req.svm))
+                }
+                Some(p) => Check::Todo(format!(
+                    "accept the SVM peer on {} (now {})",
+                    obs.primary.name(),
+                    p.state.map_or("?", |s| s.as_str())
+                )),
+                None => Check::Todo(format!(
+                    "accept the SVM peer on {} once the request arrives",
+                    obs.primary.name()
+                )),
+            }
+        }
+        Step::Relationship => {
+            let wanted_src = source_path(obs, req);
+            if let Some(r) = &obs.relationship {
+                if r.source_path() != wanted_src {
+                    return Check::Blocked(format!(
+                        "{}: is already the destination of {} on {}; pick another --dr-svm",
+                        req.dr_svm,
+                        r.source_path(),
+                        obs.dr.name()
+                    ));
+                }
+                return Check::Done(format!(
+                    "{} -> {}: ({})",
+                    r.source_path(),
+                    req.dr_svm,
+                    r.state.map_or("?", |s| s.as_str())
+                ));
+            }
+            match &obs.policy {
+                None => Check::Blocked(format!(
+                    "SnapMirror policy {} does not exist on {}: pass an existing async policy \
+                     with --policy (e.g. MirrorAllSnapshots)",
+                    req.policy,
+                    obs.dr.name()
+                )),
+                Some(p) if p.kind.is_some_and(|k| k != PolicyType::Async) => {
+                    Check::Blocked(format!(
+                        "SnapMirror policy {} is type {}; SVM-DR needs an async policy such as \
+                     MirrorAllSnapshots",
+                        req.policy,
+                        p.kind.map_or("?", |k| k.as_str())
+                    ))
+                }
+                Some(_) => Check::Todo(format!(
+                    "create {wanted_src} -> {}: (policy {}, identity preservation {}{})",
+                    req.dr_svm,
+                    req.policy,
+                    req.identity_preservation,
+                    req.schedule
+                        .as_ref()
+                        .map(|s| format!(", schedule {s}"))
+                        .unwrap_or_default()
+                )),
+            }
+        }
+        Step::StopDestinationSvm => {
+            if !req.initialize {
+                return Check::Skipped("--no-initialize".into());
+            }
+            let uninitialized = obs
+                .relationship
+                .as_ref()
+                .is_none_or(|r| r.state == Some(RelationshipState::Uninitialized));
+            match &obs.dr.svm {
+                None => Check::Todo(format!(
+                    "make sure SVM {} on {} is stopped before the baseline transfer",
+                    req.dr_svm,
+                    obs.dr.name()
+                )),
+                Some(s) if uninitialized && s.state == Some(SvmState::Running) => {
+                    Check::Todo(format!("stop SVM {} on {}", req.dr_svm, obs.dr.name()))
+                }
+                _ => Check::Done(format!("SVM {} is not running", req.dr_svm)),
+            }
+        }
+        Step::Initialize => {
+            if !req.initialize {
+                return Check::Skipped("--no-initialize".into());
+            }
+            match obs
+                .relationship
+                .as_ref()
+                .map(|r| (r.state, r.transfer_state()))
+            {
+                None | Some((Some(RelationshipState::Uninitialized), _)) => {
+                    Check::Todo("baseline transfer until snapmirrored".into())
+                }
+                Some((
+                    Some(RelationshipState::Snapmirrored),
+                    Some(TransferState::Transferring | TransferState::Queued),
+                )) => Check::Todo("wait for the running transfer".into()),
+                Some((Some(RelationshipState::Snapmirrored | RelationshipState::Paused), _)) => {
+                    Check::Done("snapmirrored".into())
+                }
+                Some((Some(RelationshipState::BrokenOff), _)) => Check::Unsafe(format!(
+                    "the relationship to {}: is broken off (the DR SVM was activated and may hold \
+                     new data); peer will not overwrite it: use `kubectl svmdr resync` or \
+                     `kubectl svmdr failback`",
+                    req.dr_svm
+                )),
+                Some((state, _)) => Check::Blocked(format!(
+                    "the relationship is {}; peer can initialize only an uninitialized one",
+                    state.map_or("unknown", |s| s.as_str())
+                )),
+            }
+        }
+    }
+}
+
+fn redacted() -> Value {
+    json!("<redacted>")
+}
+
+/// The ONTAP calls a step would make (secrets redacted). Pure; objects not
+/// created yet appear as `<uuid of ...>`.
+pub fn planned_calls(step: Step, req: &PeerRequest, obs: &Observed) -> Vec<PlannedCall> {
+    let p = obs.primary.name().to_string();
+    let d = obs.dr.name().to_string();
+    let call = |cluster: &str, method: &str, path: &str, body: Option<Value>| PlannedCall {
+        cluster: cluster.to_string(),
+        method: method.to_string(),
+        path: path.to_string(),
+        body,
+    };
+    match step {
+        Step::SourceSvm => Vec::new(),
+        Step::PrimaryInterclusterLifs | Step::DrInterclusterLifs => {
+            let (view, specs, name) = if step == Step::PrimaryInterclusterLifs {
+                (&obs.primary, &req.primary_lifs, &p)
+            } else {
+                (&obs.dr, &req.dr_lifs, &d)
+            };
+            let missing = view.nodes_without_intercluster();
+            specs
+                .iter()
+                .filter(|s| missing.contains(&s.node))
+                .map(|s| {
+                    call(
+                        name,
+                        "POST",
+                        "/api/network/ip/interfaces",
+                        Some(lif_body(&new_lif(s, &req.ipspace))),
+                    )
+                })
+                .collect()
+        }
+        Step::ClusterPeer => vec![
+            call(
+                &p,
+                "POST",
+                "/api/cluster/peers",
+                Some(json!({
+                    "remote": {"ip_addresses": obs.dr.intercluster_addresses()},
+                    "authentication": {"generate_passphrase": true, "expiry_time": PASSPHRASE_EXPIRY},
+                    "encryption": {"proposed": "tls_psk"},
+                })),
+            ),
+            call(
+                &d,
+                "POST",
+                "/api/cluster/peers",
+                Some(json!({
+                    "remote": {"ip_addresses": obs.primary.intercluster_addresses()},
+                    "authentication": {"passphrase": redacted()},
+                    "encryption": {"proposed": "tls_psk"},
+                })),
+            ),
+        ],
+        Step::DestinationSvm => vec![call(
+            &d,
+            "POST",
+            "/api/svm/svms",
+            Some(json!({"name": req.dr_svm, "subtype": "dp_destination"})),
+        )],
+        Step::SvmPeer => vec![call(
+            &d,
+            "POST",
+            "/api/svm/peers?return_records=true",
+            Some(json!({
+                "svm": {"name": req.dr_svm},
+                "peer": {"cluster": {"name": dr_name_for_primary(obs)}, "svm": {"name": req.svm}},
+                "applications": ["snapmirror"],
+            })),
+        )],
+        Step::SvmPeerAccept => {
+            let uuid = svm_peer_toward(&obs.primary, &req.svm, &req.dr_svm)
+                .and_then(|x| x.uuid.clone())
+                .unwrap_or_else(|| "<uuid of the pending SVM peer>".into());
+            vec![call(
+                &p,
+                "PATCH",
+                &format!("/api/svm/peers/{uuid}"),
+                Some(json!({"state": "peered"})),
+            )]
+        }
+        Step::Relationship => {
+            let mut body = json!({
+                "source": {"path": source_path(obs, req), "cluster": {"name": dr_name_for_primary(obs)}},
+                "destination": {"path": format!("{}:", req.dr_svm)},
+                "policy": {"name": req.policy},
+                "identity_preservation": req.identity_preservation.as_str(),
+            });
+            if let Some(s) = &req.schedule {
+                body["transfer_schedule"] = json!({"name": s});
+            }
+            vec![call(
+                &d,
+                "POST",
+                "/api/snapmirror/relationships",
+                Some(body),
+            )]
+        }
+        Step::StopDestinationSvm => {
+            let uuid = obs
+                .dr
+                .svm
+                .as_ref()
+                .and_then(|s| s.uuid.clone())
+                .unwrap_or_else(|| "<uuid of the DR SVM>".into());
+            vec![call(
+                &d,
+                "PATCH",
+                &format!("/api/svm/svms/{uuid}"),
+                Some(json!({"state": "stopped"})),
+            )]
+        }
+        Step::Initialize => {
+            let uuid = obs
+                .relationship
+                .as_ref()
+                .and_then(|r| r.uuid.clone())
+                .unwrap_or_else(|| "<uuid of the new relationship>".into());
+            vec![call(
+                &d,
+                "PATCH",
+                &format!("/api/snapmirror/relationships/{uuid}"),
+                Some(json!({"state": "snapmirrored"})),
+            )]
+        }
+    }
+}
+
+/// How long the generated cluster peer passphrase stays valid.
+const PASSPHRASE_EXPIRY: &str = "PT1H";
+
+fn new_lif(spec: &super::LifSpec, ipspace: &str) -> NewInterclusterLif {
+    NewInterclusterLif {
+        name: spec.lif_name(),
+        address: spec.address.clone(),
+        netmask: spec.netmask.clone(),
+        home_node: spec.node.clone(),
+        placement: match &spec.port {
+            Some(p) => LifPlacement::Port(p.clone()),
+            None => LifPlacement::BroadcastDomain("Default".into()),
+        },
+        ipspace: ipspace.to_string(),
+    }
+}
+
+fn lif_body(l: &NewInterclusterLif) -> Value {
+    let mut location = json!({"home_node": {"name": l.home_node}});
+    match &l.placement {
+        LifPlacement::Port(p) => location["home_port"] = json!({"name": p}),
+        LifPlacement::BroadcastDomain(b) => location["broadcast_domain"] = json!({"name": b}),
+    }
+    json!({
+        "name": l.name,
+        "ip": {"address": l.address, "netmask": l.netmask},
+        "ipspace": {"name": l.ipspace},
+        "service_policy": {"name": "default-intercluster"},
+        "location": location,
+    })
+}
+
+/// Both sites' clients.
+pub struct Clients<'a> {
+    /// Primary cluster.
+    pub primary: &'a OntapClient,
+    /// DR cluster.
+    pub dr: &'a OntapClient,
+}
+
+/// Performs a step whose check said `Todo`.
+///
+/// # Errors
+/// [`PeeringError::Ontap`] naming the step, or `Blocked` when a wait ran out.
+pub async fn apply(
+    step: Step,
+    req: &PeerRequest,
+    obs: &Observed,
+    clients: &Clients<'_>,
+    reporter: &dyn Reporter,
+) -> Result<(), PeeringError> {
+    let ontap = |e| PeeringError::Ontap {
+        step: step.title().to_string(),
+        source: Box::new(e),
+    };
+    match step {
+        Step::SourceSvm => Ok(()),
+        Step::PrimaryInterclusterLifs | Step::DrInterclusterLifs => {
+            let (view, specs, client) = if step == Step::PrimaryInterclusterLifs {
+                (&obs.primary, &req.primary_lifs, clients.primary)
+            } else {
+                (&obs.dr, &req.dr_lifs, clients.dr)
+            };
+            let missing = view.nodes_without_intercluster();
+            for spec in specs.iter().filter(|s| missing.contains(&s.node)) {
+                client
+                    .create_intercluster_interface(&new_lif(spec, &req.ipspace))
+                    .await
+                    .map_err(ontap)?;
+                reporter.note(&format!(
+                    "created intercluster LIF {} ({spec}) on {}",
+                    spec.lif_name(),
+                    view.name()
+                ));
+            }
+            Ok(())
+        }
+        Step::ClusterPeer => {
+            let created = clients
+                .primary
+                .create_cluster_peer(&CreateClusterPeer {
+                    remote_ips: obs.dr.intercluster_addresses(),
+                    passphrase: None,
+                    expiry: Some(PASSPHRASE_EXPIRY.into()),
+                    encryption: Some(PeerEncryption::TlsPsk),
+                    ..CreateClusterPeer::default()
+                })
+                .await
+                .map_err(ontap)?;
+            let passphrase = created.passphrase.ok_or_else(|| PeeringError::Blocked {
+                step: step.title().into(),
+                detail: format!(
+                    "{} created the peer offer but returned no passphrase; delete it \
+                     (`cluster peer delete -cluster {}`) and re-run",
+                    obs.primary.name(),
+                    obs.dr.name()
+                ),
+            })?;
+            clients
+                .dr
+                .create_cluster_peer(&CreateClusterPeer {
+                    remote_ips: obs.primary.intercluster_addresses(),
+                    passphrase: Some(passphrase),
+                    encryption: Some(PeerEncryption::TlsPsk),
+                    ..CreateClusterPeer::default()
+                })
+                .await
+                .map_err(|e| PeeringError::Ontap {
+                    step: format!(
+                        "{} (the offer on {} exists; if this persists, delete it with `cluster \
+                         peer delete -cluster {}` before re-running)",
+                        step.title(),
+                        obs.primary.name(),
+                        obs.dr.name()
+                    ),
+                    source: Box::new(e),
+                })?;
+            wait_cluster_peer(clients.dr, obs.primary.name(), req.wait_timeout)
+                .await
+                .map_err(|detail| PeeringError::Blocked {
+                    step: step.title().into(),
+                    detail,
+                })
+        }
+        Step::DestinationSvm => {
+            clients
+                .dr
+                .create_dp_destination_svm(&req.dr_svm)
+                .await
+                .map_err(ontap)?;
+            Ok(())
+        }
+        Step::SvmPeer => {
+            clients
+                .dr
+                .create_svm_peer(
+                    &req.dr_svm,
+                    &dr_name_for_primary(obs),
+                    &req.svm,
+                    &[SvmPeerApplication::Snapmirror],
+                )
+                .await
+                .map_err(ontap)?;
+            Ok(())
+        }
+        Step::SvmPeerAccept => {
+            let deadline = Instant::now() + req.wait_timeout;
+            loop {
+                let pending = clients
+                    .primary
+                    .svm_peers(&crate::ontap::SvmPeerQuery {
+                        svm: Some(req.svm.clone()),
+                        peer_svm: Some(req.dr_svm.clone()),
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(ontap)?;
+                match pending.first() {
+                    Some(p) if p.state == Some(SvmPeerState::Peered) => return Ok(()),
+                    Some(p) if p.state == Some(SvmPeerState::Pending) => {
+                        let uuid = p.uuid.clone().unwrap_or_default();
+                        clients
+                            .primary
+                            .accept_svm_peer(&uuid)
+                            .await
+                            .map_err(ontap)?;
+                        return Ok(());
+                    }
+                    _ if Instant::now() >= deadline => {
+                        return Err(PeeringError::Blocked {
+                            step: step.title().into(),
+                            detail: format!(
+                                "the SVM peer request from {} did not reach {} as pending within \
+                                 {:?}; check the cluster peer health and re-run",
+                                obs.dr.name(),
+                                obs.primary.name(),
+                                req.wait_timeout
+                            ),
+                        });
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(200)).await,
+                }
+            }
+        }
+        Step::Relationship => {
+            let identity = match &obs.policy {
+                // Before 9.11.1 identity preservation lives on the policy only.
+                Some(p)
+                    if !obs
+                        .dr
+                        .cluster
+                        .version
+                        .as_ref()
+                        .is_some_and(|v| v.at_least(9, 11, 1))
+                        && obs.dr.cluster.version.is_some() =>
+                {
+                    if p.identity_preservation != Some(req.identity_preservation) {
+                        reporter.note(&format!(
+                            "{} is older than 9.11.1: identity preservation comes from policy {} ({})",
+                            obs.dr.name(),
+                            req.policy,
+                            p.identity_preservation.map_or("unset", |i| i.as_str())
+                        ));
+                    }
+                    None
+                }
+                _ => Some(req.identity_preservation),
+            };
+            clients
+                .dr
+                .create_relationship(&CreateRelationship {
+                    source_path: source_path(obs, req),
+                    source_cluster: Some(dr_name_for_primary(obs)),
+                    destination_path: format!("{}:", req.dr_svm),
+                    policy: Some(req.policy.clone()),
+                    identity_preservation: identity,
+                    transfer_schedule: req.schedule.clone(),
+                })
+                .await
+                .map_err(ontap)?;
+            Ok(())
+        }
+        Step::StopDestinationSvm => {
+            let uuid = obs
+                .dr
+                .svm
+                .as_ref()
+                .and_then(|s| s.uuid.clone())
+                .unwrap_or_default();
+            clients
+                .dr
+                .set_svm_state(&uuid, SvmState::Stopped)
+                .await
+                .map_err(ontap)?;
+            Ok(())
+        }
+        Step::Initialize => {
+            let rel = obs
+                .relationship
+                .as_ref()
+                .ok_or_else(|| PeeringError::Blocked {
+                    step: step.title().into(),
+                    detail: "the relationship is missing".into(),
+                })?;
+            let uuid = rel.uuid.clone().unwrap_or_default();
+            if rel.state == Some(RelationshipState::Uninitialized) && !rel.is_transferring() {
+                clients
+                    .dr
+                    .patch_relationship_state(
+                        &uuid,
+                        RelationshipState::Snapmirrored,
+                        PatchOptions::default(),
+                    )
+                    .await
+                    .map_err(ontap)?;
+            }
+            let task = format!("initialize {}:", req.dr_svm);
+            let done = clients
+                .dr
+                .wait_relationship(
+                    &uuid,
+                    |r| {
+                        r.state == Some(RelationshipState::Snapmirrored) && !r.is_transferring()
+                            || matches!(
+                                r.transfer_state(),
+                                Some(
+                                    TransferState::Failed
+                                        | TransferState::Aborted
+                                        | TransferState::HardAborted
+                                )
+                            )
+                    },
+                    req.init_timeout,
+                    Duration::from_millis(250),
+                    |r| {
+                        let bytes = r
+                            .transfer
+                            .as_ref()
+                            .and_then(|t| t.bytes_transferred)
+                            .unwrap_or(0);
+                        reporter.progress(&task, bytes, None, r.state.map_or("", |s| s.as_str()));
+                    },
+                )
+                .await;
+            reporter.progress_finished(&task);
+            let done = done.map_err(ontap)?;
+            if done.state != Some(RelationshipState::Snapmirrored) {
+                return Err(PeeringError::Blocked {
+                    step: step.title().into(),
+                    detail: format!(
+                        "the baseline transfer ended {}: {}; fix the cause and re-run",
+                        done.transfer_state().map_or("?", |s| s.as_str()),
+                        done.summary()
+                    ),
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn wait_cluster_peer(
+    dr: &OntapClient,
+    primary: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    let mut last = String::from("not seen");
+    while Instant::now() < deadline {
+        match dr.cluster_peers().await {
+            Ok(peers) => {
+                if let Some(p) = peers.iter().find(|p| {
+                    p.remote.as_ref().and_then(|r| r.name.as_deref()) == Some(primary)
+                        || p.name.as_deref() == Some(primary)
+                }) {
+                    if p.is_healthy() {
+                        return Ok(());
+                    }
+                    last = format!(
+                        "availability {}, authentication {}",
+                        p.status
+                            .as_ref()
+                            .and_then(|s| s.state)
+                            .map_or("?", |s| s.as_str()),
+                        p.authentication
+                            .as_ref()
+                            .and_then(|a| a.state)
+                            .map_or("?", |s| s.as_str())
+                    );
+                }
+            }
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    Err(format!(
+        "the cluster peer with {primary} is not healthy after {timeout:?} ({last}); check that \
+         the intercluster LIFs of both clusters reach each other, then re-run"
+    ))
+}
+
+/// The identity-preservation values, for flags.
+pub fn identity_from_flag(s: &str) -> Option<IdentityPreservation> {
+    match s {
+        "full" => Some(IdentityPreservation::Full),
+        "exclude-network-config" | "exclude_network_config" => {
+            Some(IdentityPreservation::ExcludeNetworkConfig)
+        }
+        "exclude-network-and-protocol-config" | "exclude_network_and_protocol_config" => {
+            Some(IdentityPreservation::ExcludeNetworkAndProtocolConfig)
+        }
+        _ => None,
+    }
+}

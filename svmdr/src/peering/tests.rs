@@ -1,0 +1,206 @@
+//! Unit tests of step planning over observed states (wire-format fixtures).
+
+use serde_json::{Value, json};
+
+use super::*;
+
+fn from<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).expect("fixture parses")
+}
+
+fn view(name: &str, nodes: &[&str], ic_nodes: &[&str], svm: Option<Value>) -> ClusterView {
+    ClusterView {
+        cluster: from(json!({"name": name, "version": {"generation": 9, "major": 14, "minor": 1}})),
+        nodes: from(json!(
+            nodes.iter().map(|n| json!({"name": n})).collect::<Vec<_>>()
+        )),
+        intercluster: from(json!(
+            ic_nodes
+                .iter()
+                .enumerate()
+                .map(|(i, n)| json!({
+                    "name": format!("ic{i}"), "ip": {"address": format!("10.{}.0.{i}", name.len())},
+                    "state": "up", "enabled": true, "services": ["intercluster_core"],
+                    "location": {"home_node": {"name": n}}
+                }))
+                .collect::<Vec<_>>()
+        )),
+        peers: vec![],
+        svm: svm.map(from),
+        svm_peers: vec![],
+    }
+}
+
+fn fresh() -> (PeerRequest, Observed) {
+    let req = PeerRequest::new("svm1");
+    let obs = Observed {
+        primary: view(
+            "ontap-a",
+            &["a1", "a2"],
+            &["a1", "a2"],
+            Some(json!({"name": "svm1", "uuid": "s1", "state": "running", "subtype": "default"})),
+        ),
+        dr: view("ontap-b", &["b1", "b2"], &["b1", "b2"], None),
+        relationship: None,
+        policy: Some(from(json!({"name": "MirrorAllSnapshots", "type": "async"}))),
+    };
+    (req, obs)
+}
+
+fn checks(req: &PeerRequest, obs: &Observed) -> Vec<(Step, Check)> {
+    ALL_STEPS
+        .iter()
+        .map(|s| (*s, steps::check(*s, req, obs)))
+        .collect()
+}
+
+#[test]
+fn fresh_pair_plans_every_step() {
+    let (req, obs) = fresh();
+    let c = checks(&req, &obs);
+    assert!(matches!(c[0].1, Check::Done(_)), "source SVM exists");
+    assert!(
+        matches!(c[1].1, Check::Done(_)) && matches!(c[2].1, Check::Done(_)),
+        "LIFs exist"
+    );
+    for (step, check) in &c[3..] {
+        assert!(matches!(check, Check::Todo(_)), "{step:?}: {check:?}");
+    }
+}
+
+#[test]
+fn dry_run_calls_redact_the_passphrase() {
+    let (req, obs) = fresh();
+    let calls = steps::planned_calls(Step::ClusterPeer, &req, &obs);
+    assert_eq!(calls.len(), 2);
+    assert_eq!(calls[0].cluster, "ontap-a");
+    assert_eq!(
+        calls[0].body.as_ref().unwrap()["authentication"]["generate_passphrase"],
+        json!(true)
+    );
+    assert_eq!(
+        calls[1].body.as_ref().unwrap()["authentication"]["passphrase"],
+        json!("<redacted>")
+    );
+    let rel = steps::planned_calls(Step::Relationship, &req, &obs);
+    let body = rel[0].body.as_ref().unwrap();
+    assert_eq!(body["source"]["path"], json!("svm1:"));
+    assert_eq!(body["destination"]["path"], json!("svm1:"));
+    assert_eq!(body["source"]["cluster"]["name"], json!("ontap-a"));
+    assert_eq!(body["identity_preservation"], json!("full"));
+}
+
+#[test]
+fn missing_intercluster_lifs_name_the_nodes() {
+    let (mut req, mut obs) = fresh();
+    obs.dr = view("ontap-b", &["b1", "b2"], &["b1"], None);
+    match steps::check(Step::DrInterclusterLifs, &req, &obs) {
+        Check::Blocked(d) => assert!(
+            d.contains("b2") && d.contains("--dr-intercluster-ip"),
+            "{d}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    req.dr_lifs = vec!["b2=10.9.0.2/24".parse().unwrap()];
+    assert!(matches!(
+        steps::check(Step::DrInterclusterLifs, &req, &obs),
+        Check::Todo(_)
+    ));
+    let calls = steps::planned_calls(Step::DrInterclusterLifs, &req, &obs);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(
+        calls[0].body.as_ref().unwrap()["location"]["home_node"]["name"],
+        json!("b2")
+    );
+    req.dr_lifs = vec!["zz=10.9.0.2/24".parse().unwrap()];
+    match steps::check(Step::DrInterclusterLifs, &req, &obs) {
+        Check::Blocked(d) => assert!(d.contains("zz"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn missing_source_svm_and_existing_default_dr_svm_are_blocked() {
+    let (req, mut obs) = fresh();
+    obs.primary.svm = None;
+    assert!(
+        matches!(steps::check(Step::SourceSvm, &req, &obs), Check::Blocked(d) if d.contains("does not exist"))
+    );
+    obs.dr.svm = Some(from(
+        json!({"name": "svm1", "subtype": "default", "state": "running"}),
+    ));
+    assert!(
+        matches!(steps::check(Step::DestinationSvm, &req, &obs), Check::Blocked(d) if d.contains("dp_destination"))
+    );
+}
+
+#[test]
+fn half_configured_cluster_peer_says_what_to_do() {
+    let (req, mut obs) = fresh();
+    obs.primary.peers = from(json!([{"name": "ontap-b", "remote": {"name": "ontap-b"}}]));
+    match steps::check(Step::ClusterPeer, &req, &obs) {
+        Check::Blocked(d) => assert!(d.contains("cluster peer delete"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn broken_off_relationship_is_unsafe_and_policy_must_be_async() {
+    let (req, mut obs) = fresh();
+    obs.relationship = Some(from(json!({"uuid": "r", "source": {"path": "svm1:"},
+        "destination": {"path": "svm1:"}, "state": "broken_off"})));
+    assert!(
+        matches!(steps::check(Step::Initialize, &req, &obs), Check::Unsafe(d) if d.contains("resync"))
+    );
+    obs.relationship = None;
+    obs.policy = Some(from(json!({"name": "MirrorAllSnapshots", "type": "sync"})));
+    assert!(
+        matches!(steps::check(Step::Relationship, &req, &obs), Check::Blocked(d) if d.contains("async"))
+    );
+    obs.policy = None;
+    assert!(
+        matches!(steps::check(Step::Relationship, &req, &obs), Check::Blocked(d) if d.contains("does not exist"))
+    );
+}
+
+#[test]
+fn alias_is_used_in_the_source_path() {
+    let (req, mut obs) = fresh();
+    obs.dr.svm_peers = from(
+        json!([{"uuid": "p", "svm": {"name": "svm1"}, "name": "svm1_alias",
+        "peer": {"svm": {"name": "svm1"}, "cluster": {"name": "ontap-a"}}, "state": "peered"}]),
+    );
+    let rel = steps::planned_calls(Step::Relationship, &req, &obs);
+    assert_eq!(
+        rel[0].body.as_ref().unwrap()["source"]["path"],
+        json!("svm1_alias:")
+    );
+    assert!(matches!(
+        steps::check(Step::SvmPeerAccept, &req, &obs),
+        Check::Done(_)
+    ));
+}
+
+#[test]
+fn no_initialize_skips() {
+    let (mut req, obs) = fresh();
+    req.initialize = false;
+    assert!(matches!(
+        steps::check(Step::Initialize, &req, &obs),
+        Check::Skipped(_)
+    ));
+    assert!(matches!(
+        steps::check(Step::StopDestinationSvm, &req, &obs),
+        Check::Skipped(_)
+    ));
+}
+
+#[test]
+fn identity_flags() {
+    assert_eq!(identity_from_flag("full"), Some(IdentityPreservation::Full));
+    assert_eq!(
+        identity_from_flag("exclude-network-and-protocol-config"),
+        Some(IdentityPreservation::ExcludeNetworkAndProtocolConfig)
+    );
+    assert_eq!(identity_from_flag("none"), None);
+}
