@@ -12,22 +12,48 @@ use std::sync::Arc;
 use futures::FutureExt as _;
 use tonic::{Request, Response, Status};
 
-use crate::action::{Actions, ExecuteInput};
+use crate::action::{ActionError, Actions, ExecuteInput};
 use crate::lister::{KIND_RESTORE_ITEM_ACTION, PLUGIN_NAME};
 use crate::proto::{ark, generated};
 
 /// Resources the action applies to (Velero resolves these through discovery).
 pub const APPLIES_TO: &[&str] = &["persistentvolumes", "persistentvolumeclaims"];
 
-/// Serves RestoreItemAction for every registered name.
-#[derive(Clone)]
-pub struct RestoreItemActionService {
-    actions: Arc<Actions>,
+/// What the service runs for each Execute (the real [`Actions`], or a
+/// stand-in in tests).
+pub trait ItemAction: Send + Sync + 'static {
+    /// Returns the item to create, or why not.
+    fn execute(
+        &self,
+        input: ExecuteInput,
+    ) -> impl Future<Output = Result<Vec<u8>, ActionError>> + Send;
 }
 
-impl RestoreItemActionService {
+impl ItemAction for Actions {
+    fn execute(
+        &self,
+        input: ExecuteInput,
+    ) -> impl Future<Output = Result<Vec<u8>, ActionError>> + Send {
+        Actions::execute(self, input)
+    }
+}
+
+/// Serves RestoreItemAction for every registered name.
+pub struct RestoreItemActionService<A = Actions> {
+    actions: Arc<A>,
+}
+
+impl<A> Clone for RestoreItemActionService<A> {
+    fn clone(&self) -> Self {
+        Self {
+            actions: self.actions.clone(),
+        }
+    }
+}
+
+impl<A: ItemAction> RestoreItemActionService<A> {
     /// Wraps the action engine.
-    pub fn new(actions: Arc<Actions>) -> Self {
+    pub fn new(actions: Arc<A>) -> Self {
         Self { actions }
     }
 
@@ -71,7 +97,9 @@ impl RestoreItemActionService {
 }
 
 #[tonic::async_trait]
-impl generated::restore_item_action_server::RestoreItemAction for RestoreItemActionService {
+impl<A: ItemAction> generated::restore_item_action_server::RestoreItemAction
+    for RestoreItemActionService<A>
+{
     async fn applies_to(
         &self,
         req: Request<generated::RestoreItemActionAppliesToRequest>,
@@ -106,7 +134,9 @@ impl generated::restore_item_action_server::RestoreItemAction for RestoreItemAct
 }
 
 #[tonic::async_trait]
-impl ark::restore_item_action_server::RestoreItemAction for RestoreItemActionService {
+impl<A: ItemAction> ark::restore_item_action_server::RestoreItemAction
+    for RestoreItemActionService<A>
+{
     async fn applies_to(
         &self,
         req: Request<ark::AppliesToRequest>,
@@ -139,5 +169,57 @@ impl ark::restore_item_action_server::RestoreItemAction for RestoreItemActionSer
             item,
             warning: String::new(),
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use generated::restore_item_action_server::RestoreItemAction as _;
+
+    struct Panics;
+    impl ItemAction for Panics {
+        #[allow(clippy::manual_async_fn)]
+        fn execute(
+            &self,
+            _input: ExecuteInput,
+        ) -> impl Future<Output = Result<Vec<u8>, ActionError>> + Send {
+            async { panic!("boom in the action") }
+        }
+    }
+
+    fn request(plugin: &str) -> Request<generated::RestoreItemActionExecuteRequest> {
+        Request::new(generated::RestoreItemActionExecuteRequest {
+            plugin: plugin.into(),
+            item: br#"{"kind":"ConfigMap"}"#.to_vec(),
+            restore: Vec::new(),
+            item_from_backup: Vec::new(),
+        })
+    }
+
+    #[tokio::test]
+    async fn a_panic_becomes_aborted_and_the_service_keeps_serving() {
+        let svc = RestoreItemActionService::new(Arc::new(Panics));
+        let e = svc.execute(request(PLUGIN_NAME)).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Aborted);
+        assert!(
+            e.message().contains("boom in the action"),
+            "{}",
+            e.message()
+        );
+        let e = svc.execute(request(PLUGIN_NAME)).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Aborted);
+    }
+
+    #[tokio::test]
+    async fn unknown_names_are_refused_like_velero() {
+        let svc = RestoreItemActionService::new(Arc::new(Panics));
+        let e = svc.execute(request("example.io/other")).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Unknown);
+        assert!(
+            e.message().contains("example.io/other was not found"),
+            "{}",
+            e.message()
+        );
     }
 }

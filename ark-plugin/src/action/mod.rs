@@ -117,6 +117,12 @@ impl Actions {
     /// Malformed JSON, or (for Trident PVs and PVCs, in `enforce` mode)
     /// storage that is not ready, with the PV/PVC, SVM, volume, LIF and reason.
     pub async fn execute(&self, input: ExecuteInput) -> Result<Vec<u8>, ActionError> {
+        // serde would read a struct from a JSON array too: insist on an object.
+        if input.item.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ActionError::BadItem {
+                detail: "the item is not a JSON object".into(),
+            });
+        }
         // A cheap pass first: only the kind is kept, nothing else allocated.
         let head: Head = serde_json::from_slice(&input.item).map_err(|e| ActionError::BadItem {
             detail: e.to_string(),

@@ -140,6 +140,8 @@ pub struct ExitReport {
     pub killed: bool,
     /// The Shutdown RPC's error, if any.
     pub shutdown_error: Option<String>,
+    /// Every stderr line the plugin wrote, read to the end.
+    pub stderr: Vec<String>,
 }
 
 /// Knobs for [`PluginHost::spawn_with`].
@@ -181,6 +183,7 @@ pub struct PluginHost {
     started: Instant,
     handshake_after: Duration,
     stderr: Arc<Mutex<Vec<String>>>,
+    stderr_reader: Option<tokio::task::JoinHandle<()>>,
     kill_grace: Duration,
 }
 
@@ -246,16 +249,17 @@ impl PluginHost {
             source,
         })?;
         let stderr_lines = Arc::new(Mutex::new(Vec::new()));
+        let mut stderr_reader = None;
         if let Some(err) = child.stderr.take() {
             let sink = stderr_lines.clone();
-            tokio::spawn(async move {
+            stderr_reader = Some(tokio::spawn(async move {
                 let mut lines = BufReader::new(err).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
                     sink.lock()
                         .unwrap_or_else(std::sync::PoisonError::into_inner)
                         .push(line);
                 }
-            });
+            }));
         }
         let Some(out) = child.stdout.take() else {
             return Err(HostError::NoHandshake {
@@ -341,6 +345,7 @@ impl PluginHost {
             started,
             handshake_after,
             stderr: stderr_lines,
+            stderr_reader,
             kill_grace: opts.kill_grace,
         })
     }
@@ -509,24 +514,25 @@ impl PluginHost {
             .and_then(|r| r.map(|_| ()).map_err(|s| s.to_string()))
             .err();
         let remaining = self.kill_grace.saturating_sub(t0.elapsed());
-        match tokio::time::timeout(remaining, self.child.wait()).await {
-            Ok(status) => Ok(ExitReport {
-                status: status.map_err(HostError::Wait)?,
-                after: t0.elapsed(),
-                killed: false,
-                shutdown_error,
-            }),
+        let (status, killed) = match tokio::time::timeout(remaining, self.child.wait()).await {
+            Ok(status) => (status.map_err(HostError::Wait)?, false),
             Err(_) => {
                 let _ = self.child.start_kill();
-                let status = self.child.wait().await.map_err(HostError::Wait)?;
-                Ok(ExitReport {
-                    status,
-                    after: t0.elapsed(),
-                    killed: true,
-                    shutdown_error,
-                })
+                (self.child.wait().await.map_err(HostError::Wait)?, true)
             }
+        };
+        let after = t0.elapsed();
+        if let Some(reader) = self.stderr_reader.take() {
+            // The pipe closes with the process; bounded in case a grandchild holds it.
+            let _ = tokio::time::timeout(Duration::from_secs(2), reader).await;
         }
+        Ok(ExitReport {
+            status,
+            after,
+            killed,
+            shutdown_error,
+            stderr: self.stderr_lines(),
+        })
     }
 
     /// Kills the process at once (no Shutdown call).
