@@ -30,8 +30,11 @@ pub fn write_structured<T: Serialize>(
             w.write_all(text.as_bytes())?;
         }
         _ => {
-            serde_json::to_writer_pretty(&mut *w, value)?;
-            w.write_all(b"\n")?;
+            // Serialize first: serde_json hides an io::Error (e.g. a closed
+            // pipe) from the error chain, and exit codes depend on it.
+            let mut text = serde_json::to_vec_pretty(value)?;
+            text.push(b'\n');
+            w.write_all(&text)?;
         }
     }
     w.flush()?;

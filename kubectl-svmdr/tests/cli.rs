@@ -1,0 +1,661 @@
+//! End-to-end tests of the `kubectl-svmdr` binary against two simulated
+//! ONTAP clusters and two simulated Kubernetes clusters (see `common`).
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+
+use common::{ADMIN_PASSWORD, DR_SVM, Lab, LabOptions, PRIMARY_SVM};
+use serde_json::json;
+
+fn bin() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_kubectl-svmdr"))
+}
+
+fn run_plain(args: &[&str]) -> common::Run {
+    let out = std::process::Command::new(bin())
+        .args(args)
+        .env("HOME", "/nonexistent")
+        .env_remove("SVMDR_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("spawn");
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+// ---------------------------------------------------------------- frame
+
+#[test]
+fn help_reads_as_kubectl_plugin_with_exit_codes() {
+    let r = run_plain(&["--help"]).expect_code(0);
+    assert!(r.stdout.contains("Usage: kubectl svmdr"), "{}", r.stdout);
+    for code in ["130", "refused for safety", "unhealthy"] {
+        assert!(r.stdout.contains(code), "{code}: {}", r.stdout);
+    }
+    let r = run_plain(&["status", "--help"]).expect_code(0);
+    assert!(r.stdout.contains("kubectl svmdr status"), "{}", r.stdout);
+    let r = run_plain(&["no-such-command"]).expect_code(2);
+    assert!(r.stderr.contains("no-such-command"), "{}", r.stderr);
+}
+
+#[test]
+fn version_prints_commit_and_date() {
+    let r = run_plain(&["version"]).expect_code(0);
+    assert!(r.stdout.starts_with("kubectl-svmdr "), "{}", r.stdout);
+    let v: serde_json::Value =
+        serde_json::from_str(&run_plain(&["version", "-o", "json"]).expect_code(0).stdout).unwrap();
+    assert_eq!(v["version"], json!(env!("CARGO_PKG_VERSION")));
+    let commit = v["gitCommit"].as_str().unwrap();
+    assert!(!commit.is_empty());
+    let date = v["buildDate"].as_str().unwrap();
+    assert_eq!(date.len(), 10, "{date}");
+}
+
+#[test]
+fn completion_scripts_and_kubectl_completion_entry() {
+    for shell in ["bash", "zsh", "fish"] {
+        let r = run_plain(&["completion", shell]).expect_code(0);
+        assert!(r.stdout.contains("kubectl-svmdr"), "{shell}");
+    }
+    let r = run_plain(&["__complete", "sta"]).expect_code(0);
+    assert!(r.stdout.starts_with("status\t"), "{}", r.stdout);
+    assert!(r.stdout.ends_with(":4\n"), "{}", r.stdout);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl_complete-svmdr"))
+        .args(["peer", "--identity-preservation", ""])
+        .output()
+        .expect("spawn kubectl_complete-svmdr");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(text.contains("exclude-network-config"), "{text}");
+}
+
+#[test]
+fn bad_flags_are_errors() {
+    run_plain(&["peer", "--primary-intercluster-ip", "garbage"]).expect_code(2);
+    let r = run_plain(&["status", "-o", "xml"]).expect_code(2);
+    assert!(r.stderr.contains("xml"), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------- sites and backends
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backends_lists_each_backend_and_its_cluster() {
+    let lab = Lab::start().await;
+    let r = lab
+        .run(&["backends", "--context", "primary"])
+        .await
+        .expect_code(0);
+    assert!(r.stdout.contains("ontap-nas-primary"), "{}", r.stdout);
+    assert!(r.stdout.contains("ontap-a"), "{}", r.stdout);
+    assert!(r.stdout.contains("9.14.1"), "{}", r.stdout);
+    let j = lab
+        .run(&["backends", "--site", "dr", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(j["kind"], json!("BackendList"));
+    assert_eq!(j["context"], json!("dr"));
+    let b = &j["backends"][0];
+    assert_eq!(b["name"], json!("ontap-nas-dr"));
+    assert_eq!(b["svm"], json!(DR_SVM));
+    assert_eq!(b["tbcName"], json!("ontap-nas-dr"));
+    assert_eq!(b["ontap"]["cluster"], json!("ontap-b"));
+    let wide = lab.run(&["backends", "-o", "wide"]).await.expect_code(0);
+    assert!(
+        wide.stdout.contains(&lab.dr_trident.backend_uuid),
+        "{}",
+        wide.stdout
+    );
+    assert!(!wide.all().contains(ADMIN_PASSWORD));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backends_reports_unreachable_cluster_and_non_ontap_backends() {
+    let lab = Lab::start().await;
+    lab.primary_kube
+        .apply(json!({
+            "apiVersion": "trident.netapp.io/v1", "kind": "TridentBackend",
+            "metadata": {"name": "tbe-sf", "namespace": "trident"},
+            "backendName": "solidfire", "backendUUID": "sf-uuid", "online": true, "state": "online",
+            "config": {"solidfire_config": {"storageDriverName": "solidfire-san"}}
+        }))
+        .unwrap();
+    lab.ontap.control().set_cluster_down("primary", true);
+    let r = lab
+        .run(&["backends", "--context", "primary"])
+        .await
+        .expect_code(1);
+    assert!(r.stdout.contains("unreachable"), "{}", r.stdout);
+    assert!(r.stdout.contains("solidfire-san"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_context_and_missing_trident_are_clear_errors() {
+    let lab = Lab::start().await;
+    let r = lab
+        .run(&["backends", "--context", "nope"])
+        .await
+        .expect_code(2);
+    assert!(
+        r.stderr.contains("\"nope\" is not in the kubeconfig"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("primary, dr"), "{}", r.stderr);
+    let r = lab
+        .run(&["backends", "--context", "primary", "-n", "elsewhere"])
+        .await
+        .expect_code(2);
+    assert!(
+        r.stderr
+            .contains("no Trident ONTAP backend in namespace elsewhere"),
+        "{}",
+        r.stderr
+    );
+    let r = lab
+        .run(&["status", "--dr-backend", "missing"])
+        .await
+        .expect_code(2);
+    assert!(
+        r.stderr.contains("no Trident backend \"missing\""),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("ontap-nas-dr"), "{}", r.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trident_ca_certificate_is_trusted_when_no_ca_file() {
+    let lab = Lab::start().await;
+    // Put the lab CA into the DR backend's trustedCACertificate and drop caFile.
+    let mut tbe = lab
+        .dr_kube
+        .list("trident.netapp.io/v1", "TridentBackend", Some("trident"))
+        .pop()
+        .unwrap();
+    let b64 = base64_encode(lab.ontap.ca_pem().as_bytes());
+    tbe["config"]["ontap_config"]["trustedCACertificate"] = json!(b64);
+    lab.dr_kube.apply(tbe).unwrap();
+    lab.set_config(&format!(
+        "dr:\n  context: dr\n  credentialsSecret: {{name: {}}}\n",
+        common::ADMIN_SECRET
+    ));
+    let r = lab.run(&["backends"]).await.expect_code(0);
+    assert!(r.stdout.contains("ontap-b"), "{}", r.stdout);
+    // Without any CA, verification fails and says what to do.
+    let mut tbe = lab
+        .dr_kube
+        .list("trident.netapp.io/v1", "TridentBackend", Some("trident"))
+        .pop()
+        .unwrap();
+    tbe["config"]["ontap_config"]
+        .as_object_mut()
+        .unwrap()
+        .remove("trustedCACertificate");
+    lab.dr_kube.apply(tbe).unwrap();
+    let r = lab.run(&["status"]).await.expect_code(1);
+    assert!(
+        r.all().to_lowercase().contains("certificate"),
+        "{}",
+        r.all()
+    );
+}
+
+fn base64_encode(bytes: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------- peer
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peer_sets_up_svm_dr_and_a_rerun_changes_nothing() {
+    let lab = Lab::start().await;
+    let first = lab.peer().await;
+    assert!(first.stderr.contains("done"), "{}", first.stderr);
+    assert!(
+        first.stdout.contains("relationship: snapmirrored"),
+        "{}",
+        first.stdout
+    );
+    assert!(!first.all().contains(ADMIN_PASSWORD));
+    assert!(
+        first
+            .stderr
+            .contains("credentials from Secret trident/ontap-cluster-admin"),
+        "{}",
+        first.stderr
+    );
+
+    let before = lab.snapshot();
+    let again = lab.peer().await;
+    assert_eq!(lab.snapshot(), before, "a re-run must not change anything");
+    assert!(!again.stderr.contains("  done "), "{}", again.stderr);
+    assert!(
+        again.stderr.contains("already done  SVM-DR relationship"),
+        "{}",
+        again.stderr
+    );
+
+    let status = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(status["healthy"], json!(true), "{status:#}");
+    let rel = &status["relationships"][0];
+    assert_eq!(rel["state"], json!("snapmirrored"));
+    assert_eq!(rel["source"]["svm"], json!(PRIMARY_SVM));
+    assert_eq!(rel["destination"]["svm"], json!(DR_SVM));
+    assert_eq!(rel["identityPreservation"], json!("full"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peer_dry_run_changes_nothing_and_redacts_secrets() {
+    let lab = Lab::start().await;
+    let before = lab.snapshot();
+    let r = lab
+        .run(&[
+            "peer",
+            "--svm",
+            PRIMARY_SVM,
+            "--dr-svm",
+            DR_SVM,
+            "--dry-run",
+        ])
+        .await
+        .expect_code(0);
+    assert_eq!(lab.snapshot(), before, "--dry-run changed the clusters");
+    for call in [
+        "POST /api/cluster/peers",
+        "POST /api/svm/svms",
+        "POST /api/svm/peers",
+        "PATCH /api/svm/peers/",
+        "POST /api/snapmirror/relationships",
+        "PATCH /api/snapmirror/relationships/",
+    ] {
+        assert!(r.stdout.contains(call), "{call}:\n{}", r.stdout);
+    }
+    assert!(r.stdout.contains("<redacted>"), "{}", r.stdout);
+    let j = lab
+        .run(&[
+            "peer",
+            "--svm",
+            PRIMARY_SVM,
+            "--dr-svm",
+            DR_SVM,
+            "--dry-run",
+            "-o",
+            "json",
+        ])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(j["dryRun"], json!(true));
+    assert_eq!(lab.snapshot(), before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peer_refuses_without_intercluster_lifs_then_creates_them() {
+    let mut opts = LabOptions::default();
+    opts.topology.clusters[1]
+        .intercluster_lifs
+        .retain(|l| l.node != "ontap-b-02");
+    let lab = Lab::start_with(opts).await;
+    let r = lab
+        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
+        .await
+        .expect_code(2);
+    assert!(r.stderr.contains("ontap-b-02"), "{}", r.stderr);
+    assert!(r.stderr.contains("--dr-intercluster-ip"), "{}", r.stderr);
+    lab.run(&[
+        "peer",
+        "--svm",
+        PRIMARY_SVM,
+        "--dr-svm",
+        DR_SVM,
+        "--dr-intercluster-ip",
+        "ontap-b-02=192.0.2.23/24",
+    ])
+    .await
+    .expect_code(0);
+    lab.run(&["status"]).await.expect_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peer_with_a_missing_svm_or_bad_policy_explains() {
+    let lab = Lab::start().await;
+    let r = lab
+        .run(&["peer", "--svm", "nosuch", "--dr-svm", DR_SVM])
+        .await
+        .expect_code(2);
+    assert!(
+        r.stderr.contains("SVM nosuch does not exist"),
+        "{}",
+        r.stderr
+    );
+    let r = lab
+        .run(&[
+            "peer",
+            "--svm",
+            PRIMARY_SVM,
+            "--dr-svm",
+            DR_SVM,
+            "--policy",
+            "NoSuchPolicy",
+        ])
+        .await
+        .expect_code(2);
+    assert!(
+        r.stderr.contains("NoSuchPolicy does not exist"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("re-run"), "{}", r.stderr);
+    // What was done before the refusal is finished by a normal re-run.
+    lab.peer().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn svm_scoped_trident_credentials_are_not_used_for_peering() {
+    let opts = LabOptions {
+        primary_trident_login: ("vsadmin".into(), "Vsadmin1!".into()),
+        config_credentials: false,
+        ..LabOptions::default()
+    };
+    let lab = Lab::start_with(opts).await;
+    let r = lab
+        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
+        .await
+        .expect_code(2);
+    assert!(r.stderr.contains("SVM-scoped"), "{}", r.stderr);
+    assert!(r.stderr.contains("SVMDR_ONTAP_USERNAME"), "{}", r.stderr);
+    assert!(!r.all().contains("Vsadmin1!"));
+    // Environment credentials are the next source, and it says so.
+    let r = lab
+        .run_env(
+            &["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM],
+            &[
+                ("SVMDR_ONTAP_USERNAME", "admin"),
+                ("SVMDR_ONTAP_PASSWORD", ADMIN_PASSWORD),
+            ],
+        )
+        .await
+        .expect_code(0);
+    assert!(
+        r.stderr
+            .contains("SVMDR_ONTAP_USERNAME/SVMDR_ONTAP_PASSWORD"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.all().contains(ADMIN_PASSWORD));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_password_unreachable_cluster_and_tls_mismatch() {
+    let lab = Lab::start().await;
+    let r = lab
+        .run_env(
+            &["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM],
+            &[
+                ("SVMDR_ONTAP_USERNAME", "admin"),
+                ("SVMDR_ONTAP_PASSWORD", "wrong-pass-123"),
+            ],
+        )
+        .await;
+    // The config's Secret comes first, so the env is ignored here: fine.
+    assert_eq!(r.code, 0, "{}", r.all());
+    lab.write_config(false);
+    let lab2 = Lab::start_with(LabOptions {
+        config_credentials: false,
+        ..LabOptions::default()
+    })
+    .await;
+    let r = lab2
+        .run_env(
+            &["status"],
+            &[
+                ("SVMDR_ONTAP_USERNAME", "admin"),
+                ("SVMDR_ONTAP_PASSWORD", "wrong-pass-123"),
+            ],
+        )
+        .await
+        .expect_code(1);
+    assert!(
+        r.stdout.contains("username/password") || r.stdout.contains("401"),
+        "{}",
+        r.all()
+    );
+    assert!(!r.all().contains("wrong-pass-123"));
+
+    lab2.ontap.control().set_cluster_down("dr", true);
+    let r = lab2
+        .run_env(
+            &["sync"],
+            &[
+                ("SVMDR_ONTAP_USERNAME", "admin"),
+                ("SVMDR_ONTAP_PASSWORD", ADMIN_PASSWORD),
+            ],
+        )
+        .await
+        .expect_code(2);
+    assert!(r.stderr.contains("dr ("), "{}", r.stderr);
+    lab2.ontap.control().set_cluster_down("dr", false);
+
+    let other = sim::tls::Identity::generate("other-ca", &[]).unwrap();
+    std::fs::write(lab2.path("ca.pem"), other.ca_pem()).unwrap();
+    let r = lab2
+        .run_env(
+            &["sync"],
+            &[
+                ("SVMDR_ONTAP_USERNAME", "admin"),
+                ("SVMDR_ONTAP_PASSWORD", ADMIN_PASSWORD),
+            ],
+        )
+        .await
+        .expect_code(2);
+    assert!(
+        r.stderr.to_lowercase().contains("certificate") || r.stderr.contains("TLS"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peer_refuses_to_touch_a_broken_off_relationship() {
+    let lab = Lab::start().await;
+    lab.run(&[
+        "peer",
+        "--svm",
+        PRIMARY_SVM,
+        "--dr-svm",
+        DR_SVM,
+        "--identity-preservation",
+        "exclude-network-config",
+    ])
+    .await
+    .expect_code(0);
+    let dr = admin_client(&lab, "dr");
+    let rel = dr
+        .relationship_by_destination(&format!("{DR_SVM}:"))
+        .await
+        .unwrap()
+        .unwrap();
+    dr.patch_relationship_state(
+        rel.uuid.as_deref().unwrap(),
+        svmdr::ontap::models::RelationshipState::BrokenOff,
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    let r = lab
+        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
+        .await
+        .expect_code(3);
+    assert!(r.stderr.contains("broken off"), "{}", r.stderr);
+    let r = lab.run(&["status"]).await.expect_code(1);
+    assert!(r.stdout.contains("broken off"), "{}", r.stdout);
+    let r = lab.run(&["sync"]).await.expect_code(2);
+    assert!(r.stderr.contains("resync"), "{}", r.stderr);
+}
+
+fn admin_client(lab: &Lab, cluster: &str) -> svmdr::ontap::OntapClient {
+    svmdr::ontap::OntapClient::new(svmdr::ontap::OntapConfig {
+        name: cluster.to_string(),
+        endpoint: lab.ontap.url(cluster),
+        auth: svmdr::ontap::Auth::Basic {
+            username: "admin".into(),
+            password: svmdr::secret::Secret::new(ADMIN_PASSWORD),
+        },
+        tls: svmdr::ontap::TlsOptions {
+            ca_pem: Some(lab.ontap.ca_pem().to_string()),
+            insecure_skip_verify: false,
+        },
+        timeouts: svmdr::ontap::Timeouts::default(),
+    })
+    .unwrap()
+}
+
+// ---------------------------------------------------------------- status and sync
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_before_peering_is_unhealthy_with_next_step() {
+    let lab = Lab::start().await;
+    let r = lab.run(&["status"]).await.expect_code(1);
+    assert!(r.stdout.contains("no SVM-DR relationship"), "{}", r.stdout);
+    assert!(r.stdout.contains("kubectl svmdr peer"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_makes_a_fixed_number_of_ontap_calls() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    let c = lab.ontap.control();
+    let (p0, d0) = (c.request_count("primary"), c.request_count("dr"));
+    let j = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(j["apiVersion"], json!("svmdr.netapp.io/v1"));
+    assert_eq!(j["kind"], json!("Status"));
+    let (p1, d1) = (c.request_count("primary"), c.request_count("dr"));
+    // svmdr::status documents 4 calls on the primary and 6 on the DR
+    // cluster per run, whatever the number of relationships.
+    assert_eq!(p1 - p0, 4, "primary calls");
+    assert_eq!(d1 - d0, 6, "dr calls");
+    let yaml = lab.run(&["status", "-o", "yaml"]).await.expect_code(0);
+    assert!(yaml.stdout.contains("kind: Status"), "{}", yaml.stdout);
+    let wide = lab.run(&["status", "-o", "wide"]).await.expect_code(0);
+    assert!(
+        wide.stdout.contains("MirrorAllSnapshots"),
+        "{}",
+        wide.stdout
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_with_the_primary_down_reports_it_and_exits_1() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    lab.ontap.control().set_cluster_down("primary", true);
+    let j = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(1)
+        .json();
+    assert_eq!(j["sites"]["primary"]["reachable"], json!(false));
+    assert_eq!(j["sites"]["dr"]["reachable"], json!(true));
+    assert_eq!(j["relationships"][0]["state"], json!("snapmirrored"));
+    lab.primary_kube.set_down(true);
+    let r = lab.run(&["status"]).await.expect_code(1);
+    assert!(r.stdout.contains("PRIMARY  UNREACHABLE"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_transfers_and_reports_the_new_lag() {
+    let lab = Lab::start().await;
+    let r = lab.run(&["sync"]).await.expect_code(2);
+    assert!(r.stderr.contains("kubectl svmdr peer"), "{}", r.stderr);
+    lab.peer().await;
+    let before = lab.snapshot();
+    let r = lab.run(&["sync", "--dry-run"]).await.expect_code(0);
+    assert!(r.stdout.contains("/transfers"), "{}", r.stdout);
+    assert_eq!(lab.snapshot(), before);
+    let id = lab
+        .ontap
+        .control()
+        .write(
+            "primary",
+            PRIMARY_SVM,
+            "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90",
+            4096,
+        )
+        .unwrap();
+    let j = lab
+        .run(&["sync", "--wait", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(j["transferState"], json!("success"), "{j:#}");
+    assert_eq!(j["state"], json!("snapmirrored"));
+    assert!(j["lagSeconds"].is_u64(), "{j:#}");
+    let data = lab
+        .ontap
+        .control()
+        .volume_data(
+            "dr",
+            DR_SVM,
+            "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90",
+        )
+        .unwrap();
+    assert!(data.contains(id), "the write reached the DR volume");
+    let r = lab.run(&["sync", "--svm", DR_SVM]).await.expect_code(0);
+    assert!(r.stdout.contains("started"), "{}", r.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn closed_stdout_exits_zero() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    let mut child = lab
+        .command_for(
+            bin(),
+            &["status", "--watch", "--interval", "1ms", "-o", "json"],
+        )
+        .spawn()
+        .unwrap();
+    // Read a little, then close the pipe: the next write fails with EPIPE.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut buf = [0u8; 64];
+    tokio::io::AsyncReadExt::read(&mut stdout, &mut buf)
+        .await
+        .unwrap();
+    drop(stdout);
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits after the pipe closes")
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}

@@ -1,0 +1,261 @@
+//! Shared test lab for the `kubectl-svmdr` binary: two simulated ONTAP
+//! clusters (`sim::ontap`, topology `two_sites`: ontap-a with svm1, ontap-b
+//! empty), two simulated Kubernetes clusters (contexts `primary` and `dr`)
+//! each with a Trident ONTAP backend and a cluster-admin credentials
+//! Secret, a kubeconfig, a CA file and a config file naming both sites, all
+//! in a temp dir. [`Lab::run`] runs the real binary against it.
+//!
+//! Reused by the workflow tests; keep it generic.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sim::kube::KubeSim;
+use sim::kube::fixtures::{TridentSite, ontap_credentials_secret};
+use sim::ontap::{OntapSim, Timing, Topology};
+
+/// The source SVM of the lab.
+pub const PRIMARY_SVM: &str = "svm1";
+/// The DR SVM the tests create.
+pub const DR_SVM: &str = "svm1_dr";
+/// Cluster-admin password of both simulated clusters.
+pub const ADMIN_PASSWORD: &str = "Netapp1!";
+/// Name of the cluster-admin Secret seeded in each kube cluster.
+pub const ADMIN_SECRET: &str = "ontap-cluster-admin";
+
+/// One run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    /// Exit code (-1 when killed by a signal).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+}
+
+impl Run {
+    /// Panics with both streams unless the exit code is `code`.
+    pub fn expect_code(self, code: i32) -> Self {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}, got {}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// stdout and stderr together.
+    pub fn all(&self) -> String {
+        format!("{}\n{}", self.stdout, self.stderr)
+    }
+
+    /// stdout parsed as JSON.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// How to build the lab.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    /// ONTAP topology (default: `Topology::two_sites()`).
+    pub topology: Topology,
+    /// Simulator timing.
+    pub timing: Timing,
+    /// ONTAP user/password Trident uses on the primary (default admin).
+    pub primary_trident_login: (String, String),
+    /// Write `credentialsSecret` into the config file for both sites.
+    pub config_credentials: bool,
+}
+
+impl Default for LabOptions {
+    fn default() -> Self {
+        Self {
+            topology: Topology::two_sites(),
+            timing: Timing::fast(),
+            primary_trident_login: ("admin".into(), ADMIN_PASSWORD.into()),
+            config_credentials: true,
+        }
+    }
+}
+
+/// A running lab; everything stops when it is dropped.
+pub struct Lab {
+    /// Both ONTAP clusters (keys `primary`, `dr`).
+    pub ontap: OntapSim,
+    /// Kubernetes of the primary site (context `primary`).
+    pub primary_kube: KubeSim,
+    /// Kubernetes of the DR site (context `dr`).
+    pub dr_kube: KubeSim,
+    /// Trident install on the primary site (backend `ontap-nas-primary`, svm1).
+    pub primary_trident: TridentSite,
+    /// Trident install on the DR site (backend `ontap-nas-dr`, svm1_dr).
+    pub dr_trident: TridentSite,
+    /// Temp dir with `kubeconfig`, `ca.pem`, `config.yaml`, and HOME.
+    pub dir: tempfile::TempDir,
+}
+
+impl Lab {
+    /// The default lab.
+    pub async fn start() -> Lab {
+        Self::start_with(LabOptions::default()).await
+    }
+
+    /// A lab built from `opts`.
+    pub async fn start_with(opts: LabOptions) -> Lab {
+        let ontap = OntapSim::start_with(opts.topology.clone(), opts.timing)
+            .await
+            .expect("ONTAP simulator starts");
+        let primary_kube = KubeSim::start("primary").await.expect("kube sim primary");
+        let dr_kube = KubeSim::start("dr").await.expect("kube sim dr");
+        let (user, pass) = &opts.primary_trident_login;
+        let primary_trident =
+            TridentSite::new("ontap-nas-primary", &ontap.url("primary"), PRIMARY_SVM)
+                .credentials(user, pass);
+        let dr_trident = TridentSite::new("ontap-nas-dr", &ontap.url("dr"), DR_SVM)
+            .credentials("admin", ADMIN_PASSWORD);
+        primary_trident
+            .seed(&primary_kube)
+            .expect("seed primary Trident");
+        dr_trident.seed(&dr_kube).expect("seed dr Trident");
+        for k in [&primary_kube, &dr_kube] {
+            k.apply(ontap_credentials_secret(
+                ADMIN_SECRET,
+                "trident",
+                "admin",
+                ADMIN_PASSWORD,
+            ))
+            .expect("seed admin secret");
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        sim::kube::write_kubeconfig(
+            &dir.path().join("kubeconfig"),
+            &[("primary", &primary_kube), ("dr", &dr_kube)],
+        )
+        .expect("kubeconfig");
+        std::fs::write(dir.path().join("ca.pem"), ontap.ca_pem()).expect("ca file");
+        let lab = Lab {
+            ontap,
+            primary_kube,
+            dr_kube,
+            primary_trident,
+            dr_trident,
+            dir,
+        };
+        lab.write_config(opts.config_credentials);
+        lab
+    }
+
+    /// Path of a file in the lab dir.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// (Re)writes `config.yaml`: both sites with the lab CA, and the
+    /// cluster-admin Secret when `credentials` is set.
+    pub fn write_config(&self, credentials: bool) {
+        let ca = self.path("ca.pem");
+        let site = |ctx: &str| {
+            let mut s = json!({"context": ctx, "caFile": ca});
+            if credentials {
+                s["credentialsSecret"] = json!({"name": ADMIN_SECRET});
+            }
+            s
+        };
+        let cfg = json!({"primary": site("primary"), "dr": site("dr")});
+        std::fs::write(
+            self.path("config.yaml"),
+            serde_yaml::to_string(&cfg).expect("yaml"),
+        )
+        .expect("config file");
+    }
+
+    /// Replaces the config file with `yaml`.
+    pub fn set_config(&self, yaml: &str) {
+        std::fs::write(self.path("config.yaml"), yaml).expect("config file");
+    }
+
+    /// A command for `bin` with the lab's environment (KUBECONFIG,
+    /// SVMDR_CONFIG, an empty HOME, no SVMDR_ONTAP_* variables, stdin closed).
+    pub fn command_for(&self, bin: &Path, args: &[&str]) -> tokio::process::Command {
+        let mut c = tokio::process::Command::new(bin);
+        c.args(args)
+            .env("KUBECONFIG", self.path("kubeconfig"))
+            .env("SVMDR_CONFIG", self.path("config.yaml"))
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.dir.path())
+            .env_remove("SVMDR_ONTAP_USERNAME")
+            .env_remove("SVMDR_ONTAP_PASSWORD")
+            .env_remove("SVMDR_LOG")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        c
+    }
+
+    /// Runs `kubectl-svmdr args...` (bounded to 60 s).
+    pub async fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[]).await
+    }
+
+    /// Runs with extra environment variables.
+    pub async fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut c = self.command_for(Path::new(env!("CARGO_BIN_EXE_kubectl-svmdr")), args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let out = tokio::time::timeout(Duration::from_secs(60), c.output())
+            .await
+            .unwrap_or_else(|_| panic!("kubectl-svmdr {args:?} did not finish in 60 s"))
+            .expect("spawn kubectl-svmdr");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Sets up SVM-DR svm1 -> svm1_dr with `kubectl svmdr peer` and checks
+    /// it succeeded.
+    pub async fn peer(&self) -> Run {
+        self.run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
+            .await
+            .expect_code(0)
+    }
+
+    /// The simulator's state dump (for "changed nothing" checks).
+    pub fn snapshot(&self) -> Value {
+        let mut s = self.ontap.control().snapshot();
+        strip_volatile(&mut s);
+        s
+    }
+}
+
+/// Drops fields that change with time alone (lag, timestamps), so two
+/// snapshots differ only when something was changed.
+fn strip_volatile(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.retain(|k, _| {
+                !(k.contains("time")
+                    || k.contains("lag")
+                    || k == "now"
+                    || k.contains("expiry")
+                    || k == "requests")
+            });
+            for x in m.values_mut() {
+                strip_volatile(x);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_volatile),
+        _ => {}
+    }
+}
