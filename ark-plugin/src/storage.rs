@@ -317,7 +317,7 @@ impl Storage {
             .svm
             .clone()
             .unwrap_or_else(|| "<from management LIF>".into());
-        let cluster = format!("{} (backend {})", backend.management_lif, backend.name);
+        let cluster = backend.management_lif.clone();
         let fail = |error: String| NotReady::OntapFailed {
             cluster: cluster.clone(),
             svm: svm.clone(),

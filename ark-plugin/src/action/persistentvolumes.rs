@@ -157,7 +157,7 @@ async fn csi(
                     detail: format!("{subject}: spec.csi.volumeAttributes is not an object"),
                 })?;
             attrs.insert("backendUUID".into(), Value::String(backend.uuid.clone()));
-            tracing::info!(
+            tracing::debug!(
                 "{subject}: volumeAttributes.backendUUID {} -> {} (backend {})",
                 c.backend_uuid,
                 backend.uuid,
