@@ -104,9 +104,27 @@ pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
 pub fn report(err: &anyhow::Error) -> ExitCode {
     let (code, print) = classify(err);
     if print {
-        eprintln!("error: {err:#}");
+        eprintln!("error: {}", render(err));
     }
     ExitCode::from(code)
+}
+
+/// The error and its causes, `: `-joined like `{:#}`, but without causes
+/// whose text the message already contains (error types that both print
+/// and chain their source would otherwise say everything twice).
+pub fn render(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text
 }
 
 #[cfg(test)]
@@ -124,6 +142,28 @@ mod tests {
         assert_eq!(classify(&int), (code::INTERRUPTED, true));
         let other = anyhow::anyhow!("context not found");
         assert_eq!(classify(&other), (code::ERROR, true));
+    }
+
+    #[test]
+    fn causes_already_in_the_message_are_not_repeated() {
+        #[derive(Debug)]
+        struct Outer(std::io::Error);
+        impl fmt::Display for Outer {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "reading both clusters: {}", self.0)
+            }
+        }
+        impl std::error::Error for Outer {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(&self.0)
+            }
+        }
+        let e =
+            anyhow::Error::new(Outer(std::io::Error::other("refused"))).context("peering stopped");
+        assert_eq!(
+            render(&e),
+            "peering stopped: reading both clusters: refused"
+        );
     }
 
     #[test]

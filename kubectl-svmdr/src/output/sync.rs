@@ -18,7 +18,7 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &SyncReport) -> anyho
     }
     write!(
         w,
-        "{} -> {}: transfer {}",
+        "{} -> {}  transfer {}",
         r.source,
         r.destination,
         or_dash(r.transfer_uuid.as_ref())

@@ -250,7 +250,7 @@ pub async fn run(
                 (StepOutcome::Done, d, Vec::new())
             }
         };
-        reporter.step_finished(step.title(), &outcome);
+        reporter.step_finished(&format!("{}: {detail}", step.title()), &outcome);
         reports.push(StepReport {
             step,
             title: step.title(),

@@ -194,6 +194,18 @@ fn lif_check(view: &ClusterView, specs: &[super::LifSpec], side: Side) -> Check 
 /// Checks one step against the observed state. Pure.
 pub fn check(step: Step, req: &PeerRequest, obs: &Observed) -> Check {
     match step {
+        Step::SourceSvm
+            if req.svm == req.dr_svm
+                && obs.relationship.is_none()
+                && svm_peer_toward(&obs.dr, &req.dr_svm, &req.svm).is_none() =>
+        {
+            Check::Blocked(format!(
+                "the DR SVM would have the source's name ({0}); ONTAP then requires a local \
+                 alias for the peer SVM on each cluster (error 9896086), which kubectl svmdr \
+                 does not set: pass --dr-svm with another name, e.g. --dr-svm {0}_dr",
+                req.svm
+            ))
+        }
         Step::SourceSvm => match &obs.primary.svm {
             None => Check::Blocked(format!(
                 "SVM {} does not exist on the primary cluster {}: check --svm (Trident's backend \

@@ -32,7 +32,8 @@ fn view(name: &str, nodes: &[&str], ic_nodes: &[&str], svm: Option<Value>) -> Cl
 }
 
 fn fresh() -> (PeerRequest, Observed) {
-    let req = PeerRequest::new("svm1");
+    let mut req = PeerRequest::new("svm1");
+    req.dr_svm = "svm1_dr".into();
     let obs = Observed {
         primary: view(
             "ontap-a",
@@ -85,7 +86,7 @@ fn dry_run_calls_redact_the_passphrase() {
     let rel = steps::planned_calls(Step::Relationship, &req, &obs);
     let body = rel[0].body.as_ref().unwrap();
     assert_eq!(body["source"]["path"], json!("svm1:"));
-    assert_eq!(body["destination"]["path"], json!("svm1:"));
+    assert_eq!(body["destination"]["path"], json!("svm1_dr:"));
     assert_eq!(body["source"]["cluster"]["name"], json!("ontap-a"));
     assert_eq!(body["identity_preservation"], json!("full"));
 }
@@ -148,7 +149,7 @@ fn half_configured_cluster_peer_says_what_to_do() {
 fn broken_off_relationship_is_unsafe_and_policy_must_be_async() {
     let (req, mut obs) = fresh();
     obs.relationship = Some(from(json!({"uuid": "r", "source": {"path": "svm1:"},
-        "destination": {"path": "svm1:"}, "state": "broken_off"})));
+        "destination": {"path": "svm1_dr:"}, "state": "broken_off"})));
     assert!(
         matches!(steps::check(Step::Initialize, &req, &obs), Check::Unsafe(d) if d.contains("resync"))
     );
@@ -167,7 +168,7 @@ fn broken_off_relationship_is_unsafe_and_policy_must_be_async() {
 fn alias_is_used_in_the_source_path() {
     let (req, mut obs) = fresh();
     obs.dr.svm_peers = from(
-        json!([{"uuid": "p", "svm": {"name": "svm1"}, "name": "svm1_alias",
+        json!([{"uuid": "p", "svm": {"name": "svm1_dr"}, "name": "svm1_alias",
         "peer": {"svm": {"name": "svm1"}, "cluster": {"name": "ontap-a"}}, "state": "peered"}]),
     );
     let rel = steps::planned_calls(Step::Relationship, &req, &obs);
@@ -203,4 +204,14 @@ fn identity_flags() {
         Some(IdentityPreservation::ExcludeNetworkAndProtocolConfig)
     );
     assert_eq!(identity_from_flag("none"), None);
+}
+
+#[test]
+fn same_name_dr_svm_is_refused_before_anything_changes() {
+    let (mut req, obs) = fresh();
+    req.dr_svm = "svm1".into();
+    match steps::check(Step::SourceSvm, &req, &obs) {
+        Check::Blocked(d) => assert!(d.contains("--dr-svm svm1_dr"), "{d}"),
+        other => panic!("{other:?}"),
+    }
 }
