@@ -19,15 +19,15 @@ pub mod models;
 
 mod cluster;
 mod jobs;
-mod network;
-mod peers;
+pub mod network;
+pub mod peers;
 mod protocols;
 mod query;
-mod snapmirror;
-mod svm;
+pub mod snapmirror;
+pub mod svm;
 mod tls;
 mod transport;
-mod volumes;
+pub mod volumes;
 mod wait;
 
 pub use config::{Auth, OntapConfig, Timeouts, TlsOptions};

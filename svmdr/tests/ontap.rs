@@ -1,0 +1,10 @@
+//! Integration tests of `svmdr::ontap::OntapClient`: transport behaviour
+//! and bad input against tiny local HTTPS servers, and every operation
+//! against the ONTAP simulator (`sim::ontap`).
+
+mod ontap {
+    pub mod fake;
+
+    mod bad_input;
+    mod transport;
+}
