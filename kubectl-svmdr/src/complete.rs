@@ -181,6 +181,19 @@ fn kube_contexts() -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Entry point of `__complete` / `kubectl_complete-svmdr`: prints the answer
+/// and exits 0 (completion must never print errors into the shell).
+pub fn main(args: &[std::ffi::OsString]) -> std::process::ExitCode {
+    use std::io::Write as _;
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let (candidates, directive) = complete(&words);
+    let _ = std::io::stdout().write_all(render(&candidates, directive).as_bytes());
+    std::process::ExitCode::SUCCESS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,17 +248,4 @@ mod tests {
     fn renders_cobra_protocol() {
         assert_eq!(render(&words(&["a", "b\tB"]), 4), "a\nb\tB\n:4\n");
     }
-}
-
-/// Entry point of `__complete` / `kubectl_complete-svmdr`: prints the answer
-/// and exits 0 (completion must never print errors into the shell).
-pub fn main(args: &[std::ffi::OsString]) -> std::process::ExitCode {
-    use std::io::Write as _;
-    let words: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let (candidates, directive) = complete(&words);
-    let _ = std::io::stdout().write_all(render(&candidates, directive).as_bytes());
-    std::process::ExitCode::SUCCESS
 }

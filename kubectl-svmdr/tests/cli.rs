@@ -414,32 +414,19 @@ async fn svm_scoped_trident_credentials_are_not_used_for_peering() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_password_unreachable_cluster_and_tls_mismatch() {
-    let lab = Lab::start().await;
-    let r = lab
-        .run_env(
-            &["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM],
-            &[
-                ("SVMDR_ONTAP_USERNAME", "admin"),
-                ("SVMDR_ONTAP_PASSWORD", "wrong-pass-123"),
-            ],
-        )
-        .await;
-    // The config's Secret comes first, so the env is ignored here: fine.
-    assert_eq!(r.code, 0, "{}", r.all());
-    lab.write_config(false);
-    let lab2 = Lab::start_with(LabOptions {
+    let lab = Lab::start_with(LabOptions {
         config_credentials: false,
         ..LabOptions::default()
     })
     .await;
-    let r = lab2
-        .run_env(
-            &["status"],
-            &[
-                ("SVMDR_ONTAP_USERNAME", "admin"),
-                ("SVMDR_ONTAP_PASSWORD", "wrong-pass-123"),
-            ],
-        )
+    let env = |pass: &'static str| {
+        [
+            ("SVMDR_ONTAP_USERNAME", "admin"),
+            ("SVMDR_ONTAP_PASSWORD", pass),
+        ]
+    };
+    let r = lab
+        .run_env(&["status"], &env("wrong-pass-123"))
         .await
         .expect_code(1);
     assert!(
@@ -448,31 +435,30 @@ async fn wrong_password_unreachable_cluster_and_tls_mismatch() {
         r.all()
     );
     assert!(!r.all().contains("wrong-pass-123"));
+    let r = lab
+        .run_env(&["sync"], &env("wrong-pass-123"))
+        .await
+        .expect_code(2);
+    assert!(
+        r.stderr.contains("401") || r.stderr.contains("username/password"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.all().contains("wrong-pass-123"));
 
-    lab2.ontap.control().set_cluster_down("dr", true);
-    let r = lab2
-        .run_env(
-            &["sync"],
-            &[
-                ("SVMDR_ONTAP_USERNAME", "admin"),
-                ("SVMDR_ONTAP_PASSWORD", ADMIN_PASSWORD),
-            ],
-        )
+    lab.ontap.control().set_cluster_down("dr", true);
+    let r = lab
+        .run_env(&["sync"], &env(ADMIN_PASSWORD))
         .await
         .expect_code(2);
     assert!(r.stderr.contains("dr ("), "{}", r.stderr);
-    lab2.ontap.control().set_cluster_down("dr", false);
+    assert!(r.stderr.contains("cannot connect"), "{}", r.stderr);
+    lab.ontap.control().set_cluster_down("dr", false);
 
     let other = sim::tls::Identity::generate("other-ca", &[]).unwrap();
-    std::fs::write(lab2.path("ca.pem"), other.ca_pem()).unwrap();
-    let r = lab2
-        .run_env(
-            &["sync"],
-            &[
-                ("SVMDR_ONTAP_USERNAME", "admin"),
-                ("SVMDR_ONTAP_PASSWORD", ADMIN_PASSWORD),
-            ],
-        )
+    std::fs::write(lab.path("ca.pem"), other.ca_pem()).unwrap();
+    let r = lab
+        .run_env(&["sync"], &env(ADMIN_PASSWORD))
         .await
         .expect_code(2);
     assert!(
@@ -480,6 +466,7 @@ async fn wrong_password_unreachable_cluster_and_tls_mismatch() {
         "{}",
         r.stderr
     );
+    assert!(!r.all().contains(ADMIN_PASSWORD));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -658,4 +645,43 @@ async fn closed_stdout_exits_zero() {
         .expect("exits after the pipe closes")
         .unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn watch_refreshes_and_ctrl_c_exits_130() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    let mut child = lab
+        .command_for(
+            bin(),
+            &["status", "--watch", "--interval", "50ms", "-o", "json"],
+        )
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let read_two = async {
+        while seen.matches("\"kind\": \"Status\"").count() < 2 {
+            let n = tokio::io::AsyncReadExt::read(&mut stdout, &mut buf)
+                .await
+                .unwrap();
+            assert!(n > 0, "watch ended early: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), read_two)
+        .await
+        .expect("two refreshes");
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("exits on SIGINT")
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
 }
