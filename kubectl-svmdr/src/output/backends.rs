@@ -67,3 +67,63 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &BackendsReport) -> a
     w.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use svmdr::site::{BackendEntry, Reach};
+    use svmdr::trident::backend::parse_backend;
+
+    use super::*;
+
+    fn report() -> BackendsReport {
+        let b = parse_backend(&serde_json::json!({
+            "backendName": "nas", "backendUUID": "u-1", "state": "online", "online": true,
+            "config": {"ontap_config": {"storageDriverName": "ontap-nas", "managementLIF": "10.0.0.5",
+                "svm": "svm1", "credentials": {"name": "creds"}}}
+        }))
+        .unwrap();
+        BackendsReport {
+            api_version: "svmdr.netapp.io/v1",
+            kind: "BackendList",
+            context: "dr".into(),
+            namespace: "trident".into(),
+            backends: vec![
+                BackendEntry {
+                    backend: b.clone(),
+                    ontap: Reach {
+                        reachable: true,
+                        cluster: Some("ontap-b".into()),
+                        version: Some("9.14.1".into()),
+                        error: None,
+                    },
+                },
+                BackendEntry {
+                    backend: b,
+                    ontap: Reach {
+                        error: Some("connection refused".into()),
+                        ..Reach::default()
+                    },
+                },
+            ],
+            skipped: vec!["Trident backend sf uses driver \"solidfire-san\"".into()],
+        }
+    }
+
+    #[test]
+    fn table_and_wide() {
+        let mut out = Vec::new();
+        render(&mut out, OutputFormat::Table, &report()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.starts_with("NAME"), "{text}");
+        assert!(
+            text.contains("ontap-b") && text.contains("9.14.1"),
+            "{text}"
+        );
+        assert!(text.contains("unreachable: connection refused"), "{text}");
+        assert!(text.contains("skipped: Trident backend sf"), "{text}");
+        let mut out = Vec::new();
+        render(&mut out, OutputFormat::Wide, &report()).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("u-1") && text.contains("creds"), "{text}");
+    }
+}

@@ -160,3 +160,123 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
     w.flush()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone as _, Utc};
+    use serde_json::json;
+    use svmdr::status::{SiteFacts, SiteInfo, SiteInput, evaluate};
+
+    use super::*;
+
+    fn from<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+        serde_json::from_value(v).expect("fixture")
+    }
+
+    fn report(lag: &str) -> StatusReport {
+        let peer = |n: &str| {
+            json!({"name": n, "remote": {"name": n}, "status": {"state": "available"},
+                "authentication": {"state": "ok", "in_use": "ok"}, "encryption": {"state": "tls_psk"}})
+        };
+        let dr = SiteFacts {
+            cluster: from(
+                json!({"name": "ontap-b", "version": {"generation": 9, "major": 14, "minor": 1}}),
+            ),
+            svms: from(
+                json!([{"name": "svm1_dr", "state": "stopped", "subtype": "dp_destination"}]),
+            ),
+            cluster_peers: from(json!([peer("ontap-a")])),
+            svm_peers: from(json!([{"svm": {"name": "svm1_dr"}, "name": "svm1",
+                "peer": {"svm": {"name": "svm1"}, "cluster": {"name": "ontap-a"}}, "state": "peered"}])),
+            relationships: from(
+                json!([{"uuid": "r1", "source": {"path": "svm1:", "cluster": {"name": "ontap-a"}},
+                "destination": {"path": "svm1_dr:"}, "state": "snapmirrored", "healthy": true,
+                "group_type": "svm_dr", "lag_time": lag, "transfer_schedule": {"name": "hourly"},
+                "policy": {"name": "MirrorAllSnapshots"},
+                "transfer": {"state": "success", "type": "update", "bytes_transferred": 2048}}]),
+            ),
+            policies: vec![],
+        };
+        let primary = SiteFacts {
+            cluster: from(json!({"name": "ontap-a"})),
+            svms: from(json!([{"name": "svm1", "state": "running", "subtype": "default"}])),
+            cluster_peers: from(json!([peer("ontap-b")])),
+            ..SiteFacts::default()
+        };
+        let input = |facts| SiteInput {
+            info: SiteInfo {
+                context: Some("ctx".into()),
+                ..SiteInfo::default()
+            },
+            facts: Ok(facts),
+        };
+        let now = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .single()
+            .expect("time");
+        evaluate(&input(dr), Some(&input(primary)), None, now)
+    }
+
+    #[test]
+    fn healthy_table() {
+        let mut out = Vec::new();
+        render(&mut out, OutputFormat::Table, &report("PT20M")).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("DR       ontap-b 9.14.1 (context ctx"),
+            "{text}"
+        );
+        assert!(text.contains("ontap-a:svm1"), "{text}");
+        assert!(text.contains("ontap-b:svm1_dr"), "{text}");
+        assert!(text.contains("20m"), "{text}");
+        assert!(text.contains("update success 2.0 KiB"), "{text}");
+        assert!(text.contains("running / stopped"), "{text}");
+        assert!(text.trim_end().ends_with("Healthy."), "{text}");
+    }
+
+    #[test]
+    fn lag_over_rpo_is_marked_and_listed() {
+        let mut out = Vec::new();
+        render(&mut out, OutputFormat::Wide, &report("PT2H")).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("2h (over RPO)"), "{text}");
+        assert!(text.contains("hourly"), "{text}");
+        assert!(text.contains("Problems:"), "{text}");
+        assert!(text.contains("lag 2h exceeds the RPO of 1h"), "{text}");
+    }
+
+    #[test]
+    fn json_is_the_documented_schema() {
+        let mut out = Vec::new();
+        render(&mut out, OutputFormat::Json, &report("PT20M")).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["apiVersion"], json!("svmdr.netapp.io/v1"));
+        assert_eq!(v["kind"], json!("Status"));
+        let r = &v["relationships"][0];
+        for key in [
+            "uuid",
+            "source",
+            "destination",
+            "state",
+            "healthy",
+            "ontapHealthy",
+            "unhealthyReasons",
+            "lagSeconds",
+            "lag",
+            "schedule",
+            "rpoSeconds",
+            "rpo",
+            "rpoExceeded",
+            "lastTransfer",
+            "transferring",
+            "policy",
+            "identityPreservation",
+            "svmPeerState",
+            "problems",
+        ] {
+            assert!(r.get(key).is_some(), "relationship field {key} missing");
+        }
+        assert_eq!(r["rpoSeconds"], json!(3600));
+        assert_eq!(r["lagSeconds"], json!(1200));
+    }
+}
