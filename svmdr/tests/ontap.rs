@@ -6,5 +6,6 @@ mod ontap {
     pub mod fake;
 
     mod bad_input;
+    mod sim_ops;
     mod transport;
 }

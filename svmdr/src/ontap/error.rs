@@ -136,12 +136,16 @@ const RETRY_LATER_CODES: &[&str] = &["6619715", "6619720", "13434894"];
 
 impl ErrorKind {
     /// Classifies an ONTAP error body by code first, then HTTP status.
+    ///
+    /// The generic codes (`1`, `2`, `4`, `6`) count only on a 4xx: a 5xx
+    /// is a server failure whatever its code says.
     pub fn from_fault(fault: ApiFault) -> Self {
+        let client_side = fault.http_status < 500;
         match fault.code.as_deref() {
-            Some("1") => Self::Duplicate(fault),
-            Some("2") => Self::InvalidField(fault),
-            Some("4") => Self::NotFound(fault),
-            Some("6") => Self::PermissionDenied(fault),
+            Some("1") if client_side => Self::Duplicate(fault),
+            Some("2") if client_side => Self::InvalidField(fault),
+            Some("4") if client_side => Self::NotFound(fault),
+            Some("6") if client_side => Self::PermissionDenied(fault),
             Some(c) if WRONG_STATE_CODES.contains(&c) => Self::WrongState(fault),
             Some(_) => Self::Api(fault),
             None => match fault.http_status {

@@ -567,8 +567,10 @@ fn classify_transport(err: &reqwest::Error, request_timeout: Duration) -> ErrorK
             detail: tls.to_string(),
         };
     }
-    let lower = chain.to_ascii_lowercase();
-    if lower.contains("certificate") || lower.contains("handshake") || lower.contains("tls") {
+    // Certificate problems sometimes arrive as text only (wrapped I/O
+    // errors); an EOF mentioning TLS close_notify is a dropped connection,
+    // not a trust problem, so match on "certificate" alone.
+    if chain.to_ascii_lowercase().contains("certificate") {
         return ErrorKind::Tls { detail: chain };
     }
     if err.is_connect() {
