@@ -685,3 +685,40 @@ async fn watch_refreshes_and_ctrl_c_exits_130() {
         .unwrap();
     assert_eq!(status.code(), Some(130));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peer_resumes_after_a_failed_ontap_job() {
+    let lab = Lab::start().await;
+    let c = lab.ontap.control();
+    c.inject_fault(
+        "dr",
+        sim::ontap::Fault {
+            method: Some(http::Method::POST),
+            path_contains: "/api/snapmirror/relationships".into(),
+            kind: sim::ontap::FaultKind::JobFailure {
+                code: 13303939,
+                message: "Could not create the SVM peer relationship".into(),
+            },
+            times: Some(1),
+        },
+    );
+    let r = lab
+        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
+        .await
+        .expect_code(2);
+    assert!(r.stderr.contains("13303939"), "{}", r.stderr);
+    assert!(r.stderr.contains("re-run the same command"), "{}", r.stderr);
+    assert!(r.stderr.contains("done          SVM peer"), "{}", r.stderr);
+    let again = lab.peer().await;
+    assert!(
+        again.stderr.contains("already done  SVM peer"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again.stderr.contains("done          SVM-DR relationship"),
+        "{}",
+        again.stderr
+    );
+    lab.run(&["status"]).await.expect_code(0);
+}
