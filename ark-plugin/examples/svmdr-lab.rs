@@ -322,6 +322,11 @@ async fn bench(o: &Opts, plugin: &PathBuf, env: &[(&str, String)], ontap: &Ontap
         }
     }
     let executes = t1.elapsed();
+    let peak_rss_kib = host.pid().and_then(|pid| {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse::<u64>().ok()
+    });
     let report = host.shutdown().await?;
     let total = t0.elapsed();
     lat.sort();
@@ -338,6 +343,7 @@ async fn bench(o: &Opts, plugin: &PathBuf, env: &[(&str, String)], ontap: &Ontap
             "executeP50Ms": pct(0.50), "executeP99Ms": pct(0.99), "executeMaxMs": pct(1.0),
             "ontapRequests": ontap.control().request_count("dr") - before,
             "killedAfterShutdown": report.killed,
+            "peakRssKiB": peak_rss_kib,
         })
     );
     Ok(())
