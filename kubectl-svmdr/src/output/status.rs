@@ -149,6 +149,9 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
         )?;
         writeln!(w)?;
     }
+    for n in &r.notes {
+        writeln!(w, "note: {n}")?;
+    }
     if r.healthy {
         writeln!(w, "Healthy.")?;
     } else {

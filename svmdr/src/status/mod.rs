@@ -22,6 +22,8 @@
 //! - `generatedAt`: RFC 3339 time the facts were collected.
 //! - `healthy`: `true` when `problems` is empty (exit code 0, else 1).
 //! - `problems[]`: every problem found, one sentence each, with what to do.
+//! - `notes[]`: what could not be checked without being a problem (the
+//!   primary site not configured).
 //! - `sites.primary`, `sites.dr`: `role`, `configured` (named by config or
 //!   flags), `reachable` (ONTAP answered), `error` (why not), `context`,
 //!   `backend`, `endpoint`, `credentials` (where they came from, never the

@@ -71,6 +71,9 @@ pub struct StatusReport {
     pub healthy: bool,
     /// Every problem found, one sentence each (empty when healthy).
     pub problems: Vec<String>,
+    /// What could not be checked, without being a problem (e.g. the primary
+    /// site is not configured).
+    pub notes: Vec<String>,
     /// The two sites.
     pub sites: Sites,
     /// Cluster peer records on both sides that concern this pair.
@@ -296,15 +299,16 @@ pub fn evaluate(
     now: DateTime<Utc>,
 ) -> StatusReport {
     let mut problems = Vec::new();
+    let mut notes = Vec::new();
     let sites = Sites {
         primary: site_status(SiteRole::Primary, primary),
         dr: site_status(SiteRole::Dr, Some(dr)),
     };
     let primary_facts = primary.and_then(|p| p.facts.as_ref().ok());
     match primary {
-        None => problems.push(
-            "the primary site is not configured, so its SVM and peer health are not checked \
-             (pass --primary-context or add `primary:` to the config file)"
+        None => notes.push(
+            "the primary site is not configured, so its SVM state and cluster peer record are \
+             not checked (pass --primary-context or add `primary:` to the config file)"
                 .to_string(),
         ),
         Some(SiteInput { facts: Err(e), .. }) => {
@@ -322,6 +326,7 @@ pub fn evaluate(
                 generated_at: now,
                 healthy: false,
                 problems,
+                notes,
                 sites,
                 cluster_peers: Vec::new(),
                 relationships: Vec::new(),
@@ -398,6 +403,7 @@ pub fn evaluate(
         generated_at: now,
         healthy: problems.is_empty(),
         problems,
+        notes,
         sites,
         cluster_peers,
         relationships,

@@ -192,7 +192,12 @@ fn unreachable_primary_and_unconfigured_primary() {
 
     let r = evaluate(&dr, None, None, now());
     assert!(!r.sites.primary.configured);
-    assert!(r.problems.iter().any(|p| p.contains("not configured")));
+    assert!(r.notes.iter().any(|p| p.contains("not configured")));
+    assert!(
+        r.healthy,
+        "an unconfigured primary is a note, not a problem: {:?}",
+        r.problems
+    );
 }
 
 #[test]
