@@ -722,3 +722,54 @@ async fn peer_resumes_after_a_failed_ontap_job() {
     );
     lab.run(&["status"]).await.expect_code(0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dr_site_without_a_trident_backend_uses_the_configured_cluster_address() {
+    let lab = Lab::start().await;
+    for tbe in lab
+        .dr_kube
+        .list("trident.netapp.io/v1", "TridentBackend", Some("trident"))
+    {
+        let name = tbe["metadata"]["name"].as_str().unwrap().to_string();
+        assert!(lab.dr_kube.delete(
+            "trident.netapp.io/v1",
+            "TridentBackend",
+            Some("trident"),
+            &name
+        ));
+    }
+    // Without an address, the missing backend is the error.
+    let r = lab.run(&["status"]).await.expect_code(2);
+    assert!(
+        r.stderr.contains("no Trident ONTAP backend"),
+        "{}",
+        r.stderr
+    );
+    let ca = lab.path("ca.pem");
+    let secret = common::ADMIN_SECRET;
+    lab.set_config(&format!(
+        "primary: {{context: primary, caFile: {ca:?}, credentialsSecret: {{name: {secret}}}}}\n\
+         dr: {{context: dr, caFile: {ca:?}, clusterManagement: {:?}, credentialsSecret: {{name: {secret}}}}}\n",
+        lab.ontap.url("dr")
+    ));
+    let r = lab.peer().await;
+    assert!(
+        r.stderr.contains("using the configured cluster address"),
+        "{}",
+        r.stderr
+    );
+    let j = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(j["sites"]["dr"]["backend"], json!(null));
+    assert_eq!(j["sites"]["dr"]["cluster"], json!("ontap-b"));
+    // backends needs Trident's own backend: still a clear error.
+    let r = lab.run(&["backends"]).await.expect_code(2);
+    assert!(
+        r.stderr.contains("no Trident ONTAP backend"),
+        "{}",
+        r.stderr
+    );
+}

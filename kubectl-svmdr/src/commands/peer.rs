@@ -94,7 +94,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             Some(s) => s,
             None => anyhow::bail!(
                 "the primary Trident backend {} does not name its SVM; pass --svm",
-                primary.backend.name
+                primary.backend.as_ref().map_or("-", |b| b.name.as_str())
             ),
         };
         let mut req = PeerRequest::new(svm.clone());

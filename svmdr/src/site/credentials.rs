@@ -91,7 +91,7 @@ pub(super) async fn settle(
     context: &str,
     access: Access,
     kube: &kube::Client,
-    chosen: &Backend,
+    chosen: Option<&Backend>,
     make_client: &dyn Fn(Auth) -> Result<OntapClient, OntapError>,
     prompt: &dyn CredentialPrompt,
     reporter: &dyn Reporter,
@@ -108,7 +108,7 @@ pub(super) async fn settle(
     };
     let trident_source = CredentialSource::Trident {
         namespace: spec.namespace.clone(),
-        name: chosen.secret_name(),
+        name: chosen.map(Backend::secret_name).unwrap_or_default(),
     };
     let trident_error = |source| SiteError::Trident {
         role,
@@ -116,6 +116,14 @@ pub(super) async fn settle(
         source: Box::new(source),
     };
     if access == Access::Trident {
+        let Some(chosen) = chosen else {
+            return Err(SiteError::NoBackends {
+                role,
+                context: context.to_string(),
+                namespace: spec.namespace.clone(),
+                others: Vec::new(),
+            });
+        };
         let auth = backend::backend_auth(kube, &spec.namespace, chosen)
             .await
             .map_err(trident_error)?;
@@ -146,7 +154,17 @@ pub(super) async fn settle(
         reporter.note(&format!("{role}: using ONTAP credentials from {source}"));
         return build(auth, source);
     }
-    let why_not_trident = match backend::backend_auth(kube, &spec.namespace, chosen).await {
+    let trident_auth = match chosen {
+        Some(chosen) => backend::backend_auth(kube, &spec.namespace, chosen).await,
+        None => Err(TridentError::Malformed {
+            name: "-".into(),
+            detail: format!(
+                "there is no Trident backend in namespace {}",
+                spec.namespace
+            ),
+        }),
+    };
+    let why_not_trident = match trident_auth {
         Ok(auth) => {
             let (client, source) = build(auth, trident_source.clone())?;
             match client.cluster_peers().await {
@@ -170,7 +188,13 @@ pub(super) async fn settle(
         }
         Err(e) => format!("Trident's credentials are unusable: {e}"),
     };
-    let site = format!("{role} site ({})", chosen.management_lif);
+    let site = format!(
+        "{role} site ({})",
+        spec.cluster_management
+            .as_deref()
+            .or(chosen.map(|b| b.management_lif.as_str()))
+            .unwrap_or("?")
+    );
     if let Some((username, password)) = prompt.ask(&site) {
         let source = CredentialSource::Prompt;
         reporter.note(&format!("{role}: using ONTAP credentials {source}"));
@@ -186,7 +210,7 @@ async fn read_basic_secret(
     kube: &kube::Client,
     namespace: &str,
     name: &str,
-    chosen: &Backend,
+    chosen: Option<&Backend>,
 ) -> Result<Auth, TridentError> {
     let api: Api<KubeSecret> = Api::namespaced(kube.clone(), namespace);
     let secret = api
@@ -198,7 +222,7 @@ async fn read_basic_secret(
             source: Box::new(source),
         })?
         .ok_or_else(|| TridentError::SecretNotFound {
-            backend: chosen.name.clone(),
+            backend: chosen.map_or_else(|| "-".into(), |b| b.name.clone()),
             namespace: namespace.into(),
             name: name.into(),
         })?;
@@ -208,11 +232,25 @@ async fn read_basic_secret(
         .into_iter()
         .map(|(k, v)| (k, v.0))
         .collect();
-    // Cluster-admin Secrets are username/password; reuse Trident's key rules
-    // but without the backend's client certificate.
-    let mut plain = chosen.clone();
-    plain.client_certificate = None;
-    backend::auth_from_secret_data(&plain, namespace, name, &data)
+    // Cluster-admin Secrets hold username/password (keys case-insensitive).
+    let get = |key: &str| {
+        data.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| String::from_utf8_lossy(v).trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    match (get("username"), get("password")) {
+        (Some(username), Some(password)) => Ok(Auth::Basic {
+            username,
+            password: Secret::new(password),
+        }),
+        _ => Err(TridentError::SecretIncomplete {
+            backend: chosen.map_or_else(|| "-".into(), |b| b.name.clone()),
+            namespace: namespace.into(),
+            name: name.into(),
+            keys: data.keys().cloned().collect::<Vec<_>>().join(", "),
+        }),
+    }
 }
 
 #[cfg(test)]

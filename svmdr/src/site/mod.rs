@@ -136,8 +136,10 @@ pub struct Site {
     pub namespace: String,
     /// Client for that context.
     pub kube: kube::Client,
-    /// The chosen Trident backend.
-    pub backend: Backend,
+    /// The chosen Trident backend; `None` when the site has no Trident ONTAP
+    /// backend yet and `cluster_management` names the cluster (typically a
+    /// DR site before failover).
+    pub backend: Option<Backend>,
     /// The ONTAP address used.
     pub endpoint: String,
     /// Client for the ONTAP cluster.
@@ -152,7 +154,7 @@ impl fmt::Debug for Site {
             .field("role", &self.role)
             .field("context", &self.context)
             .field("namespace", &self.namespace)
-            .field("backend", &self.backend.name)
+            .field("backend", &self.backend.as_ref().map(|b| &b.name))
             .field("endpoint", &self.endpoint)
             .field("credentials", &self.credentials)
             .finish()
@@ -167,7 +169,7 @@ impl Site {
 
     /// The SVM Trident uses on this site, when the backend names it.
     pub fn svm(&self) -> Option<&str> {
-        self.backend.svm.as_deref()
+        self.backend.as_ref().and_then(|b| b.svm.as_deref())
     }
 }
 
@@ -352,12 +354,28 @@ pub async fn resolve(
     reporter: &dyn Reporter,
 ) -> Result<Site, SiteError> {
     let (kube, context) = kube_client(spec).await?;
-    let chosen = choose_backend(spec, &kube, &context).await?;
-    let endpoint = spec
-        .cluster_management
-        .clone()
-        .unwrap_or_else(|| chosen.management_lif.clone());
-    let tls = tls_for(spec, &context, &chosen)?;
+    let chosen = match choose_backend(spec, &kube, &context).await {
+        Ok(b) => Some(b),
+        // A DR site often has no Trident backend until failover: the
+        // configured cluster address is enough to reach ONTAP.
+        Err(SiteError::NoBackends { .. })
+            if spec.cluster_management.is_some() && access == Access::ClusterAdmin =>
+        {
+            reporter.note(&format!(
+                "{}: no Trident ONTAP backend in namespace {} of context {context}; using the \
+                 configured cluster address",
+                spec.role, spec.namespace
+            ));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let endpoint = match (&spec.cluster_management, &chosen) {
+        (Some(address), _) => address.clone(),
+        (None, Some(b)) => b.management_lif.clone(),
+        (None, None) => return Err(SiteError::NotConfigured { role: spec.role }),
+    };
+    let tls = tls_for(spec, &context, chosen.as_ref())?;
     let label = format!("{} ({endpoint})", spec.role);
     // OntapClient::new returns the client's own (large) error type.
     #[allow(clippy::result_large_err)]
@@ -375,7 +393,7 @@ pub async fn resolve(
         &context,
         access,
         &kube,
-        &chosen,
+        chosen.as_ref(),
         &make_client,
         prompt,
         reporter,
@@ -476,7 +494,11 @@ pub fn pick_backend(
     }
 }
 
-fn tls_for(spec: &SiteSpec, context: &str, backend: &Backend) -> Result<TlsOptions, SiteError> {
+fn tls_for(
+    spec: &SiteSpec,
+    context: &str,
+    backend: Option<&Backend>,
+) -> Result<TlsOptions, SiteError> {
     let mut tls = match &spec.ca_file {
         Some(path) => {
             let pem = std::fs::read_to_string(path).map_err(|e| SiteError::CaFile {
@@ -496,11 +518,16 @@ fn tls_for(spec: &SiteSpec, context: &str, backend: &Backend) -> Result<TlsOptio
                 insecure_skip_verify: false,
             }
         }
-        None => backend::try_backend_tls(backend).map_err(|source| SiteError::Trident {
-            role: spec.role,
-            context: context.to_string(),
-            source: Box::new(source),
-        })?,
+        None => match backend {
+            None => TlsOptions::default(),
+            Some(backend) => {
+                backend::try_backend_tls(backend).map_err(|source| SiteError::Trident {
+                    role: spec.role,
+                    context: context.to_string(),
+                    source: Box::new(source),
+                })?
+            }
+        },
     };
     tls.insecure_skip_verify = spec.insecure_skip_tls_verify;
     Ok(tls)

@@ -141,7 +141,7 @@ async fn list<T: serde::de::DeserializeOwned>(
 pub fn site_info(site: &Site) -> SiteInfo {
     SiteInfo {
         context: Some(site.context.clone()),
-        backend: Some(site.backend.name.clone()),
+        backend: site.backend.as_ref().map(|b| b.name.clone()),
         endpoint: Some(site.endpoint.clone()),
         credentials: Some(site.credentials.to_string()),
     }

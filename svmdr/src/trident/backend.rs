@@ -311,6 +311,11 @@ pub async fn list_backend_entries(
     }
     let mut out = Vec::with_capacity(tbes.items.len());
     for tbe in tbes.items {
+        if tbe.metadata.deletion_timestamp.is_some() {
+            // Being deleted (Trident's finalizer still on it): not usable.
+            tracing::debug!(name = ?tbe.metadata.name, "skipping TridentBackend being deleted");
+            continue;
+        }
         let json = serde_json::to_value(&tbe).map_err(|e| TridentError::Malformed {
             name: tbe.metadata.name.clone().unwrap_or_default(),
             detail: e.to_string(),
