@@ -773,3 +773,30 @@ async fn dr_site_without_a_trident_backend_uses_the_configured_cluster_address()
         r.stderr
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn schedule_sets_the_rpo_shown_by_status() {
+    let lab = Lab::start().await;
+    lab.run(&[
+        "peer",
+        "--svm",
+        PRIMARY_SVM,
+        "--dr-svm",
+        DR_SVM,
+        "--schedule",
+        "hourly",
+    ])
+    .await
+    .expect_code(0);
+    let j = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    let rel = &j["relationships"][0];
+    assert_eq!(rel["schedule"], json!("hourly"), "{j:#}");
+    assert_eq!(rel["rpoSeconds"], json!(3600));
+    assert_eq!(rel["rpoExceeded"], json!(false));
+    let r = lab.run(&["status", "--svm", "other"]).await.expect_code(1);
+    assert!(r.stdout.contains("--svm other"), "{}", r.stdout);
+}
