@@ -800,3 +800,38 @@ async fn schedule_sets_the_rpo_shown_by_status() {
     let r = lab.run(&["status", "--svm", "other"]).await.expect_code(1);
     assert!(r.stdout.contains("--svm other"), "{}", r.stdout);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn non_ontap_backend_by_name_and_debug_logs_without_secrets() {
+    let lab = Lab::start().await;
+    lab.dr_kube
+        .apply(json!({
+            "apiVersion": "trident.netapp.io/v1", "kind": "TridentBackend",
+            "metadata": {"name": "tbe-sf", "namespace": "trident"},
+            "backendName": "solidfire", "backendUUID": "sf-uuid", "online": true, "state": "online",
+            "config": {"solidfire_config": {"storageDriverName": "solidfire-san"}}
+        }))
+        .unwrap();
+    let r = lab
+        .run(&["status", "--dr-backend", "solidfire"])
+        .await
+        .expect_code(2);
+    assert!(r.stderr.contains("not an ONTAP driver"), "{}", r.stderr);
+    assert!(r.stderr.contains("solidfire-san"), "{}", r.stderr);
+
+    let r = lab
+        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM, "-vv"])
+        .await
+        .expect_code(0);
+    assert!(
+        r.stderr.contains("DEBUG") || r.stderr.contains("TRACE"),
+        "no debug logs"
+    );
+    for secret in [
+        ADMIN_PASSWORD,
+        lab.dr_kube.token(),
+        lab.primary_kube.token(),
+    ] {
+        assert!(!r.all().contains(secret), "a secret reached the output");
+    }
+}
