@@ -327,6 +327,11 @@ async fn bench(o: &Opts, plugin: &PathBuf, env: &[(&str, String)], ontap: &Ontap
         let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
         line.split_whitespace().nth(1)?.parse::<u64>().ok()
     });
+    if std::env::var_os("XXSMAPS").is_some() {
+        if let Some(pid) = host.pid() {
+            let _ = std::process::Command::new("sh").arg("-c").arg(format!("grep -E '^(Rss|Pss_Anon|Pss_File)' /proc/{pid}/smaps_rollup; awk '/^[0-9a-f]+-/{{name=$6\" \"$2}} /^Rss:/{{rss[name]+=$2}} END{{for(n in rss) print rss[n], n}}' /proc/{pid}/smaps | sort -rn | head -8")).status();
+        }
+    }
     let report = host.shutdown().await?;
     let total = t0.elapsed();
     lat.sort();

@@ -7,6 +7,7 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,58 +76,129 @@ pub fn handshake_line(host: Host, network: &str, addr: &str) -> String {
     )
 }
 
-enum Listener {
-    Unix(UnixListener, PathBuf),
-    Tcp(TcpListener),
+/// The socket the plugin serves on, bound before the handshake is printed.
+pub enum Listener {
+    /// A unix socket and its path (removed at exit).
+    Unix(std::os::unix::net::UnixListener, PathBuf),
+    /// TCP on 127.0.0.1.
+    Tcp(std::net::TcpListener),
 }
 
-/// A unix socket in `$PLUGIN_UNIX_SOCKET_DIR`, else `$TMPDIR`, else `/tmp`;
-/// if that fails (read-only or too long a path), TCP on 127.0.0.1 within
-/// `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`.
-async fn listen() -> Result<Listener> {
-    let dir = ["PLUGIN_UNIX_SOCKET_DIR", "TMPDIR"]
-        .iter()
-        .filter_map(|k| std::env::var_os(k))
-        .find(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/tmp"));
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let path = dir.join(format!("plugin-svmdr-{}-{nanos:08x}", std::process::id()));
-    match UnixListener::bind(&path) {
-        Ok(l) => return Ok(Listener::Unix(l, path)),
+impl Listener {
+    /// A unix socket in `$PLUGIN_UNIX_SOCKET_DIR`, else `$TMPDIR`, else `/tmp`;
+    /// if that fails (read-only, or too long a path), TCP on 127.0.0.1 within
+    /// `PLUGIN_MIN_PORT..=PLUGIN_MAX_PORT`. Synchronous and cheap, so the
+    /// handshake can be printed before anything else is set up.
+    ///
+    /// # Errors
+    /// When neither a unix socket nor a loopback TCP port can be bound.
+    pub fn bind() -> Result<Self> {
+        let dir = ["PLUGIN_UNIX_SOCKET_DIR", "TMPDIR"]
+            .iter()
+            .filter_map(|k| std::env::var_os(k))
+            .find(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("/tmp"));
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let path = dir.join(format!("plugin-svmdr-{}-{nanos:08x}", std::process::id()));
+        if let Ok(l) = std::os::unix::net::UnixListener::bind(&path) {
+            return Ok(Self::Unix(l, path));
+        }
+        let port = |k: &str, d: u16| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse::<u16>().ok())
+                .unwrap_or(d)
+        };
+        let (min, max) = (
+            port("PLUGIN_MIN_PORT", 10000),
+            port("PLUGIN_MAX_PORT", 25000),
+        );
+        for p in min..=max.max(min) {
+            if let Ok(l) = std::net::TcpListener::bind(("127.0.0.1", p)) {
+                return Ok(Self::Tcp(l));
+            }
+        }
+        std::net::TcpListener::bind(("127.0.0.1", 0))
+            .map(Self::Tcp)
+            .context("cannot listen on a unix socket nor on 127.0.0.1")
+    }
+
+    /// `unix` or `tcp`, and the address, for the handshake.
+    pub fn network_and_address(&self) -> (&'static str, String) {
+        match self {
+            Self::Unix(_, p) => ("unix", p.display().to_string()),
+            Self::Tcp(l) => (
+                "tcp",
+                l.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// Prints the go-plugin handshake line on stdout and flushes it.
+    ///
+    /// # Errors
+    /// When stdout is closed.
+    pub fn announce(&self, host: Host) -> Result<()> {
+        let (network, addr) = self.network_and_address();
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", handshake_line(host, network, &addr))
+            .context("writing the handshake to stdout")?;
+        out.flush().context("flushing the handshake")
+    }
+}
+
+/// The whole plugin life: listen and print the handshake first (the host
+/// waits for that line, and nothing else needs to exist before it), then
+/// logging, the runtime and the services; serve until Shutdown.
+pub fn run(host: Host, log_level: Option<&str>) -> ExitCode {
+    let listener = match Listener::bind().and_then(|l| l.announce(host).map(|()| l)) {
+        Ok(l) => l,
         Err(e) => {
-            tracing::debug!(path = %path.display(), error = %e, "cannot bind a unix socket; using TCP")
+            let line = crate::logging::render_line(
+                "error",
+                &format!("{e:#}"),
+                "server.rs",
+                serde_json::Map::new(),
+            );
+            eprint!("{line}");
+            return ExitCode::FAILURE;
         }
-    }
-    let port = |k: &str, d: u16| {
-        std::env::var(k)
-            .ok()
-            .and_then(|v| v.parse::<u16>().ok())
-            .unwrap_or(d)
     };
-    let (min, max) = (
-        port("PLUGIN_MIN_PORT", 10000),
-        port("PLUGIN_MAX_PORT", 25000),
-    );
-    for p in min..=max.max(min) {
-        if let Ok(l) = TcpListener::bind(("127.0.0.1", p)).await {
-            return Ok(Listener::Tcp(l));
+    crate::logging::init(log_level);
+    // One thread serves Velero's sequential calls; blocking work (DNS) goes
+    // to tokio's blocking pool. Small and fast to start.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(serve(host, listener));
+    // Do not wait for idle blocking threads (DNS) to wind down.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            ExitCode::FAILURE
         }
     }
-    TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .map(Listener::Tcp)
-        .context("cannot listen on a unix socket nor on 127.0.0.1")
 }
 
-/// Serves until Shutdown. Prints the handshake on stdout once listening.
+/// Serves on `listener` (already announced) until Shutdown. Must run inside
+/// a tokio runtime.
 ///
 /// # Errors
-/// Only if no listener can be opened or stdout is closed.
-pub async fn serve(host: Host) -> Result<()> {
+/// Only if the listener cannot be handed to tokio or the server fails.
+pub async fn serve(host: Host, listener: Listener) -> Result<()> {
     let shutdown = ShutdownSignal::new();
     let storage = Arc::new(Storage::new(Storage::velero_namespace_from_env()));
     let ria = RestoreItemActionService::new(Arc::new(Actions::new(storage)));
@@ -174,19 +246,8 @@ pub async fn serve(host: Host) -> Result<()> {
         }
     });
 
-    let listener = listen().await?;
-    let (network, addr) = match &listener {
-        Listener::Unix(_, p) => ("unix", p.display().to_string()),
-        Listener::Tcp(l) => ("tcp", l.local_addr()?.to_string()),
-    };
-    {
-        let mut out = std::io::stdout().lock();
-        writeln!(out, "{}", handshake_line(host, network, &addr))
-            .context("writing the handshake to stdout")?;
-        out.flush().context("flushing the handshake")?;
-    }
+    let (network, addr) = listener.network_and_address();
     tracing::debug!(network, address = %addr, "serving");
-
     let signal = {
         let s = shutdown.clone();
         async move { s.fired().await }
@@ -194,22 +255,27 @@ pub async fn serve(host: Host) -> Result<()> {
     let served = async {
         match listener {
             Listener::Unix(l, path) => {
+                l.set_nonblocking(true)?;
+                let l = UnixListener::from_std(l)?;
                 let r = router
                     .serve_with_incoming_shutdown(UnixListenerStream::new(l), signal)
                     .await;
                 let _ = std::fs::remove_file(&path);
-                r
+                r.context("gRPC server failed")
             }
             Listener::Tcp(l) => {
+                l.set_nonblocking(true)?;
+                let l = TcpListener::from_std(l)?;
                 router
                     .serve_with_incoming_shutdown(TcpListenerStream::new(l), signal)
                     .await
+                    .context("gRPC server failed")
             }
         }
     };
     // Exit promptly after Shutdown even if a connection lingers.
     tokio::select! {
-        r = served => r.context("gRPC server failed")?,
+        r = served => r?,
         () = async { shutdown.fired().await; tokio::time::sleep(DRAIN).await } => {
             tracing::debug!("connections still open after Shutdown; exiting anyway");
         }
