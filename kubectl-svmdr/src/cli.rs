@@ -58,32 +58,35 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Help heading of the kubectl-style global flags.
+const GLOBAL: &str = "Global options";
+
 /// Flags shared by every subcommand (kubectl plugin conventions: the plugin
 /// parses its own `--kubeconfig`, `--context` and `-n`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
     /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub kubeconfig: Option<PathBuf>,
     /// Kube context of the site to act on (default: the DR site from the
     /// config file, else the current context).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", help_heading = GLOBAL)]
     pub context: Option<String>,
     /// Namespace Trident runs in [default: the site's namespace from the
     /// config file, else trident].
-    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    #[arg(short = 'n', long, global = true, value_name = "NS", help_heading = GLOBAL)]
     pub namespace: Option<String>,
     /// Output format.
-    #[arg(short = 'o', long, global = true, value_enum, default_value_t)]
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t, help_heading = GLOBAL)]
     pub output: OutputFormat,
     /// Debug logs on stderr (-v: debug, -vv: trace).
-    #[arg(short = 'v', long, global = true, action = ArgAction::Count)]
+    #[arg(short = 'v', long, global = true, action = ArgAction::Count, help_heading = GLOBAL)]
     pub verbose: u8,
     /// Do not ask for confirmation (required when stdin is not a terminal).
-    #[arg(short = 'y', long, global = true)]
+    #[arg(short = 'y', long, global = true, help_heading = GLOBAL)]
     pub yes: bool,
     /// Show every ONTAP call that would be made (secrets redacted) and change nothing.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub dry_run: bool,
 
     /// Config file naming the sites (default: <config dir>/kubectl-svmdr/config.yaml).
