@@ -563,6 +563,45 @@ async fn status_makes_a_fixed_number_of_ontap_calls() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn status_calls_do_not_grow_with_the_number_of_relationships() {
+    let mut opts = LabOptions::default();
+    let mut svm2 = opts.topology.clusters[0].svms[0].clone();
+    svm2.name = "svm2".into();
+    svm2.uuid = None;
+    svm2.lifs.clear();
+    for v in &mut svm2.volumes {
+        v.name = v
+            .name
+            .replace("svm1", "svm2")
+            .replace("trident_pvc_", "trident_pvc_2_");
+        v.junction_path = v
+            .junction_path
+            .as_ref()
+            .map(|j| j.replace("trident_pvc_", "trident_pvc_2_"));
+    }
+    opts.topology.clusters[0].svms.push(svm2);
+    let lab = Lab::start_with(opts).await;
+    lab.peer().await;
+    lab.run(&["peer", "--svm", "svm2", "--dr-svm", "svm2_dr"])
+        .await
+        .expect_code(0);
+    let c = lab.ontap.control();
+    let (p0, d0) = (c.request_count("primary"), c.request_count("dr"));
+    let j = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        j["relationships"].as_array().map(Vec::len),
+        Some(2),
+        "{j:#}"
+    );
+    assert_eq!(c.request_count("primary") - p0, 4, "primary calls");
+    assert_eq!(c.request_count("dr") - d0, 6, "dr calls");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn status_with_the_primary_down_reports_it_and_exits_1() {
     let lab = Lab::start().await;
     lab.peer().await;
