@@ -12,7 +12,8 @@
 //! Scenarios: ready (default), volume-dp, svm-stopped, volume-offline,
 //! volume-missing, lif-down, port-closed, ontap-down, wrong-password.
 //! `--bench-pvs N` restores N distinct Trident PVs spread over the SVMs
-//! through one plugin process and prints the timing as JSON.
+//! through one plugin process and prints the timing as JSON (with
+//! `SVMDR_LAB_SMAPS=1`, also the plugin's resident memory by mapping).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -327,10 +328,19 @@ async fn bench(o: &Opts, plugin: &PathBuf, env: &[(&str, String)], ontap: &Ontap
         let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
         line.split_whitespace().nth(1)?.parse::<u64>().ok()
     });
-    if std::env::var_os("XXSMAPS").is_some() {
-        if let Some(pid) = host.pid() {
-            let _ = std::process::Command::new("sh").arg("-c").arg(format!("grep -E '^(Rss|Pss_Anon|Pss_File)' /proc/{pid}/smaps_rollup; awk '/^[0-9a-f]+-/{{name=$6\" \"$2}} /^Rss:/{{rss[name]+=$2}} END{{for(n in rss) print rss[n], n}}' /proc/{pid}/smaps | sort -rn | head -8")).status();
-        }
+    if std::env::var_os("SVMDR_LAB_SMAPS").is_some()
+        && let Some(pid) = host.pid()
+    {
+        // Diagnostics: where the plugin's resident memory is, by mapping.
+        let script = format!(
+            "grep -E '^(Rss|Pss_Anon|Pss_File)' /proc/{pid}/smaps_rollup; \
+             awk '/^[0-9a-f]+-/{{name=$6\" \"$2}} /^Rss:/{{rss[name]+=$2}} END{{for(n in rss) print rss[n], n}}' \
+             /proc/{pid}/smaps | sort -rn | head -8"
+        );
+        let _ = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .status();
     }
     let report = host.shutdown().await?;
     let total = t0.elapsed();

@@ -95,7 +95,7 @@ impl Listener {
     pub fn bind() -> Result<Self> {
         let dir = ["PLUGIN_UNIX_SOCKET_DIR", "TMPDIR"]
             .iter()
-            .filter_map(|k| std::env::var_os(k))
+            .filter_map(std::env::var_os)
             .find(|v| !v.is_empty())
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from("/tmp"));

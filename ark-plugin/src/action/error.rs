@@ -54,7 +54,7 @@ pub enum ActionError {
         backend: String,
         /// Why.
         #[source]
-        source: NotReady,
+        source: Box<NotReady>,
         /// How long the plugin waited (`waitForReady`), if at all.
         waited: Option<Duration>,
     },

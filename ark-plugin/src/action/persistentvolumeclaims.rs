@@ -211,7 +211,7 @@ async fn import(
     .map_err(|(source, waited)| ActionError::NotReady {
         subject: subject.to_string(),
         backend: locate::describe(&backend),
-        source,
+        source: Box::new(source),
         waited,
     })?;
 

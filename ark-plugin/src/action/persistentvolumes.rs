@@ -168,7 +168,7 @@ async fn csi(
         Err((source, waited)) => Err(ActionError::NotReady {
             subject: subject.to_string(),
             backend: locate::describe(&backend),
-            source,
+            source: Box::new(source),
             waited,
         }),
     }
@@ -254,7 +254,7 @@ async fn legacy(
         Err((source, waited)) => Err(ActionError::NotReady {
             subject: subject.to_string(),
             backend: locate::describe(&backend),
-            source,
+            source: Box::new(source),
             waited,
         }),
     }
