@@ -63,7 +63,7 @@ impl OntapClient {
                 }
                 Err(e) => return Err(e),
             };
-            let state = job.state.clone().unwrap_or(JobState::Unknown);
+            let state = job.state.unwrap_or(JobState::Unknown);
             match state {
                 JobState::Success => {
                     tracing::debug!(cluster = %self.name(), %call, job = %uuid, ms = started.elapsed().as_millis() as u64, "job succeeded");
