@@ -7,7 +7,7 @@ use serde_json::json;
 use super::error::OntapError;
 use super::models::IpInterface;
 use super::query::Query;
-use super::transport::{OntapClient, Sync};
+use super::transport::{CallMode, OntapClient};
 
 /// Fields read for LIFs.
 const LIF_FIELDS: &[&str] = &[
@@ -135,7 +135,7 @@ impl OntapClient {
             path,
             Query::new(),
             Some(&body),
-            Sync::Immediate,
+            CallMode::Immediate,
         )
         .await?;
         let found = self

@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::error::{ErrorKind, OntapError};
 use super::models::{ClusterPeer, PeerEncryption, SvmPeer, SvmPeerApplication};
 use super::query::Query;
-use super::transport::{Mutation, OntapClient, Sync};
+use super::transport::{CallMode, Mutation, OntapClient};
 use crate::secret::Secret;
 
 /// Fields read for cluster peers.
@@ -142,7 +142,7 @@ impl OntapClient {
                 path,
                 Query::new().param("return_records", "true"),
                 Some(&body),
-                Sync::Immediate,
+                CallMode::Immediate,
             )
             .await?;
         let record = m.record();
@@ -221,7 +221,7 @@ impl OntapClient {
                 path,
                 Query::new().param("return_records", "true"),
                 Some(&body),
-                Sync::Job,
+                CallMode::Job,
             )
             .await?;
         let uuid = record_uuid(&m);
@@ -252,7 +252,7 @@ impl OntapClient {
             &path,
             Query::new(),
             Some(&json!({ "state": "peered" })),
-            Sync::Job,
+            CallMode::Job,
         )
         .await?;
         Ok(())
@@ -280,7 +280,7 @@ impl OntapClient {
             "/api/svm/peer-permissions",
             Query::new(),
             Some(&body),
-            Sync::Immediate,
+            CallMode::Immediate,
         )
         .await?;
         Ok(())

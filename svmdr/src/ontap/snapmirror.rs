@@ -12,7 +12,7 @@ use super::models::{
     IdentityPreservation, Relationship, RelationshipState, SnapmirrorPolicy, Transfer,
 };
 use super::query::Query;
-use super::transport::{OntapClient, Sync};
+use super::transport::{CallMode, OntapClient};
 
 /// Fields read for relationships (`svmdr_volumes.name` is expensive: use
 /// `get_json` when you need it).
@@ -170,6 +170,21 @@ impl OntapClient {
             .await
     }
 
+    /// One relationship with its constituent volumes (`svmdr_volumes.name`,
+    /// an expensive field ONTAP returns only when named; 9.16.1+).
+    ///
+    /// # Errors
+    /// As for [`OntapClient::relationship`].
+    pub async fn relationship_with_volumes(&self, uuid: &str) -> Result<Relationship, OntapError> {
+        let path = format!(
+            "/api/snapmirror/relationships/{}",
+            super::path_segment(uuid)
+        );
+        let mut fields = RELATIONSHIP_FIELDS.to_vec();
+        fields.push("svmdr_volumes.name");
+        self.get(&path, &Query::new().fields(&fields)).await
+    }
+
     /// The relationship whose destination is `path` (`dst:` for SVM-DR).
     ///
     /// # Errors
@@ -215,7 +230,7 @@ impl OntapClient {
             body["transfer_schedule"] = json!({ "name": schedule });
         }
         let path = "/api/snapmirror/relationships";
-        self.mutate(Method::POST, path, Query::new(), Some(&body), Sync::Job)
+        self.mutate(Method::POST, path, Query::new(), Some(&body), CallMode::Job)
             .await?;
         self.relationship_by_destination(&req.destination_path)
             .await?
@@ -246,7 +261,7 @@ impl OntapClient {
         let q = Query::new()
             .flag("failback", opts.failback)
             .flag("force", opts.force);
-        self.mutate(Method::PATCH, &path, q, Some(&body), Sync::Job)
+        self.mutate(Method::PATCH, &path, q, Some(&body), CallMode::Job)
             .await?;
         Ok(())
     }
@@ -269,7 +284,7 @@ impl OntapClient {
             .flag("destination_only", opts.destination_only)
             .flag("source_only", opts.source_only)
             .flag("source_info_only", opts.source_info_only);
-        self.mutate(Method::DELETE, &path, q, None, Sync::Job)
+        self.mutate(Method::DELETE, &path, q, None, CallMode::Job)
             .await?;
         Ok(())
     }
@@ -290,7 +305,7 @@ impl OntapClient {
                 &path,
                 Query::new().param("return_records", "true"),
                 Some(&json!({})),
-                Sync::Immediate,
+                CallMode::Immediate,
             )
             .await?;
         super::peers::record_uuid(&m).ok_or_else(|| self.missing_uuid(&format!("POST {path}")))
@@ -330,7 +345,7 @@ impl OntapClient {
                 &path,
                 Query::new(),
                 Some(&json!({ "state": "aborted" })),
-                Sync::Immediate,
+                CallMode::Immediate,
             )
             .await
         {

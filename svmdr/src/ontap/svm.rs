@@ -7,7 +7,7 @@ use serde_json::json;
 use super::error::OntapError;
 use super::models::{Svm, SvmState, SvmSubtype};
 use super::query::Query;
-use super::transport::{OntapClient, Sync};
+use super::transport::{CallMode, OntapClient};
 
 /// Fields read for SVMs.
 const SVM_FIELDS: &[&str] = &[
@@ -68,7 +68,7 @@ impl OntapClient {
     pub async fn create_dp_destination_svm(&self, name: &str) -> Result<Svm, OntapError> {
         let path = "/api/svm/svms";
         let body = json!({ "name": name, "subtype": SvmSubtype::DpDestination.as_str() });
-        self.mutate(Method::POST, path, Query::new(), Some(&body), Sync::Job)
+        self.mutate(Method::POST, path, Query::new(), Some(&body), CallMode::Job)
             .await?;
         self.svm_by_name(name)
             .await?
@@ -87,7 +87,7 @@ impl OntapClient {
             &path,
             Query::new(),
             Some(&json!({ "state": state.as_str() })),
-            Sync::Job,
+            CallMode::Job,
         )
         .await?;
         Ok(())

@@ -22,6 +22,8 @@ const GET_ATTEMPTS: u32 = 3;
 const RETRY_BASE: Duration = Duration::from_millis(100);
 /// Most `_links.next` pages followed for one collection (a loop guard).
 const MAX_PAGES: usize = 10_000;
+/// Largest response body read (a guard against a runaway server).
+const MAX_BODY_BYTES: usize = 64 << 20;
 /// Characters of a bad body quoted in an error.
 const EXCERPT_CHARS: usize = 160;
 
@@ -53,7 +55,7 @@ impl std::fmt::Debug for OntapClient {
 
 /// Whether an endpoint may answer with an async job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sync {
+pub(crate) enum CallMode {
     /// May return 202 + job; takes `return_timeout`.
     Job,
     /// Always synchronous; takes no `return_timeout`.
@@ -278,7 +280,7 @@ impl OntapClient {
     }
 
     /// POST, PATCH or DELETE once (never retried), then wait for any job the
-    /// response names. For [`Sync::Job`] endpoints `return_timeout` is always
+    /// response names. For [`CallMode::Job`] endpoints `return_timeout` is always
     /// sent, so quick jobs finish within the call.
     pub(crate) async fn mutate(
         &self,
@@ -286,12 +288,12 @@ impl OntapClient {
         path: &str,
         query: Query,
         body: Option<&Value>,
-        sync: Sync,
+        mode: CallMode,
     ) -> Result<Mutation, OntapError> {
         let call = format!("{method} {path}");
-        let query = match sync {
-            Sync::Job => query.param("return_timeout", self.return_timeout().to_string()),
-            Sync::Immediate => query,
+        let query = match mode {
+            CallMode::Job => query.param("return_timeout", self.return_timeout().to_string()),
+            CallMode::Immediate => query,
         };
         let url = self.url(path, &query)?;
         let raw = self.send_once(&call, method, url, body).await?;
@@ -403,17 +405,39 @@ impl OntapClient {
                 .body(body.to_string());
         }
         let result = async {
-            let resp = req.send().await?;
+            let mut resp = req.send().await?;
             let status = resp.status();
             let headers = resp.headers().clone();
-            let body = resp.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>(RawResponse {
+            let mut body = Vec::new();
+            while let Some(chunk) = resp.chunk().await? {
+                if body.len() + chunk.len() > MAX_BODY_BYTES {
+                    return Ok(Err(body.len() + chunk.len()));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok::<_, reqwest::Error>(Ok(RawResponse {
                 status,
                 headers,
                 body,
-            })
+            }))
         }
         .await;
+        let result = match result {
+            Ok(Ok(raw)) => Ok(raw),
+            Ok(Err(size)) => {
+                return Err(self.error(
+                    call,
+                    ErrorKind::Malformed {
+                        detail: format!(
+                            "the response is larger than {} MiB (read {size} bytes); narrow the query",
+                            MAX_BODY_BYTES >> 20
+                        ),
+                        excerpt: String::new(),
+                    },
+                ));
+            }
+            Err(e) => Err(e),
+        };
         let ms = started.elapsed().as_millis() as u64;
         match result {
             Ok(raw) => {

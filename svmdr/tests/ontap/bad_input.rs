@@ -364,3 +364,24 @@ async fn trident_ca_round_trips_pem_and_der() {
         assert_eq!(c.name.as_deref(), Some("x"));
     }
 }
+
+#[tokio::test]
+async fn a_runaway_body_is_cut_off() {
+    let srv = Fake::start(Router::new().route(
+        "/api/cluster",
+        get(|| async {
+            let body = vec![b' '; 65 << 20];
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/hal+json")],
+                body,
+            )
+        }),
+    ))
+    .await;
+    let err = fails(srv.client().cluster()).await;
+    assert!(
+        matches!(&err.kind, ErrorKind::Malformed { detail, .. } if detail.contains("larger than 64 MiB")),
+        "{err}"
+    );
+    assert_clear(&err, "GET /api/cluster");
+}

@@ -317,6 +317,19 @@ async fn svm_dr_lifecycle() {
         assert!(seen >= 1);
         assert_eq!(r.group_type, Some(GroupType::SvmDr));
         assert!(r.lag_time.is_some(), "lag after the first transfer");
+        let with_vols = b
+            .relationship_with_volumes(&rel)
+            .await
+            .expect("with volumes");
+        let vols = with_vols
+            .svmdr_volumes
+            .expect("svmdr_volumes asked by name");
+        assert!(
+            vols.iter()
+                .any(|v| v.name.as_deref()
+                    == Some("trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90")),
+            "{vols:?}"
+        );
 
         // Reads.
         let by_dst = b
