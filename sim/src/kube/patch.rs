@@ -1,0 +1,147 @@
+//! Patch bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902),
+//! strategic merge patch and server-side apply.
+//!
+//! # Caveats
+//! Strategic merge patch is applied as a merge patch with its `$`-directives
+//! removed, so a list in the patch replaces the whole list instead of being
+//! merged by key. Server-side apply is applied as a merge patch: the field
+//! manager is accepted but no `managedFields` are tracked and fields dropped
+//! from an applied configuration are not removed.
+
+use serde_json::Value;
+
+/// The patch flavours the server accepts, by `Content-Type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PatchKind {
+    /// `application/merge-patch+json`
+    Merge,
+    /// `application/json-patch+json`
+    Json,
+    /// `application/strategic-merge-patch+json`
+    Strategic,
+    /// `application/apply-patch+yaml`
+    Apply,
+}
+
+impl PatchKind {
+    /// The kind for a `Content-Type` header value (parameters ignored).
+    pub fn from_content_type(ct: &str) -> Option<Self> {
+        let base = ct.split(';').next().unwrap_or("").trim();
+        match base {
+            "application/merge-patch+json" => Some(Self::Merge),
+            "application/json-patch+json" => Some(Self::Json),
+            "application/strategic-merge-patch+json" => Some(Self::Strategic),
+            "application/apply-patch+yaml" | "application/apply-patch+json" => Some(Self::Apply),
+            _ => None,
+        }
+    }
+}
+
+/// Decodes a patch body: YAML (or JSON) for apply, JSON otherwise.
+///
+/// # Errors
+/// A message saying why the body does not decode.
+pub fn decode(kind: PatchKind, body: &[u8]) -> Result<Value, String> {
+    match kind {
+        PatchKind::Apply => {
+            serde_yaml::from_slice::<Value>(body).map_err(|e| format!("error decoding YAML: {e}"))
+        }
+        _ => serde_json::from_slice(body).map_err(|e| format!("error decoding patch: {e}")),
+    }
+}
+
+fn strip_directives(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|k, _| !k.starts_with('$'));
+            map.values_mut().for_each(strip_directives);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_directives),
+        _ => {}
+    }
+}
+
+/// Applies `patch` to `doc` and returns the patched document.
+///
+/// # Errors
+/// A message for a malformed JSON patch or a failing operation (including a
+/// failed `test`).
+pub fn apply(kind: PatchKind, doc: &Value, patch: &Value) -> Result<Value, String> {
+    let mut out = doc.clone();
+    match kind {
+        PatchKind::Merge | PatchKind::Apply => json_patch::merge(&mut out, patch),
+        PatchKind::Strategic => {
+            let mut p = patch.clone();
+            strip_directives(&mut p);
+            json_patch::merge(&mut out, &p);
+        }
+        PatchKind::Json => {
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
+                .map_err(|e| format!("invalid JSON patch: {e}"))?;
+            json_patch::patch(&mut out, &ops.0).map_err(|e| format!("JSON patch failed: {e}"))?;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn content_types() {
+        assert_eq!(
+            PatchKind::from_content_type("application/merge-patch+json; charset=utf-8"),
+            Some(PatchKind::Merge)
+        );
+        assert_eq!(
+            PatchKind::from_content_type("application/apply-patch+yaml"),
+            Some(PatchKind::Apply)
+        );
+        assert_eq!(PatchKind::from_content_type("text/plain"), None);
+    }
+
+    #[test]
+    fn merge_json_and_strategic() {
+        let doc = json!({"metadata": {"labels": {"a": "1", "b": "2"}}, "spec": {"x": [1, 2]}});
+        let merged = apply(
+            PatchKind::Merge,
+            &doc,
+            &json!({"metadata": {"labels": {"a": null, "c": "3"}}}),
+        )
+        .unwrap();
+        assert_eq!(merged["metadata"]["labels"], json!({"b": "2", "c": "3"}));
+
+        let patched = apply(
+            PatchKind::Json,
+            &doc,
+            &json!([{"op": "add", "path": "/spec/x/-", "value": 3}, {"op": "remove", "path": "/metadata/labels/a"}]),
+        )
+        .unwrap();
+        assert_eq!(patched["spec"]["x"], json!([1, 2, 3]));
+        assert_eq!(patched["metadata"]["labels"], json!({"b": "2"}));
+
+        let failed = apply(
+            PatchKind::Json,
+            &doc,
+            &json!([{"op": "test", "path": "/spec/x/0", "value": 9}]),
+        );
+        assert!(failed.is_err());
+
+        let smp = apply(
+            PatchKind::Strategic,
+            &doc,
+            &json!({"spec": {"$retainKeys": ["x"], "x": [5]}}),
+        )
+        .unwrap();
+        assert_eq!(smp["spec"], json!({"x": [5]}));
+    }
+
+    #[test]
+    fn apply_body_is_yaml() {
+        let v = decode(PatchKind::Apply, b"metadata:\n  labels:\n    a: b\n").unwrap();
+        assert_eq!(v["metadata"]["labels"]["a"], "b");
+        assert!(decode(PatchKind::Merge, b"{nope").is_err());
+    }
+}
