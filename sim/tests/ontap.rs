@@ -1,0 +1,10 @@
+//! Integration tests of the ONTAP simulator, driven over HTTPS with a raw
+//! reqwest client (never `svmdr`), with `Timing::fast()`.
+
+mod ontap {
+    mod auth_and_queries;
+    pub mod client;
+    mod dr_flow;
+    mod faults;
+    mod peering;
+}
