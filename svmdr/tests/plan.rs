@@ -179,3 +179,138 @@ async fn switchover_loses_nothing_written_before_the_stop() {
     assert_eq!(svm_state(&report.last, true), Some(SvmState::Stopped));
     assert_eq!(svm_state(&report.last, false), Some(SvmState::Running));
 }
+
+async fn run(
+    lab: &Lab,
+    build: impl Fn(&Observed) -> Result<svmdr::plan::Plan, PlanError>,
+    opts: &EngineOptions,
+) -> Result<svmdr::plan::RunReport, PlanError> {
+    let obs = observe(lab, true).await;
+    let plan = build(&obs)?;
+    execute(&plan, &lab.sites(), opts, &NoopReporter)
+        .await
+        .map_err(|f| f.error)
+}
+
+/// The seed scenario on the storage side: writes → failover (primary down)
+/// → writes on DR → primary back → reverse resync → failback.
+#[tokio::test]
+async fn failover_reverse_resync_failback() {
+    let lab = Lab::start(Timing::fast(), fast_timeouts()).await;
+    let ctl = lab.sim.control();
+    let pair = lab.pair();
+    lab.sim.control().set_cluster_down("primary", true);
+    failover(&lab, false).await.expect("failover");
+    let dr_write = ctl.write("dr", DR_SVM, VOLUME, 8192).expect("write on DR");
+    lab.sim.control().set_cluster_down("primary", false);
+
+    let reverse = run(
+        &lab,
+        |o| svmdr::plan::resync::plan(o, &pair, svmdr::plan::resync::Direction::Reverse, false),
+        &engine(),
+    )
+    .await
+    .expect("reverse resync");
+    assert_eq!(
+        reverse.last.reverse().map(|r| r.state.clone()),
+        Some(RelState::Snapmirrored)
+    );
+    assert_eq!(svm_state(&reverse.last, true), Some(SvmState::Stopped));
+    assert_eq!(svm_state(&reverse.last, false), Some(SvmState::Running));
+    let dr_write2 = ctl
+        .write("dr", DR_SVM, VOLUME, 8192)
+        .expect("DR still serves");
+
+    let back = run(
+        &lab,
+        |o| svmdr::plan::failback::plan(o, &pair, false),
+        &engine(),
+    )
+    .await
+    .expect("failback");
+    let last = &back.last;
+    assert_eq!(
+        last.forward().map(|r| r.state.clone()),
+        Some(RelState::Snapmirrored)
+    );
+    assert!(
+        last.reverse().is_none(),
+        "the reverse relationship is deleted"
+    );
+    assert_eq!(svm_state(last, true), Some(SvmState::Running));
+    assert_eq!(svm_state(last, false), Some(SvmState::Stopped));
+    assert!(
+        last.primary.serving_problems().is_empty(),
+        "{:?}",
+        last.primary.serving_problems()
+    );
+    let data = ctl
+        .volume_data("primary", PRIMARY_SVM, VOLUME)
+        .expect("volume");
+    assert!(
+        data.contains(dr_write) && data.contains(dr_write2),
+        "writes made on DR came back to the primary"
+    );
+    let w = ctl
+        .write("primary", PRIMARY_SVM, VOLUME, 4096)
+        .expect("primary serves again");
+    // And the original direction replicates again.
+    let obs = observe(&lab, true).await;
+    let sw = svmdr::plan::switchover::plan(&obs, &pair).expect("plan");
+    let update = svmdr::plan::Plan {
+        steps: sw.steps[..1].to_vec(),
+        ..sw
+    };
+    execute(&update, &lab.sites(), &engine(), &NoopReporter)
+        .await
+        .expect("update");
+    let dr = ctl.volume_data("dr", DR_SVM, VOLUME).expect("dr volume");
+    assert!(
+        dr.contains(w),
+        "primary → DR replication works after failback"
+    );
+
+    // A re-run of failback has nothing left to do.
+    let again = run(
+        &lab,
+        |o| svmdr::plan::failback::plan(o, &pair, false),
+        &engine(),
+    )
+    .await
+    .expect("failback re-run");
+    assert!(
+        again
+            .timeline
+            .steps
+            .iter()
+            .all(|s| s.status == StepStatus::Skipped),
+        "{:?}",
+        again.timeline.steps
+    );
+}
+
+#[tokio::test]
+async fn forward_resync_discards_dr_writes() {
+    let lab = Lab::start(Timing::fast(), fast_timeouts()).await;
+    let ctl = lab.sim.control();
+    let pair = lab.pair();
+    lab.sim.control().set_cluster_down("primary", true);
+    failover(&lab, false).await.expect("failover");
+    let dr_only = ctl.write("dr", DR_SVM, VOLUME, 100).expect("write on DR");
+    lab.sim.control().set_cluster_down("primary", false);
+    let report = run(
+        &lab,
+        |o| svmdr::plan::resync::plan(o, &pair, svmdr::plan::resync::Direction::Forward, false),
+        &engine(),
+    )
+    .await
+    .expect("forward resync");
+    assert_eq!(
+        report.last.forward().map(|r| r.state.clone()),
+        Some(RelState::Snapmirrored)
+    );
+    assert_eq!(svm_state(&report.last, false), Some(SvmState::Stopped));
+    assert_eq!(svm_state(&report.last, true), Some(SvmState::Running));
+    let data = ctl.volume_data("dr", DR_SVM, VOLUME).expect("volume");
+    assert!(!data.contains(dr_only), "DR-side writes are discarded");
+}
