@@ -1,8 +1,12 @@
 //! Integration tests for `sim::kube`: kube-rs (and kubectl, when installed)
 //! against the simulated API server, exactly as against a real one.
 
+#[path = "kube/access.rs"]
+mod access;
 #[path = "kube/common.rs"]
 mod common;
+#[path = "kube/lab.rs"]
+mod lab;
 #[path = "kube/verbs.rs"]
 mod verbs;
 #[path = "kube/watching.rs"]

@@ -524,8 +524,8 @@ impl TridentSite {
     }
 
     /// Adds a bound volume (PV + PVC + TridentVolume) on this backend for
-    /// claim `claim_ns/claim_name`; returns `(pv_name, internal_name)`.
-    /// The claim's namespace is created if missing.
+    /// claim `claim_ns/claim_name`, under a fresh `pvc-<uuid>` name; returns
+    /// `(pv_name, internal_name)`. The claim's namespace is created if missing.
     ///
     /// # Errors
     /// When the cluster rejects an object.
@@ -538,6 +538,24 @@ impl TridentSite {
         reclaim_policy: &str,
     ) -> Result<(String, String)> {
         let pv_name = format!("pvc-{}", uuid::Uuid::new_v4());
+        self.add_volume_named(sim, &pv_name, claim_ns, claim_name, size, reclaim_policy)
+    }
+
+    /// [`TridentSite::add_volume`] with a given PV name (e.g. to match a
+    /// volume that already exists in the ONTAP simulator).
+    ///
+    /// # Errors
+    /// When the cluster rejects an object.
+    pub fn add_volume_named(
+        &self,
+        sim: &KubeSim,
+        pv_name: &str,
+        claim_ns: &str,
+        claim_name: &str,
+        size: &str,
+        reclaim_policy: &str,
+    ) -> Result<(String, String)> {
+        let pv_name = pv_name.to_string();
         let internal = internal_name(&self.storage_prefix, &pv_name);
         let protocol = if self.driver.starts_with("ontap-san") {
             "block"

@@ -287,9 +287,9 @@ impl KubeSim {
     }
 
     /// Runs `hook` after every create of `api_version`/`kind` (over HTTP or
-    /// in-process), outside the store lock, so the hook may call
-    /// [`KubeSim::apply`] through its own handle, e.g. a simulated Velero
-    /// completing a Restore.
+    /// in-process), outside the store lock, so the hook may write through a
+    /// [`KubeSim::handle`] it captured, e.g. a simulated Velero completing a
+    /// Restore.
     pub fn on_create(&self, api_version: &str, kind: &str, hook: CreateHook) {
         self.app.store.on_create(api_version, kind, Arc::from(hook));
     }

@@ -409,6 +409,7 @@ impl Store {
     /// # Errors
     /// 404 if missing (except apply), 409 if the patch carries a stale
     /// resourceVersion, 422 if the patch does not apply.
+    #[allow(clippy::too_many_arguments)]
     pub fn patch(
         &self,
         rt: &ResourceType,
@@ -756,10 +757,11 @@ impl State {
             return Err(ApiError::already_exists(rt, &name));
         }
         fold_string_data(rt, &mut obj);
-        if rt.status_subresource && !opts.keep_status {
-            if let Some(m) = obj.as_object_mut() {
-                m.remove("status");
-            }
+        if rt.status_subresource
+            && !opts.keep_status
+            && let Some(m) = obj.as_object_mut()
+        {
+            m.remove("status");
         }
         if rt.group.is_empty() && rt.plural == "namespaces" {
             if obj.pointer("/status/phase").is_none() {
@@ -1044,21 +1046,23 @@ impl State {
 
 /// 400 when the body names another apiVersion or kind than the path.
 fn check_type(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
-    if let Some(av) = obj.get("apiVersion").and_then(Value::as_str) {
-        if !av.is_empty() && av != rt.api_version() {
-            return Err(ApiError::bad_request(format!(
-                "the API version in the data ({av}) does not match the expected API version ({})",
-                rt.api_version()
-            )));
-        }
+    if let Some(av) = obj.get("apiVersion").and_then(Value::as_str)
+        && !av.is_empty()
+        && av != rt.api_version()
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({av}) does not match the expected API version ({})",
+            rt.api_version()
+        )));
     }
-    if let Some(k) = obj.get("kind").and_then(Value::as_str) {
-        if !k.is_empty() && k != rt.kind {
-            return Err(ApiError::bad_request(format!(
-                "the kind in the data ({k}) does not match the expected kind ({})",
-                rt.kind
-            )));
-        }
+    if let Some(k) = obj.get("kind").and_then(Value::as_str)
+        && !k.is_empty()
+        && k != rt.kind
+    {
+        return Err(ApiError::bad_request(format!(
+            "the kind in the data ({k}) does not match the expected kind ({})",
+            rt.kind
+        )));
     }
     Ok(())
 }

@@ -56,10 +56,11 @@ impl WatchSpec {
         if ev.key != self.rt.storage_key() {
             return None;
         }
-        if let Some(ns) = &self.namespace {
-            if self.rt.namespaced && &ev.namespace != ns {
-                return None;
-            }
+        if let Some(ns) = &self.namespace
+            && self.rt.namespaced
+            && &ev.namespace != ns
+        {
+            return None;
         }
         let matches = |o: &Value| self.labels.matches(o) && self.fields.matches(o);
         let now = matches(&ev.object);
@@ -119,10 +120,10 @@ pub fn start(store: &Arc<Store>, spec: WatchSpec) -> Response {
             if since.is_some() {
                 last_rv = last_rv.max(ev.rv);
             }
-            if let Some(line) = spec.line_for(ev) {
-                if tx.send(encode(&line)).await.is_err() {
-                    return;
-                }
+            if let Some(line) = spec.line_for(ev)
+                && tx.send(encode(&line)).await.is_err()
+            {
+                return;
             }
         }
         last_rv = last_rv.max(sub.rv);
