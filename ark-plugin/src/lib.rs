@@ -7,6 +7,7 @@
 //! - [`ria`]: the RestoreItemAction gRPC service (Velero v1, Ark v0.10).
 //! - [`action`]: the action itself (PVs, PVCs), independent of gRPC.
 //! - [`storage`], [`cache`]: lazily built clients and cached ONTAP facts.
+//! - [`kubeapi`]: the small read-only Kubernetes client.
 //! - [`config`]: the plugin ConfigMap.
 //! - [`goplugin`]: go-plugin's controller, stdio and broker services.
 //! - [`logging`]: hclog JSON lines on stderr.
@@ -17,6 +18,7 @@ pub mod args;
 pub mod cache;
 pub mod config;
 pub mod goplugin;
+pub mod kubeapi;
 pub mod lister;
 pub mod logging;
 pub mod proto;

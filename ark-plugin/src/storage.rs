@@ -1,6 +1,7 @@
 //! Everything the action reads from outside, built lazily on the first
 //! Execute that needs it (never before the handshake) and cached:
-//! - the Kubernetes client (in-cluster, or `$KUBECONFIG` outside a pod);
+//! - the Kubernetes client ([`KubeApi`]: in-cluster, or `$KUBECONFIG`
+//!   outside a pod);
 //! - the plugin ConfigMap, the Trident backends, StorageClasses and
 //!   TridentVolumes (per restore, short TTL);
 //! - one ONTAP client per backend, and [`SvmFacts`] per restore and SVM: one
@@ -11,22 +12,21 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::{ConfigMap, PersistentVolume};
-use k8s_openapi::api::storage::v1::StorageClass;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
+use base64::Engine as _;
 use serde_json::Value;
-use svmdr::ontap::{OntapClient, OntapConfig, Timeouts, TlsOptions};
+use svmdr::ontap::{Auth, OntapClient, OntapConfig, Timeouts, TlsOptions};
 use svmdr::readiness::{NotReady, ProbeError, SvmFacts, collect_svm_facts, probe_tcp};
-use svmdr::trident::backend::{Backend, backend_auth, list_backends, try_backend_tls};
+use svmdr::trident::backend::{
+    Backend, TridentError, auth_from_secret_data, parse_backend, try_backend_tls,
+};
 use tokio::sync::OnceCell;
 
 use crate::cache::TtlCache;
 use crate::config::{ConfigError, PluginConfig, selector};
+use crate::kubeapi::{CallError, KubeApi};
 
-/// Bound on building the kube client (reading kubeconfig, exec plugins).
-const KUBE_SETUP_TIMEOUT: Duration = Duration::from_secs(20);
-/// Bound on one Kubernetes API call.
-const KUBE_CALL_TIMEOUT: Duration = Duration::from_secs(20);
+/// Bound on one Kubernetes API call (the client also has its own timeouts).
+const KUBE_CALL_TIMEOUT: Duration = Duration::from_secs(25);
 /// How long the ConfigMap and Trident objects are reused within a restore.
 const KUBE_TTL: Duration = Duration::from_secs(10);
 
@@ -49,9 +49,6 @@ pub enum ClusterError {
     /// The plugin configuration is bad.
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// Trident's backend records are unusable.
-    #[error("{0}")]
-    Trident(String),
 }
 
 fn kube_hint(code: Option<u16>) -> &'static str {
@@ -60,34 +57,38 @@ fn kube_hint(code: Option<u16>) -> &'static str {
             "; grant the Velero service account the read-only RBAC in the plugin's deploy/rbac.yaml"
         }
         Some(401) => "; the service account token was refused",
+        Some(404) => "; is Trident installed in the configured tridentNamespace?",
         _ => "",
-    }
-}
-
-fn kube_err(what: impl Into<String>, e: &kube::Error) -> ClusterError {
-    let code = match e {
-        kube::Error::Api(s) => Some(s.code),
-        _ => None,
-    };
-    ClusterError::Kube {
-        what: what.into(),
-        error: e.to_string(),
-        code,
     }
 }
 
 async fn bounded<T>(
     what: &str,
-    fut: impl Future<Output = Result<T, kube::Error>>,
+    fut: impl Future<Output = Result<T, CallError>>,
 ) -> Result<T, ClusterError> {
     match tokio::time::timeout(KUBE_CALL_TIMEOUT, fut).await {
-        Ok(r) => r.map_err(|e| kube_err(what, &e)),
+        Ok(r) => r.map_err(|e| ClusterError::Kube {
+            what: what.to_string(),
+            error: e.detail,
+            code: e.code,
+        }),
         Err(_) => Err(ClusterError::Kube {
             what: what.to_string(),
             error: format!("no answer within {KUBE_CALL_TIMEOUT:?}"),
             code: None,
         }),
     }
+}
+
+fn name_of(v: &Value) -> String {
+    text(v, "/metadata/name")
+}
+
+fn text(v: &Value, ptr: &str) -> String {
+    v.pointer(ptr)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// A TridentVolume's identity, for the import checks.
@@ -107,10 +108,10 @@ type Key = (String, String);
 /// Shared state of the action across Execute calls.
 pub struct Storage {
     velero_namespace: String,
-    kube: OnceCell<kube::Client>,
+    kube: OnceCell<KubeApi>,
     config: TtlCache<String, Arc<PluginConfig>>,
     backends: TtlCache<Key, Arc<Vec<Backend>>>,
-    storage_classes: TtlCache<Key, Option<Arc<StorageClass>>>,
+    storage_classes: TtlCache<Key, Option<Arc<Value>>>,
     trident_volumes: TtlCache<Key, Arc<Vec<TridentVolumeInfo>>>,
     clients: TtlCache<Key, OntapClient>,
     facts: TtlCache<Key, Arc<SvmFacts>>,
@@ -148,25 +149,10 @@ impl Storage {
             .unwrap_or_else(|| "velero".into())
     }
 
-    async fn kube(&self) -> Result<kube::Client, ClusterError> {
+    async fn kube(&self) -> Result<KubeApi, ClusterError> {
         self.kube
             .get_or_try_init(|| async {
-                let setup = async {
-                    let mut cfg = kube::Config::infer()
-                        .await
-                        .map_err(|e| ClusterError::Setup(e.to_string()))?;
-                    cfg.connect_timeout = Some(Duration::from_secs(5));
-                    cfg.read_timeout = Some(KUBE_CALL_TIMEOUT);
-                    cfg.write_timeout = Some(KUBE_CALL_TIMEOUT);
-                    kube::Client::try_from(cfg).map_err(|e| ClusterError::Setup(e.to_string()))
-                };
-                tokio::time::timeout(KUBE_SETUP_TIMEOUT, setup)
-                    .await
-                    .map_err(|_| {
-                        ClusterError::Setup(format!(
-                            "no kube configuration within {KUBE_SETUP_TIMEOUT:?}"
-                        ))
-                    })?
+                KubeApi::infer().map_err(|e| ClusterError::Setup(e.to_string()))
             })
             .await
             .cloned()
@@ -180,38 +166,46 @@ impl Storage {
     pub async fn config(&self, restore: &str) -> Result<Arc<PluginConfig>, ClusterError> {
         self.config
             .get_or_try_init(&restore.to_string(), || async {
-                let client = self.kube().await?;
+                let api = self.kube().await?;
                 let ns = self.velero_namespace.clone();
-                let api: Api<ConfigMap> = Api::namespaced(client, &ns);
-                let lp = ListParams::default().labels(&selector());
-                let list = bounded(&format!("listing plugin ConfigMaps in namespace {ns}"), api.list(&lp)).await?;
-                let cms = list.items;
-                match cms.len() {
-                    0 => Ok(Arc::new(PluginConfig::default())),
-                    1 => {
-                        let cm = &cms[0];
-                        let source = format!("{ns}/{}", cm.metadata.name.clone().unwrap_or_default());
-                        let data = cm.data.clone().unwrap_or_default();
+                let path = format!("/api/v1/namespaces/{ns}/configmaps");
+                let cms = bounded(
+                    &format!("listing plugin ConfigMaps in namespace {ns}"),
+                    api.list(&path, Some(&selector())),
+                )
+                .await?;
+                match cms.as_slice() {
+                    [] => Ok(Arc::new(PluginConfig::default())),
+                    [cm] => {
+                        let source = format!("{ns}/{}", name_of(cm));
+                        let data: BTreeMap<String, String> = cm
+                            .get("data")
+                            .and_then(Value::as_object)
+                            .map(|m| {
+                                m.iter()
+                                    .map(|(k, v)| {
+                                        (k.clone(), v.as_str().unwrap_or_default().to_string())
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default();
                         let (cfg, unknown) = PluginConfig::from_data(&source, &data)?;
                         if !unknown.is_empty() {
                             tracing::warn!(configmap = %source, keys = %unknown.join(","), "ignoring unknown plugin ConfigMap keys");
                         }
                         Ok(Arc::new(cfg))
                     }
-                    _ => Err(ClusterError::Config(ConfigError::Ambiguous {
+                    many => Err(ClusterError::Config(ConfigError::Ambiguous {
                         namespace: ns,
-                        names: cms
-                            .iter()
-                            .filter_map(|c| c.metadata.name.clone())
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        names: many.iter().map(name_of).collect::<Vec<_>>().join(", "),
                     })),
                 }
             })
             .await
     }
 
-    /// The ONTAP backends of the restore cluster's Trident.
+    /// The ONTAP backends of the restore cluster's Trident, joined to their
+    /// TridentBackendConfig names, sorted by name (others are skipped).
     ///
     /// # Errors
     /// The TridentBackends cannot be listed.
@@ -223,17 +217,53 @@ impl Storage {
         let ns = cfg.trident_namespace.clone();
         self.backends
             .get_or_try_init(&(restore.to_string(), ns.clone()), || async {
-                let client = self.kube().await?;
-                let list = tokio::time::timeout(KUBE_CALL_TIMEOUT, list_backends(&client, &ns))
-                    .await
-                    .map_err(|_| ClusterError::Trident(format!("listing TridentBackends in {ns}: no answer within {KUBE_CALL_TIMEOUT:?}")))?
-                    .map_err(|e| ClusterError::Trident(e.to_string()))?;
-                Ok(Arc::new(list))
+                let api = self.kube().await?;
+                let base = format!("/apis/trident.netapp.io/v1/namespaces/{ns}");
+                let (tbe_path, tbc_path) = (
+                    format!("{base}/tridentbackends"),
+                    format!("{base}/tridentbackendconfigs"),
+                );
+                let (tbe_what, tbc_what) = (
+                    format!("listing TridentBackends in namespace {ns}"),
+                    format!("listing TridentBackendConfigs in namespace {ns}"),
+                );
+                let (tbes, tbcs) = futures::join!(
+                    bounded(&tbe_what, api.list(&tbe_path, None)),
+                    bounded(&tbc_what, api.list(&tbc_path, None)),
+                );
+                let tbes = tbes?;
+                // TBC names only serve messages and backendMapping: not fatal.
+                let tbcs = tbcs.unwrap_or_else(|e| {
+                    tracing::debug!(error = %e, "cannot list TridentBackendConfigs");
+                    Vec::new()
+                });
+                let mut out = Vec::with_capacity(tbes.len());
+                for tbe in &tbes {
+                    match parse_backend(tbe) {
+                        Ok(mut b) => {
+                            b.tbc_name = tbcs
+                                .iter()
+                                .find(|t| {
+                                    let uid = t.pointer("/metadata/uid").and_then(Value::as_str);
+                                    let bound = t
+                                        .pointer("/status/backendInfo/backendUUID")
+                                        .and_then(Value::as_str);
+                                    (uid.is_some() && uid == b.config_ref.as_deref())
+                                        || bound == Some(b.uuid.as_str())
+                                })
+                                .map(name_of);
+                            out.push(b);
+                        }
+                        Err(e) => tracing::debug!(error = %e, "skipping Trident backend"),
+                    }
+                }
+                out.sort_by(|a, b| a.name.cmp(&b.name));
+                Ok(Arc::new(out))
             })
             .await
     }
 
-    /// A StorageClass of the restore cluster, `None` when it does not exist.
+    /// A StorageClass of the restore cluster (JSON), `None` when it does not exist.
     ///
     /// # Errors
     /// The Kubernetes API failing.
@@ -241,12 +271,13 @@ impl Storage {
         &self,
         restore: &str,
         name: &str,
-    ) -> Result<Option<Arc<StorageClass>>, ClusterError> {
+    ) -> Result<Option<Arc<Value>>, ClusterError> {
         self.storage_classes
             .get_or_try_init(&(restore.to_string(), name.to_string()), || async {
-                let api: Api<StorageClass> = Api::all(self.kube().await?);
+                let api = self.kube().await?;
+                let path = format!("/apis/storage.k8s.io/v1/storageclasses/{name}");
                 let sc =
-                    bounded(&format!("reading StorageClass {name}"), api.get_opt(name)).await?;
+                    bounded(&format!("reading StorageClass {name}"), api.get(&path, &[])).await?;
                 Ok(sc.map(Arc::new))
             })
             .await
@@ -257,13 +288,14 @@ impl Storage {
     /// # Errors
     /// The Kubernetes API failing.
     pub async fn pv_exists(&self, name: &str) -> Result<bool, ClusterError> {
-        let api: Api<PersistentVolume> = Api::all(self.kube().await?);
-        Ok(bounded(
+        let api = self.kube().await?;
+        let path = format!("/api/v1/persistentvolumes/{name}");
+        let pv = bounded(
             &format!("reading PersistentVolume {name}"),
-            api.get_opt(name),
+            api.get(&path, &[]),
         )
-        .await?
-        .is_some())
+        .await?;
+        Ok(pv.is_some())
     }
 
     /// The TridentVolumes of the restore cluster.
@@ -277,34 +309,62 @@ impl Storage {
     ) -> Result<Arc<Vec<TridentVolumeInfo>>, ClusterError> {
         self.trident_volumes
             .get_or_try_init(&(restore.to_string(), ns.to_string()), || async {
-                let ar = ApiResource::from_gvk_with_plural(
-                    &GroupVersionKind::gvk("trident.netapp.io", "v1", "TridentVolume"),
-                    "tridentvolumes",
-                );
-                let api: Api<DynamicObject> = Api::namespaced_with(self.kube().await?, ns, &ar);
-                let list = bounded(
+                let api = self.kube().await?;
+                let path = format!("/apis/trident.netapp.io/v1/namespaces/{ns}/tridentvolumes");
+                let items = bounded(
                     &format!("listing TridentVolumes in {ns}"),
-                    api.list(&ListParams::default()),
+                    api.list(&path, None),
                 )
                 .await?;
-                let s = |v: &Value, p: &str| {
-                    v.pointer(p)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
                 Ok(Arc::new(
-                    list.items
+                    items
                         .iter()
                         .map(|o| TridentVolumeInfo {
-                            name: o.metadata.name.clone().unwrap_or_default(),
-                            internal_name: s(&o.data, "/config/internalName"),
-                            backend_uuid: s(&o.data, "/backendUUID"),
+                            name: name_of(o),
+                            internal_name: text(o, "/config/internalName"),
+                            backend_uuid: text(o, "/backendUUID"),
                         })
                         .collect(),
                 ))
             })
             .await
+    }
+
+    /// The backend's ONTAP login, from its credentials Secret.
+    async fn backend_auth(&self, cfg: &PluginConfig, backend: &Backend) -> Result<Auth, String> {
+        let api = self.kube().await.map_err(|e| e.to_string())?;
+        let ns = &cfg.trident_namespace;
+        let name = backend.secret_name();
+        let path = format!("/api/v1/namespaces/{ns}/secrets/{name}");
+        let secret = bounded(&format!("reading Secret {ns}/{name}"), api.get(&path, &[]))
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| {
+                TridentError::SecretNotFound {
+                    backend: backend.name.clone(),
+                    namespace: ns.clone(),
+                    name: name.clone(),
+                }
+                .to_string()
+            })?;
+        let mut data: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+        if let Some(m) = secret.get("data").and_then(Value::as_object) {
+            for (k, v) in m {
+                let decoded = base64::engine::general_purpose::STANDARD
+                    .decode(v.as_str().unwrap_or_default())
+                    .map_err(|_| format!("Secret {ns}/{name}: key {k} is not base64"))?;
+                data.insert(k.clone(), decoded);
+            }
+        }
+        if let Some(m) = secret.get("stringData").and_then(Value::as_object) {
+            for (k, v) in m {
+                data.insert(
+                    k.clone(),
+                    v.as_str().unwrap_or_default().as_bytes().to_vec(),
+                );
+            }
+        }
+        auth_from_secret_data(backend, ns, &name, &data).map_err(|e| e.to_string())
     }
 
     async fn client(
@@ -325,18 +385,7 @@ impl Storage {
         };
         self.clients
             .get_or_try_init(&(restore.to_string(), backend.uuid.clone()), || async {
-                let kube = self.kube().await.map_err(|e| fail(e.to_string()))?;
-                let auth = tokio::time::timeout(
-                    KUBE_CALL_TIMEOUT,
-                    backend_auth(&kube, &cfg.trident_namespace, backend),
-                )
-                .await
-                .map_err(|_| {
-                    fail(format!(
-                        "reading the credentials Secret: no answer within {KUBE_CALL_TIMEOUT:?}"
-                    ))
-                })?
-                .map_err(|e| fail(e.to_string()))?;
+                let auth = self.backend_auth(cfg, backend).await.map_err(fail)?;
                 let tls = match &cfg.ontap_ca {
                     Some(pem) => TlsOptions {
                         ca_pem: Some(pem.clone()),
@@ -390,7 +439,7 @@ impl Storage {
             .await
     }
 
-    /// Forgets the facts (and probes) of the backend's SVM, before a retry.
+    /// Forgets the facts (and the client) of the backend's SVM, before a retry.
     pub fn forget(&self, restore: &str, backend: &Backend) {
         self.facts
             .invalidate(&(restore.to_string(), Self::svm_key(backend)));
@@ -407,7 +456,7 @@ impl Storage {
         port: u16,
     ) -> Result<(), ProbeError> {
         let key = (restore.to_string(), format!("{addr}|{port}"));
-        // The probe result (success or failure) is cached; `forget_probe` clears it on retry.
+        // The result (success or failure) is cached; `forget_probe` clears it on retry.
         self.probes
             .get_or_try_init_ttl(&key, cfg.cache_ttl, || async {
                 Ok::<_, std::convert::Infallible>(probe_tcp(addr, port, cfg.probe_timeout).await)
@@ -462,23 +511,31 @@ impl Storage {
     }
 }
 
-/// A StorageClass's Trident parameters, for matching it to a backend.
-pub fn storage_class_matches(sc: &StorageClass, backend: &Backend) -> Result<(), String> {
-    let provisioner = sc.provisioner.as_str();
+/// Whether a StorageClass (JSON) is Trident's and fits `backend`: its
+/// provisioner, `backendType`, and `storagePools`/`additionalStoragePools`.
+///
+/// # Errors
+/// Why it does not fit.
+pub fn storage_class_matches(sc: &Value, backend: &Backend) -> Result<(), String> {
+    let provisioner = sc
+        .get("provisioner")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if provisioner != svmdr::trident::volume::CSI_DRIVER
         && provisioner != svmdr::trident::volume::LEGACY_PROVISIONER
     {
         return Err(format!(
-            "its provisioner is {provisioner}, not {}",
+            "its provisioner is {provisioner:?}, not {}",
             svmdr::trident::volume::CSI_DRIVER
         ));
     }
-    let params: BTreeMap<String, String> = sc.parameters.clone().unwrap_or_default();
+    let params = sc.get("parameters").and_then(Value::as_object);
     let param = |k: &str| {
-        params
-            .get(k)
-            .or_else(|| params.get(&format!("trident.netapp.io/{k}")))
-            .map(String::as_str)
+        params.and_then(|p| {
+            p.get(k)
+                .or_else(|| p.get(&format!("trident.netapp.io/{k}")))
+                .and_then(Value::as_str)
+        })
     };
     if let Some(bt) = param("backendType")
         && bt != backend.driver
@@ -558,17 +615,12 @@ mod tests {
         }
     }
 
-    fn sc(provisioner: &str, params: &[(&str, &str)]) -> StorageClass {
-        StorageClass {
-            provisioner: provisioner.into(),
-            parameters: Some(
-                params
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-            ),
-            ..Default::default()
-        }
+    fn sc(provisioner: &str, params: &[(&str, &str)]) -> Value {
+        let params: serde_json::Map<String, Value> = params
+            .iter()
+            .map(|(k, v)| (k.to_string(), Value::from(*v)))
+            .collect();
+        serde_json::json!({"provisioner": provisioner, "parameters": params})
     }
 
     #[test]
