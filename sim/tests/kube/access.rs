@@ -393,4 +393,28 @@ async fn kubectl_get_secrets() {
     );
     let list: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(list["items"][0]["backendUUID"], site.backend_uuid.as_str());
+
+    // No OpenAPI documents are served, so `kubectl apply` needs --validate=false.
+    let manifest = dir.path().join("cm.yaml");
+    std::fs::write(
+        &manifest,
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: trident\ndata:\n  a: b\n",
+    )
+    .unwrap();
+    let out = run(vec![
+        "apply".into(),
+        "--validate=false".into(),
+        "-f".into(),
+        manifest.display().to_string(),
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "kubectl apply failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cm = sim
+        .get("v1", "ConfigMap", Some("trident"), "x")
+        .expect("applied by kubectl");
+    assert_eq!(cm["data"]["a"], "b");
 }

@@ -204,6 +204,32 @@ async fn selectors_and_paging() {
     );
     assert_eq!(bad.code, 400);
 
+    let doomed = within(
+        "delete collection",
+        secrets.delete_collection(
+            &DeleteParams::default(),
+            &ListParams::default().labels("app=db"),
+        ),
+    )
+    .await
+    .unwrap()
+    .left()
+    .unwrap();
+    let mut gone: Vec<String> = doomed.items.iter().map(|s| s.name_any()).collect();
+    gone.sort();
+    assert_eq!(gone, ["c", "d"]);
+    for name in ["c", "d"] {
+        let mut s = secret(name, &[("app", "db")]);
+        if name == "c" {
+            s.metadata
+                .labels
+                .as_mut()
+                .unwrap()
+                .insert("tier".into(), "back".into());
+        }
+        secrets.create(&pp, &s).await.unwrap();
+    }
+
     let p1 = within("page 1", secrets.list(&ListParams::default().limit(3)))
         .await
         .unwrap();
