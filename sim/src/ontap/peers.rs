@@ -50,10 +50,10 @@ pub fn peer_json(w: &World, p: &ClusterPeer) -> Value {
         "initial_allowed_svms": p.initial_allowed_svms.iter().map(|s| json!({"name": s})).collect::<Vec<_>>(),
         "_links": {"self": {"href": format!("/api/cluster/peers/{}", p.uuid)}},
     });
-    if let Some(c) = remote {
-        if p.auth == "ok" {
-            v["version"] = c.version_json();
-        }
+    if let Some(c) = remote
+        && p.auth == "ok"
+    {
+        v["version"] = c.version_json();
     }
     v
 }
@@ -210,14 +210,14 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
         )
         .target("remote.ip_addresses"));
     }
-    if let Some(p) = &passphrase {
-        if p.chars().count() < 8 {
-            return Err(ApiError::bad(
-                4653236,
-                "The passphrase must be at least 8 characters long.",
-            )
-            .target("authentication.passphrase"));
-        }
+    if let Some(p) = &passphrase
+        && p.chars().count() < 8
+    {
+        return Err(ApiError::bad(
+            4653236,
+            "The passphrase must be at least 8 characters long.",
+        )
+        .target("authentication.passphrase"));
     }
     let expiry = match ctx.s("authentication.expiry_time") {
         Some(t) => parse_expiry(t)?,
@@ -267,29 +267,29 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
         .iter()
         .position(|p| p.cluster == remote && p.remote == ctx.cluster);
     let mut auth = "pending".to_string();
-    if let Some(o) = offer {
-        if passphrase.is_some() {
-            let theirs = &w.cluster_peers[o];
-            let ok = theirs.passphrase.as_deref() == Some(phrase.as_str())
-                && Utc::now() <= theirs.expiry
-                && theirs.auth != "ok";
-            auth = if ok { "ok".into() } else { "problem".into() };
-            if ok {
-                let local_ips: Vec<String> = w
-                    .lifs
-                    .iter()
-                    .filter(|l| {
-                        l.cluster == ctx.cluster
-                            && l.svm.is_none()
-                            && l.service_policy == "default-intercluster"
-                    })
-                    .map(|l| l.ip.clone())
-                    .collect();
-                let theirs = &mut w.cluster_peers[o];
-                theirs.auth = "ok".into();
-                if theirs.remote_ips.is_empty() {
-                    theirs.remote_ips = local_ips;
-                }
+    if let Some(o) = offer
+        && passphrase.is_some()
+    {
+        let theirs = &w.cluster_peers[o];
+        let ok = theirs.passphrase.as_deref() == Some(phrase.as_str())
+            && Utc::now() <= theirs.expiry
+            && theirs.auth != "ok";
+        auth = if ok { "ok".into() } else { "problem".into() };
+        if ok {
+            let local_ips: Vec<String> = w
+                .lifs
+                .iter()
+                .filter(|l| {
+                    l.cluster == ctx.cluster
+                        && l.svm.is_none()
+                        && l.service_policy == "default-intercluster"
+                })
+                .map(|l| l.ip.clone())
+                .collect();
+            let theirs = &mut w.cluster_peers[o];
+            theirs.auth = "ok".into();
+            if theirs.remote_ips.is_empty() {
+                theirs.remote_ips = local_ips;
             }
         }
     }

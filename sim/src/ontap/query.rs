@@ -225,12 +225,10 @@ pub fn project(full: &Value, fields: Option<&str>, shape: &Shape<'_>) -> Value {
                     want.push(f);
                 }
             }
-            if star {
-                if let Value::Object(m) = full {
-                    for (k, v) in m {
-                        if !shape.expensive.contains(&k.as_str()) {
-                            out[k.as_str()] = v.clone();
-                        }
+            if star && let Value::Object(m) = full {
+                for (k, v) in m {
+                    if !shape.expensive.contains(&k.as_str()) {
+                        out[k.as_str()] = v.clone();
                     }
                 }
             }

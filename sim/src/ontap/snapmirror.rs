@@ -446,13 +446,13 @@ fn plan_create(w: &World, ctx: &Ctx) -> Result<CreatePlan, ApiError> {
     if state.is_some() && !create_destination {
         return Err(ApiError::bad(13303873, "\"state\" can only be given together with create_destination.enabled=true; create the relationship, then initialize it with a PATCH.").target("state"));
     }
-    if let Some(s) = state {
-        if s != "snapmirrored" {
-            return Err(ApiError::invalid(format!(
-                "Invalid state \"{s}\" for a create: only snapmirrored."
-            ))
-            .target("state"));
-        }
+    if let Some(s) = state
+        && s != "snapmirrored"
+    {
+        return Err(ApiError::invalid(format!(
+            "Invalid state \"{s}\" for a create: only snapmirrored."
+        ))
+        .target("state"));
     }
     let src_cluster_name = ctx
         .s("source.cluster.name")
@@ -556,14 +556,15 @@ fn plan_create(w: &World, ctx: &Ctx) -> Result<CreatePlan, ApiError> {
             )).target("source.path"));
         }
     };
-    if let Some(s) = w.svm(&src_svm) {
-        if s.subtype == "dp_destination" && !create_destination {
-            return Err(ApiError::invalid(format!(
-                "Source SVM \"{}\" is a dp_destination SVM.",
-                s.name
-            ))
-            .target("source.path"));
-        }
+    if let Some(s) = w.svm(&src_svm)
+        && s.subtype == "dp_destination"
+        && !create_destination
+    {
+        return Err(ApiError::invalid(format!(
+            "Source SVM \"{}\" is a dp_destination SVM.",
+            s.name
+        ))
+        .target("source.path"));
     }
     let dst = w.svm_by_name(&ctx.cluster, &dst_name).cloned();
     if let Some(p) = peer {
@@ -1023,10 +1024,11 @@ fn apply_op(w: &mut World, uuid: &str, op: Op) -> Result<(), ApiError> {
         Op::Break { start_destination } => {
             w.relationships[i].state = "broken_off".into();
             set_dst_role(w, &dst_svm, false);
-            if start_destination && check_can_serve(w, &dst_svm).is_ok() {
-                if let Some(s) = w.svm_mut(&dst_svm) {
-                    s.state = "running".into();
-                }
+            if start_destination
+                && check_can_serve(w, &dst_svm).is_ok()
+                && let Some(s) = w.svm_mut(&dst_svm)
+            {
+                s.state = "running".into();
             }
         }
         Op::Resync => {
@@ -1058,10 +1060,10 @@ fn apply_op(w: &mut World, uuid: &str, op: Op) -> Result<(), ApiError> {
             if let Some(s) = w.svm_mut(&src_svm) {
                 s.subtype = "default".into();
             }
-            if check_can_serve(w, &src_svm).is_ok() {
-                if let Some(s) = w.svm_mut(&src_svm) {
-                    s.state = "running".into();
-                }
+            if check_can_serve(w, &src_svm).is_ok()
+                && let Some(s) = w.svm_mut(&src_svm)
+            {
+                s.state = "running".into();
             }
             let now = Utc::now();
             let r = &mut w.relationships[i];

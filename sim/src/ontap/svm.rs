@@ -129,13 +129,12 @@ fn create_svm(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
     match subtype.as_str() {
         "default" => {}
         "dp_destination" => {
-            if let Some(obj) = ctx.body.as_object() {
-                if let Some(extra) = obj
+            if let Some(obj) = ctx.body.as_object()
+                && let Some(extra) = obj
                     .keys()
                     .find(|k| !matches!(k.as_str(), "name" | "comment" | "ipspace" | "subtype"))
-                {
-                    return Err(ApiError::bad(2621580, format!("Field \"{extra}\" cannot be specified when creating an SVM with subtype dp_destination: only name, comment and ipspace may be given.")).target(extra.clone()));
-                }
+            {
+                return Err(ApiError::bad(2621580, format!("Field \"{extra}\" cannot be specified when creating an SVM with subtype dp_destination: only name, comment and ipspace may be given.")).target(extra.clone()));
             }
         }
         other => {
@@ -287,13 +286,13 @@ fn patch_svm(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
         }
     }
     let state = ctx.s("state").map(str::to_string);
-    if let Some(st) = &state {
-        if !matches!(st.as_str(), "running" | "stopped") {
-            return Err(ApiError::invalid(format!(
-                "Invalid value \"{st}\" for state: use running or stopped."
-            ))
-            .target("state"));
-        }
+    if let Some(st) = &state
+        && !matches!(st.as_str(), "running" | "stopped")
+    {
+        return Err(ApiError::invalid(format!(
+            "Invalid value \"{st}\" for state: use running or stopped."
+        ))
+        .target("state"));
     }
     if ctx.v("subtype").is_some() {
         return Err(ApiError::invalid("Field \"subtype\" cannot be modified.").target("subtype"));
@@ -697,14 +696,13 @@ fn patch_peer(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
                     p.state = st.clone();
                 }
             }
-            if let Some(a) = alias {
-                if let Some(p) = w
+            if let Some(a) = alias
+                && let Some(p) = w
                     .svm_peers
                     .iter_mut()
                     .find(|p| p.uuid == uuid && p.cluster == here)
-                {
-                    p.name = a;
-                }
+            {
+                p.name = a;
             }
             Ok(())
         }),

@@ -36,17 +36,17 @@ pub fn volume_json(w: &World, v: &Volume) -> Value {
             "size": v.size,
             "used": used,
             "available": available,
-            "percent_used": if v.size == 0 { 0 } else { used * 100 / v.size },
-            "available_percent": if v.size == 0 { 0 } else { available * 100 / v.size },
+            "percent_used": (used * 100).checked_div(v.size).unwrap_or(0),
+            "available_percent": (available * 100).checked_div(v.size).unwrap_or(0),
         },
         "error_state": {"has_bad_blocks": false, "is_inconsistent": false},
         "snapmirror": {"is_protected": protected},
         "_links": {"self": {"href": format!("/api/storage/volumes/{}", v.uuid)}},
     });
-    if v.state == "online" {
-        if let Some(j) = &v.junction {
-            out["nas"] = json!({"path": j});
-        }
+    if v.state == "online"
+        && let Some(j) = &v.junction
+    {
+        out["nas"] = json!({"path": j});
     }
     out
 }
@@ -95,10 +95,10 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
 
 fn patch(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
     let state = ctx.s("state").map(str::to_string);
-    if let Some(s) = &state {
-        if !matches!(s.as_str(), "online" | "offline" | "restricted") {
-            return Err(ApiError::invalid(format!("Invalid volume state \"{s}\".")).target("state"));
-        }
+    if let Some(s) = &state
+        && !matches!(s.as_str(), "online" | "offline" | "restricted")
+    {
+        return Err(ApiError::invalid(format!("Invalid volume state \"{s}\".")).target("state"));
     }
     let size = match ctx.v("size").or(ctx.v("space.size")) {
         None => None,

@@ -202,9 +202,7 @@ async fn svm_peering_needs_an_accept_on_the_remote_unless_preauthorized() {
     );
     // Same uuid on the remote, pending until accepted.
     let theirs = a
-        .first(&format!(
-            "/api/svm/peers?svm.name=svm1&peer.svm.name=svm1_dr&fields=uuid,state,name"
-        ))
+        .first("/api/svm/peers?svm.name=svm1&peer.svm.name=svm1_dr&fields=uuid,state,name")
         .await;
     assert_eq!(theirs["uuid"], json!(uuid));
     assert_eq!(theirs["state"], "pending");
