@@ -647,4 +647,52 @@ mod tests {
         let s = ontap_credentials_secret("creds", "trident", "admin", "pw");
         assert_eq!(s["data"]["password"], "cHc=");
     }
+
+    #[test]
+    fn velero_and_legacy_shapes() {
+        let b = velero_backup(
+            "nightly",
+            "velero",
+            "Completed",
+            Some("2026-01-01T00:00:00Z"),
+            &["app"],
+        );
+        assert_eq!(b["status"]["phase"], "Completed");
+        assert_eq!(b["status"]["completionTimestamp"], "2026-01-01T00:00:00Z");
+        assert_eq!(b["spec"]["includedNamespaces"], json!(["app"]));
+        let pending = velero_backup("n2", "velero", "InProgress", None, &[]);
+        assert!(pending["status"].get("completionTimestamp").is_none());
+        let r = velero_restore("r", "velero", "nightly");
+        assert_eq!(r["spec"]["backupName"], "nightly");
+        assert!(r.get("status").is_none());
+        let pv = legacy_nfs_pv(
+            "pv1",
+            "10.0.0.2",
+            "/trident_pv1",
+            "1Gi",
+            "app",
+            "data",
+            "Retain",
+        );
+        assert_eq!(
+            pv["metadata"]["annotations"][PROVISIONED_BY],
+            TRIDENT_LEGACY_PROVISIONER
+        );
+        assert_eq!(pv["spec"]["nfs"]["path"], "/trident_pv1");
+        let tv = trident_volume(
+            "trident",
+            "pvc-1",
+            "u",
+            "trident_pvc_1",
+            "file",
+            "1Gi",
+            "10.0.0.2",
+            "/trident_pvc_1",
+        );
+        assert_eq!(tv["config"]["size"], "1073741824");
+        assert_eq!(tv["config"]["accessInformation"]["nfsServerIp"], "10.0.0.2");
+        let site =
+            TridentSite::new("b", "https://127.0.0.1:1", "svm0").credentials("u", "secret-pw");
+        assert!(!format!("{site:?}").contains("secret-pw"));
+    }
 }

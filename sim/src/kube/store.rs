@@ -333,24 +333,20 @@ impl Store {
         obj: Value,
         opts: WriteOpts,
     ) -> Result<Value, ApiError> {
-        let (created, extra) = {
+        let created = {
             let mut st = self.lock();
             let created = st.create(rt, ns, obj, opts, &self.events)?;
-            // A CRD created over the API registers its type, as on a real server.
-            let extra = if !opts.dry_run
+            // A CRD created over the API registers its types, as on a real server.
+            if !opts.dry_run
                 && rt.group == "apiextensions.k8s.io"
                 && rt.plural == "customresourcedefinitions"
             {
-                crd_types(&created)
-            } else {
-                Vec::new()
-            };
-            for t in extra.iter().cloned() {
-                st.registry.register(t);
+                for t in crd_types(&created) {
+                    st.registry.register(t);
+                }
             }
-            (created, extra)
+            created
         };
-        let _ = extra;
         let rendered = render(rt, created);
         if !opts.dry_run {
             self.fire_create_hooks(&rendered);
@@ -423,8 +419,7 @@ impl Store {
         let mut st = self.lock();
         let old = match st.get(rt, ns, name) {
             Ok(old) => old,
-            Err(e) if kind == super::patch::PatchKind::Apply && target == Target::Main => {
-                drop(e);
+            Err(_) if kind == super::patch::PatchKind::Apply && target == Target::Main => {
                 let mut obj = patch.clone();
                 if !obj.is_object() {
                     return Err(ApiError::bad_request("apply body must be an object"));
