@@ -5,6 +5,9 @@
 #[path = "plan/lab.rs"]
 mod lab;
 
+#[path = "plan/faults.rs"]
+mod faults;
+
 use std::time::Duration;
 
 use lab::{DR_SVM, Lab, PRIMARY_SVM, VOLUME, fast_timeouts};
@@ -313,4 +316,49 @@ async fn forward_resync_discards_dr_writes() {
     assert_eq!(svm_state(&report.last, true), Some(SvmState::Running));
     let data = ctl.volume_data("dr", DR_SVM, VOLUME).expect("volume");
     assert!(!data.contains(dr_only), "DR-side writes are discarded");
+}
+
+/// Every step of failover, switchover and failback × every fault.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fault_matrix() {
+    use faults::{Flow, KINDS, combination, profile};
+    use futures::StreamExt;
+    let mut combos = Vec::new();
+    for flow in [Flow::Failover, Flow::Switchover, Flow::Failback] {
+        for (id, kind, acts) in profile(flow).await {
+            for k in KINDS {
+                combos.push((flow, id.clone(), kind.clone(), acts, k));
+            }
+        }
+    }
+    let total = combos.len();
+    let outcomes: Vec<faults::Outcome> = futures::stream::iter(combos)
+        .map(|(f, id, kind, acts, k)| combination(f, id, kind, acts, k))
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let failed: Vec<&faults::Outcome> = outcomes.iter().filter(|o| o.problem.is_some()).collect();
+    let stopped = outcomes.iter().filter(|o| o.error.is_some()).count();
+    for o in &outcomes {
+        println!(
+            "{:?} / {} / {:?}: {}{}",
+            o.flow,
+            o.step,
+            o.kind,
+            o.error.as_deref().unwrap_or("completed despite the fault"),
+            o.problem
+                .as_deref()
+                .map(|p| format!(" — PROBLEM: {p}"))
+                .unwrap_or_default()
+        );
+    }
+    println!(
+        "fault matrix: {} passed, {} failed ({} combinations; {} stopped with an error and were finished by a re-run, {} completed despite the fault)",
+        total - failed.len(),
+        failed.len(),
+        total,
+        stopped,
+        total - stopped
+    );
+    assert!(failed.is_empty(), "{failed:#?}");
 }

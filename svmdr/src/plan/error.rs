@@ -160,7 +160,10 @@ fn storage_hint(e: &StorageError) -> String {
         (StorageErrorKind::Timeout, _) => {
             format!("the cluster did not answer in time; ONTAP may still apply the change: {RERUN}")
         }
-        (_, Some("13303808" | "13303812")) => {
+        (StorageErrorKind::JobFailed, _) => format!(
+            "ONTAP's job failed, so that change was not made; once the cause is fixed, {RERUN}"
+        ),
+        (_, Some("13303808" | "13303812")) if e.call.contains("snapmirror") => {
             format!("a transfer is in progress; {RERUN} (the plan stops it first)")
         }
         (_, Some("6619715" | "6619720")) => {
@@ -168,11 +171,6 @@ fn storage_hint(e: &StorageError) -> String {
         }
         (_, Some("6")) => {
             "the ONTAP account lacks permission: use cluster-admin credentials for this site".into()
-        }
-        (StorageErrorKind::JobFailed, _) => {
-            format!(
-                "ONTAP's job failed and nothing was changed by it; once the cause is fixed, {RERUN}"
-            )
         }
         _ => RERUN.to_string(),
     }

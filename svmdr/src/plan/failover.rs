@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use super::engine::{Plan, Workflow};
 use super::error::PlanError;
 use super::observe::{DrPair, Observed, Reach, Site};
-use super::step::{Step, StepKind};
+use super::step::{Cond, Step, StepKind};
 use super::storage::RelState;
 
 /// Options of an unplanned failover.
@@ -139,12 +139,18 @@ pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan
         Step::new("quiesce", StepKind::Quiesce { dest: Site::Dr }),
     ];
     if primary_running {
-        steps.push(Step::new(
-            "stop-primary",
-            StepKind::StopSvm {
+        // If the primary goes down meanwhile, there is nothing left to stop.
+        steps.push(
+            Step::new(
+                "stop-primary",
+                StepKind::StopSvm {
+                    site: Site::Primary,
+                },
+            )
+            .skip_if(Cond::Unreachable {
                 site: Site::Primary,
-            },
-        ));
+            }),
+        );
     }
     steps.extend([
         Step::new("break", StepKind::Break { dest: Site::Dr }),

@@ -109,6 +109,11 @@ pub enum Cond {
         /// The state.
         state: SvmState,
     },
+    /// The site's cluster did not answer.
+    Unreachable {
+        /// Where.
+        site: Site,
+    },
     /// Both hold.
     All(Vec<Cond>),
 }
@@ -131,6 +136,9 @@ impl Cond {
                 .svm
                 .as_ref()
                 .is_some_and(|s| &s.state == state),
+            Cond::Unreachable { site } => {
+                matches!(obs.site(*site).reach, super::observe::Reach::Unreachable(_))
+            }
             Cond::All(conds) => !conds.is_empty() && conds.iter().all(|c| c.holds(obs)),
         }
     }
@@ -145,6 +153,7 @@ impl fmt::Display for Cond {
             }
             Cond::RelAbsent { dest } => write!(f, "the {} does not exist", rel_name(*dest)),
             Cond::SvmIs { site, state } => write!(f, "the {site} SVM is {state}"),
+            Cond::Unreachable { site } => write!(f, "the {site} cluster is unreachable"),
             Cond::All(c) => {
                 let s: Vec<String> = c.iter().map(ToString::to_string).collect();
                 f.write_str(&s.join(" and "))

@@ -31,7 +31,7 @@ use super::storage::{RelState, SvmState};
 /// # Errors
 ///
 /// [`PlanError::Preflight`] when a site is unreachable or the forward
-/// relationship is missing, uninitialized or unhealthy while still mirroring.
+/// relationship is missing or uninitialized.
 pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
     both_reachable(obs, "a switchover")?;
     let Some(fwd) = obs.forward() else {
@@ -44,28 +44,30 @@ pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
             hint: "check the SVM names and `kubectl svmdr status`".into(),
         });
     };
-    match fwd.state {
-        RelState::Uninitialized => {
-            return Err(PlanError::Preflight {
-                reason: "the forward relationship was never initialized".into(),
-                hint: "initialize it with `kubectl svmdr peer` first".into(),
-            });
-        }
-        RelState::Snapmirrored if fwd.healthy == Some(false) => {
-            let why: Vec<String> = fwd
-                .unhealthy_reason
-                .iter()
-                .map(|r| format!("{} ({})", r.message, r.code))
-                .collect();
-            return Err(PlanError::Preflight {
-                reason: format!(
-                    "the forward relationship is unhealthy: {}",
-                    if why.is_empty() { "no reason given".into() } else { why.join("; ") }
-                ),
-                hint: "fix replication first (`kubectl svmdr status`, `kubectl svmdr sync`); if the primary is lost, use `kubectl svmdr failover`".into(),
-            });
-        }
-        _ => {}
+    if fwd.state == RelState::Uninitialized {
+        return Err(PlanError::Preflight {
+            reason: "the forward relationship was never initialized".into(),
+            hint: "initialize it with `kubectl svmdr peer` first".into(),
+        });
+    }
+    let mut notes =
+        vec!["planned: no data loss; the primary SVM stops before the last transfer".to_string()];
+    if fwd.state == RelState::Snapmirrored && fwd.healthy == Some(false) {
+        let why: Vec<String> = fwd
+            .unhealthy_reason
+            .iter()
+            .map(|r| format!("{} ({})", r.message, r.code))
+            .collect();
+        // The first update shows whether replication works again; if it
+        // does not, the switchover stops there with ONTAP's reason.
+        notes.push(format!(
+            "the forward relationship is unhealthy ({}); the first update must succeed before anything changes",
+            if why.is_empty() {
+                "no reason given".into()
+            } else {
+                why.join("; ")
+            }
+        ));
     }
     let later = |s: &[RelState]| Cond::RelIn {
         dest: Site::Dr,
@@ -108,7 +110,7 @@ pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
         workflow: Workflow::Switchover,
         pair: pair.clone(),
         steps,
-        notes: vec!["planned: no data loss; the primary SVM stops before the last transfer".into()],
+        notes,
         observe_primary: true,
     })
 }
@@ -218,15 +220,14 @@ mod tests {
     }
 
     #[test]
-    fn unhealthy_relationship_is_refused() {
+    fn unhealthy_relationship_is_noted_and_updated_first() {
         let mut dr = dr_site(RelState::Snapmirrored, false);
         if let Some(r) = dr.incoming.as_mut() {
             r.healthy = Some(false);
         }
         let obs = observed(primary_up(true), dr);
-        assert!(matches!(
-            plan(&obs, &pair()),
-            Err(PlanError::Preflight { .. })
-        ));
+        let p = plan(&obs, &pair()).expect("plan");
+        assert!(p.notes.iter().any(|n| n.contains("unhealthy")));
+        assert_eq!(p.steps[0].id, "update");
     }
 }
