@@ -1,6 +1,7 @@
 //! `/api/storage/volumes`: FlexVol volumes with `state`, `type` (rw/dp),
 //! `nas.path` (only while mounted and online), `space.*`, `is_svm_root` and
-//! `snapmirror.is_protected`. PATCH (state, size, nas.path) runs as a job.
+//! `snapmirror.is_protected`. POST, PATCH (state, size, nas.path) and DELETE
+//! run as jobs.
 
 use axum::http::Method;
 use serde_json::{Value, json};
@@ -9,7 +10,7 @@ use super::api::{Ctx, Reply, check_uuid, not_allowed};
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::topology::parse_size;
-use super::world::{Volume, World};
+use super::world::{Volume, World, new_uuid};
 
 const SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
@@ -72,6 +73,7 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
                 &SHAPE,
             )?))
         }
+        (&Method::POST, []) => create(w, ctx),
         (m, [id]) => {
             check_uuid(id)?;
             let i = w
@@ -86,6 +88,7 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
                     &SHAPE,
                 ))),
                 Method::PATCH => patch(w, ctx, i),
+                Method::DELETE => delete(w, ctx, i),
                 _ => Err(not_allowed(ctx)),
             }
         }
@@ -100,14 +103,7 @@ fn patch(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
     {
         return Err(ApiError::invalid(format!("Invalid volume state \"{s}\".")).target("state"));
     }
-    let size = match ctx.v("size").or(ctx.v("space.size")) {
-        None => None,
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => {
-            Some(parse_size(s).map_err(|e| ApiError::invalid(format!("{e:#}")).target("size"))?)
-        }
-        Some(_) => return Err(ApiError::invalid("Invalid size.").target("size")),
-    };
+    let size = size_of(ctx.v("size").or(ctx.v("space.size")))?;
     let path = ctx.v("nas.path").map(|p| p.as_str().map(str::to_string));
     if w.volumes[i].vtype == "dp" && (path.is_some() || size.is_some()) {
         return Err(ApiError::invalid(
@@ -135,6 +131,131 @@ fn patch(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
             if let Some(p) = path {
                 v.junction = p.filter(|p| !p.is_empty());
             }
+            Ok(())
+        }),
+        None,
+    );
+    Ok(Ctx::job_reply(job))
+}
+
+fn size_of(v: Option<&Value>) -> Result<Option<u64>, ApiError> {
+    match v {
+        None => Ok(None),
+        Some(Value::Number(n)) => Ok(n.as_u64()),
+        Some(Value::String(s)) => parse_size(s)
+            .map(Some)
+            .map_err(|e| ApiError::invalid(format!("{e:#}")).target("size")),
+        Some(_) => Err(ApiError::invalid("Invalid size.").target("size")),
+    }
+}
+
+fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
+    let name = ctx.req("name")?.to_string();
+    let svm = match (ctx.s("svm.name"), ctx.s("svm.uuid")) {
+        (None, None) => {
+            return Err(
+                ApiError::invalid("Missing value for required field \"svm.name\".")
+                    .target("svm.name"),
+            );
+        }
+        (n, u) => w
+            .svms
+            .iter()
+            .find(|s| {
+                s.cluster == ctx.cluster
+                    && n.is_none_or(|n| n == s.name)
+                    && u.is_none_or(|u| u == s.uuid)
+            })
+            .cloned()
+            .ok_or_else(|| ApiError::not_found("SVM not found.").target("svm.name"))?,
+    };
+    if !ctx.sees_svm(&svm.name) {
+        return Err(ApiError::forbidden(format!(
+            "User \"{}\" cannot create volumes in SVM \"{}\".",
+            ctx.who.username, svm.name
+        )));
+    }
+    let vtype = ctx.s("type").unwrap_or("rw").to_string();
+    if !matches!(vtype.as_str(), "rw" | "dp") {
+        return Err(ApiError::invalid(format!("Invalid volume type \"{vtype}\".")).target("type"));
+    }
+    if svm.subtype == "dp_destination" && vtype == "rw" {
+        return Err(ApiError::invalid(format!(
+            "SVM \"{}\" is a dp_destination: only type dp volumes can be created in it.",
+            svm.name
+        ))
+        .target("type"));
+    }
+    if w.volumes
+        .iter()
+        .any(|v| v.svm == svm.uuid && v.name == name)
+    {
+        return Err(ApiError::duplicate(format!(
+            "Volume \"{name}\" already exists in SVM \"{}\".",
+            svm.name
+        ))
+        .target("name"));
+    }
+    let size = size_of(ctx.v("size").or(ctx.v("space.size")))?.unwrap_or(20 << 20);
+    let uuid = new_uuid();
+    let vol = Volume {
+        uuid: uuid.clone(),
+        cluster: ctx.cluster.clone(),
+        svm: svm.uuid.clone(),
+        name: name.clone(),
+        size,
+        vtype,
+        state: ctx.s("state").unwrap_or("online").to_string(),
+        junction: ctx.s("nas.path").map(str::to_string),
+        is_svm_root: false,
+        writes: vec![],
+    };
+    let job = ctx.job(
+        w,
+        Some((svm.name.clone(), svm.uuid.clone())),
+        None,
+        Box::new(move |w: &mut World| {
+            if w.volumes
+                .iter()
+                .any(|v| v.svm == vol.svm && v.name == vol.name)
+            {
+                return Err(ApiError::duplicate(format!(
+                    "Volume \"{}\" already exists.",
+                    vol.name
+                )));
+            }
+            w.volumes.push(vol);
+            Ok(())
+        }),
+        None,
+    );
+    let records = ctx.query.flag("return_records")?.then(|| {
+        json!({"num_records": 1, "records": [{"uuid": uuid, "name": name, "_links": {"self": {"href": format!("/api/storage/volumes/{uuid}")}}}]})
+    });
+    Ok(Reply::Job {
+        uuid: job,
+        done_status: axum::http::StatusCode::CREATED,
+        location: Some(format!("/api/storage/volumes/{uuid}")),
+        records,
+    })
+}
+
+fn delete(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
+    let v = &w.volumes[i];
+    if v.is_svm_root {
+        return Err(ApiError::invalid(format!(
+            "Volume \"{}\" is the SVM root volume: delete the SVM instead.",
+            v.name
+        )));
+    }
+    let uuid = v.uuid.clone();
+    let svm = (w.svm_name(&v.svm), v.svm.clone());
+    let job = ctx.job(
+        w,
+        Some(svm),
+        None,
+        Box::new(move |w: &mut World| {
+            w.volumes.retain(|v| v.uuid != uuid);
             Ok(())
         }),
         None,

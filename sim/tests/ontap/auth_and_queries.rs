@@ -428,3 +428,65 @@ async fn request_counts_are_kept_per_cluster() {
     let r = a.get("/_sim/requests").await;
     assert_eq!(r.body["total"], 3, "/_sim calls are not counted");
 }
+
+#[tokio::test]
+async fn volumes_are_created_changed_and_deleted_through_jobs() {
+    let lab = OntapSim::start(Topology::two_sites()).await.unwrap();
+    let a = Api::admin(&lab, PRIMARY);
+    let r = a
+        .post("/api/storage/volumes?return_records=true", json!({"name": "trident_pvc_new", "svm": {"name": "svm1"}, "size": "2GB", "nas": {"path": "/trident_pvc_new"}}))
+        .await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let uuid = r.body["records"][0]["uuid"].as_str().unwrap().to_string();
+    assert_eq!(a.wait_job(&r).await["state"], "success");
+    let v = a.get(&format!("/api/storage/volumes/{uuid}")).await;
+    assert_eq!(v.body["space"]["size"], json!(2u64 << 30));
+    assert_eq!(v.body["type"], "rw");
+    assert_err(
+        &a.post(
+            "/api/storage/volumes",
+            json!({"name": "trident_pvc_new", "svm": {"name": "svm1"}}),
+        )
+        .await,
+        409,
+        "1",
+    );
+    assert_err(
+        &a.post("/api/storage/volumes", json!({"name": "x"})).await,
+        400,
+        "2",
+    );
+    // Offline volumes lose their junction path.
+    let r = a
+        .patch(
+            &format!("/api/storage/volumes/{uuid}"),
+            json!({"state": "offline"}),
+        )
+        .await;
+    assert_eq!(a.wait_job(&r).await["state"], "success");
+    let v = a.get(&format!("/api/storage/volumes/{uuid}")).await;
+    assert_eq!(v.body["state"], "offline");
+    assert!(v.body.get("nas").is_none());
+    assert!(
+        lab.control()
+            .write(PRIMARY, "svm1", "trident_pvc_new", 1)
+            .is_err()
+    );
+    let root = a.first("/api/storage/volumes?is_svm_root=true").await;
+    assert_err(
+        &a.delete(&format!(
+            "/api/storage/volumes/{}",
+            root["uuid"].as_str().unwrap()
+        ))
+        .await,
+        400,
+        "2",
+    );
+    let r = a.delete(&format!("/api/storage/volumes/{uuid}")).await;
+    assert_eq!(a.wait_job(&r).await["state"], "success");
+    assert_err(
+        &a.get(&format!("/api/storage/volumes/{uuid}")).await,
+        404,
+        "4",
+    );
+}
