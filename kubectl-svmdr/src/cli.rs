@@ -168,6 +168,18 @@ subcommands! {
     Peer(peer),
     /// Start a transfer now (optionally wait for it) and show the new lag.
     Sync(sync),
+    /// Unplanned failover to the DR site (works with the primary site down); optional Velero restore.
+    Failover(failover),
+    /// Planned switchover to the DR site without data loss, then reverse resync.
+    Switchover(switchover),
+    /// Resync after a failover: forward (discard DR writes) or reverse (DR → primary).
+    Resync(resync),
+    /// Back to the primary site: reverse resync, switch back, restore the original direction.
+    Failback(failback),
+    /// Velero restore on the DR cluster from the newest (or a named) backup, with a summary.
+    Restore(restore),
+    /// DR workflows recorded on this cluster (who, when, outcome).
+    History(history),
     /// Print version, git commit and build date.
     Version(version),
     /// Print a shell completion script (bash, zsh, fish).

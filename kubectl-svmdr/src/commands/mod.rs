@@ -6,7 +6,13 @@
 
 pub mod backends;
 pub mod completion;
+pub mod failback;
+pub mod failover;
+pub mod history;
 pub mod peer;
+pub mod restore;
+pub mod resync;
 pub mod status;
+pub mod switchover;
 pub mod sync;
 pub mod version;

@@ -1,0 +1,235 @@
+//! `kubectl svmdr restore`: a Velero restore on the DR cluster from the
+//! newest completed backup (or a named one), with progress, then a summary
+//! of what came back (workloads per namespace, each PVC's binding).
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use svmdr::audit::{AuditEntry, AuditOutcome};
+use svmdr::report::Reporter as _;
+use svmdr::restore::{BackupChoice, RestoreOptions, RestoreReport, RestoreReporter, RestoreStatus};
+use svmdr::site::{Access, SiteRole};
+
+use crate::ctx::Ctx;
+use crate::exit::Outcome;
+use crate::output;
+use crate::progress::CliReporter;
+
+/// Velero restore flags shared with `failover --restore-from-backup`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RestoreFlags {
+    /// Namespace Velero runs in.
+    #[arg(long, default_value = "velero", value_name = "NS")]
+    pub velero_namespace: String,
+    /// Restore only these namespaces (comma-separated; default: all in the backup).
+    #[arg(long, value_delimiter = ',', value_name = "NS,...")]
+    pub include_namespaces: Vec<String>,
+    /// Restore only objects matching this label selector (e.g. `app=web,tier in (a,b)`).
+    #[arg(long, short = 'l', value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Longest wait for the restore to finish.
+    #[arg(long, alias = "timeout", default_value = "30m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub restore_timeout: Duration,
+}
+
+impl RestoreFlags {
+    /// The library options for `backup` (`latest` or a name).
+    pub fn options(&self, backup: &str) -> RestoreOptions {
+        RestoreOptions {
+            velero_namespace: self.velero_namespace.clone(),
+            backup: BackupChoice::parse(backup),
+            include_namespaces: self.include_namespaces.clone(),
+            selector: self.selector.clone(),
+            timeout: self.restore_timeout,
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Flags of `restore`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The backup: `latest` (newest Completed) or a backup name.
+    #[arg(long, default_value = "latest", value_name = "latest|NAME")]
+    pub backup: String,
+    /// Restore options.
+    #[command(flatten)]
+    pub flags: RestoreFlags,
+}
+
+/// Shows restore progress through the CLI reporter.
+pub(crate) struct ProgressReporter(pub Arc<CliReporter>);
+
+impl RestoreReporter for ProgressReporter {
+    fn created(&self, namespace: &str, name: &str, backup: &str) {
+        self.0.note(&format!(
+            "created Velero restore {namespace}/{name} from backup {backup}"
+        ));
+    }
+
+    fn status(&self, s: &RestoreStatus) {
+        let (done, total) = (s.items_restored.unwrap_or(0), s.total_items);
+        self.0.progress(
+            "velero restore",
+            done,
+            total,
+            &format!("{} ({} warnings, {} errors)", s.phase, s.warnings, s.errors),
+        );
+        if s.is_final() {
+            self.0.progress_finished("velero restore");
+        }
+    }
+}
+
+/// Runs the restore.
+///
+/// # Errors
+/// Site errors, no usable backup, a failed or timed-out restore.
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
+    let spec = ctx.required_spec(SiteRole::Dr)?;
+    let reporter = ctx.reporter();
+    let format = ctx.global.output;
+    let dry_run = ctx.global.dry_run;
+    let kubeconfig = spec.kubeconfig.clone();
+    let opts = args.flags.options(&args.backup);
+    ctx.block_on(async move {
+        let dr = Ctx::resolve(reporter.clone(), spec, Access::Trident).await?;
+        if dry_run {
+            let backups = svmdr::restore::list_backups(&dr.kube, &opts.velero_namespace).await?;
+            let b = svmdr::restore::choose_backup(&backups, &opts.backup, &opts.velero_namespace)?;
+            let obj = svmdr::restore::restore_object("<generated>", &opts, &b.name)?;
+            println!("Dry run: nothing was changed. Would create:");
+            print!("{}", serde_yaml::to_string(&obj)?);
+            return Ok(Outcome::Ok);
+        }
+        let started_at = Utc::now();
+        let result =
+            svmdr::restore::restore(&dr.kube, &opts, &ProgressReporter(reporter.clone())).await;
+        let (outcome, message) = match &result {
+            Ok(r) => (
+                AuditOutcome::Succeeded,
+                format!(
+                    "restore {} from backup {}: {} ({} warnings, {} errors)",
+                    r.name, r.backup.name, r.status.phase, r.status.warnings, r.status.errors
+                ),
+            ),
+            Err(e) => (AuditOutcome::Failed, e.to_string()),
+        };
+        let entry = AuditEntry {
+            workflow: "restore".into(),
+            started_at,
+            finished_at: Utc::now(),
+            user: super::failover::kube_user(kubeconfig.as_deref(), &dr.context),
+            outcome,
+            message,
+            svms: String::new(),
+            steps: vec![],
+        };
+        if let Err(e) = svmdr::audit::record(&dr.kube, &dr.namespace, &entry).await {
+            reporter.note(&format!("warning: could not record the run: {e}"));
+        }
+        let report = result?;
+        let mut w = std::io::stdout().lock();
+        if format.is_machine() {
+            output::write_structured(&mut w, format, &report)?;
+        } else {
+            render_table(&mut w, &report)?;
+        }
+        Ok(if report.status.phase == "Completed" {
+            Outcome::Ok
+        } else {
+            Outcome::Unhealthy
+        })
+    })
+}
+
+/// The restore summary for people.
+///
+/// # Errors
+/// Write errors.
+pub(crate) fn render_table(w: &mut impl Write, r: &RestoreReport) -> anyhow::Result<()> {
+    writeln!(
+        w,
+        "Velero restore {}/{} from backup {}: {} in {:.1}s ({} warnings, {} errors)",
+        r.namespace,
+        r.name,
+        r.backup.name,
+        r.status.phase,
+        r.duration.as_secs_f64(),
+        r.status.warnings,
+        r.status.errors
+    )?;
+    for f in &r.status.failure {
+        writeln!(w, "  failure: {f}")?;
+    }
+    let rows = r
+        .namespaces
+        .iter()
+        .map(|n| {
+            let join = |m: &std::collections::BTreeMap<String, String>| {
+                if m.is_empty() {
+                    "-".to_string()
+                } else {
+                    m.iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            };
+            let running = n.pods.values().filter(|p| *p == "Running").count();
+            let bound = n.pvcs.iter().filter(|p| p.phase == "Bound").count();
+            vec![
+                n.namespace.clone(),
+                join(&n.deployments),
+                join(&n.statefulsets),
+                format!("{running}/{} running", n.pods.len()),
+                format!("{bound}/{} bound", n.pvcs.len()),
+            ]
+        })
+        .collect();
+    writeln!(
+        w,
+        "{}",
+        output::table(
+            &["namespace", "deployments", "statefulsets", "pods", "pvcs"],
+            rows
+        )
+    )?;
+    let pvc_rows: Vec<Vec<String>> = r
+        .namespaces
+        .iter()
+        .flat_map(|n| {
+            n.pvcs.iter().map(move |p| {
+                vec![
+                    n.namespace.clone(),
+                    p.name.clone(),
+                    p.phase.clone(),
+                    output::or_dash(p.volume.as_ref()),
+                    output::or_dash(p.storage_class.as_ref()),
+                ]
+            })
+        })
+        .collect();
+    if !pvc_rows.is_empty() {
+        writeln!(
+            w,
+            "{}",
+            output::table(
+                &["namespace", "pvc", "status", "volume", "storageclass"],
+                pvc_rows
+            )
+        )?;
+    }
+    for n in &r.namespaces {
+        for p in n.unbound() {
+            writeln!(
+                w,
+                "warning: PVC {}/{} is {}: its PV may have been re-provisioned instead of restored as-is (reclaim policy Delete without a snapshot)",
+                n.namespace, p.name, p.phase
+            )?;
+        }
+    }
+    Ok(())
+}

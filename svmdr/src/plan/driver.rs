@@ -1,0 +1,154 @@
+//! What a front end needs around the engine: which SVM pair, which plan for
+//! which command, and a bridge from [`PlanReporter`] to the crate-wide
+//! [`crate::report::Reporter`].
+
+use serde::{Deserialize, Serialize};
+
+use super::engine::{Plan, PlanReporter, StepRecord, StepStatus};
+use super::error::PlanError;
+use super::failover::FailoverOptions;
+use super::observe::{DrPair, Observed};
+use super::resync::Direction;
+use crate::ontap::{OntapClient, RelationshipQuery};
+use crate::report::{Reporter, StepOutcome};
+
+/// A workflow with its options.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "workflow")]
+pub enum Command {
+    /// Unplanned failover.
+    Failover(FailoverOptions),
+    /// Planned switchover.
+    Switchover,
+    /// Resync in one direction.
+    Resync {
+        /// Which way.
+        direction: Direction,
+        /// `quick_resync`.
+        quick: bool,
+    },
+    /// Failback.
+    Failback {
+        /// `quick_resync`.
+        quick: bool,
+    },
+}
+
+impl Command {
+    /// The plan for `obs`.
+    ///
+    /// # Errors
+    ///
+    /// The workflow's preflight refusal.
+    pub fn plan(self, obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
+        match self {
+            Command::Failover(o) => super::failover::plan(obs, pair, o),
+            Command::Switchover => super::switchover::plan(obs, pair),
+            Command::Resync { direction, quick } => {
+                super::resync::plan(obs, pair, direction, quick)
+            }
+            Command::Failback { quick } => super::failback::plan(obs, pair, quick),
+        }
+    }
+}
+
+/// Finds the SVM pair from the SVM-DR relationships on the DR cluster
+/// (`GET /api/snapmirror/relationships`, destination side). `svm` and
+/// `dr_svm` narrow the choice; with both given and nothing found, they are
+/// used as they are (the plan's preflight then says what is missing).
+///
+/// # Errors
+///
+/// [`PlanError::Preflight`] when the DR cluster cannot be read, nothing
+/// matches, or several relationships match.
+pub async fn discover_pair(
+    dr: &OntapClient,
+    svm: Option<&str>,
+    dr_svm: Option<&str>,
+) -> Result<DrPair, PlanError> {
+    let rels = dr
+        .relationships(&RelationshipQuery {
+            destination_path: dr_svm.map(|d| format!("{d}:")),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| PlanError::Preflight {
+            reason: format!("cannot list SVM-DR relationships on the DR cluster: {e}"),
+            hint: "check --dr-context, the DR ONTAP address and credentials".into(),
+        })?;
+    let mut svm_dr: Vec<DrPair> =
+        rels.iter()
+            .filter_map(|r| {
+                let src = r.source_path().strip_suffix(':')?;
+                let dst = r.destination_path().strip_suffix(':')?;
+                (!src.is_empty() && !dst.is_empty() && !src.contains(':') && !dst.contains(':'))
+                    .then(|| DrPair {
+                        primary_svm: src.to_string(),
+                        dr_svm: dst.to_string(),
+                    })
+            })
+            .filter(|p| svm.is_none_or(|s| s == p.primary_svm))
+            .filter(|p| dr_svm.is_none_or(|s| s == p.dr_svm))
+            .collect();
+    if svm_dr.len() == 1 {
+        return Ok(svm_dr.remove(0));
+    }
+    match (svm_dr.len(), svm, dr_svm) {
+        (0, Some(s), Some(d)) => Ok(DrPair {
+            primary_svm: s.into(),
+            dr_svm: d.into(),
+        }),
+        (0, _, _) => Err(PlanError::Preflight {
+            reason: format!(
+                "no SVM-DR relationship{} on the DR cluster {}",
+                match (svm, dr_svm) {
+                    (Some(s), _) => format!(" from SVM {s}"),
+                    (_, Some(d)) => format!(" into SVM {d}"),
+                    _ => String::new(),
+                },
+                dr.name()
+            ),
+            hint: "set it up with `kubectl svmdr peer`, or name the SVMs with --svm and --dr-svm"
+                .into(),
+        }),
+        (n, _, _) => Err(PlanError::Preflight {
+            reason: format!(
+                "{n} SVM-DR relationships on {}: {}",
+                dr.name(),
+                svm_dr
+                    .iter()
+                    .map(|p| format!("{} → {}", p.primary_svm, p.dr_svm))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            hint: "choose one with --svm (source SVM) or --dr-svm".into(),
+        }),
+    }
+}
+
+/// Forwards plan progress to a [`Reporter`].
+pub struct Bridge<'a>(pub &'a dyn Reporter);
+
+impl PlanReporter for Bridge<'_> {
+    fn step_started(&self, index: usize, total: usize, id: &str, title: &str) {
+        self.0
+            .step_started(&format!("[{}/{total}] {id}: {title}", index + 1));
+    }
+
+    fn step_waiting(&self, id: &str, what: &str) {
+        self.0.progress(id, 0, None, &format!("waiting for {what}"));
+    }
+
+    fn step_finished(&self, record: &StepRecord) {
+        self.0.progress_finished(&record.id);
+        let label = format!("{} ({} ms)", record.id, record.duration.as_millis());
+        let outcome = match record.status {
+            StepStatus::Succeeded => StepOutcome::Done,
+            StepStatus::Skipped => {
+                StepOutcome::Skipped(record.note.clone().unwrap_or_else(|| "already done".into()))
+            }
+            _ => StepOutcome::Failed(record.note.clone().unwrap_or_default()),
+        };
+        self.0.step_finished(&label, &outcome);
+    }
+}
