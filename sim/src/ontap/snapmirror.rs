@@ -279,6 +279,16 @@ pub fn rel_json(w: &World, r: &Relationship, view: &str) -> Value {
     });
     if !r.healthy {
         v["unhealthy_reason"] = json!(r.unhealthy);
+    } else if r.state == "snapmirrored" && w.is_down(&r.src_cluster) {
+        // ONTAP keeps polling the source; an unreachable source shows up as
+        // an unhealthy mirror even before the next update fails.
+        let src = w.cluster_name(&r.src_cluster);
+        v["healthy"] = json!(false);
+        v["unhealthy_reason"] = json!([{
+            "code": "6621444",
+            "message": format!("Source cluster \"{src}\" is unreachable: the relationship cannot be updated."),
+            "arguments": [src],
+        }]);
     }
     if let Some(t) = r.snapshot_time {
         let lag = (Utc::now() - t).num_seconds().max(0) as u64;

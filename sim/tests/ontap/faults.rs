@@ -136,6 +136,17 @@ async fn a_down_cluster_refuses_connections_and_replication_fails() {
     let p = format!("/api/snapmirror/relationships/{rel}");
     let before = b.get(&format!("{p}?fields=lag_time")).await.body["lag_time"].clone();
     assert!(before.is_string());
+    let seen = b.get(&format!("{p}?fields=healthy,unhealthy_reason")).await;
+    assert_eq!(
+        seen.body["healthy"], false,
+        "an unreachable source shows at once"
+    );
+    assert!(
+        seen.body["unhealthy_reason"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("ontap-a")
+    );
     let t = b.post(&format!("{p}/transfers"), json!({})).await;
     assert_eq!(t.status, 201);
     let r = b
@@ -250,4 +261,68 @@ async fn sim_http_controls_write_and_dump() {
         "no passwords in the dump"
     );
     assert_eq!(lab.control().snapshot()["svms"][0]["name"], "svm1");
+}
+
+#[tokio::test]
+async fn the_binary_prints_urls_writes_the_ca_and_serves() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    let topo = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/two-sites.yaml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ontap-sim"))
+        .args(["--topology", topo, "--timing", "fast", "--ca-out"])
+        .arg(&ca)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        BufReader::new(stdout)
+            .lines()
+            .take(3)
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let lines = tokio::time::timeout(Duration::from_secs(30), lines)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(
+        lines[0].starts_with("primary https://127.0.0.1:"),
+        "{lines:?}"
+    );
+    assert!(lines[1].starts_with("dr https://127.0.0.1:"), "{lines:?}");
+    assert_eq!(lines[2], format!("ca {}", ca.display()));
+    let url = lines[0].split_once(' ').unwrap().1.to_string();
+    let pem = std::fs::read_to_string(&ca).unwrap();
+    let http = reqwest::Client::builder()
+        .use_preconfigured_tls(tls_config(&pem, None))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!("{url}/api/cluster?fields=name"))
+        .basic_auth("admin", Some("Netapp1!"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["name"], "ontap-a");
+    // SIGTERM stops it cleanly.
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let status = tokio::time::timeout(
+        Duration::from_secs(10),
+        tokio::task::spawn_blocking(move || child.wait()),
+    )
+    .await
+    .expect("ontap-sim did not stop on SIGTERM")
+    .unwrap()
+    .unwrap();
+    assert!(status.success(), "{status:?}");
 }
