@@ -135,7 +135,7 @@ pub(crate) fn run_workflow(
         let (primary, primary_problem) = match primary_spec {
             None => (None, Some("no primary site configured (--primary-context or the config file)".to_string())),
             Some(spec) => {
-                let bound = request_timeout.saturating_mul(2);
+                let bound = request_timeout;
                 match tokio::time::timeout(bound, Ctx::resolve(reporter.clone(), spec, Access::ClusterAdmin)).await {
                     Ok(Ok(site)) => (Some(site), None),
                     Ok(Err(e)) => (None, Some(e.to_string())),

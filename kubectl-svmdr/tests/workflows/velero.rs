@@ -1,0 +1,89 @@
+//! A stand-in for Velero in tests: a controller that reacts to each
+//! `velero.io/v1` Restore created on a simulated cluster, moves it
+//! New → InProgress → Completed (or PartiallyFailed), and creates the
+//! restored objects of its backup (namespace, PV, PVC, Deployment, Pod).
+//! A later lab runner that drives the real plugin replaces it.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sim::kube::KubeSim;
+use sim::kube::fixtures::{trident_csi_pv, trident_pvc, velero_backup};
+
+/// What the simulated backup holds.
+#[derive(Debug, Clone)]
+pub struct BackupContent {
+    /// Application namespace.
+    pub namespace: String,
+    /// Deployment name.
+    pub deployment: String,
+    /// PVC name and its PV name.
+    pub pvc: (String, String),
+    /// Backend UUID and ONTAP volume behind the PV.
+    pub volume: (String, String),
+    /// End the restore `PartiallyFailed` with one error.
+    pub partially_fail: bool,
+}
+
+/// Seeds a Completed backup `name` in `velero` and installs the controller.
+pub fn install(kube: &KubeSim, name: &str, content: BackupContent) {
+    kube.apply(velero_backup(
+        name,
+        "velero",
+        "Completed",
+        Some("2026-11-28T03:00:00Z"),
+        &[content.namespace.as_str()],
+    ))
+    .expect("seed backup");
+    let handle = kube.handle();
+    kube.on_create(
+        "velero.io/v1",
+        "Restore",
+        Box::new(move |restore: &Value| {
+            let handle = handle.clone();
+            let content = content.clone();
+            let restore = restore.clone();
+            tokio::spawn(async move {
+                let set = |status: Value| {
+                    let mut r = restore.clone();
+                    r["status"] = status;
+                    let _ = handle.apply(r);
+                };
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                set(json!({"phase": "InProgress", "progress": {"totalItems": 5, "itemsRestored": 0}}));
+                let ns = &content.namespace;
+                let objs = [
+                    json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+                    trident_csi_pv(&content.pvc.1, &content.volume.0, &content.volume.1, "file", "10Gi", ns, &content.pvc.0, "Retain"),
+                    trident_pvc(ns, &content.pvc.0, &content.pvc.1, "ontap-nas", "10Gi"),
+                    json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                           "metadata": {"name": content.deployment, "namespace": ns},
+                           "spec": {"replicas": 1, "selector": {"matchLabels": {"app": content.deployment}},
+                                    "template": {"metadata": {"labels": {"app": content.deployment}},
+                                                 "spec": {"containers": [{"name": "app", "image": "nginx"}]}}},
+                           "status": {"replicas": 1, "readyReplicas": 1}}),
+                    json!({"apiVersion": "v1", "kind": "Pod",
+                           "metadata": {"name": format!("{}-0", content.deployment), "namespace": ns,
+                                        "labels": {"app": content.deployment}},
+                           "spec": {"containers": [{"name": "app", "image": "nginx"}]},
+                           "status": {"phase": "Running"}}),
+                ];
+                for (i, o) in objs.into_iter().enumerate() {
+                    let _ = handle.apply(o);
+                    set(json!({"phase": "InProgress", "progress": {"totalItems": 5, "itemsRestored": i + 1}}));
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                let (phase, errors) = if content.partially_fail {
+                    ("PartiallyFailed", 1)
+                } else {
+                    ("Completed", 0)
+                };
+                set(json!({"phase": phase, "warnings": 1, "errors": errors,
+                           "progress": {"totalItems": 5, "itemsRestored": 5},
+                           "completionTimestamp": "2026-11-28T05:00:00Z"}));
+            });
+        }),
+    );
+}
