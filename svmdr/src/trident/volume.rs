@@ -262,20 +262,37 @@ impl TridentClaim {
 }
 
 /// Trident's ONTAP volume name for a volume named `name` (the PV name) on a
-/// backend with `storage_prefix`: `<prefix><name>` with `-` and `.` replaced
-/// by `_` and runs of `__` collapsed (`storage_drivers/common.go
-/// GetCommonInternalVolumeName`). `None` as prefix means Trident's default
-/// `trident_`; `Some("")` is an explicitly empty prefix.
+/// backend with `storage_prefix`, as the ONTAP drivers build it
+/// (`storage_drivers/common.go GetCommonInternalVolumeName` and
+/// `ontap_common.go getInternalVolumeNameCommon`): `<prefix>-<name>` (just
+/// `<name>` for an empty prefix), then `-` and `.` become `_`, then one
+/// left-to-right pass turns each `__` into `_` (Go's `strings.Replace`, so
+/// `___` becomes `__`). `None` as prefix means Trident's default `trident_`;
+/// `Some("")` is an explicitly empty prefix.
+///
+/// With the default prefix, `pvc-3bedd23c-46a8-...` becomes
+/// `trident_pvc_3bedd23c_46a8_...`.
 pub fn ontap_volume_name(storage_prefix: Option<&str>, name: &str) -> String {
     let prefix = storage_prefix.unwrap_or(DEFAULT_STORAGE_PREFIX);
-    let raw = format!("{prefix}{name}");
-    let mut out = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        let c = if c == '-' || c == '.' { '_' } else { c };
-        if c == '_' && out.ends_with('_') {
-            continue;
+    let joined = if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}-{name}")
+    };
+    let replaced: Vec<char> = joined
+        .chars()
+        .map(|c| if c == '-' || c == '.' { '_' } else { c })
+        .collect();
+    let mut out = String::with_capacity(replaced.len());
+    let mut i = 0;
+    while i < replaced.len() {
+        if replaced[i] == '_' && replaced.get(i + 1) == Some(&'_') {
+            out.push('_');
+            i += 2;
+        } else {
+            out.push(replaced[i]);
+            i += 1;
         }
-        out.push(c);
     }
     out
 }
@@ -402,8 +419,13 @@ mod tests {
             ontap_volume_name(None, "pvc-3bedd23c-46a8-4384-b12b-3c5b9a1f1a3b"),
             "trident_pvc_3bedd23c_46a8_4384_b12b_3c5b9a1f1a3b"
         );
-        assert_eq!(ontap_volume_name(Some("dr-"), "pvc-a.b"), "dr_pvc_a_b");
-        assert_eq!(ontap_volume_name(Some("x__"), "--a"), "x_a");
+        // The prefix and the name are joined with `-`, like Trident does.
+        assert_eq!(ontap_volume_name(Some("dr"), "pvc-a.b"), "dr_pvc_a_b");
+        assert_eq!(ontap_volume_name(Some("dr_"), "pvc-1"), "dr_pvc_1");
+        assert_eq!(ontap_volume_name(Some("trident"), "pvc-1"), "trident_pvc_1");
         assert_eq!(ontap_volume_name(Some(""), "pvc-1"), "pvc_1");
+        // One pass of Go's strings.Replace("__", "_"): runs are not fully collapsed.
+        assert_eq!(ontap_volume_name(Some(""), "a---b"), "a__b");
+        assert_eq!(ontap_volume_name(Some("x__"), "a"), "x__a");
     }
 }
