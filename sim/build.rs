@@ -22,6 +22,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ],
             &[root.clone(), protoc_bin_vendored::include_path()?],
         )?;
+    // Heptio Ark v0.10 reuses package `generated` with other messages: its own
+    // directory and Rust module.
+    let ark_out = std::path::PathBuf::from(std::env::var("OUT_DIR")?).join("ark");
+    std::fs::create_dir_all(&ark_out)?;
+    let mut ark_config = prost_build::Config::new();
+    ark_config.protoc_executable(protoc_bin_vendored::protoc_bin_path()?);
+    tonic_prost_build::configure()
+        .build_client(true)
+        .build_server(false)
+        .out_dir(&ark_out)
+        .compile_with_config(
+            ark_config,
+            &[root.join("ark/ArkRestoreItemAction.proto")],
+            &[root.join("ark"), protoc_bin_vendored::include_path()?],
+        )?;
     println!("cargo:rerun-if-changed=../proto/velero");
     Ok(())
 }

@@ -11,7 +11,7 @@ use tokio::process::{Child, Command};
 use tonic::Status;
 use tonic::transport::{Channel, Endpoint, Uri};
 
-use super::proto::{generated, plugin, v2};
+use super::proto::{ark, generated, plugin, v2};
 
 /// The `velero server` flags Velero passes on to every external plugin.
 pub const VELERO_SERVER_ARGS: &[&str] = &[
@@ -468,6 +468,43 @@ impl PluginHost {
             item: item.to_vec(),
             restore: restore.to_vec(),
             item_from_backup: item_from_backup.to_vec(),
+        })
+        .await?
+        .into_inner())
+    }
+
+    /// Heptio Ark v0.10 `AppliesTo` (a flat selector answer).
+    ///
+    /// # Errors
+    /// The RPC's status.
+    pub async fn ark_applies_to(&self, name: &str) -> Result<ark::AppliesToResponse, Status> {
+        let mut c =
+            ark::restore_item_action_client::RestoreItemActionClient::new(self.channel.clone());
+        Ok(c.applies_to(ark::AppliesToRequest {
+            plugin: name.into(),
+        })
+        .await?
+        .into_inner())
+    }
+
+    /// Heptio Ark v0.10 `Execute` (no itemFromBackup; answers item + warning).
+    ///
+    /// # Errors
+    /// The RPC's status.
+    pub async fn ark_execute(
+        &self,
+        name: &str,
+        item: &[u8],
+        restore: &[u8],
+    ) -> Result<ark::RestoreExecuteResponse, Status> {
+        let mut c =
+            ark::restore_item_action_client::RestoreItemActionClient::new(self.channel.clone())
+                .max_decoding_message_size(usize::MAX)
+                .max_encoding_message_size(usize::MAX);
+        Ok(c.execute(ark::RestoreExecuteRequest {
+            plugin: name.into(),
+            item: item.to_vec(),
+            restore: restore.to_vec(),
         })
         .await?
         .into_inner())

@@ -16,3 +16,8 @@ pub mod v2 {
 pub mod plugin {
     tonic::include_proto!("plugin");
 }
+
+/// Heptio Ark v0.10's RestoreItemAction (package `generated`, other messages).
+pub mod ark {
+    include!(concat!(env!("OUT_DIR"), "/ark/generated.rs"));
+}
