@@ -120,6 +120,15 @@ async fn import(
     let mut rejected = Vec::new();
     let candidates: Vec<&Backend> = match locate::mapped(cfg, &backends, sc_name) {
         Some(Ok(b)) => {
+            if b.driver.ends_with("-economy") {
+                return Err(not_importable(
+                    &ontap_volume_name(Some(&b.storage_prefix), pv_name),
+                    format!(
+                        "backendMapping names backend {} ({}); Trident does not import volumes on economy backends",
+                        b.name, b.driver
+                    ),
+                ));
+            }
             if let Err(why) = storage_class_matches(&sc, b) {
                 return Err(not_importable(
                     &ontap_volume_name(Some(&b.storage_prefix), pv_name),

@@ -134,17 +134,18 @@ async fn csi(
     } else {
         None
     };
-    match ensure_ready(
-        storage,
-        restore,
-        cfg,
-        &backend,
-        VolumeSel::Name(&volume),
-        c.protocol,
-        data_lif,
-    )
-    .await
-    {
+    // Economy backends put each PV in a qtree or LUN of a shared FlexVol:
+    // the FlexVol listing cannot confirm it, so only the SVM and LIFs are checked.
+    let economy = format!(
+        "{volume} (qtree/LUN of an {} backend: not verified)",
+        backend.driver
+    );
+    let sel = if backend.driver.ends_with("-economy") {
+        VolumeSel::SvmOnly(&economy)
+    } else {
+        VolumeSel::Name(&volume)
+    };
+    match ensure_ready(storage, restore, cfg, &backend, sel, c.protocol, data_lif).await {
         Ok(checked) => {
             log_ready(subject, restore, &backend, &checked);
             if backend.uuid == c.backend_uuid {

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use svmdr::readiness::{NotReady, Ready, check_volume, find_volume_by_junction, same_address};
+use svmdr::readiness::{
+    NotReady, Ready, SvmFacts, check_volume, find_volume_by_junction, same_address, svm_serving_lif,
+};
 use svmdr::trident::backend::Backend;
 use svmdr::trident::volume::Protocol;
 
@@ -18,6 +20,9 @@ pub enum VolumeSel<'a> {
     Name(&'a str),
     /// By junction path (legacy NFS PVs).
     Junction(&'a str),
+    /// No volume check: a qtree or LUN of an economy backend, inside a shared
+    /// FlexVol the facts do not list by that name. SVM and LIF are checked.
+    SvmOnly(&'a str),
 }
 
 /// A volume that passed every check.
@@ -96,6 +101,20 @@ async fn attempt(
     };
     let volume = match sel {
         VolumeSel::Name(n) => n.to_string(),
+        VolumeSel::SvmOnly(what) => {
+            let lifs = match svm_serving_lif(&facts, protocol) {
+                Ok(l) => l,
+                Err(e) => return (Err(e), Vec::new()),
+            };
+            let ready = Ready {
+                cluster: facts.cluster.clone(),
+                svm: facts.svm.clone(),
+                volume: what.to_string(),
+                protocol,
+                lifs,
+            };
+            return probe_lifs(storage, restore, cfg, &facts, ready, protocol, lif_address).await;
+        }
         VolumeSel::Junction(path) => match find_volume_by_junction(&facts, path) {
             Some(v) => v.name.clone(),
             None => {
@@ -114,6 +133,19 @@ async fn attempt(
         Ok(r) => r,
         Err(e) => return (Err(e), Vec::new()),
     };
+    probe_lifs(storage, restore, cfg, &facts, ready, protocol, lif_address).await
+}
+
+/// Picks the LIF(s) that matter and probes them.
+async fn probe_lifs(
+    storage: &Storage,
+    restore: &RestoreInfo,
+    cfg: &PluginConfig,
+    facts: &SvmFacts,
+    ready: Ready,
+    protocol: Protocol,
+    lif_address: Option<&str>,
+) -> (Result<Checked, NotReady>, Vec<String>) {
     // Which LIF(s) matter: the one the PV mounts (legacy NFS server, or the
     // backend's dataLIF for NFS), else any up LIF for the protocol.
     let candidates: Vec<(String, String)> = match lif_address {

@@ -411,3 +411,34 @@ async fn facts_are_collected_once_per_svm_per_restore() {
     );
     assert_eq!(delta("/api/svm/svms"), svms as u64, "{after:?}");
 }
+
+#[tokio::test]
+async fn economy_backends_get_svm_and_lif_checks_only() {
+    let lab = Lab::start(one_svm("rw", "online"), "Netapp1!", &[]).await;
+    let mut site = sim::kube::fixtures::TridentSite::new("eco", &lab.ontap.url("dr"), "svm1")
+        .credentials("admin", "Netapp1!");
+    site.driver = "ontap-nas-economy".into();
+    site.storage_class = "eco".into();
+    site.seed(&lab.kube).unwrap();
+    // A qtree inside a shared FlexVol: not in the volume listing by this name.
+    let mut pv = sim::kube::fixtures::trident_csi_pv(
+        "pvc-eco-1",
+        &site.backend_uuid,
+        "trident_qtree_pool_trident_abcdef_pvc_eco_1",
+        "file",
+        "1Gi",
+        "shop",
+        "d",
+        "Retain",
+    );
+    pv.as_object_mut().map(|o| o.remove("status"));
+    assert_eq!(run_pv(&lab, &pv).await.unwrap(), pv);
+    lab.ontap
+        .control()
+        .set_lif_down("dr", "svm1_nfs_lif1", true);
+    let e = run_pv(&lab, &pv).await.unwrap_err();
+    assert!(
+        e.message().contains("svm1_nfs_lif1") && e.message().contains("pvc-eco-1"),
+        "{e}"
+    );
+}
