@@ -156,7 +156,7 @@ pub struct StepPreview {
     pub cluster: String,
     /// Decision against the state observed now. Later steps are judged
     /// against the current state too, so they may show "to do" where the run
-    /// will find them done.
+    /// will find them done (e.g. an SVM ONTAP starts by itself).
     pub check: Check,
     /// ONTAP calls it would make.
     pub calls: Vec<String>,
@@ -164,15 +164,27 @@ pub struct StepPreview {
 
 impl Plan {
     /// The plan as it would run against `obs`, without changing anything.
+    ///
+    /// Once a step is to do, a later step blocked only by the current state
+    /// is shown as to do: the steps before it change that state (e.g. stop
+    /// the SVM a resync needs stopped).
     pub fn preview(&self, obs: &Observed) -> Vec<StepPreview> {
+        let mut earlier_todo = false;
         self.steps
             .iter()
-            .map(|s| StepPreview {
-                id: s.id.clone(),
-                title: s.kind.title(&self.pair),
-                cluster: obs.site(s.kind.site()).cluster.clone(),
-                check: s.check(obs, &self.pair),
-                calls: s.kind.calls(obs, &self.pair),
+            .map(|s| {
+                let check = match s.check(obs, &self.pair) {
+                    Check::Blocked(_) if earlier_todo => Check::Todo,
+                    c => c,
+                };
+                earlier_todo |= check == Check::Todo;
+                StepPreview {
+                    id: s.id.clone(),
+                    title: s.kind.title(&self.pair),
+                    cluster: obs.site(s.kind.site()).cluster.clone(),
+                    check,
+                    calls: s.kind.calls(obs, &self.pair),
+                }
             })
             .collect()
     }

@@ -175,7 +175,7 @@ mod tests {
         let pv = p.preview(&obs);
         assert_eq!(pv[0].check, Check::Todo);
         assert!(
-            matches!(pv[1].check, Check::Blocked(ref r) if r.contains("running")),
+            matches!(p.steps[1].check(&obs, &pair()), Check::Blocked(ref r) if r.contains("running")),
             "creating the reverse relationship needs the primary stopped: {:?}",
             pv[1].check
         );
@@ -197,7 +197,12 @@ mod tests {
         let pv = p.preview(&obs);
         assert_eq!(pv[0].id, "stop-dr");
         assert_eq!(pv[0].check, Check::Todo);
-        assert!(matches!(pv[1].check, Check::Blocked(_)));
+        assert!(matches!(p.steps[1].check(&obs, &pair()), Check::Blocked(_)));
+        assert_eq!(
+            pv[1].check,
+            Check::Todo,
+            "the dry run shows it as to do after stop-dr"
+        );
         assert!(pv[1].calls[0].contains("quick_resync"));
     }
 }
