@@ -358,7 +358,7 @@ pub fn parse_history(data: BTreeMap<String, String>) -> Vec<AuditEntry> {
         .values()
         .filter_map(|v| serde_json::from_str(v).ok())
         .collect();
-    entries.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+    entries.sort_by_key(|e| std::cmp::Reverse(e.started_at));
     entries
 }
 

@@ -121,7 +121,7 @@ async fn failover_with_the_primary_site_down() {
 async fn failover_refuses_while_the_primary_runs() {
     let lab = Lab::start(Timing::fast(), fast_timeouts()).await;
     let before = lab.sim.control().snapshot();
-    let err = failover(&lab, false).await.err().expect("refused");
+    let err = failover(&lab, false).await.expect_err("refused");
     assert!(err.is_refusal(), "{err}");
     assert!(err.hint().contains("switchover"));
     let obs = observe(&lab, true).await;
@@ -206,6 +206,7 @@ async fn failover_reverse_resync_failback() {
     failover(&lab, false).await.expect("failover");
     let dr_write = ctl.write("dr", DR_SVM, VOLUME, 8192).expect("write on DR");
     lab.sim.control().set_cluster_down("primary", false);
+    faults::wait_primary(&lab).await;
 
     let reverse = run(
         &lab,
@@ -301,6 +302,7 @@ async fn forward_resync_discards_dr_writes() {
     failover(&lab, false).await.expect("failover");
     let dr_only = ctl.write("dr", DR_SVM, VOLUME, 100).expect("write on DR");
     lab.sim.control().set_cluster_down("primary", false);
+    faults::wait_primary(&lab).await;
     let report = run(
         &lab,
         |o| svmdr::plan::resync::plan(o, &pair, svmdr::plan::resync::Direction::Forward, false),

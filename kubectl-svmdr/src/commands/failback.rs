@@ -30,5 +30,6 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         Command::Failback { quick: args.quick },
         &args.pair,
         None,
+        false,
     )
 }

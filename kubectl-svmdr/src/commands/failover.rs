@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::Utc;
 use serde::Serialize;
 use svmdr::audit::{AuditEntry, AuditOutcome, AuditStep};
+use svmdr::plan::backends::BackendChange;
 use svmdr::plan::driver::{Bridge, Command, discover_pair};
 use svmdr::plan::engine::{Plan, StepPreview, Timeline};
 use svmdr::plan::failover::FailoverOptions;
@@ -50,6 +51,11 @@ pub struct Args {
     /// stopped first).
     #[arg(long)]
     pub force: bool,
+    /// When identity was not preserved, point the DR cluster's Trident
+    /// backend at the DR SVM (managementLIF, dataLIF, svm); without it the
+    /// needed changes are only shown.
+    #[arg(long)]
+    pub update_backends: bool,
     /// After the failover, restore Kubernetes objects with Velero from this
     /// backup (`latest` or a backup name).
     #[arg(long, value_name = "latest|NAME")]
@@ -70,7 +76,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         .restore_from_backup
         .as_deref()
         .map(|b| args.restore.options(b));
-    run_workflow(ctx, cmd, &args.pair, restore)
+    run_workflow(ctx, cmd, &args.pair, restore, args.update_backends)
 }
 
 /// `--dry-run` output.
@@ -97,6 +103,9 @@ struct RunOutput<'a> {
     timeline: &'a Timeline,
     #[serde(skip_serializing_if = "Option::is_none")]
     no_loss_proof: Option<NoLossProof>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    backend_changes: Vec<BackendChange>,
+    backends_updated: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     restore: Option<svmdr::restore::RestoreReport>,
 }
@@ -110,6 +119,7 @@ pub(crate) fn run_workflow(
     cmd: Command,
     pair_args: &PairArgs,
     restore: Option<svmdr::restore::RestoreOptions>,
+    update_backends: bool,
 ) -> anyhow::Result<Outcome> {
     let dr_spec = ctx.required_spec(SiteRole::Dr)?;
     let primary_spec = ctx.site_spec(SiteRole::Primary)?;
@@ -162,7 +172,7 @@ pub(crate) fn run_workflow(
         let mut obs = match sites.observe(&pair, false, true).await {
             Ok(o) => o,
             Err(source) => {
-                let e = PlanError::Observe { step: "preflight".into(), source };
+                let e = PlanError::Observe { step: "preflight".into(), source: Box::new(source) };
                 return Err(audit.fail(&e, &[]).await);
             }
         };
@@ -208,6 +218,51 @@ pub(crate) fn run_workflow(
                 return Err(audit.fail(&f.error, &f.timeline.steps).await);
             }
         };
+        let identity_preserved = obs.forward().is_none_or(|r| r.preserves_network());
+        let ends_on_dr = matches!(cmd, Command::Failover(_) | Command::Switchover);
+        let mut backend_changes = Vec::new();
+        let mut backends_updated = false;
+        if ends_on_dr && !identity_preserved {
+            match &dr.backend {
+                None => reporter.note(&format!(
+                    "identity was not preserved and the DR cluster has no Trident ONTAP backend: create one for SVM {} (managementLIF {})",
+                    pair.dr_svm,
+                    svmdr::plan::backends::endpoint_host(&dr.endpoint)
+                )),
+                Some(b) => {
+                    let data_lif = report
+                        .last
+                        .dr
+                        .lifs
+                        .iter()
+                        .flatten()
+                        .find(|l| l.enabled && l.state == "up")
+                        .and_then(|l| l.address.clone());
+                    backend_changes = svmdr::plan::backends::backend_changes(
+                        b,
+                        &pair.dr_svm,
+                        &svmdr::plan::backends::endpoint_host(&dr.endpoint),
+                        data_lif.as_deref(),
+                    );
+                    for c in &backend_changes {
+                        reporter.note(&format!(
+                            "Trident backend {}: {} {} → {}",
+                            c.backend,
+                            c.field,
+                            c.from.as_deref().unwrap_or("(unset)"),
+                            c.to
+                        ));
+                    }
+                    if update_backends && !backend_changes.is_empty() {
+                        svmdr::plan::backends::apply(&dr.kube, &dr.namespace, b, &backend_changes).await?;
+                        backends_updated = true;
+                        reporter.note("Trident backend updated; restart pods that mount NFS volumes so they use the new data LIF");
+                    } else if !backend_changes.is_empty() {
+                        reporter.note("re-run with --update-backends to apply these changes");
+                    }
+                }
+            }
+        }
         let proof = matches!(cmd, Command::Switchover)
             .then(|| svmdr::plan::switchover::no_loss_proof(&report));
         let restore_report = match &restore {
@@ -241,6 +296,8 @@ pub(crate) fn run_workflow(
             notes: &plan.notes,
             timeline: &report.timeline,
             no_loss_proof: proof,
+            backend_changes,
+            backends_updated,
             restore: restore_report,
         };
         render_run(format, &out)?;

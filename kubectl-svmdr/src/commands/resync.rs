@@ -52,5 +52,6 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         },
         &args.pair,
         None,
+        false,
     )
 }

@@ -15,6 +15,10 @@ pub struct Args {
     /// SVM pair and step timeout.
     #[command(flatten)]
     pub pair: PairArgs,
+    /// When identity was not preserved, point the DR cluster's Trident
+    /// backend at the DR SVM (managementLIF, dataLIF, svm).
+    #[arg(long)]
+    pub update_backends: bool,
 }
 
 /// Runs the switchover.
@@ -22,5 +26,11 @@ pub struct Args {
 /// # Errors
 /// Site errors, preflight refusals, the failed step.
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
-    run_workflow(ctx, Command::Switchover, &args.pair, None)
+    run_workflow(
+        ctx,
+        Command::Switchover,
+        &args.pair,
+        None,
+        args.update_backends,
+    )
 }

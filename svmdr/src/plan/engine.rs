@@ -29,6 +29,9 @@ use super::observe::{Depth, DrPair, Observed, Site, observe};
 use super::step::{ActToken, Check, Progress, Step};
 use super::storage::Storage;
 
+/// Longest wait for a verification step.
+pub const VERIFY_WAIT: Duration = Duration::from_secs(120);
+
 /// The status of one step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -412,7 +415,7 @@ pub async fn execute<S: Storage>(
         .map_err(|source| RunFailed {
             error: PlanError::Observe {
                 step: "final check".into(),
-                source,
+                source: Box::new(source),
             },
             timeline: timeline.clone(),
         })?;
@@ -440,7 +443,7 @@ async fn run_step<S: Storage>(
             .await
             .map_err(|source| PlanError::Observe {
                 step: id.to_string(),
-                source,
+                source: Box::new(source),
             })
     };
     *status = next_status(id, *status, StepEvent::Begin)?;
@@ -479,10 +482,16 @@ async fn run_step<S: Storage>(
         .map_err(|source| PlanError::Action {
             step: id.to_string(),
             title: step.kind.title(&plan.pair),
-            source,
+            source: Box::new(source),
         })?;
     *status = next_status(id, *status, StepEvent::Sent)?;
-    let deadline = Instant::now() + opts.step_timeout;
+    // Serving problems (a LIF down, no data LIF when identity was not
+    // preserved) rarely fix themselves: do not hold a failover for long.
+    let wait = match step.kind {
+        super::step::StepKind::Verify { .. } => opts.step_timeout.min(VERIFY_WAIT),
+        _ => opts.step_timeout,
+    };
+    let deadline = Instant::now() + wait;
     loop {
         let obs = observe().await?;
         match step.kind.progress(&obs, &token) {
@@ -502,7 +511,7 @@ async fn run_step<S: Storage>(
                     return Err(PlanError::Timeout {
                         step: id.to_string(),
                         cluster,
-                        waited: opts.step_timeout,
+                        waited: wait,
                         waiting_for: what,
                     });
                 }

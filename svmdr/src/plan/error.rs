@@ -49,7 +49,7 @@ pub enum PlanError {
         title: String,
         /// The failed call (cluster, call, ONTAP code and message).
         #[source]
-        source: StorageError,
+        source: Box<StorageError>,
     },
     /// Reading the state failed.
     #[error("step {step}: could not read the state: {source}")]
@@ -58,7 +58,7 @@ pub enum PlanError {
         step: String,
         /// The failed GET.
         #[source]
-        source: StorageError,
+        source: Box<StorageError>,
     },
     /// ONTAP reports the change failed (e.g. the transfer failed).
     #[error("step {step} failed on {cluster}: {reason}")]
@@ -195,7 +195,7 @@ mod tests {
         let e = PlanError::Action {
             step: "break".into(),
             title: "break the forward relationship".into(),
-            source: storage(StorageErrorKind::Api, Some("13303808")),
+            source: Box::new(storage(StorageErrorKind::Api, Some("13303808"))),
         };
         let msg = e.to_string();
         assert!(msg.contains("step break"), "{msg}");
@@ -212,7 +212,7 @@ mod tests {
         let e = PlanError::Action {
             step: "stop-primary".into(),
             title: "stop".into(),
-            source: storage(StorageErrorKind::Unreachable, None),
+            source: Box::new(storage(StorageErrorKind::Unreachable, None)),
         };
         assert!(e.hint().contains("reachable"));
     }

@@ -36,6 +36,7 @@
 //!   forward one; at relationship level this needs 9.11.1+ (older releases
 //!   take it from the policy, which is copied too).
 
+pub mod backends;
 pub mod driver;
 pub mod engine;
 pub mod error;

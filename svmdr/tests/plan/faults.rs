@@ -69,8 +69,21 @@ pub async fn prepared(flow: Flow) -> Lab {
         ctl.write("dr", super::lab::DR_SVM, super::lab::VOLUME, 4096)
             .expect("write on DR");
         ctl.set_cluster_down("primary", false);
+        wait_primary(&lab).await;
     }
     lab
+}
+
+/// Waits (bounded) until the primary cluster answers again after it was
+/// brought back: its listener re-opens asynchronously.
+pub async fn wait_primary(lab: &Lab) {
+    for _ in 0..100 {
+        if lab.primary.cluster().await.is_ok() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the primary cluster did not come back within 5 s");
 }
 
 async fn observe(lab: &Lab) -> Observed {
@@ -291,6 +304,7 @@ pub async fn combination(
     ctl.clear_faults("primary");
     ctl.clear_faults("dr");
     ctl.set_cluster_down("primary", false);
+    wait_primary(&lab).await;
     // Let a slow (already accepted) request land before re-running.
     tokio::time::sleep(Duration::from_millis(400)).await;
     match tokio::time::timeout(Duration::from_secs(60), run_once(flow, &lab, None)).await {
