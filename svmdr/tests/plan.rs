@@ -364,3 +364,39 @@ async fn fault_matrix() {
     );
     assert!(failed.is_empty(), "{failed:#?}");
 }
+
+#[tokio::test]
+async fn failover_stops_a_transfer_in_flight() {
+    let timing = Timing {
+        transfer: Duration::from_secs(5),
+        ..Timing::fast()
+    };
+    let lab = Lab::start(timing, fast_timeouts()).await;
+    // A planned outage: the primary answers, its SVM is stopped.
+    let svm = lab
+        .primary
+        .svm_by_name(PRIMARY_SVM)
+        .await
+        .expect("svm")
+        .and_then(|s| s.uuid)
+        .expect("uuid");
+    lab.primary
+        .set_svm_state(&svm, svmdr::ontap::models::SvmState::Stopped)
+        .await
+        .expect("stop");
+    let obs = observe(&lab, true).await;
+    let rel = obs.forward().expect("forward").uuid.clone();
+    lab.dr.start_transfer(&rel).await.expect("transfer");
+    let report = failover(&lab, false).await.expect("failover");
+    let abort = report
+        .timeline
+        .steps
+        .iter()
+        .find(|s| s.id == "abort-transfer")
+        .expect("step");
+    assert_eq!(abort.status, StepStatus::Succeeded, "{abort:?}");
+    assert_eq!(
+        report.last.forward().map(|r| r.state.clone()),
+        Some(RelState::BrokenOff)
+    );
+}
