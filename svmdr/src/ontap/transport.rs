@@ -368,10 +368,15 @@ impl OntapClient {
             let result = self.send_once(call, Method::GET, url.clone(), None).await;
             let retry = match &result {
                 Ok(raw) => raw.status.is_server_error(),
-                Err(e) => matches!(
-                    e.kind,
-                    ErrorKind::Connect { .. } | ErrorKind::Transport { .. }
-                ),
+                // A refused connection means nothing listens there (the
+                // cluster or its web service is down): retrying only delays
+                // the answer a failover is waiting for.
+                Err(e) => {
+                    matches!(
+                        e.kind,
+                        ErrorKind::Connect { .. } | ErrorKind::Transport { .. }
+                    ) && !is_refused(e)
+                }
             };
             if !retry || attempt >= GET_ATTEMPTS {
                 let raw = result?;
@@ -601,6 +606,24 @@ fn classify_transport(err: &reqwest::Error, request_timeout: Duration) -> ErrorK
         return ErrorKind::Connect { detail: chain };
     }
     ErrorKind::Transport { detail: chain }
+}
+
+/// Whether the connection was actively refused (an `ECONNREFUSED`
+/// somewhere in the error's source chain).
+fn is_refused(err: &OntapError) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = err
+        .source
+        .as_deref()
+        .map(|e| e as &(dyn std::error::Error + 'static));
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>()
+            && io.kind() == std::io::ErrorKind::ConnectionRefused
+        {
+            return true;
+        }
+        cur = e.source();
+    }
+    false
 }
 
 fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {

@@ -208,7 +208,14 @@ async fn refused_connection() {
         None,
         fake::short_timeouts(),
     );
+    let started = std::time::Instant::now();
     let err = fails(client.cluster()).await;
+    // Refused is final: no retry back-off (100 ms + 400 ms) before the answer.
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "a refused GET was retried: {:?}",
+        started.elapsed()
+    );
     assert!(matches!(err.kind, ErrorKind::Connect { .. }), "{err:?}");
     assert!(err.is_unreachable());
     assert!(err.to_string().contains("cannot connect"), "{err}");
