@@ -180,6 +180,8 @@ subcommands! {
     Restore(restore),
     /// DR workflows recorded on this cluster (who, when, outcome).
     History(history),
+    /// The simulated lab: `drill` runs the whole DR scenario, `up`/`down` keep one running.
+    Lab(lab),
     /// Print version, git commit and build date.
     Version(version),
     /// Print a shell completion script (bash, zsh, fish).

@@ -8,8 +8,12 @@
 //! - [`tls`]: the lab CA and certificates, and a TLS server loop.
 //! - [`ontap`]: the ONTAP REST simulator.
 //! - [`kube`]: the in-memory Kubernetes API.
+//! - [`velero`]: a go-plugin host for Velero plugins.
+//! - [`lab`]: both sites, the sample app, and a Velero restore runner
+//!   driving the real plugin (`kubectl svmdr lab`).
 
 pub mod kube;
+pub mod lab;
 pub mod ontap;
 pub mod tls;
 pub mod velero;

@@ -9,6 +9,7 @@ pub mod completion;
 pub mod failback;
 pub mod failover;
 pub mod history;
+pub mod lab;
 pub mod peer;
 pub mod restore;
 pub mod resync;

@@ -1,0 +1,51 @@
+//! `kubectl svmdr lab`: the simulated lab ([`sim::lab`]): two sites with
+//! simulated ONTAP clusters and Kubernetes APIs, Trident, a sample app and
+//! its Velero backup, and a Velero restore runner driving the real
+//! `velero-plugin-svmdr` binary.
+//!
+//! - `lab drill`: the whole DR scenario through the real commands, with a
+//!   summary and a verdict.
+//! - `lab up` / `lab down`: keep the lab running to try commands by hand.
+
+mod drill;
+mod plugin;
+mod report;
+mod step;
+mod up;
+
+use crate::ctx::Ctx;
+use crate::exit::Outcome;
+
+/// Flags of `lab`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// What to do with the lab.
+    #[command(subcommand)]
+    pub command: LabCommand,
+}
+
+/// The `lab` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum LabCommand {
+    /// Run the DR drill on a fresh simulated lab: peer, writes, primary
+    /// lost, failover, Velero restore with the plugin, failback; summary
+    /// with RTOs and a verdict (exit 1 when a check fails).
+    Drill(drill::Args),
+    /// Run the simulated lab in the foreground until Ctrl-C or `lab down`,
+    /// and print the environment that points every command at it.
+    Up(up::UpArgs),
+    /// Stop a lab started with `lab up`.
+    Down(up::DownArgs),
+}
+
+/// Runs a `lab` subcommand.
+///
+/// # Errors
+/// The subcommand's.
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
+    match args.command {
+        LabCommand::Drill(a) => drill::run(a, ctx),
+        LabCommand::Up(a) => up::up(a, ctx),
+        LabCommand::Down(a) => up::down(a),
+    }
+}

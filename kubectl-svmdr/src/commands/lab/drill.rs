@@ -1,0 +1,715 @@
+//! `kubectl svmdr lab drill`: starts the simulated lab in this process and
+//! runs the seed scenario through the real commands (this executable, as a
+//! user would run it, with `--yes`): peer (with the baseline transfer),
+//! status, writes on the primary and a sync, the primary site lost,
+//! failover, the Velero restore (the lab's runner calls the real plugin),
+//! status on DR, the primary back, reverse resync, failback. Each check
+//! reads the simulated storage or clusters directly. Prints each step as it
+//! happens (stderr), then the summary (stdout).
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use serde_json::Value;
+use sim::lab::app::{BACKUP, DEPLOYMENT, NAMESPACE, VOLUMES};
+use sim::lab::{DR_SVM, Lab, LabOptions, PRIMARY_SVM};
+use sim::ontap::{Control, Timing, WriteId};
+
+use super::plugin;
+use super::report::{Check, DrillReport, Phase, RestoreOutcome, Rto};
+use super::step::{Cli, CliRun};
+use crate::ctx::Ctx;
+use crate::exit::Outcome;
+
+/// `--timing`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TimingArg {
+    /// Jobs take tens of milliseconds, transfers 100 ms (the drill takes seconds).
+    #[default]
+    Fast,
+    /// Jobs take seconds, transfers 5 s (closer to a real cluster).
+    Realistic,
+}
+
+/// `--fault`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FaultArg {
+    /// The primary site is lost while a SnapMirror transfer is running
+    /// (the writes it carried are in the data-loss window).
+    PrimaryDownMidSync,
+    /// The DR SVM's NFS data LIF goes down when the Velero restore starts
+    /// (the plugin must refuse the PVs and PVCs on it).
+    DataLifDownDuringRestore,
+}
+
+impl FaultArg {
+    fn name(self) -> &'static str {
+        match self {
+            Self::PrimaryDownMidSync => "primary-down-mid-sync",
+            Self::DataLifDownDuringRestore => "data-lif-down-during-restore",
+        }
+    }
+}
+
+/// Flags of `lab drill`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Inject a fault (repeatable).
+    #[arg(long, value_enum, value_name = "FAULT")]
+    pub fault: Vec<FaultArg>,
+    /// The velero-plugin-svmdr binary (default: next to this executable, then $PATH).
+    #[arg(long, value_name = "PATH")]
+    pub plugin: Option<PathBuf>,
+    /// How long simulated ONTAP work takes.
+    #[arg(long, value_enum, default_value_t)]
+    pub timing: TimingArg,
+    /// Keep the lab's files (kubeconfig, config) in this dir instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+const CMD_LIMIT: Duration = Duration::from_secs(180);
+
+/// Runs the drill.
+///
+/// # Errors
+/// When the plugin is missing or the lab cannot start; failed checks are
+/// not errors (exit 1 with the verdict).
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
+    let plugin = plugin::locate(args.plugin.as_deref())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the lab's runtime")?;
+    let format = ctx.global.output;
+    let armed: Arc<Mutex<Option<(Control, String)>>> = Arc::default();
+    let hook_armed = armed.clone();
+    let opts = LabOptions {
+        timing: Some(match args.timing {
+            TimingArg::Fast => Timing::fast(),
+            TimingArg::Realistic => Timing::realistic(),
+        }),
+        plugin: Some(plugin.clone()),
+        dir: args.dir.clone(),
+        on_restore_start: Some(Arc::new(move |_restore: &str| {
+            let taken = hook_armed.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some((ctl, lif)) = taken {
+                ctl.set_lif_down("dr", &lif, true);
+                eprintln!(
+                    "[simulated lab]  FAULT  DR data LIF {lif} is down as the restore starts"
+                );
+            }
+        })),
+    };
+    let t0 = Instant::now();
+    say(
+        t0,
+        &format!("starting the simulated lab (plugin {})", plugin.display()),
+    );
+    let lab = rt
+        .block_on(Lab::start(opts))
+        .context("starting the simulated lab")?;
+    let cli = Cli::new(&lab.files, !format.is_machine())?;
+    let mut d = Drill {
+        t0,
+        rt: &rt,
+        lab: &lab,
+        cli,
+        ctl: lab.ontap.control(),
+        armed,
+        faults: args.fault.clone(),
+        report: DrillReport {
+            api_version: "svmdr.netapp.io/v1",
+            kind: "LabDrill",
+            simulated: true,
+            timing: match args.timing {
+                TimingArg::Fast => "fast".into(),
+                TimingArg::Realistic => "realistic".into(),
+            },
+            faults: args.fault.iter().map(|f| f.name().to_string()).collect(),
+            phases: Vec::new(),
+            checks: Vec::new(),
+            rto: Rto::default(),
+            restore: None,
+            wall_seconds: 0.0,
+            passed: false,
+            verdict: String::new(),
+        },
+    };
+    d.phase("lab", "start the lab", t0.elapsed(), true, format!(
+        "2 ONTAP clusters, 2 Kubernetes APIs with Trident, app {NAMESPACE} ({} PVCs), Velero backup {BACKUP}",
+        VOLUMES.len()
+    ));
+    let result = d.scenario();
+    if let Err(e) = &result {
+        d.phase(
+            "aborted",
+            "drill stopped",
+            Duration::ZERO,
+            false,
+            format!("{e:#}"),
+        );
+    }
+    d.report.wall_seconds = t0.elapsed().as_secs_f64();
+    d.report.conclude();
+    let report = d.report;
+    drop(lab);
+    rt.shutdown_timeout(Duration::from_secs(2));
+    let mut w = std::io::stdout().lock();
+    if format.is_machine() {
+        crate::output::write_structured(&mut w, format, &report)?;
+    } else {
+        use std::io::Write as _;
+        write!(w, "{}", report.render_text())?;
+    }
+    Ok(if report.passed {
+        Outcome::Ok
+    } else {
+        Outcome::Unhealthy
+    })
+}
+
+fn say(t0: Instant, line: &str) {
+    eprintln!(
+        "[simulated lab] {:>6.2}s  {line}",
+        t0.elapsed().as_secs_f64()
+    );
+}
+
+struct Drill<'a> {
+    t0: Instant,
+    rt: &'a tokio::runtime::Runtime,
+    lab: &'a Lab,
+    cli: Cli,
+    ctl: Control,
+    armed: Arc<Mutex<Option<(Control, String)>>>,
+    faults: Vec<FaultArg>,
+    report: DrillReport,
+}
+
+impl Drill<'_> {
+    fn has(&self, f: FaultArg) -> bool {
+        self.faults.contains(&f)
+    }
+
+    fn phase(&mut self, id: &str, title: &str, took: Duration, ok: bool, detail: String) {
+        let mark = if ok { "ok" } else { "FAILED" };
+        say(
+            self.t0,
+            &format!("{title}: {mark} in {:.2}s — {detail}", took.as_secs_f64()),
+        );
+        self.report.phases.push(Phase {
+            id: id.into(),
+            title: title.into(),
+            seconds: took.as_secs_f64(),
+            result: if ok { "ok" } else { "failed" }.into(),
+            detail,
+        });
+    }
+
+    fn check(&mut self, id: &str, ok: bool, detail: String) {
+        say(
+            self.t0,
+            &format!(
+                "  check {id}: {} — {detail}",
+                if ok { "pass" } else { "FAIL" }
+            ),
+        );
+        self.report.checks.push(Check {
+            id: id.into(),
+            ok,
+            detail,
+        });
+    }
+
+    fn cli(&self, args: &[&str]) -> anyhow::Result<CliRun> {
+        say(self.t0, &format!("$ kubectl svmdr {}", args.join(" ")));
+        self.rt.block_on(self.cli.run(args, CMD_LIMIT))
+    }
+
+    /// Runs a command as a phase; `Ok(run)` whatever its exit code.
+    fn cli_phase(
+        &mut self,
+        id: &str,
+        title: &str,
+        args: &[&str],
+        ok_codes: &[i32],
+    ) -> anyhow::Result<CliRun> {
+        let run = self.cli(args)?;
+        let ok = ok_codes.contains(&run.code);
+        let detail = if ok {
+            format!("exit {}", run.code)
+        } else {
+            format!("exit {}: {}", run.code, run.last_error())
+        };
+        self.phase(id, title, run.elapsed, ok, detail);
+        Ok(run)
+    }
+
+    /// One write of 4 KiB to every app volume on `cluster`/`svm`.
+    fn write_all(&self, cluster: &str, svm: &str) -> anyhow::Result<Vec<(String, WriteId)>> {
+        VOLUMES
+            .iter()
+            .map(|v| {
+                self.ctl
+                    .write(cluster, svm, v.volume, 4096)
+                    .map(|id| (v.volume.to_string(), id))
+                    .map_err(|e| anyhow::anyhow!("writing to {} on {cluster}/{svm}: {e}", v.volume))
+            })
+            .collect()
+    }
+
+    /// Which of `writes` the volumes on `cluster`/`svm` hold: (held, missing names).
+    fn holds(
+        &self,
+        cluster: &str,
+        svm: &str,
+        writes: &[(String, WriteId)],
+    ) -> (usize, Vec<String>) {
+        let mut missing = Vec::new();
+        for (vol, id) in writes {
+            let ok = self
+                .ctl
+                .volume_data(cluster, svm, vol)
+                .is_some_and(|d| d.contains(*id));
+            if !ok {
+                missing.push(format!("write {} on {vol}", id.0));
+            }
+        }
+        (writes.len() - missing.len(), missing)
+    }
+
+    fn check_holds(
+        &mut self,
+        id: &str,
+        cluster: &str,
+        svm: &str,
+        what: &str,
+        writes: &[(String, WriteId)],
+    ) {
+        let (n, missing) = self.holds(cluster, svm, writes);
+        let ok = missing.is_empty();
+        let detail = if ok {
+            format!("{n}/{} {what} found on {cluster} SVM {svm}", writes.len())
+        } else {
+            format!("missing on {cluster} SVM {svm}: {}", missing.join(", "))
+        };
+        self.check(id, ok, detail);
+    }
+
+    fn set_primary_down(&self, down: bool) {
+        self.ctl.set_cluster_down("primary", down);
+        self.lab.primary_kube.set_down(down);
+    }
+
+    fn scenario(&mut self) -> anyhow::Result<()> {
+        // 1. Peering and the baseline transfer.
+        let peer = self.cli_phase(
+            "peer",
+            "peer + initialize",
+            &["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM, "--yes"],
+            &[0],
+        )?;
+        if peer.code != 0 {
+            anyhow::bail!("peer failed; nothing else can run");
+        }
+        let st = self.cli_phase(
+            "status",
+            "status (before the disaster)",
+            &["status", "-o", "json"],
+            &[0],
+        )?;
+        self.check("healthy-before", st.code == 0, status_line(&st));
+
+        // 2. Writes on the primary, replicated by a sync.
+        let w1 = self.write_all("primary", PRIMARY_SVM)?;
+        say(
+            self.t0,
+            &format!("application writes {} blocks on the primary", w1.len()),
+        );
+        self.cli_phase(
+            "sync",
+            "sync (replicate the writes)",
+            &["sync", "--wait", "--timeout", "60s"],
+            &[0],
+        )?;
+        self.check_holds("replicated-before-disaster", "dr", DR_SVM, "writes", &w1);
+
+        // 3. The disaster.
+        let t = Instant::now();
+        let in_flight = if self.has(FaultArg::PrimaryDownMidSync) {
+            Some(self.primary_down_mid_sync()?)
+        } else {
+            self.set_primary_down(true);
+            None
+        };
+        let detail = match &in_flight {
+            Some((w, hit)) => format!(
+                "primary ONTAP and Kubernetes down {}; {} write(s) in flight",
+                if *hit {
+                    "while a transfer was running"
+                } else {
+                    "right after a transfer (it ended before the fault)"
+                },
+                w.len()
+            ),
+            None => "primary ONTAP cluster and Kubernetes API down".into(),
+        };
+        self.phase("disaster", "primary site lost", t.elapsed(), true, detail);
+
+        // 4. Failover: the storage RTO.
+        let fo = self.cli_phase(
+            "failover",
+            "failover (storage RTO)",
+            &["failover", "--yes", "--request-timeout", "3s", "-o", "json"],
+            &[0],
+        )?;
+        self.report.rto.storage_seconds = Some(fo.elapsed.as_secs_f64());
+        self.report.rto.failover_timeline_seconds = fo
+            .json()
+            .and_then(|j| j.pointer("/timeline/total").and_then(Value::as_f64))
+            .map(|ms| ms / 1000.0);
+        if fo.code != 0 {
+            anyhow::bail!("failover failed; the DR site is not serving");
+        }
+        self.check_holds(
+            "dr-has-pre-disaster-data",
+            "dr",
+            DR_SVM,
+            "replicated writes",
+            &w1,
+        );
+        if let Some((w2, _)) = &in_flight {
+            let (n, _) = self.holds("dr", DR_SVM, w2);
+            say(
+                self.t0,
+                &format!(
+                    "  note: {n}/{} in-flight write(s) reached DR; the rest are the data-loss window of an unplanned failover",
+                    w2.len()
+                ),
+            );
+        }
+        let w3 = match self.write_all("dr", DR_SVM) {
+            Ok(w) => {
+                self.check(
+                    "dr-writable",
+                    true,
+                    format!("{} writes accepted by DR SVM {DR_SVM}", w.len()),
+                );
+                w
+            }
+            Err(e) => {
+                self.check("dr-writable", false, format!("{e:#}"));
+                Vec::new()
+            }
+        };
+
+        // 5. The Velero restore, through the plugin.
+        self.restore()?;
+        let st = self.cli_phase(
+            "dr-status",
+            "status on DR (after failover)",
+            &["status", "-o", "json"],
+            &[0, 1],
+        )?;
+        say(self.t0, &format!("  {}", status_line(&st)));
+
+        // 6. The primary comes back: reverse resync, failback.
+        let t = Instant::now();
+        self.set_primary_down(false);
+        self.phase(
+            "primary-back",
+            "primary site back",
+            t.elapsed(),
+            true,
+            "ONTAP and Kubernetes reachable again".into(),
+        );
+        let rs = self.cli_phase(
+            "resync",
+            "reverse resync (DR → primary)",
+            &["resync", "--direction", "reverse", "--yes"],
+            &[0],
+        )?;
+        if rs.code != 0 {
+            anyhow::bail!("reverse resync failed; failback cannot run");
+        }
+        let w4 = self.write_all("dr", DR_SVM).unwrap_or_default();
+        let fb = self.cli_phase(
+            "failback",
+            "failback",
+            &["failback", "--yes", "-o", "json"],
+            &[0],
+        )?;
+        if fb.code != 0 {
+            anyhow::bail!("failback failed");
+        }
+        let mut all = w1.clone();
+        all.extend(w3);
+        all.extend(w4);
+        self.check_holds(
+            "primary-has-all-data",
+            "primary",
+            PRIMARY_SVM,
+            "writes (before the disaster and on DR)",
+            &all,
+        );
+        let writable = self.write_all("primary", PRIMARY_SVM);
+        self.check(
+            "primary-writable",
+            writable.is_ok(),
+            match &writable {
+                Ok(w) => format!("{} writes accepted by {PRIMARY_SVM} again", w.len()),
+                Err(e) => format!("{e:#}"),
+            },
+        );
+        let st = self.cli_phase(
+            "final-status",
+            "status (after failback)",
+            &["status", "-o", "json"],
+            &[0],
+        )?;
+        self.check("healthy-after", st.code == 0, status_line(&st));
+        Ok(())
+    }
+
+    /// Writes, starts a sync and takes the primary down while the transfer
+    /// runs. Returns the in-flight writes and whether the fault hit a
+    /// running transfer.
+    fn primary_down_mid_sync(&mut self) -> anyhow::Result<(Vec<(String, WriteId)>, bool)> {
+        let w2 = self.write_all("primary", PRIMARY_SVM)?;
+        say(
+            self.t0,
+            "FAULT  primary-down-mid-sync: writes, then `sync --wait`; the primary goes down while it transfers",
+        );
+        say(
+            self.t0,
+            "$ kubectl svmdr sync --wait --timeout 60s   (in the background)",
+        );
+        let cli = self.cli.clone();
+        let ctl = self.ctl.clone();
+        let (hit, run) = self.rt.block_on(async move {
+            let child = cli.run(&["sync", "--wait", "--timeout", "60s"], CMD_LIMIT);
+            tokio::pin!(child);
+            let deadline = Instant::now() + Duration::from_secs(60);
+            loop {
+                tokio::select! {
+                    r = &mut child => return (false, r),
+                    () = tokio::time::sleep(Duration::from_millis(2)) => {}
+                }
+                let snap = ctl.snapshot();
+                let transferring = snap["relationships"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|r| r["transfer_state"] == "transferring");
+                if transferring || Instant::now() > deadline {
+                    ctl.set_cluster_down("primary", true);
+                    return (transferring, child.await);
+                }
+            }
+        });
+        self.set_primary_down(true);
+        let run = run?;
+        say(
+            self.t0,
+            &format!(
+                "  sync ended with exit {} {}",
+                run.code,
+                if hit {
+                    "(the transfer was cut by the fault)"
+                } else {
+                    ""
+                }
+            ),
+        );
+        Ok((w2, hit))
+    }
+
+    fn restore(&mut self) -> anyhow::Result<()> {
+        if self.has(FaultArg::DataLifDownDuringRestore) {
+            match self.lab.dr_nfs_lif() {
+                Some(lif) => {
+                    *self.armed.lock().unwrap_or_else(|e| e.into_inner()) =
+                        Some((self.ctl.clone(), lif));
+                }
+                None => self.check(
+                    "fault-armed",
+                    false,
+                    format!("no NFS data LIF found on DR SVM {DR_SVM}"),
+                ),
+            }
+        }
+        let run = self.cli(&[
+            "restore",
+            "--backup",
+            BACKUP,
+            "--timeout",
+            "120s",
+            "-o",
+            "json",
+        ])?;
+        self.report.rto.restore_seconds = Some(run.elapsed.as_secs_f64());
+        let json = run.json();
+        let name = json
+            .as_ref()
+            .and_then(|j| j["name"].as_str())
+            .unwrap_or("")
+            .to_string();
+        let phase = json
+            .as_ref()
+            .and_then(|j| j.pointer("/status/phase").and_then(Value::as_str))
+            .unwrap_or("unknown")
+            .to_string();
+        let (errors, warnings) = self.lab.restore_results(&name).unwrap_or_default();
+        let ok = run.code == 0 && phase == "Completed";
+        let detail = if json.is_some() {
+            format!(
+                "Velero restore {name}: {phase} ({} errors, {} warnings)",
+                errors.len(),
+                warnings.len()
+            )
+        } else {
+            format!("exit {}: {}", run.code, run.last_error())
+        };
+        self.phase(
+            "restore",
+            "Velero restore with the plugin",
+            run.elapsed,
+            ok,
+            detail,
+        );
+        for e in &errors {
+            say(self.t0, &format!("  restore error: {e}"));
+        }
+        self.report.restore = Some(RestoreOutcome {
+            name,
+            phase: phase.clone(),
+            errors,
+            warnings,
+        });
+        self.check(
+            "restore-completed",
+            phase == "Completed",
+            format!("phase {phase}"),
+        );
+        self.check_app_on_dr();
+        if self.has(FaultArg::DataLifDownDuringRestore)
+            && let Some(lif) = self.lab.dr_nfs_lif()
+        {
+            self.ctl.set_lif_down("dr", &lif, false);
+            say(
+                self.t0,
+                &format!("DR data LIF {lif} is back up (for the failback)"),
+            );
+        }
+        Ok(())
+    }
+
+    /// PVCs Bound on DR, the `data` PV pointed at the DR backend by the
+    /// plugin, `uploads` imported by (simulated) Trident, the app running.
+    fn check_app_on_dr(&mut self) {
+        let dr = &self.lab.dr_kube;
+        let mut bound = Vec::new();
+        let mut not = Vec::new();
+        for v in VOLUMES {
+            match dr.get("v1", "PersistentVolumeClaim", Some(NAMESPACE), v.claim) {
+                Some(p) if p.pointer("/status/phase") == Some(&Value::from("Bound")) => {
+                    let pv = p
+                        .pointer("/spec/volumeName")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    bound.push(format!("{} → {pv}", v.claim));
+                }
+                Some(p) => not.push(format!(
+                    "{} is {}",
+                    v.claim,
+                    p.pointer("/status/phase")
+                        .and_then(Value::as_str)
+                        .unwrap_or("Pending")
+                )),
+                None => not.push(format!("{} was not restored", v.claim)),
+            }
+        }
+        let ok = not.is_empty();
+        self.check(
+            "pvcs-bound-on-dr",
+            ok,
+            if ok { bound.join(", ") } else { not.join(", ") },
+        );
+        let dr_backend = &self.lab.dr_trident.backend_uuid;
+        let repointed = VOLUMES
+            .iter()
+            .filter(|v| v.reclaim_policy != "Delete")
+            .all(|v| {
+                dr.get("v1", "PersistentVolume", None, v.pv)
+                    .is_some_and(|pv| {
+                        pv.pointer("/spec/csi/volumeAttributes/backendUUID")
+                            == Some(&Value::from(dr_backend.as_str()))
+                    })
+            });
+        self.check(
+            "pv-on-dr-backend",
+            repointed,
+            if repointed {
+                "as-is PVs point at the DR Trident backend (set by the plugin)".into()
+            } else {
+                "an as-is PV is missing or still points at the primary's backend".into()
+            },
+        );
+        let ready = dr
+            .get("apps/v1", "Deployment", Some(NAMESPACE), DEPLOYMENT)
+            .and_then(|d| d.pointer("/status/readyReplicas").and_then(Value::as_u64))
+            .unwrap_or(0);
+        self.check(
+            "app-running-on-dr",
+            ready >= 1,
+            format!("Deployment {NAMESPACE}/{DEPLOYMENT}: {ready} ready"),
+        );
+    }
+}
+
+/// One line from `status -o json` (or its error).
+fn status_line(run: &CliRun) -> String {
+    let Some(j) = run.json() else {
+        return format!("exit {}: {}", run.code, run.last_error());
+    };
+    let mut parts = Vec::new();
+    for r in j["relationships"].as_array().into_iter().flatten() {
+        let f = |p: &str| {
+            r.pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+                .to_string()
+        };
+        parts.push(format!(
+            "{} → {} {}{}",
+            f("/source/svm"),
+            f("/destination/svm"),
+            f("/state"),
+            if r["healthy"] == true {
+                ", healthy"
+            } else {
+                ", unhealthy"
+            }
+        ));
+    }
+    if let Some(p) = j["problems"]
+        .as_array()
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+    {
+        parts.push(format!("problem: {}", truncate(p, 120)));
+    }
+    format!("exit {}: {}", run.code, parts.join("; "))
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        s.chars().take(n).collect::<String>() + "…"
+    }
+}

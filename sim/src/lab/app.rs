@@ -1,0 +1,192 @@
+//! The lab's sample application as Trident and Velero leave it on the
+//! primary site: namespace `shop`, Deployment `web` with one running Pod
+//! mounting two PVCs, their Trident CSI PVs (one with reclaim policy
+//! `Retain`, one with `Delete`, so both of Velero's PV paths are
+//! exercised), the TridentVolumes, and the items of a Velero backup of the
+//! namespace. Every object carries [`SIMULATED_LABEL`].
+
+use serde_json::{Value, json};
+
+use crate::kube::fixtures::{
+    TridentSite, trident_csi_pv, trident_pvc, trident_volume, velero_backup,
+};
+
+/// Label (and value `"true"`) on every object the lab makes.
+pub const SIMULATED_LABEL: &str = "svmdr.netapp.io/simulated";
+/// The application namespace.
+pub const NAMESPACE: &str = "shop";
+/// The application's Deployment.
+pub const DEPLOYMENT: &str = "web";
+/// The Velero backup of the namespace.
+pub const BACKUP: &str = "shop-nightly";
+/// Velero's namespace on both sites.
+pub const VELERO_NAMESPACE: &str = "velero";
+/// When the backup completed.
+pub const BACKUP_TIME: &str = "2026-11-28T03:00:00Z";
+
+/// One volume of the application.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppVolume {
+    /// PVC name.
+    pub claim: &'static str,
+    /// PV name (`pvc-<uid>`, as Trident names it).
+    pub pv: &'static str,
+    /// ONTAP volume (`trident_` + PV name with `-` → `_`); it exists on
+    /// svm1 in `Topology::two_sites`.
+    pub volume: &'static str,
+    /// Size.
+    pub size: &'static str,
+    /// PV reclaim policy.
+    pub reclaim_policy: &'static str,
+}
+
+/// The application's volumes: `data` is restored as-is (Retain), `uploads`
+/// is re-provisioned by Velero and imported by Trident (Delete).
+pub const VOLUMES: [AppVolume; 2] = [
+    AppVolume {
+        claim: "data",
+        pv: "pvc-0b6f4a2e-6c1d-4f6b-9d3a-2f1e5c7a8b90",
+        volume: "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90",
+        size: "10Gi",
+        reclaim_policy: "Retain",
+    },
+    AppVolume {
+        claim: "uploads",
+        pv: "pvc-3c9e1b7d-8a2f-4e5c-b1d0-6a4f3e2d1c0b",
+        volume: "trident_pvc_3c9e1b7d_8a2f_4e5c_b1d0_6a4f3e2d1c0b",
+        size: "20Gi",
+        reclaim_policy: "Delete",
+    },
+];
+
+/// Adds [`SIMULATED_LABEL`] to an object.
+pub fn mark(mut obj: Value) -> Value {
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        let labels = meta.entry("labels").or_insert_with(|| json!({}));
+        if !labels.is_object() {
+            *labels = json!({});
+        }
+        labels[SIMULATED_LABEL] = json!("true");
+    }
+    obj
+}
+
+/// The objects of the running application on the primary site (backend
+/// `site`), as Kubernetes and Trident hold them.
+pub fn primary_objects(site: &TridentSite) -> Vec<Value> {
+    let mut out =
+        vec![json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}})];
+    for v in VOLUMES {
+        let mut pv = trident_csi_pv(
+            v.pv,
+            &site.backend_uuid,
+            v.volume,
+            "file",
+            v.size,
+            NAMESPACE,
+            v.claim,
+            v.reclaim_policy,
+        );
+        pv["spec"]["storageClassName"] = json!(site.storage_class);
+        pv["spec"]["claimRef"]["uid"] = json!(format!("uid-{}", v.claim));
+        out.push(pv);
+        out.push(trident_pvc(
+            NAMESPACE,
+            v.claim,
+            v.pv,
+            &site.storage_class,
+            v.size,
+        ));
+        out.push(trident_volume(
+            &site.namespace,
+            v.pv,
+            &site.backend_uuid,
+            v.volume,
+            "file",
+            v.size,
+            "127.0.0.1",
+            &format!("/{}", v.volume),
+        ));
+    }
+    let labels = json!({"app": DEPLOYMENT});
+    let volumes: Vec<Value> = VOLUMES
+        .iter()
+        .map(|v| json!({"name": v.claim, "persistentVolumeClaim": {"claimName": v.claim}}))
+        .collect();
+    let mounts: Vec<Value> = VOLUMES
+        .iter()
+        .map(|v| json!({"name": v.claim, "mountPath": format!("/var/lib/{}", v.claim)}))
+        .collect();
+    let pod_spec = json!({
+        "containers": [{"name": "web", "image": "nginx:1.27", "volumeMounts": mounts}],
+        "volumes": volumes,
+    });
+    out.push(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": DEPLOYMENT, "namespace": NAMESPACE, "labels": labels},
+        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
+        "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1},
+    }));
+    out.push(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": format!("{DEPLOYMENT}-7d4b9c6f5-x2k8p"), "namespace": NAMESPACE, "labels": labels},
+        "spec": pod_spec,
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }));
+    out.push(json!({
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": {"name": DEPLOYMENT, "namespace": NAMESPACE, "labels": labels},
+        "spec": {"selector": labels, "ports": [{"port": 80, "protocol": "TCP"}]},
+    }));
+    out.into_iter().map(mark).collect()
+}
+
+/// What the Velero backup of [`NAMESPACE`] holds: the namespace's objects
+/// and the PVs its PVCs are bound to (not Trident's own CRs).
+pub fn backup_items(site: &TridentSite) -> Vec<Value> {
+    primary_objects(site)
+        .into_iter()
+        .filter(|o| o["kind"] != "TridentVolume")
+        .collect()
+}
+
+/// The Velero Backup object (Completed), as the DR site's Velero sees it
+/// once it has synced the shared backup storage location.
+pub fn backup_object() -> Value {
+    mark(velero_backup(
+        BACKUP,
+        VELERO_NAMESPACE,
+        "Completed",
+        Some(BACKUP_TIME),
+        &[NAMESPACE],
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_object_is_marked_simulated_and_volumes_follow_tridents_names() {
+        let site = TridentSite::new("b", "https://127.0.0.1:1", "svm1");
+        for o in primary_objects(&site).iter().chain([&backup_object()]) {
+            assert_eq!(o["metadata"]["labels"][SIMULATED_LABEL], "true", "{o}");
+        }
+        for v in VOLUMES {
+            assert_eq!(
+                crate::kube::fixtures::internal_name("trident_", v.pv),
+                v.volume
+            );
+        }
+        let items = backup_items(&site);
+        assert!(items.iter().all(|o| o["kind"] != "TridentVolume"));
+        assert_eq!(
+            items
+                .iter()
+                .filter(|o| o["kind"] == "PersistentVolume")
+                .count(),
+            2
+        );
+    }
+}

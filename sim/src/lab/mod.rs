@@ -1,0 +1,319 @@
+//! The simulated lab behind `kubectl svmdr lab`: two sites, each with a
+//! simulated ONTAP cluster ([`crate::ontap`]) and a simulated Kubernetes API
+//! ([`crate::kube`]) running Trident against its own ONTAP; the sample
+//! application ([`app`]) on the primary site with a Velero backup of it;
+//! on the DR site, a Velero stand-in ([`restore_runner`]) that restores
+//! with Velero's rules ([`rules`]) and the real `velero-plugin-svmdr`
+//! binary; and the clusters' own controllers ([`controllers`]: PV binding,
+//! Trident import, Pods starting). Everything it creates is labelled
+//! [`app::SIMULATED_LABEL`].
+//!
+//! [`Lab::start`] also writes, to its state dir, a kubeconfig with contexts
+//! [`PRIMARY_CONTEXT`] and [`DR_CONTEXT`], the ONTAP CA, and a
+//! `kubectl-svmdr` config file naming both sites ([`LabFiles`]).
+
+pub mod app;
+pub mod controllers;
+pub mod restore_runner;
+pub mod rules;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::kube::KubeSim;
+use crate::kube::fixtures::{TridentSite, ontap_credentials_secret};
+use crate::ontap::{OntapSim, Timing, Topology};
+use controllers::ClusterControllers;
+use restore_runner::{BackupStore, RunnerConfig, StartHook};
+
+/// Kube context of the primary site.
+pub const PRIMARY_CONTEXT: &str = "lab-primary";
+/// Kube context of the DR site.
+pub const DR_CONTEXT: &str = "lab-dr";
+/// The replicated SVM on the primary cluster (in `Topology::two_sites`).
+pub const PRIMARY_SVM: &str = "svm1";
+/// The SVM-DR destination SVM `kubectl svmdr peer` creates on the DR cluster.
+pub const DR_SVM: &str = "svm1_dr";
+/// Name of the cluster-admin ONTAP credentials Secret on each site.
+pub const ADMIN_SECRET: &str = "ontap-cluster-admin";
+const ADMIN_USER: &str = "admin";
+const ADMIN_PASSWORD: &str = "Netapp1!";
+/// The plugin's name in its ConfigMap label.
+pub const PLUGIN_NAME: &str = "svmdr.netapp.io/trident-storage";
+
+/// How to build the lab.
+#[derive(Clone, Default)]
+pub struct LabOptions {
+    /// Simulator timing (default [`Timing::fast`] when `None`).
+    pub timing: Option<Timing>,
+    /// The `velero-plugin-svmdr` binary; without it Restores are not run.
+    pub plugin: Option<PathBuf>,
+    /// State dir for the files (default: a temporary dir removed on drop).
+    pub dir: Option<PathBuf>,
+    /// Run when a restore starts (fault injection).
+    pub on_restore_start: Option<StartHook>,
+}
+
+impl std::fmt::Debug for LabOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LabOptions")
+            .field("timing", &self.timing)
+            .field("plugin", &self.plugin)
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The files the lab writes.
+#[derive(Clone, Debug)]
+pub struct LabFiles {
+    /// The state dir.
+    pub dir: PathBuf,
+    /// kubeconfig with contexts `lab-primary` and `lab-dr` (current: `lab-dr`).
+    pub kubeconfig: PathBuf,
+    /// `kubectl-svmdr` config file (`SVMDR_CONFIG`).
+    pub config: PathBuf,
+    /// The simulated ONTAP clusters' CA (PEM).
+    pub ca: PathBuf,
+    /// kubeconfig of the DR cluster alone, for the plugin.
+    pub plugin_kubeconfig: PathBuf,
+}
+
+impl LabFiles {
+    fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_path_buf(),
+            kubeconfig: dir.join("kubeconfig"),
+            config: dir.join("config.yaml"),
+            ca: dir.join("ontap-ca.pem"),
+            plugin_kubeconfig: dir.join("plugin-kubeconfig"),
+        }
+    }
+}
+
+/// A running lab; every server stops when it is dropped.
+pub struct Lab {
+    /// Both ONTAP clusters (keys `primary`, `dr`).
+    pub ontap: OntapSim,
+    /// Kubernetes of the primary site.
+    pub primary_kube: KubeSim,
+    /// Kubernetes of the DR site (Velero restores run here).
+    pub dr_kube: KubeSim,
+    /// Trident on the primary site (backend `ontap-nas-primary` → svm1).
+    pub primary_trident: TridentSite,
+    /// Trident on the DR site (backend `ontap-nas-dr` → svm1_dr).
+    pub dr_trident: TridentSite,
+    /// The Velero backups' contents.
+    pub backups: BackupStore,
+    /// The files written.
+    pub files: LabFiles,
+    /// The DR site's simulated controllers.
+    pub dr_controllers: ClusterControllers,
+    ticker: tokio::task::JoinHandle<()>,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+impl std::fmt::Debug for Lab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lab")
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        self.ticker.abort();
+    }
+}
+
+impl Lab {
+    /// Starts the lab on the current tokio runtime.
+    ///
+    /// # Errors
+    /// Ports, certificates, files, or a rejected seed object.
+    pub async fn start(opts: LabOptions) -> Result<Lab> {
+        let timing = opts.timing.unwrap_or_else(Timing::fast);
+        let ontap = OntapSim::start_with(Topology::two_sites(), timing).await?;
+        let primary_kube = KubeSim::start(PRIMARY_CONTEXT).await?;
+        let dr_kube = KubeSim::start(DR_CONTEXT).await?;
+        let primary_trident =
+            TridentSite::new("ontap-nas-primary", &ontap.url("primary"), PRIMARY_SVM)
+                .credentials(ADMIN_USER, ADMIN_PASSWORD);
+        let dr_trident = TridentSite::new("ontap-nas-dr", &ontap.url("dr"), DR_SVM)
+            .credentials(ADMIN_USER, ADMIN_PASSWORD);
+        primary_trident
+            .seed(&primary_kube)
+            .context("seeding Trident on the primary site")?;
+        dr_trident
+            .seed(&dr_kube)
+            .context("seeding Trident on the DR site")?;
+        for k in [&primary_kube, &dr_kube] {
+            k.apply(app::mark(ontap_credentials_secret(
+                ADMIN_SECRET,
+                "trident",
+                ADMIN_USER,
+                ADMIN_PASSWORD,
+            )))?;
+            k.apply(app::mark(json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": app::VELERO_NAMESPACE}})))?;
+            k.apply(app::backup_object())?;
+        }
+        for o in app::primary_objects(&primary_trident) {
+            primary_kube
+                .apply(o)
+                .context("seeding the sample application")?;
+        }
+        let backups = BackupStore::default();
+        backups.put(app::BACKUP, app::backup_items(&primary_trident));
+
+        let (tmp, dir) = match &opts.dir {
+            Some(d) => {
+                std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+                (None, d.clone())
+            }
+            None => {
+                let t = tempfile::Builder::new().prefix("svmdr-lab-").tempdir()?;
+                let p = t.path().to_path_buf();
+                (Some(t), p)
+            }
+        };
+        let files = LabFiles::new(&dir);
+        crate::kube::write_kubeconfig(
+            &files.kubeconfig,
+            &[(DR_CONTEXT, &dr_kube), (PRIMARY_CONTEXT, &primary_kube)],
+        )?;
+        crate::kube::write_kubeconfig(&files.plugin_kubeconfig, &[(DR_CONTEXT, &dr_kube)])?;
+        std::fs::write(&files.ca, ontap.ca_pem())
+            .with_context(|| format!("writing {}", files.ca.display()))?;
+        std::fs::write(&files.config, config_yaml(&files)?)
+            .with_context(|| format!("writing {}", files.config.display()))?;
+        dr_kube.apply(plugin_configmap(&ontap))?;
+
+        let dr_controllers = ClusterControllers {
+            kube: dr_kube.handle(),
+            ontap: ontap.control(),
+            trident_namespace: dr_trident.namespace.clone(),
+        };
+        if let Some(plugin) = &opts.plugin {
+            restore_runner::install(
+                &dr_kube,
+                RunnerConfig {
+                    plugin: plugin.clone(),
+                    plugin_env: vec![
+                        (
+                            "KUBECONFIG".into(),
+                            files.plugin_kubeconfig.display().to_string(),
+                        ),
+                        ("VELERO_NAMESPACE".into(), app::VELERO_NAMESPACE.into()),
+                    ],
+                    velero_namespace: app::VELERO_NAMESPACE.into(),
+                    backups: backups.clone(),
+                    controllers: dr_controllers.clone(),
+                    on_start: opts.on_restore_start.clone(),
+                    timeout: Duration::from_secs(300),
+                },
+                tokio::runtime::Handle::current(),
+            );
+        }
+        let sites = [
+            dr_controllers.clone(),
+            ClusterControllers {
+                kube: primary_kube.handle(),
+                ontap: ontap.control(),
+                trident_namespace: primary_trident.namespace.clone(),
+            },
+        ];
+        let ticker = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                for s in &sites {
+                    s.reconcile();
+                }
+            }
+        });
+        Ok(Lab {
+            ontap,
+            primary_kube,
+            dr_kube,
+            primary_trident,
+            dr_trident,
+            backups,
+            files,
+            dr_controllers,
+            ticker,
+            _tmp: tmp,
+        })
+    }
+
+    /// The results Velero (the lab's runner) recorded for a restore:
+    /// (errors, warnings), one message each; `None` before it finished.
+    pub fn restore_results(&self, restore: &str) -> Option<(Vec<String>, Vec<String>)> {
+        let cm = self.dr_kube.get(
+            "v1",
+            "ConfigMap",
+            Some(app::VELERO_NAMESPACE),
+            &format!("{restore}-results"),
+        )?;
+        let lines = |k: &str| -> Vec<String> {
+            cm.pointer(&format!("/data/{k}"))
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect()
+        };
+        Some((lines("errors"), lines("warnings")))
+    }
+
+    /// Name of the DR SVM's NFS data LIF (after `peer`; `None` before).
+    pub fn dr_nfs_lif(&self) -> Option<String> {
+        let snap = self.ontap.control().snapshot();
+        snap["lifs"]
+            .as_array()?
+            .iter()
+            .find(|l| {
+                l["cluster"] == "dr"
+                    && l["svm"] == DR_SVM
+                    && l["service_policy"]
+                        .as_str()
+                        .is_some_and(|p| p.contains("nfs") || p.contains("data"))
+            })
+            .and_then(|l| l["name"].as_str())
+            .map(String::from)
+    }
+}
+
+/// The `kubectl-svmdr` config file for the lab.
+fn config_yaml(files: &LabFiles) -> Result<String> {
+    let site = |ctx: &str| {
+        json!({"context": ctx, "kubeconfig": files.kubeconfig, "caFile": files.ca,
+               "credentialsSecret": {"name": ADMIN_SECRET}})
+    };
+    let doc = json!({"primary": site(PRIMARY_CONTEXT), "dr": site(DR_CONTEXT)});
+    Ok(format!(
+        "# kubectl-svmdr sites of the SIMULATED lab (kubectl svmdr lab); not a real cluster.\n{}",
+        serde_yaml::to_string(&doc)?
+    ))
+}
+
+/// The plugin's ConfigMap on the DR site: the lab CA and its probe ports.
+fn plugin_configmap(ontap: &OntapSim) -> Value {
+    let (nfs, iscsi) = ontap.probe_ports();
+    app::mark(json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "svmdr-plugin", "namespace": app::VELERO_NAMESPACE,
+            "labels": {"velero.io/plugin-config": "", PLUGIN_NAME: "RestoreItemAction"}},
+        "data": {
+            "ontapCA": ontap.ca_pem(),
+            "nfsProbePort": nfs.to_string(),
+            "iscsiProbePort": iscsi.to_string(),
+            "probeTimeout": "1s",
+            "ontapTimeout": "5s",
+        },
+    }))
+}
