@@ -1,0 +1,307 @@
+//! `kubectl svmdr lab`: the drill end to end (the real binary, the real
+//! `velero-plugin-svmdr` driven by the lab's restore runner), the
+//! fault-injected drill, and `lab up` / `lab down` with a command run by
+//! hand against the running lab.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt as _, BufReader};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kubectl-svmdr");
+
+/// `velero-plugin-svmdr` next to the binary under test (cargo builds only
+/// this package's binaries for its tests), built when missing.
+fn plugin() -> PathBuf {
+    let dir = Path::new(BIN).parent().expect("target dir");
+    let path = dir.join("velero-plugin-svmdr");
+    if !path.is_file() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("workspace root");
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "ark-plugin", "--bin", "velero-plugin-svmdr"])
+            .current_dir(root)
+            .status()
+            .expect("running cargo build");
+        assert!(
+            status.success() && path.is_file(),
+            "could not build the plugin"
+        );
+    }
+    path
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}):\n{}\n--- stderr\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+}
+
+async fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let home = tempfile::tempdir().expect("home");
+    let mut c = tokio::process::Command::new(BIN);
+    c.args(args)
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .env_remove("KUBECONFIG")
+        .env_remove("SVMDR_CONFIG")
+        .env_remove("SVMDR_ONTAP_USERNAME")
+        .env_remove("SVMDR_ONTAP_PASSWORD")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = tokio::time::timeout(Duration::from_secs(120), c.output())
+        .await
+        .unwrap_or_else(|_| panic!("kubectl-svmdr {args:?} did not finish in 120 s"))
+        .expect("spawn");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn phase<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["phases"]
+        .as_array()
+        .and_then(|a| a.iter().find(|p| p["id"] == id))
+        .unwrap_or_else(|| panic!("no phase {id} in {report:#}"))
+}
+
+fn check(report: &Value, id: &str) -> bool {
+    report["checks"]
+        .as_array()
+        .and_then(|a| a.iter().find(|c| c["id"] == id))
+        .unwrap_or_else(|| panic!("no check {id} in {report:#}"))["ok"]
+        == true
+}
+
+#[tokio::test]
+async fn drill_runs_the_whole_scenario_and_passes() {
+    let p = plugin();
+    let r = run(
+        &[
+            "lab",
+            "drill",
+            "-o",
+            "json",
+            "--plugin",
+            p.to_str().expect("utf-8"),
+        ],
+        &[],
+    )
+    .await;
+    let j = r.json();
+    assert_eq!(r.code, 0, "{:#}\n{}", j, r.stderr);
+    assert_eq!(j["kind"], "LabDrill");
+    assert_eq!(j["simulated"], true);
+    assert_eq!(j["passed"], true);
+    assert!(
+        j["verdict"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("PASS (simulated)")),
+        "{j:#}"
+    );
+    for id in [
+        "peer", "sync", "disaster", "failover", "restore", "resync", "failback",
+    ] {
+        assert_eq!(phase(&j, id)["result"], "ok", "{id}: {j:#}");
+    }
+    for id in [
+        "replicated-before-disaster",
+        "dr-has-pre-disaster-data",
+        "restore-completed",
+        "pvcs-bound-on-dr",
+        "pv-on-dr-backend",
+        "app-running-on-dr",
+        "primary-has-all-data",
+        "healthy-after",
+    ] {
+        assert!(check(&j, id), "{id}: {j:#}");
+    }
+    assert_eq!(j["restore"]["phase"], "Completed");
+    assert!(j["rto"]["storageSeconds"].as_f64().is_some_and(|s| s > 0.0));
+    assert!(j["rto"]["restoreSeconds"].as_f64().is_some_and(|s| s > 0.0));
+    assert!(j["wallSeconds"].as_f64().is_some_and(|s| s < 60.0), "{j:#}");
+    // Progress went to stderr, step by step, marked simulated.
+    assert!(r.stderr.contains("[simulated lab]"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("$ kubectl svmdr failover --yes"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[tokio::test]
+async fn faulted_drill_shows_the_plugin_refusing_pvs_and_fails() {
+    let p = plugin();
+    let r = run(
+        &[
+            "lab",
+            "drill",
+            "-o",
+            "json",
+            "--plugin",
+            p.to_str().expect("utf-8"),
+            "--fault",
+            "primary-down-mid-sync",
+            "--fault",
+            "data-lif-down-during-restore",
+        ],
+        &[],
+    )
+    .await;
+    let j = r.json();
+    assert_eq!(r.code, 1, "{j:#}\n{}", r.stderr);
+    assert_eq!(j["passed"], false);
+    assert_eq!(
+        j["faults"],
+        serde_json::json!(["primary-down-mid-sync", "data-lif-down-during-restore"])
+    );
+    assert!(
+        phase(&j, "disaster")["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("in flight")),
+        "{j:#}"
+    );
+    // The storage part still works: what was replicated before is on DR.
+    assert_eq!(phase(&j, "failover")["result"], "ok");
+    assert!(check(&j, "dr-has-pre-disaster-data"));
+    // The plugin refused the PV and both PVCs; the restore is PartiallyFailed.
+    let restore = &j["restore"];
+    assert_eq!(restore["phase"], "PartiallyFailed", "{j:#}");
+    let errors: Vec<&str> = restore["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(errors.len(), 3, "{errors:#?}");
+    for e in &errors {
+        assert!(e.contains("svm1_dr") && e.contains("svm1_nfs_lif1"), "{e}");
+    }
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("PersistentVolume pvc-0b6f4a2e"))
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.contains("PersistentVolumeClaim shop/uploads"))
+    );
+    assert!(!check(&j, "restore-completed"));
+    assert!(!check(&j, "pvcs-bound-on-dr"));
+    let verdict = j["verdict"].as_str().expect("verdict");
+    assert!(verdict.starts_with("FAIL (simulated)"), "{verdict}");
+    assert!(
+        verdict.contains("PartiallyFailed") && verdict.contains("svm1_nfs_lif1"),
+        "{verdict}"
+    );
+    // The LIF came back and failback still brought every write home.
+    assert_eq!(phase(&j, "failback")["result"], "ok");
+    assert!(check(&j, "primary-has-all-data"));
+}
+
+#[tokio::test]
+async fn drill_without_the_plugin_says_how_to_build_it() {
+    let r = run(
+        &[
+            "lab",
+            "drill",
+            "--plugin",
+            "/nonexistent/velero-plugin-svmdr",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no such file"), "{}", r.stderr);
+}
+
+#[tokio::test]
+async fn lab_up_serves_commands_until_lab_down() {
+    let p = plugin();
+    let dir = tempfile::tempdir().expect("dir");
+    let d = dir.path().to_str().expect("utf-8").to_string();
+    let mut up = tokio::process::Command::new(BIN)
+        .args(["lab", "up", "--timing", "fast", "--dir", &d, "--plugin"])
+        .arg(&p)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("lab up");
+    let mut lines = BufReader::new(up.stdout.take().expect("stdout")).lines();
+    let mut env = Vec::new();
+    let mut printed = String::new();
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(l) = lines.next_line().await.expect("read") {
+            printed.push_str(&l);
+            printed.push('\n');
+            if let Some(kv) = l.strip_prefix("export ") {
+                let (k, v) = kv.split_once('=').expect("k=v");
+                env.push((k.to_string(), v.to_string()));
+                if k == "SVMDR_CONFIG" {
+                    break;
+                }
+            }
+        }
+    })
+    .await
+    .expect("lab up printed its environment");
+    assert!(printed.contains("SIMULATED"), "{printed}");
+    assert!(dir.path().join("lab.pid").is_file());
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    assert_eq!(env.len(), 2, "{printed}");
+
+    let backends = run(&["--context", "lab-dr", "backends", "-o", "json"], &env).await;
+    assert_eq!(backends.code, 0, "{}\n{}", backends.stdout, backends.stderr);
+    assert!(
+        backends.stdout.contains("ontap-nas-dr"),
+        "{}",
+        backends.stdout
+    );
+    let peer = run(
+        &["peer", "--svm", "svm1", "--dr-svm", "svm1_dr", "--yes"],
+        &env,
+    )
+    .await;
+    assert_eq!(peer.code, 0, "{}", peer.stderr);
+    let status = run(&["--context", "lab-dr", "status", "-o", "json"], &env).await;
+    assert_eq!(status.code, 0, "{}", status.stderr);
+    assert_eq!(status.json()["relationships"][0]["state"], "snapmirrored");
+
+    let down = run(&["lab", "down", "--dir", &d], &[]).await;
+    assert_eq!(down.code, 0, "{}", down.stderr);
+    let exited = tokio::time::timeout(Duration::from_secs(15), up.wait())
+        .await
+        .expect("lab up exits after lab down")
+        .expect("wait");
+    assert!(exited.success(), "{exited:?}");
+    assert!(!dir.path().join("lab.pid").exists());
+    let again = run(&["lab", "down", "--dir", &d], &[]).await;
+    assert_eq!(again.code, 1);
+    assert!(
+        again.stderr.contains("no simulated lab is running"),
+        "{}",
+        again.stderr
+    );
+}
