@@ -136,6 +136,23 @@ async fn drill_runs_the_whole_scenario_and_passes() {
         assert!(check(&j, id), "{id}: {j:#}");
     }
     assert_eq!(j["restore"]["phase"], "Completed");
+    // Velero's rules: the Retain PV and both PVCs go through the plugin; the
+    // Delete PV is re-provisioned before any plugin runs (its PVC imported).
+    let calls: Vec<&str> = j["restore"]["pluginCalls"]
+        .as_array()
+        .expect("pluginCalls")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            "persistentvolumes/pvc-0b6f4a2e-6c1d-4f6b-9d3a-2f1e5c7a8b90",
+            "persistentvolumeclaims/shop/data",
+            "persistentvolumeclaims/shop/uploads"
+        ],
+        "{j:#}"
+    );
     assert!(j["rto"]["storageSeconds"].as_f64().is_some_and(|s| s > 0.0));
     assert!(j["rto"]["restoreSeconds"].as_f64().is_some_and(|s| s > 0.0));
     assert!(j["wallSeconds"].as_f64().is_some_and(|s| s < 60.0), "{j:#}");

@@ -310,3 +310,80 @@ impl ClusterControllers {
         }));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kube::KubeSim;
+    use crate::kube::fixtures::{TridentSite, trident_pvc};
+    use crate::ontap::{OntapSim, Topology};
+
+    const VOL: &str = "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90";
+
+    fn import_pvc(name: &str, backend: &str, volume: &str) -> Value {
+        let mut pvc = trident_pvc("shop", name, "pvc-old", "ontap-nas", "10Gi");
+        pvc["spec"].as_object_mut().map(|s| s.remove("volumeName"));
+        pvc.as_object_mut().map(|o| o.remove("status"));
+        pvc["metadata"]["annotations"][ANN_IMPORT_ORIGINAL_NAME] = json!(volume);
+        pvc["metadata"]["annotations"][ANN_IMPORT_BACKEND_UUID] = json!(backend);
+        pvc
+    }
+
+    #[tokio::test]
+    async fn annotated_pvcs_are_imported_only_from_a_serving_rw_volume() {
+        let ontap = OntapSim::start(Topology::two_sites()).await.expect("ontap");
+        let kube = KubeSim::start("dr").await.expect("kube");
+        let site = TridentSite::new("b", &ontap.url("primary"), "svm1");
+        site.seed(&kube).expect("seed");
+        let c = ClusterControllers {
+            kube: kube.handle(),
+            ontap: ontap.control(),
+            trident_namespace: "trident".into(),
+        };
+        kube.apply(import_pvc("ok", &site.backend_uuid, VOL))
+            .expect("pvc");
+        kube.apply(import_pvc("missing", &site.backend_uuid, "no_such_volume"))
+            .expect("pvc");
+        let notes = c.reconcile();
+        let ok = kube
+            .get("v1", "PersistentVolumeClaim", Some("shop"), "ok")
+            .expect("pvc");
+        assert_eq!(ok["status"]["phase"], "Bound", "{notes:?}");
+        let pv_name = ok["spec"]["volumeName"].as_str().expect("bound");
+        assert_eq!(
+            pv_name,
+            format!("pvc-{}", ok["metadata"]["uid"].as_str().unwrap_or(""))
+        );
+        let pv = kube
+            .get("v1", "PersistentVolume", None, pv_name)
+            .expect("pv");
+        assert_eq!(pv["spec"]["csi"]["volumeAttributes"]["internalName"], VOL);
+        assert_eq!(pv["metadata"]["labels"][SIMULATED_LABEL], "true");
+        let missing = kube
+            .get("v1", "PersistentVolumeClaim", Some("shop"), "missing")
+            .expect("pvc");
+        assert!(missing.pointer("/spec/volumeName").is_none());
+        let ev = kube
+            .get("v1", "Event", Some("shop"), "missing.importfailed")
+            .expect("event");
+        assert!(
+            ev["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("not found")),
+            "{ev}"
+        );
+
+        // The ONTAP cluster down: nothing is imported.
+        ontap.control().set_cluster_down("primary", true);
+        kube.apply(import_pvc("later", &site.backend_uuid, VOL))
+            .expect("pvc");
+        c.reconcile();
+        let ev = kube
+            .get("v1", "Event", Some("shop"), "later.importfailed")
+            .expect("event");
+        assert!(
+            ev["message"].as_str().is_some_and(|m| m.contains("down")),
+            "{ev}"
+        );
+    }
+}

@@ -67,6 +67,19 @@ impl std::fmt::Debug for LabOptions {
     }
 }
 
+/// A finished restore's results, one message per entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RestoreResults {
+    /// Velero errors (each made the restore PartiallyFailed).
+    pub errors: Vec<String>,
+    /// Velero warnings.
+    pub warnings: Vec<String>,
+    /// Items the plugin's Execute was called for (`resource/ns/name`).
+    pub executed: Vec<String>,
+    /// The restore log.
+    pub log: Vec<String>,
+}
+
 /// The files the lab writes.
 #[derive(Clone, Debug)]
 pub struct LabFiles {
@@ -249,9 +262,9 @@ impl Lab {
         })
     }
 
-    /// The results Velero (the lab's runner) recorded for a restore:
-    /// (errors, warnings), one message each; `None` before it finished.
-    pub fn restore_results(&self, restore: &str) -> Option<(Vec<String>, Vec<String>)> {
+    /// The results Velero (the lab's runner) recorded for a restore;
+    /// `None` before it finished.
+    pub fn restore_results(&self, restore: &str) -> Option<RestoreResults> {
         let cm = self.dr_kube.get(
             "v1",
             "ConfigMap",
@@ -267,7 +280,12 @@ impl Lab {
                 .map(String::from)
                 .collect()
         };
-        Some((lines("errors"), lines("warnings")))
+        Some(RestoreResults {
+            errors: lines("errors"),
+            warnings: lines("warnings"),
+            executed: lines("executed"),
+            log: lines("log"),
+        })
     }
 
     /// Name of the DR SVM's NFS data LIF (after `peer`; `None` before).

@@ -8,7 +8,8 @@
 //!
 //! Velero keeps per-item messages in its restore results file; the lab
 //! writes them to ConfigMap `<restore>-results` in Velero's namespace
-//! (keys `errors`, `warnings`, `log`, one message per line), labelled
+//! (keys `errors`, `warnings`, `log`, and `executed`: the items the plugin
+//! was called for; one per line), labelled
 //! simulated.
 
 use std::collections::BTreeMap;
@@ -178,7 +179,7 @@ pub async fn run(kube: &KubeHandle, cfg: &RunnerConfig, restore: Value) -> Resto
         "metadata": {"name": format!("{name}-results"), "namespace": ns,
                      "labels": {"velero.io/restore-name": name}},
         "data": {"errors": res.errors.join("\n"), "warnings": res.warnings.join("\n"),
-                 "log": res.log.join("\n")},
+                 "log": res.log.join("\n"), "executed": res.executed.join("\n")},
     }));
     if let Err(e) = kube.apply(results) {
         tracing::warn!(%e, "lab restore runner: cannot write the results ConfigMap");

@@ -563,7 +563,8 @@ impl Drill<'_> {
             .and_then(|j| j.pointer("/status/phase").and_then(Value::as_str))
             .unwrap_or("unknown")
             .to_string();
-        let (errors, warnings) = self.lab.restore_results(&name).unwrap_or_default();
+        let results = self.lab.restore_results(&name).unwrap_or_default();
+        let (errors, warnings) = (results.errors, results.warnings);
         let ok = run.code == 0 && phase == "Completed";
         let detail = if json.is_some() {
             format!(
@@ -589,6 +590,7 @@ impl Drill<'_> {
             phase: phase.clone(),
             errors,
             warnings,
+            plugin_calls: results.executed,
         });
         self.check(
             "restore-completed",

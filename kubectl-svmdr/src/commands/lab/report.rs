@@ -46,6 +46,8 @@ pub struct RestoreOutcome {
     pub errors: Vec<String>,
     /// Velero's warnings.
     pub warnings: Vec<String>,
+    /// Items Velero called the plugin for (Delete-policy PVs never are).
+    pub plugin_calls: Vec<String>,
 }
 
 /// Recovery times.
