@@ -2,7 +2,7 @@
 # Builds the krew release archives of kubectl-svmdr and renders the krew
 # manifest from them.
 #
-#   krew/package.sh [--profile release|debug] [--target TRIPLE]... [--out DIR]
+#   krew/package.sh [--profile release|debug] [--target TRIPLE]... [--out DIR] [--render-only]
 #                   [--binary PATH] [--version X.Y.Z] [--base-url URL]
 #
 # For each target it writes DIR/kubectl-svmdr_v<version>_<os>_<arch>.tar.gz

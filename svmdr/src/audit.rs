@@ -58,6 +58,7 @@ impl AuditOutcome {
 
 /// One step in an audit entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditStep {
     /// Step id.
     pub id: String,
@@ -69,6 +70,7 @@ pub struct AuditStep {
 
 /// One recorded run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     /// The command (`failover`, `switchover`, `resync --direction reverse`, `restore`, ...).
     pub workflow: String,

@@ -96,7 +96,7 @@ pub enum RestoreError {
     },
     /// The named backup is not usable.
     #[error(
-        "Velero backup {name} is {phase}, not Completed; pick another with --restore-from-backup NAME or `latest`"
+        "Velero backup {name} is {phase}, not Completed; pick another backup by name, or `latest` for the newest Completed one"
     )]
     BackupNotCompleted {
         /// Backup name.
@@ -161,6 +161,7 @@ pub fn velero_resource(kind: &str) -> ApiResource {
 
 /// A backup Velero can restore from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct BackupInfo {
     /// Name.
     pub name: String,
@@ -357,6 +358,7 @@ pub fn restore_object(
 
 /// Status of a Restore as Velero reports it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RestoreStatus {
     /// `status.phase` (`New` when absent).
     pub phase: String,
@@ -423,6 +425,7 @@ impl RestoreReporter for NoopRestoreReporter {}
 
 /// One PVC after the restore.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct PvcBinding {
     /// Name.
     pub name: String,

@@ -288,6 +288,11 @@ pub(crate) fn run_workflow(
             }
             None => None,
         };
+        // A restore that did not complete (PartiallyFailed, Failed) makes the
+        // whole run unhealthy, as `kubectl svmdr restore` reports it.
+        let restore_complete = restore_report
+            .as_ref()
+            .is_none_or(|r| r.status.phase == "Completed");
         let out = RunOutput {
             api_version: "svmdr.netapp.io/v1",
             kind: "WorkflowRun",
@@ -313,7 +318,11 @@ pub(crate) fn run_workflow(
                 &report.timeline,
             )
             .await;
-        Ok(Outcome::Ok)
+        Ok(if restore_complete {
+            Outcome::Ok
+        } else {
+            Outcome::Unhealthy
+        })
     })
 }
 

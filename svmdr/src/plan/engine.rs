@@ -134,6 +134,7 @@ impl std::fmt::Display for Workflow {
 
 /// A plan: the steps of a workflow, computed from the observed state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Plan {
     /// Which workflow.
     pub workflow: Workflow,
@@ -234,6 +235,7 @@ impl<S: Storage> Sites<S> {
 
 /// One line of the timeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct StepRecord {
     /// Step id.
     pub id: String,

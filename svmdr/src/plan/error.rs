@@ -143,7 +143,7 @@ impl PlanError {
                 )
             }
             PlanError::Timeout { .. } => format!(
-                "ONTAP may still complete the change; wait, then {RERUN} (or raise --timeout)"
+                "ONTAP may still complete the change; wait, then {RERUN} (or raise --step-timeout)"
             ),
             PlanError::IllegalTransition { .. } => {
                 format!("please report this bug; {RERUN}")

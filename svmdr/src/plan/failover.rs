@@ -43,6 +43,7 @@ pub struct FailoverOptions {
 
 /// What the preflight found; shown before the confirmation prompt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct FailoverPreflight {
     /// Forward relationship state.
     pub relationship_state: Option<RelState>,

@@ -46,6 +46,7 @@ impl std::fmt::Display for Site {
 
 /// The SVM pair protected by SVM-DR.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DrPair {
     /// The SVM on the primary cluster.
     pub primary_svm: String,

@@ -196,6 +196,7 @@ pub struct ActToken {
 
 /// One step of a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Step {
     /// Stable identifier, e.g. `break` (used in messages, audit and tests).
     pub id: String,

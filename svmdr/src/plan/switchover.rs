@@ -118,6 +118,7 @@ pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
 /// Evidence that the last transfer covers everything written before the
 /// primary SVM stopped.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct NoLossProof {
     /// When the `stop-primary` step finished (local clock), if this run did it.
     pub primary_stopped_at: Option<DateTime<Utc>>,
