@@ -37,7 +37,7 @@ impl OutputFormat {
 }
 
 /// ONTAP SVM-DR for Kubernetes clusters whose storage is provisioned by
-/// Trident: peering, status, sync.
+/// Trident: peering, status, failover, switchover, restore, resync, failback.
 #[derive(Debug, Parser)]
 #[command(
     name = "kubectl svmdr",
@@ -184,7 +184,7 @@ subcommands! {
     Lab(lab),
     /// Print version, git commit and build date.
     Version(version),
-    /// Print a shell completion script (bash, zsh, fish).
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completion(completion),
 }
 

@@ -1,6 +1,8 @@
 //! Debug logs with tracing, to stderr. `-v` = debug for our crates, `-vv` =
 //! trace; `SVMDR_LOG` (an EnvFilter directive) overrides both. Without
-//! either only warnings are shown. Credentials never reach a log: they are
+//! either only warnings are shown, and none from kube-rs's own client: it
+//! logs every failed request at ERROR, which the command already reports
+//! once, with context. Credentials never reach a log: they are
 //! [`svmdr::secret::Secret`]s, which print as `***`.
 
 use std::io::IsTerminal as _;
@@ -10,7 +12,7 @@ use tracing_subscriber::EnvFilter;
 /// Installs the global subscriber (once; later calls are ignored).
 pub fn init(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        0 => "warn,kube_client=off",
         1 => "warn,svmdr=debug,kubectl_svmdr=debug",
         _ => "info,svmdr=trace,kubectl_svmdr=trace,kube=debug",
     };
