@@ -10,8 +10,8 @@
 //! (observations, decisions, HTTP, TLS, JSON) is overhead. Target: < 0.5 s.
 //!
 //! Two scenarios: the primary cluster refuses connections (a disaster; the
-//! ONTAP client does not retry a refused connection, so the split-brain
-//! guard learns at once that the primary is gone), and the primary
+//! ONTAP client retries a refused connection once, after 100 ms, so the
+//! split-brain guard learns quickly that the primary is gone), and the primary
 //! answers but its SVM is stopped (no retries: the engine's own overhead).
 //!
 //! Run: `cargo bench -p svmdr --bench failover`.

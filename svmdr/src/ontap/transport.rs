@@ -18,6 +18,8 @@ use super::query::Query;
 
 /// How many times an idempotent GET is tried in all.
 const GET_ATTEMPTS: u32 = 3;
+/// How many times a GET whose connection was refused is tried in all.
+const REFUSED_ATTEMPTS: u32 = 2;
 /// First retry delay; each further retry waits four times longer.
 const RETRY_BASE: Duration = Duration::from_millis(100);
 /// Most `_links.next` pages followed for one collection (a loop guard).
@@ -366,19 +368,22 @@ impl OntapClient {
         let mut attempt = 1;
         loop {
             let result = self.send_once(call, Method::GET, url.clone(), None).await;
+            // A refused connection means nothing listens there (the cluster
+            // or its web service is down, or a LIF is moving): one quick
+            // retry covers a restart; more would only delay the answer a
+            // failover is waiting for.
+            let attempts = match &result {
+                Err(e) if is_refused(e) => REFUSED_ATTEMPTS,
+                _ => GET_ATTEMPTS,
+            };
             let retry = match &result {
                 Ok(raw) => raw.status.is_server_error(),
-                // A refused connection means nothing listens there (the
-                // cluster or its web service is down): retrying only delays
-                // the answer a failover is waiting for.
-                Err(e) => {
-                    matches!(
-                        e.kind,
-                        ErrorKind::Connect { .. } | ErrorKind::Transport { .. }
-                    ) && !is_refused(e)
-                }
+                Err(e) => matches!(
+                    e.kind,
+                    ErrorKind::Connect { .. } | ErrorKind::Transport { .. }
+                ),
             };
-            if !retry || attempt >= GET_ATTEMPTS {
+            if !retry || attempt >= attempts {
                 let raw = result?;
                 if !raw.status.is_success() {
                     return Err(self.api_error(call, &raw));
