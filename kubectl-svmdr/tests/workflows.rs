@@ -226,6 +226,82 @@ async fn failover_refuses_while_the_primary_runs_and_dry_run_changes_nothing() {
 }
 
 #[tokio::test]
+async fn failover_refuses_when_only_the_primary_kubernetes_is_down() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    // The primary Kubernetes API is gone, its ONTAP (and SVM) still serve:
+    // the DR cluster sees the cluster peer available.
+    lab.primary_kube.set_down(true);
+    let before = lab.snapshot();
+    let args = ["failover", "--yes", "--request-timeout", "3s"];
+    let refused = lab.run(&args).await.expect_code(3);
+    let err = &refused.stderr;
+    assert!(err.contains("split-brain guard"), "{err}");
+    assert!(err.contains("primary ONTAP cluster"), "{err}");
+    assert!(err.contains("cluster peer available from DR"), "{err}");
+    assert!(err.contains("is healthy (snapmirrored)"), "{err}");
+    assert!(err.contains("Kubernetes API / management address"), "{err}");
+    assert!(
+        err.contains(&format!("vserver stop -vserver {PRIMARY_SVM}")),
+        "{err}"
+    );
+    assert!(
+        err.contains("switchover") && err.contains("--force"),
+        "{err}"
+    );
+    // --dry-run refuses the same way.
+    let dry = lab
+        .run(&["failover", "--dry-run", "--request-timeout", "3s"])
+        .await
+        .expect_code(3);
+    assert!(dry.stderr.contains("split-brain guard"), "{}", dry.all());
+    assert_eq!(
+        before,
+        lab.snapshot(),
+        "nothing changed: still snapmirrored"
+    );
+    let h = lab
+        .run(&["history", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    assert!(
+        h["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|e| e["outcome"] == "refused"
+                && e["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("cluster peer")))),
+        "{h}"
+    );
+
+    // --force passes the guard with a warning; ONTAP itself still refuses to
+    // break while the identity-preserving source SVM runs.
+    let forced = lab
+        .run(&["failover", "--yes", "--force", "--request-timeout", "3s"])
+        .await
+        .expect_code(2);
+    let err = &forced.stderr;
+    assert!(err.contains("WARNING --force"), "{err}");
+    assert!(err.contains("step break"), "{err}");
+    assert!(err.contains("Stop the source SVM first"), "{err}");
+    assert!(err.contains("next: the source SVM still runs"), "{err}");
+
+    // Once the primary ONTAP is gone too, the peer is unavailable: proceed.
+    lab.ontap.control().set_cluster_down("primary", true);
+    let fo = lab
+        .run(&["failover", "--yes", "--request-timeout", "3s"])
+        .await
+        .expect_code(0);
+    assert!(
+        fo.stderr
+            .contains("unavailable: the primary ONTAP does not answer"),
+        "{}",
+        fo.stderr
+    );
+}
+
+#[tokio::test]
 async fn switchover_reports_no_data_loss() {
     let lab = Lab::start().await;
     lab.peer().await;

@@ -14,7 +14,7 @@ use lab::{DR_SVM, Lab, PRIMARY_SVM, VOLUME, fast_timeouts};
 use sim::ontap::Timing;
 use svmdr::plan::engine::StepStatus;
 use svmdr::plan::failover::FailoverOptions;
-use svmdr::plan::storage::{RelState, SvmState};
+use svmdr::plan::storage::{PeerState, RelState, SvmState};
 use svmdr::plan::{EngineOptions, NoopReporter, Observed, PlanError, execute};
 
 fn engine() -> EngineOptions {
@@ -130,6 +130,38 @@ async fn failover_refuses_while_the_primary_runs() {
         Some(RelState::Snapmirrored)
     );
     let _ = before;
+}
+
+#[tokio::test]
+async fn preflight_asks_the_dr_cluster_about_an_unconfigured_primary() {
+    let lab = Lab::start(Timing::fast(), fast_timeouts()).await;
+    let mut sites = lab.sites();
+    sites.primary = None;
+    // The primary ONTAP is up, only we cannot reach it: the DR cluster's
+    // peer record says so, and the guard refuses.
+    let obs = sites.preflight(&lab.pair(), false).await.expect("observe");
+    let pf = svmdr::plan::failover::preflight(&obs);
+    assert_eq!(pf.primary_peer_state, Some(PeerState::Available), "{obs:?}");
+    let err = svmdr::plan::failover::plan(&obs, &lab.pair(), FailoverOptions::default())
+        .expect_err("refused");
+    assert!(err.is_refusal(), "{err}");
+    assert!(err.to_string().contains("cluster peer available"), "{err}");
+    // The primary ONTAP down too: the peer is unavailable, failover proceeds.
+    lab.sim.control().set_cluster_down("primary", true);
+    let obs = sites.preflight(&lab.pair(), false).await.expect("observe");
+    assert_eq!(
+        svmdr::plan::failover::preflight(&obs).primary_peer_state,
+        Some(PeerState::Unavailable)
+    );
+    assert!(svmdr::plan::failover::plan(&obs, &lab.pair(), FailoverOptions::default()).is_ok());
+    // A reachable primary is asked directly; the peer is not read.
+    lab.sim.control().set_cluster_down("primary", false);
+    let obs = lab
+        .sites()
+        .preflight(&lab.pair(), false)
+        .await
+        .expect("observe");
+    assert_eq!(obs.dr.peer, svmdr::plan::observe::PeerReport::NotObserved);
 }
 
 #[tokio::test]

@@ -169,7 +169,9 @@ pub(crate) fn run_workflow(
                 .map(|p| p.ontap.name().to_string())
                 .unwrap_or_else(|| "primary".into()),
         };
-        let mut obs = match sites.observe(&pair, false, true).await {
+        // Without the primary, also asks the DR cluster whether the primary
+        // ONTAP still answers (its cluster peer record): the split-brain guard.
+        let mut obs = match sites.preflight(&pair, false).await {
             Ok(o) => o,
             Err(source) => {
                 let e = PlanError::Observe { step: "preflight".into(), source: Box::new(source) };

@@ -231,6 +231,26 @@ impl<S: Storage> Sites<S> {
         };
         observe(p, &self.dr, pair, Depth { detail }, &self.primary_label).await
     }
+
+    /// Observes both sites for a workflow's preflight: as
+    /// [`Sites::observe`] with the primary, plus, when the primary did not
+    /// answer (or is not configured), the DR cluster's cluster peer record
+    /// of the primary cluster (see [`super::observe::observe_peer`]).
+    ///
+    /// # Errors
+    ///
+    /// As for [`Sites::observe`].
+    pub async fn preflight(
+        &self,
+        pair: &DrPair,
+        detail: bool,
+    ) -> Result<Observed, super::storage::StorageError> {
+        let mut obs = self.observe(pair, detail, true).await?;
+        if !obs.primary.reachable() {
+            super::observe::observe_peer(&self.dr, &mut obs).await;
+        }
+        Ok(obs)
+    }
 }
 
 /// One line of the timeline.

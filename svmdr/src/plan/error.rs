@@ -163,6 +163,15 @@ fn storage_hint(e: &StorageError) -> String {
         (StorageErrorKind::JobFailed, _) => format!(
             "ONTAP's job failed, so that change was not made; once the cause is fixed, {RERUN}"
         ),
+        // ONTAP uses the same code when a full-identity break finds the
+        // source SVM running (`ontap-rest-svmdr.md` §13.11).
+        (_, Some("13303808"))
+            if e.call.contains("snapmirror") && e.message.contains("source SVM") =>
+        {
+            format!(
+                "the source SVM still runs on the primary cluster: stop it there (`vserver stop`), then {RERUN}"
+            )
+        }
         (_, Some("13303808" | "13303812")) if e.call.contains("snapmirror") => {
             format!("a transfer is in progress; {RERUN} (the plan stops it first)")
         }
@@ -205,6 +214,18 @@ mod tests {
         assert!(e.hint().contains("re-run"), "{}", e.hint());
         assert_eq!(e.ontap_code(), Some("13303808"));
         assert_eq!(e.step(), Some("break"));
+    }
+
+    #[test]
+    fn running_source_hint_says_stop_it() {
+        let mut source = storage(StorageErrorKind::Api, Some("13303808"));
+        source.message = "Transition to broken_off failed: the relationship preserves full identity and source SVM \"svm1\" on cluster \"a\" is running.".into();
+        let e = PlanError::Action {
+            step: "break".into(),
+            title: "break".into(),
+            source: Box::new(source),
+        };
+        assert!(e.hint().contains("vserver stop"), "{}", e.hint());
     }
 
     #[test]

@@ -16,7 +16,13 @@
 //! 6. `verify-dr`: volumes `rw` and `online`, data LIFs `up`.
 //!
 //! The split-brain guard refuses (exit 3) when the primary SVM is reachable
-//! and running: that is a planned switchover's job, or needs `--force`.
+//! and running: that is a planned switchover's job, or needs `--force`. When
+//! the primary cannot be asked (its Kubernetes API or ONTAP management
+//! address is unreachable, or it is not configured), the guard asks the DR
+//! cluster instead: a cluster peer record of the primary cluster that is
+//! `available` (or `partial`) means the primary ONTAP still answers over the
+//! intercluster network and its SVM may still serve, so it refuses too
+//! (`--force` proceeds with a warning). `unavailable`, or no peer, proceeds.
 //!
 //! Uses `PATCH state=broken_off` rather than `?failover=true`, because the
 //! latter only exists on newer releases (§12) and must not be combined with a
@@ -29,9 +35,9 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{Plan, Workflow};
 use super::error::PlanError;
-use super::observe::{DrPair, Observed, Reach, Site};
+use super::observe::{DrPair, Observed, PeerReport, Reach, Site};
 use super::step::{Cond, Step, StepKind};
-use super::storage::RelState;
+use super::storage::{PeerState, RelState};
 
 /// Options of an unplanned failover.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +69,9 @@ pub struct FailoverPreflight {
     pub identity_preserved: bool,
     /// Whether the failover is already complete (a re-run has nothing to do).
     pub already_failed_over: bool,
+    /// The primary cluster's peer state as the DR cluster reports it, when
+    /// it was asked (the primary did not answer).
+    pub primary_peer_state: Option<PeerState>,
 }
 
 /// Reads the preflight facts from `obs`.
@@ -86,6 +95,10 @@ pub fn preflight(obs: &Observed) -> FailoverPreflight {
         identity_preserved: fwd.is_none_or(|r| r.preserves_network()),
         already_failed_over: fwd.is_some_and(|r| r.state == RelState::BrokenOff)
             && obs.dr.svm_running(),
+        primary_peer_state: match &obs.dr.peer {
+            PeerReport::Found(p) => Some(p.state.clone()),
+            _ => None,
+        },
     }
 }
 
@@ -95,8 +108,9 @@ pub fn preflight(obs: &Observed) -> FailoverPreflight {
 ///
 /// - [`PlanError::Preflight`]: the DR cluster is unreachable, there is no
 ///   forward relationship, or it was never initialized.
-/// - [`PlanError::Refused`]: the primary SVM is reachable and running
-///   (split-brain guard) and `force` is off.
+/// - [`PlanError::Refused`]: the primary SVM is reachable and running, or
+///   the primary cannot be asked but the DR cluster reports its cluster peer
+///   available (split-brain guard), and `force` is off.
 pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan, PlanError> {
     if let Reach::Unreachable(e) = &obs.dr.reach {
         return Err(PlanError::Preflight {
@@ -133,6 +147,37 @@ pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan
                 pair.primary_svm, obs.primary.cluster
             ),
             hint: "for a planned move without data loss use `kubectl svmdr switchover`; to fail over anyway (the primary SVM is stopped first) add --force".into(),
+        });
+    }
+    // The primary could not be asked: does its ONTAP still answer the DR
+    // cluster over the intercluster network?
+    let primary_ontap_up =
+        (!obs.primary.reachable())
+            .then_some(&obs.dr.peer)
+            .and_then(|p| match p {
+                PeerReport::Found(v) if v.state.remote_answers() => Some(v),
+                _ => None,
+            });
+    if let Some(peer) = primary_ontap_up
+        && !opts.force
+    {
+        return Err(PlanError::Refused {
+            reason: format!(
+                "split-brain guard: the primary ONTAP cluster {} is up (cluster peer {} from DR{}) although its Kubernetes API / management address is not reachable from here{}: its SVM {} may still serve",
+                peer.cluster(),
+                peer.state,
+                forward_health(fwd),
+                match &obs.primary.reach {
+                    Reach::Unreachable(e) => format!(" ({e})"),
+                    _ => String::new(),
+                },
+                pair.primary_svm
+            ),
+            hint: format!(
+                "stop the primary SVM on {} (`vserver stop -vserver {}`), or restore access to the primary and use `kubectl svmdr switchover`; --force fails over anyway",
+                peer.cluster(),
+                pair.primary_svm
+            ),
         });
     }
     let mut steps = vec![
@@ -188,6 +233,39 @@ pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan
             }
         ));
     }
+    if let Some(peer) = primary_ontap_up {
+        notes.push(format!(
+            "WARNING --force: the primary ONTAP cluster {} is up (cluster peer {} from DR) and its SVM {} may still serve; it cannot be stopped from here: stop it on {} now (`vserver stop -vserver {}`), or clients reach two live copies{}",
+            peer.cluster(),
+            peer.state,
+            pair.primary_svm,
+            peer.cluster(),
+            pair.primary_svm,
+            if pf.identity_preserved {
+                " with the same addresses (and ONTAP refuses the break while it runs with full identity preservation)"
+            } else {
+                ""
+            }
+        ));
+    } else if !obs.primary.reachable() {
+        match &obs.dr.peer {
+            PeerReport::NotObserved => {}
+            PeerReport::Found(p) => notes.push(format!(
+                "the DR cluster reports the cluster peer {} {}: the primary ONTAP does not answer it",
+                p.cluster(),
+                p.state
+            )),
+            PeerReport::Missing { cluster } => notes.push(format!(
+                "the DR cluster has no cluster peer for the primary cluster{}: make sure the primary SVM {} is not serving",
+                cluster.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+                pair.primary_svm
+            )),
+            PeerReport::Failed { error } => notes.push(format!(
+                "could not tell from the DR cluster whether the primary ONTAP is up ({error}): make sure the primary SVM {} is not serving",
+                pair.primary_svm
+            )),
+        }
+    }
     match &obs.primary.reach {
         Reach::Unreachable(e) => notes.push(format!(
             "the primary cluster {} is unreachable ({e}); it is not contacted again",
@@ -212,9 +290,23 @@ pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan
     })
 }
 
+/// `; the forward relationship ... is healthy` when the DR cluster says so:
+/// more evidence that the primary still feeds it.
+fn forward_health(fwd: &super::storage::RelView) -> String {
+    if fwd.healthy == Some(true) {
+        format!(
+            "; the relationship {} → {} is healthy ({})",
+            fwd.source_path, fwd.destination_path, fwd.state
+        )
+    } else {
+        String::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::observe::SiteState;
     use crate::plan::testutil::*;
 
     #[test]
@@ -261,6 +353,134 @@ mod tests {
                 "start-dr",
                 "verify-dr"
             ]
+        );
+    }
+
+    #[test]
+    fn primary_ontap_up_behind_an_unreachable_primary_is_refused() {
+        for primary in [
+            primary_down(),
+            SiteState::not_observed(Site::Primary, "primary"),
+        ] {
+            let dr = with_peer(dr_site(RelState::Snapmirrored, false), PeerState::Available);
+            let err = plan(&observed(primary, dr), &pair(), FailoverOptions::default()).err();
+            assert!(matches!(err, Some(ref e) if e.is_refusal()), "{err:?}");
+            let e = err.expect("refused");
+            let text = e.to_string();
+            assert!(
+                text.contains("primary ONTAP cluster ontap-a is up"),
+                "{text}"
+            );
+            assert!(text.contains("cluster peer available from DR"), "{text}");
+            assert!(text.contains("svm1: → svm1_dr: is healthy"), "{text}");
+            assert!(text.contains("SVM svm1 may still serve"), "{text}");
+            let hint = e.hint();
+            assert!(hint.contains("vserver stop -vserver svm1"), "{hint}");
+            assert!(
+                hint.contains("switchover") && hint.contains("--force"),
+                "{hint}"
+            );
+        }
+        // Some nodes answering is enough to be up.
+        let dr = with_peer(dr_site(RelState::Snapmirrored, false), PeerState::Partial);
+        let err = plan(
+            &observed(primary_down(), dr),
+            &pair(),
+            FailoverOptions::default(),
+        );
+        assert!(matches!(err, Err(ref e) if e.is_refusal()), "{err:?}");
+    }
+
+    #[test]
+    fn force_proceeds_past_an_available_peer_with_a_warning() {
+        let dr = with_peer(dr_site(RelState::Snapmirrored, false), PeerState::Available);
+        let p = plan(
+            &observed(primary_down(), dr),
+            &pair(),
+            FailoverOptions { force: true },
+        )
+        .expect("plan");
+        let ids: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "abort-transfer",
+                "quiesce",
+                "break",
+                "start-dr",
+                "verify-dr"
+            ],
+            "nothing can stop a primary we cannot reach"
+        );
+        let warning = p
+            .notes
+            .iter()
+            .find(|n| n.starts_with("WARNING --force"))
+            .expect("warning note");
+        assert!(warning.contains("vserver stop -vserver svm1"), "{warning}");
+        assert!(warning.contains("refuses the break"), "{warning}");
+    }
+
+    #[test]
+    fn unavailable_or_missing_peer_proceeds() {
+        let dr = with_peer(
+            dr_site(RelState::Snapmirrored, false),
+            PeerState::Unavailable,
+        );
+        let p = plan(
+            &observed(primary_down(), dr),
+            &pair(),
+            FailoverOptions::default(),
+        )
+        .expect("plan");
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("cluster peer ontap-a unavailable")),
+            "{:?}",
+            p.notes
+        );
+        for peer in [
+            PeerReport::Missing {
+                cluster: Some("ontap-a".into()),
+            },
+            PeerReport::Failed {
+                error: "HTTP 403".into(),
+            },
+            PeerReport::NotObserved,
+        ] {
+            let mut dr = dr_site(RelState::Snapmirrored, false);
+            dr.peer = peer;
+            let p = plan(
+                &observed(primary_down(), dr),
+                &pair(),
+                FailoverOptions::default(),
+            );
+            assert!(p.is_ok(), "{p:?}");
+        }
+        // A pending peer never completed peering: no evidence either way.
+        let dr = with_peer(dr_site(RelState::Snapmirrored, false), PeerState::Pending);
+        assert!(
+            plan(
+                &observed(primary_down(), dr),
+                &pair(),
+                FailoverOptions::default()
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_reachable_primary_is_judged_by_its_own_svm() {
+        // The peer record only matters when the primary cannot be asked.
+        let dr = with_peer(dr_site(RelState::Snapmirrored, false), PeerState::Available);
+        assert!(
+            plan(
+                &observed(primary_up(false), dr),
+                &pair(),
+                FailoverOptions::default()
+            )
+            .is_ok()
         );
     }
 

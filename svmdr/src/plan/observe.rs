@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::storage::{LifView, RelView, Storage, StorageError, SvmView, VolumeView};
+use super::storage::{LifView, PeerView, RelView, Storage, StorageError, SvmView, VolumeView};
 
 /// Which of the two sites.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -81,6 +81,31 @@ pub enum Reach {
     NotObserved,
 }
 
+/// What this site's ONTAP reports about the other site's cluster (its
+/// cluster peer record). Collected from the DR cluster when the primary
+/// cannot be asked itself: an `available` peer means the primary ONTAP still
+/// answers over the intercluster network.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum PeerReport {
+    /// Not asked.
+    #[default]
+    NotObserved,
+    /// No cluster peer matches the other site's cluster.
+    Missing {
+        /// The cluster name looked for (the relationship's
+        /// `source.cluster.name`), when known.
+        cluster: Option<String>,
+    },
+    /// The peer record.
+    Found(PeerView),
+    /// The GET failed: the error.
+    Failed {
+        /// What went wrong.
+        error: String,
+    },
+}
+
 /// How much to collect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Depth {
@@ -107,6 +132,10 @@ pub struct SiteState {
     pub volumes: Option<Vec<VolumeView>>,
     /// Data LIFs of the SVM, when collected.
     pub lifs: Option<Vec<LifView>>,
+    /// The other site's cluster as this cluster's peer record reports it
+    /// (see [`observe_peer`]).
+    #[serde(default)]
+    pub peer: PeerReport,
 }
 
 impl SiteState {
@@ -120,6 +149,7 @@ impl SiteState {
             incoming: None,
             volumes: None,
             lifs: None,
+            peer: PeerReport::NotObserved,
         }
     }
 
@@ -251,6 +281,7 @@ pub async fn observe_site<S: Storage>(
             incoming,
             volumes,
             lifs,
+            peer: PeerReport::NotObserved,
         }),
         Err(e) if e.is_unreachable() => Ok(SiteState {
             reach: Reach::Unreachable(e.to_string()),
@@ -286,6 +317,22 @@ pub async fn observe<S: Storage>(
     Ok(Observed { at, primary, dr })
 }
 
+/// Asks the DR cluster for its cluster peer record of the primary cluster
+/// (`GET /api/cluster/peers`), matched on the forward relationship's
+/// `source.cluster.name`, and stores it in `obs.dr.peer`. Needs no primary
+/// credentials. A failed GET is recorded, not returned: the failover plan
+/// decides what it means.
+pub async fn observe_peer<S: Storage>(dr: &S, obs: &mut Observed) {
+    let cluster = obs.forward().and_then(|r| r.source_cluster.clone());
+    obs.dr.peer = match dr.cluster_peer(cluster.as_deref()).await {
+        Ok(Some(p)) => PeerReport::Found(p),
+        Ok(None) => PeerReport::Missing { cluster },
+        Err(e) => PeerReport::Failed {
+            error: e.to_string(),
+        },
+    };
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,6 +352,7 @@ mod tests {
             incoming: None,
             volumes: Some(vols),
             lifs: Some(lifs),
+            peer: PeerReport::NotObserved,
         }
     }
 

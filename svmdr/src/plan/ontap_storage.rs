@@ -8,8 +8,8 @@
 use chrono::Utc;
 
 use super::storage::{
-    LifView, NewRelationship, Reason, RelState, RelTarget, RelView, Storage, StorageError,
-    StorageErrorKind, StorageResult, SvmState, SvmView, TransferView, VolumeView,
+    LifView, NewRelationship, PeerState, PeerView, Reason, RelState, RelTarget, RelView, Storage,
+    StorageError, StorageErrorKind, StorageResult, SvmState, SvmView, TransferView, VolumeView,
 };
 use crate::ontap::models::{self, IdentityPreservation, RelationshipState};
 use crate::ontap::{CreateRelationship, DeleteOptions, PatchOptions};
@@ -119,6 +119,34 @@ pub fn rel_view(r: models::Relationship) -> RelView {
     }
 }
 
+/// The peer whose local or remote name is `remote_cluster`; with no name,
+/// the only peer.
+fn pick_peer(
+    mut peers: Vec<models::ClusterPeer>,
+    remote_cluster: Option<&str>,
+) -> Option<models::ClusterPeer> {
+    match remote_cluster {
+        Some(want) => peers.into_iter().find(|p| {
+            p.name.as_deref() == Some(want)
+                || p.remote.as_ref().and_then(|r| r.name.as_deref()) == Some(want)
+        }),
+        None if peers.len() == 1 => peers.pop(),
+        None => None,
+    }
+}
+
+fn peer_view(p: models::ClusterPeer) -> PeerView {
+    PeerView {
+        name: p.name.unwrap_or_default(),
+        remote_name: p.remote.and_then(|r| r.name),
+        state: p
+            .status
+            .and_then(|s| s.state)
+            .map(|s| PeerState::parse(s.as_str()))
+            .unwrap_or_else(|| PeerState::Other("unknown".into())),
+    }
+}
+
 fn identity(s: &str) -> Option<IdentityPreservation> {
     serde_json::from_value(serde_json::Value::String(s.to_string()))
         .ok()
@@ -164,6 +192,11 @@ impl Storage for OntapStorage {
             .await
             .map_err(storage_error)?;
         Ok(peers.into_iter().find_map(|p| p.name))
+    }
+
+    async fn cluster_peer(&self, remote_cluster: Option<&str>) -> StorageResult<Option<PeerView>> {
+        let peers = self.client.cluster_peers().await.map_err(storage_error)?;
+        Ok(pick_peer(peers, remote_cluster).map(peer_view))
     }
 
     async fn volumes(&self, svm: &str) -> StorageResult<Vec<VolumeView>> {
@@ -316,6 +349,39 @@ mod tests {
             },
         );
         assert!(storage_error(e).is_unreachable());
+    }
+
+    fn peer(name: &str, remote: &str, state: &str) -> models::ClusterPeer {
+        serde_json::from_value(serde_json::json!({
+            "uuid": format!("u-{name}"),
+            "name": name,
+            "remote": {"name": remote},
+            "status": {"state": state},
+        }))
+        .expect("peer")
+    }
+
+    #[test]
+    fn peers_match_on_local_or_remote_name() {
+        let peers = vec![
+            peer("alias-a", "cluster-a", "available"),
+            peer("cluster-c", "cluster-c", "unavailable"),
+        ];
+        let a = pick_peer(peers.clone(), Some("cluster-a")).map(peer_view);
+        assert_eq!(
+            a.as_ref().map(|p| p.state.clone()),
+            Some(PeerState::Available)
+        );
+        assert_eq!(a.as_ref().map(PeerView::cluster), Some("cluster-a"));
+        let c = pick_peer(peers.clone(), Some("cluster-c")).map(peer_view);
+        assert_eq!(c.map(|p| p.state), Some(PeerState::Unavailable));
+        assert!(pick_peer(peers.clone(), Some("cluster-x")).is_none());
+        assert!(
+            pick_peer(peers, None).is_none(),
+            "two peers, no name: no guess"
+        );
+        let only = pick_peer(vec![peer("b", "b", "partial")], None).map(peer_view);
+        assert_eq!(only.map(|p| p.state), Some(PeerState::Partial));
     }
 
     #[test]

@@ -217,6 +217,80 @@ pub struct LifView {
     pub enabled: bool,
 }
 
+/// Reachability of a cluster peer as the local cluster reports it
+/// (`/api/cluster/peers` `status.state`, `ontap-rest-svmdr.md` §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PeerState {
+    /// Every local node reaches every remote node.
+    Available,
+    /// Some local nodes reach remote nodes.
+    Partial,
+    /// No connectivity.
+    Unavailable,
+    /// The other side has not finished peering.
+    Pending,
+    /// Any other value (`unidentified`, a new one, or none reported).
+    Other(String),
+}
+
+impl PeerState {
+    /// Parses ONTAP's string.
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "available" => Self::Available,
+            "partial" => Self::Partial,
+            "unavailable" => Self::Unavailable,
+            "pending" => Self::Pending,
+            other => Self::Other(other.to_string()),
+        }
+    }
+
+    /// ONTAP's string for this state.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Available => "available",
+            Self::Partial => "partial",
+            Self::Unavailable => "unavailable",
+            Self::Pending => "pending",
+            Self::Other(s) => s,
+        }
+    }
+
+    /// Whether the remote cluster answers over the intercluster network
+    /// (`available`, or `partial`: some of its nodes do).
+    pub fn remote_answers(&self) -> bool {
+        matches!(self, Self::Available | Self::Partial)
+    }
+}
+
+impl fmt::Display for PeerState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A cluster peer as the local cluster reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PeerView {
+    /// Local name of the peer (`name`).
+    pub name: String,
+    /// The remote cluster's own name (`remote.name`).
+    pub remote_name: Option<String>,
+    /// `status.state`.
+    pub state: PeerState,
+}
+
+impl PeerView {
+    /// The remote cluster's name for messages.
+    pub fn cluster(&self) -> &str {
+        self.remote_name
+            .as_deref()
+            .filter(|n| !n.is_empty())
+            .unwrap_or(&self.name)
+    }
+}
+
 /// Target of a relationship state change (PATCH `state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -340,6 +414,14 @@ pub trait Storage: Send + Sync {
         local_svm: &str,
         peer_svm: &str,
     ) -> impl Future<Output = StorageResult<Option<String>>> + Send;
+
+    /// The cluster peer whose remote is `remote_cluster` (matched on the
+    /// peer's local `name` or `remote.name`); with no name, the only cluster
+    /// peer there is. `None` when no peer matches.
+    fn cluster_peer(
+        &self,
+        remote_cluster: Option<&str>,
+    ) -> impl Future<Output = StorageResult<Option<PeerView>>> + Send;
 
     /// The volumes of an SVM.
     fn volumes(&self, svm: &str) -> impl Future<Output = StorageResult<Vec<VolumeView>>> + Send;

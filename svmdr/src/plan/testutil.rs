@@ -2,8 +2,10 @@
 
 use chrono::Utc;
 
-use super::observe::{DrPair, Observed, Reach, Site, SiteState};
-use super::storage::{LifView, RelState, RelView, SvmState, SvmView, TransferView, VolumeView};
+use super::observe::{DrPair, Observed, PeerReport, Reach, Site, SiteState};
+use super::storage::{
+    LifView, PeerState, PeerView, RelState, RelView, SvmState, SvmView, TransferView, VolumeView,
+};
 
 pub fn pair() -> DrPair {
     DrPair {
@@ -65,6 +67,7 @@ pub fn primary_up(running: bool) -> SiteState {
         incoming: None,
         volumes: None,
         lifs: None,
+        peer: PeerReport::NotObserved,
     }
 }
 
@@ -96,6 +99,7 @@ pub fn dr_site(state: RelState, running: bool) -> SiteState {
             state: if running { "up" } else { "down" }.into(),
             enabled: true,
         }]),
+        peer: PeerReport::NotObserved,
     }
 }
 
@@ -105,4 +109,14 @@ pub fn observed(primary: SiteState, dr: SiteState) -> Observed {
         primary,
         dr,
     }
+}
+
+/// `dr` with its cluster peer record of the primary cluster in `state`.
+pub fn with_peer(mut dr: SiteState, state: PeerState) -> SiteState {
+    dr.peer = PeerReport::Found(PeerView {
+        name: "ontap-a".into(),
+        remote_name: Some("ontap-a".into()),
+        state,
+    });
+    dr
 }
