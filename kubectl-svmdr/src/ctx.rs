@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use svmdr::ontap::Timeouts;
@@ -21,6 +22,38 @@ use crate::prompt::TerminalCredentialPrompt;
 pub const ENV_USERNAME: &str = "SVMDR_ONTAP_USERNAME";
 /// Environment variable with its password.
 pub const ENV_PASSWORD: &str = "SVMDR_ONTAP_PASSWORD";
+
+/// How long a command interrupted by Ctrl-C may take to record what it did
+/// (see [`Ctx::block_on_interruptible`]); its own cleanup should stay within
+/// [`CLEANUP_TIMEOUT`].
+pub const INTERRUPT_GRACE: Duration = Duration::from_secs(3);
+
+/// The bound an interrupted command puts on its own cleanup (recording the
+/// run): Ctrl-C must never hang.
+pub const CLEANUP_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Tells a command that the user pressed Ctrl-C.
+#[derive(Debug, Clone)]
+pub struct Interrupt(tokio::sync::watch::Receiver<bool>);
+
+impl Interrupt {
+    /// Resolves once Ctrl-C was pressed (never, if it was not).
+    pub async fn pressed(&mut self) {
+        if self.0.wait_for(|pressed| *pressed).await.is_err() {
+            // The runtime side is gone: no Ctrl-C will ever be reported.
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Runs `fut` unless Ctrl-C comes first (`None`; `fut` is dropped).
+    pub async fn run<F: Future>(&mut self, fut: F) -> Option<F::Output> {
+        tokio::select! {
+            biased;
+            _ = self.pressed() => None,
+            r = fut => Some(r),
+        }
+    }
+}
 
 /// Per-run context handed to every command.
 pub struct Ctx {
@@ -45,6 +78,19 @@ impl Ctx {
         }
     }
 
+    /// The runtime, created on first use.
+    fn runtime(&mut self) -> anyhow::Result<&tokio::runtime::Runtime> {
+        if self.runtime.is_none() {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            self.runtime = Some(rt);
+        }
+        self.runtime.as_ref().context("runtime")
+    }
+
     /// Runs a future to completion on the (lazily created) runtime; Ctrl-C
     /// ends it with [`Interrupted`] (exit 130).
     ///
@@ -54,20 +100,44 @@ impl Ctx {
         &mut self,
         fut: impl Future<Output = anyhow::Result<T>>,
     ) -> anyhow::Result<T> {
-        if self.runtime.is_none() {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .context("starting the async runtime")?;
-            self.runtime = Some(rt);
-        }
-        let rt = self.runtime.as_ref().context("runtime")?;
+        let rt = self.runtime()?;
         rt.block_on(async {
             tokio::select! {
                 r = fut => r,
                 _ = tokio::signal::ctrl_c() => Err(Interrupted.into()),
             }
+        })
+    }
+
+    /// Like [`Ctx::block_on`], but on Ctrl-C the command is told through its
+    /// [`Interrupt`] and gets up to [`INTERRUPT_GRACE`] to record what it did
+    /// (a second Ctrl-C ends it at once). It ends with [`Interrupted`]
+    /// (exit 130) either way.
+    ///
+    /// # Errors
+    /// The future's error, [`Interrupted`], or a runtime setup failure.
+    pub fn block_on_interruptible<T, F>(
+        &mut self,
+        make: impl FnOnce(Interrupt) -> F,
+    ) -> anyhow::Result<T>
+    where
+        F: Future<Output = anyhow::Result<T>>,
+    {
+        let rt = self.runtime()?;
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let fut = make(Interrupt(rx));
+        rt.block_on(async move {
+            tokio::pin!(fut);
+            tokio::select! {
+                r = &mut fut => return r,
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            let _ = tx.send(true);
+            tokio::select! {
+                _ = tokio::time::timeout(INTERRUPT_GRACE, &mut fut) => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            Err(Interrupted.into())
         })
     }
 
@@ -186,4 +256,26 @@ fn env_credentials() -> Option<(String, Secret)> {
     let user = std::env::var(ENV_USERNAME).ok().filter(|s| !s.is_empty())?;
     let pass = std::env::var(ENV_PASSWORD).ok().filter(|s| !s.is_empty())?;
     Some((user, Secret::new(pass)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn interrupt_cuts_the_future_short() {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let mut i = Interrupt(rx);
+        assert_eq!(i.run(async { 7 }).await, Some(7));
+        let _ = tx.send(true);
+        assert_eq!(i.run(std::future::pending::<()>()).await, None);
+    }
+
+    #[tokio::test]
+    async fn a_gone_sender_is_no_interrupt() {
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        drop(tx);
+        let mut i = Interrupt(rx);
+        assert_eq!(i.run(async { 1 }).await, Some(1));
+    }
 }

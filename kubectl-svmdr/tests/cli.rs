@@ -726,6 +726,100 @@ async fn watch_refreshes_and_ctrl_c_exits_130() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_during_failover_is_recorded_as_interrupted() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    let c = lab.ontap.control();
+    c.set_cluster_down("primary", true);
+    lab.primary_kube.set_down(true);
+    // The quiesce PATCH hangs, so the run is mid-step when Ctrl-C comes.
+    c.inject_fault(
+        "dr",
+        sim::ontap::Fault {
+            method: Some(http::Method::PATCH),
+            path_contains: "/api/snapmirror/relationships/".into(),
+            kind: sim::ontap::FaultKind::Delay(std::time::Duration::from_secs(25)),
+            times: Some(1),
+        },
+    );
+    let mut child = lab
+        .command_for(bin(), &["failover", "--yes", "--request-timeout", "3s"])
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = String::new();
+    let mut buf = [0u8; 4096];
+    let first_step = async {
+        while !seen.contains("abort-transfer") {
+            let n = tokio::io::AsyncReadExt::read(&mut stderr, &mut buf)
+                .await
+                .unwrap();
+            assert!(n > 0, "failover ended early: {seen}");
+            seen.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), first_step)
+        .await
+        .expect("the first step finishes");
+    // Let the quiesce PATCH go out and hang.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let pid = child.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let t0 = std::time::Instant::now();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(10), child.wait())
+        .await
+        .expect("exits on SIGINT")
+        .unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(
+        t0.elapsed() < std::time::Duration::from_secs(4),
+        "Ctrl-C took {:?}",
+        t0.elapsed()
+    );
+    let h = lab
+        .run(&["history", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    let entry = h["items"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["outcome"] == "interrupted"))
+        .unwrap_or_else(|| panic!("no interrupted entry: {h}"))
+        .clone();
+    assert_eq!(entry["workflow"], "failover", "{entry}");
+    let message = entry["message"].as_str().unwrap_or_default();
+    assert!(message.contains("during step quiesce"), "{entry}");
+    assert!(message.contains("re-run the same command"), "{entry}");
+    let steps: Vec<(String, String)> = entry["steps"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    (
+                        s["id"].as_str().unwrap_or("").to_string(),
+                        s["status"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        steps,
+        [
+            ("abort-transfer".to_string(), "skipped".to_string()),
+            ("quiesce".to_string(), "interrupted".to_string())
+        ],
+        "{entry}"
+    );
+    let table = lab.run(&["history"]).await.expect_code(0);
+    assert!(table.stdout.contains("interrupted"), "{}", table.stdout);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn peer_resumes_after_a_failed_ontap_job() {
     let lab = Lab::start().await;
     let c = lab.ontap.control();

@@ -4,7 +4,7 @@
 //! SVM pair, plan, print the plan (`--dry-run`) or confirm and execute, print
 //! the timeline, and record the run on the DR cluster (audit).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -12,18 +12,18 @@ use serde::Serialize;
 use svmdr::audit::{AuditEntry, AuditOutcome, AuditStep};
 use svmdr::plan::backends::BackendChange;
 use svmdr::plan::driver::{Bridge, Command, discover_pair};
-use svmdr::plan::engine::{Plan, StepPreview, Timeline};
+use svmdr::plan::engine::{Plan, PlanReporter, StepPreview, Timeline};
 use svmdr::plan::failover::FailoverOptions;
 use svmdr::plan::observe::Reach;
 use svmdr::plan::ontap_storage::OntapStorage;
 use svmdr::plan::switchover::NoLossProof;
-use svmdr::plan::{DrPair, EngineOptions, PlanError, RunReport, Sites, execute};
+use svmdr::plan::{DrPair, EngineOptions, PlanError, RunReport, Sites, StepRecord, execute};
 use svmdr::report::Reporter as _;
 use svmdr::site::{Access, Site, SiteRole};
 
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
-use crate::exit::{Outcome, Refused};
+use crate::exit::{Interrupted, Outcome, Refused};
 use crate::output;
 use crate::progress::CliReporter;
 
@@ -130,201 +130,306 @@ pub(crate) fn run_workflow(
     let request_timeout = ctx.global.request_timeout;
     let pair_args = pair_args.clone();
     let kubeconfig = dr_spec.kubeconfig.clone();
-    ctx.block_on(async move {
-        let dr = Ctx::resolve(reporter.clone(), dr_spec, Access::ClusterAdmin).await?;
+    ctx.block_on_interruptible(|mut interrupt| async move {
+        let resolved = interrupt
+            .run(Ctx::resolve(
+                reporter.clone(),
+                dr_spec,
+                Access::ClusterAdmin,
+            ))
+            .await;
+        // Interrupted before the DR cluster is known: nothing to record it on.
+        let dr = resolved.ok_or(Interrupted)??;
         let user = kube_user(kubeconfig.as_deref(), &dr.context);
-        let started_at = Utc::now();
-        let mut audit = Audit {
-            pair: None,
+        let audit = Audit {
+            pair: OnceLock::new(),
             dr: &dr,
-            user: user.clone(),
+            user,
             workflow: workflow_name(cmd),
-            started_at,
+            started_at: Utc::now(),
             reporter: reporter.clone(),
         };
-        let (primary, primary_problem) = match primary_spec {
-            None => (None, Some("no primary site configured (--primary-context or the config file)".to_string())),
-            Some(spec) => {
-                let bound = request_timeout;
-                match tokio::time::timeout(bound, Ctx::resolve(reporter.clone(), spec, Access::ClusterAdmin)).await {
-                    Ok(Ok(site)) => (Some(site), None),
-                    Ok(Err(e)) => (None, Some(e.to_string())),
-                    Err(_) => (None, Some(format!("no answer within {}", humantime::format_duration(bound)))),
-                }
-            }
-        };
-        if let Some(p) = &primary_problem {
-            reporter.note(&format!("primary site unavailable: {p}"));
-        }
-        let pair = match discover_pair(&dr.ontap, pair_args.svm.as_deref(), pair_args.dr_svm.as_deref()).await {
-            Ok(p) => p,
-            Err(e) => return Err(audit.fail(&e, &[]).await),
-        };
-        audit.pair = Some(pair.clone());
-        let mut sites = Sites {
-            primary: primary.as_ref().map(|p| OntapStorage::new(p.ontap.clone())),
-            dr: OntapStorage::new(dr.ontap.clone()),
-            primary_label: primary
-                .as_ref()
-                .map(|p| p.ontap.name().to_string())
-                .unwrap_or_else(|| "primary".into()),
-        };
-        // Without the primary, also asks the DR cluster whether the primary
-        // ONTAP still answers (its cluster peer record): the split-brain guard.
-        let mut obs = match sites.preflight(&pair, false).await {
-            Ok(o) => o,
-            Err(source) => {
-                let e = PlanError::Observe { step: "preflight".into(), source: Box::new(source) };
-                return Err(audit.fail(&e, &[]).await);
-            }
-        };
-        if let Some(p) = &primary_problem {
-            obs.primary.reach = Reach::Unreachable(p.clone());
-        }
-        let plan: Plan = match cmd.plan(&obs, &pair) {
-            Ok(p) => p,
-            Err(e) => return Err(audit.fail(&e, &[]).await),
-        };
-        for n in &plan.notes {
-            reporter.note(n);
-        }
-        if dry_run {
-            let steps = plan.preview(&obs);
-            render_dry_run(format, &plan, &pair, steps)?;
-            return Ok(Outcome::Ok);
-        }
-        if !plan.observe_primary {
-            sites.primary = None;
-        }
-        let question = format!(
-            "{} {} → {} now?",
-            capitalised(plan.workflow.as_str()),
-            pair.primary_svm,
-            pair.dr_svm
+        let log = StepLog::new(Bridge(reporter.as_ref()));
+        let body = workflow(
+            &dr,
+            &audit,
+            &log,
+            cmd,
+            primary_spec,
+            WorkflowArgs {
+                pair_args,
+                restore,
+                update_backends,
+                format,
+                dry_run,
+                yes,
+                request_timeout,
+            },
         );
-        if let Err(e) = crate::prompt::confirm(&question, yes) {
-            audit
-                .record(AuditOutcome::Refused, e.to_string(), &pair, &Timeline::default())
-                .await;
-            return Err(e);
-        }
-        let opts = EngineOptions {
-            poll_interval: Duration::from_millis(500),
-            step_timeout: pair_args.step_timeout,
-            before_step: None,
-        };
-        let report: RunReport = match execute(&plan, &sites, &opts, &Bridge(reporter.as_ref())).await {
-            Ok(r) => r,
-            Err(f) => {
-                print_timeline(format, &f.timeline);
-                return Err(audit.fail(&f.error, &f.timeline.steps).await);
-            }
-        };
-        let identity_preserved = obs.forward().is_none_or(|r| r.preserves_network());
-        let ends_on_dr = matches!(cmd, Command::Failover(_) | Command::Switchover);
-        let mut backend_changes = Vec::new();
-        let mut backends_updated = false;
-        if ends_on_dr && !identity_preserved {
-            match &dr.backend {
-                None => reporter.note(&format!(
-                    "identity was not preserved and the DR cluster has no Trident ONTAP backend: create one for SVM {} (managementLIF {})",
-                    pair.dr_svm,
-                    svmdr::plan::backends::endpoint_host(&dr.endpoint)
-                )),
-                Some(b) => {
-                    let data_lif = report
-                        .last
-                        .dr
-                        .lifs
-                        .iter()
-                        .flatten()
-                        .find(|l| l.enabled && l.state == "up")
-                        .and_then(|l| l.address.clone());
-                    backend_changes = svmdr::plan::backends::backend_changes(
-                        b,
-                        &pair.dr_svm,
-                        &svmdr::plan::backends::endpoint_host(&dr.endpoint),
-                        data_lif.as_deref(),
-                    );
-                    for c in &backend_changes {
-                        reporter.note(&format!(
-                            "Trident backend {}: {} {} → {}",
-                            c.backend,
-                            c.field,
-                            c.from.as_deref().unwrap_or("(unset)"),
-                            c.to
-                        ));
-                    }
-                    if update_backends && !backend_changes.is_empty() {
-                        svmdr::plan::backends::apply(&dr.kube, &dr.namespace, b, &backend_changes).await?;
-                        backends_updated = true;
-                        reporter.note("Trident backend updated; restart pods that mount NFS volumes so they use the new data LIF");
-                    } else if !backend_changes.is_empty() {
-                        reporter.note("re-run with --update-backends to apply these changes");
-                    }
-                }
+        match interrupt.run(body).await {
+            Some(r) => r,
+            None => {
+                let steps = log.interrupted_steps();
+                print_timeline(
+                    format,
+                    &Timeline {
+                        steps: log.finished(),
+                        total: Duration::ZERO,
+                    },
+                );
+                audit.interrupted(&log, steps).await;
+                Err(Interrupted.into())
             }
         }
-        let proof = matches!(cmd, Command::Switchover)
-            .then(|| svmdr::plan::switchover::no_loss_proof(&report));
-        let restore_report = match &restore {
-            Some(opts) => {
-                let r = svmdr::restore::restore(&dr.kube, opts, &super::restore::ProgressReporter(reporter.clone())).await;
-                match r {
-                    Ok(r) => Some(r),
-                    Err(e) => {
-                        audit
-                            .record(
-                                AuditOutcome::Failed,
-                                format!("storage part succeeded; restore failed: {e}"),
-                                &pair,
-                                &report.timeline,
-                            )
-                            .await;
-                        print_timeline(format, &report.timeline);
-                        return Err(anyhow::Error::new(e).context(
-                            "the storage failover succeeded; the Velero restore did not (re-run `kubectl svmdr restore`)",
-                        ));
-                    }
-                }
+    })
+}
+
+/// What [`workflow`] needs besides the sites and the audit.
+struct WorkflowArgs {
+    pair_args: PairArgs,
+    restore: Option<svmdr::restore::RestoreOptions>,
+    update_backends: bool,
+    format: OutputFormat,
+    dry_run: bool,
+    yes: bool,
+    request_timeout: Duration,
+}
+
+/// The workflow once the DR site is resolved: everything Ctrl-C may cut
+/// short (the caller then records what `log` saw).
+async fn workflow(
+    dr: &Site,
+    audit: &Audit<'_>,
+    log: &StepLog<'_>,
+    cmd: Command,
+    primary_spec: Option<svmdr::site::SiteSpec>,
+    args: WorkflowArgs,
+) -> anyhow::Result<Outcome> {
+    let WorkflowArgs {
+        pair_args,
+        restore,
+        update_backends,
+        format,
+        dry_run,
+        yes,
+        request_timeout,
+    } = args;
+    let reporter = audit.reporter.clone();
+    let (primary, primary_problem) = match primary_spec {
+        None => (
+            None,
+            Some("no primary site configured (--primary-context or the config file)".to_string()),
+        ),
+        Some(spec) => {
+            let bound = request_timeout;
+            match tokio::time::timeout(
+                bound,
+                Ctx::resolve(reporter.clone(), spec, Access::ClusterAdmin),
+            )
+            .await
+            {
+                Ok(Ok(site)) => (Some(site), None),
+                Ok(Err(e)) => (None, Some(e.to_string())),
+                Err(_) => (
+                    None,
+                    Some(format!(
+                        "no answer within {}",
+                        humantime::format_duration(bound)
+                    )),
+                ),
             }
-            None => None,
-        };
-        // A restore that did not complete (PartiallyFailed, Failed) makes the
-        // whole run unhealthy, as `kubectl svmdr restore` reports it.
-        let restore_complete = restore_report
+        }
+    };
+    if let Some(p) = &primary_problem {
+        reporter.note(&format!("primary site unavailable: {p}"));
+    }
+    let pair = match discover_pair(
+        &dr.ontap,
+        pair_args.svm.as_deref(),
+        pair_args.dr_svm.as_deref(),
+    )
+    .await
+    {
+        Ok(p) => p,
+        Err(e) => return Err(audit.fail(&e, &[]).await),
+    };
+    let _ = audit.pair.set(pair.clone());
+    let mut sites = Sites {
+        primary: primary.as_ref().map(|p| OntapStorage::new(p.ontap.clone())),
+        dr: OntapStorage::new(dr.ontap.clone()),
+        primary_label: primary
             .as_ref()
-            .is_none_or(|r| r.status.phase == "Completed");
-        let out = RunOutput {
-            api_version: "svmdr.netapp.io/v1",
-            kind: "WorkflowRun",
-            workflow: plan.workflow.to_string(),
-            pair: &pair,
-            notes: &plan.notes,
-            timeline: &report.timeline,
-            no_loss_proof: proof,
-            backend_changes,
-            backends_updated,
-            restore: restore_report,
-        };
-        render_run(format, &out)?;
+            .map(|p| p.ontap.name().to_string())
+            .unwrap_or_else(|| "primary".into()),
+    };
+    // Without the primary, also asks the DR cluster whether the primary
+    // ONTAP still answers (its cluster peer record): the split-brain guard.
+    let mut obs = match sites.preflight(&pair, false).await {
+        Ok(o) => o,
+        Err(source) => {
+            let e = PlanError::Observe {
+                step: "preflight".into(),
+                source: Box::new(source),
+            };
+            return Err(audit.fail(&e, &[]).await);
+        }
+    };
+    if let Some(p) = &primary_problem {
+        obs.primary.reach = Reach::Unreachable(p.clone());
+    }
+    let plan: Plan = match cmd.plan(&obs, &pair) {
+        Ok(p) => p,
+        Err(e) => return Err(audit.fail(&e, &[]).await),
+    };
+    for n in &plan.notes {
+        reporter.note(n);
+    }
+    if dry_run {
+        let steps = plan.preview(&obs);
+        render_dry_run(format, &plan, &pair, steps)?;
+        return Ok(Outcome::Ok);
+    }
+    if !plan.observe_primary {
+        sites.primary = None;
+    }
+    let question = format!(
+        "{} {} → {} now?",
+        capitalised(plan.workflow.as_str()),
+        pair.primary_svm,
+        pair.dr_svm
+    );
+    if let Err(e) = crate::prompt::confirm(&question, yes) {
         audit
             .record(
-                AuditOutcome::Succeeded,
-                format!(
-                    "{} steps in {} ms",
-                    report.timeline.steps.len(),
-                    report.timeline.total.as_millis()
-                ),
+                AuditOutcome::Refused,
+                e.to_string(),
                 &pair,
-                &report.timeline,
+                &Timeline::default(),
             )
             .await;
-        Ok(if restore_complete {
-            Outcome::Ok
-        } else {
-            Outcome::Unhealthy
-        })
+        return Err(e);
+    }
+    let opts = EngineOptions {
+        poll_interval: Duration::from_millis(500),
+        step_timeout: pair_args.step_timeout,
+        before_step: None,
+    };
+    let report: RunReport = match execute(&plan, &sites, &opts, log).await {
+        Ok(r) => r,
+        Err(f) => {
+            print_timeline(format, &f.timeline);
+            return Err(audit.fail(&f.error, &f.timeline.steps).await);
+        }
+    };
+    let identity_preserved = obs.forward().is_none_or(|r| r.preserves_network());
+    let ends_on_dr = matches!(cmd, Command::Failover(_) | Command::Switchover);
+    let mut backend_changes = Vec::new();
+    let mut backends_updated = false;
+    if ends_on_dr && !identity_preserved {
+        match &dr.backend {
+            None => reporter.note(&format!(
+                "identity was not preserved and the DR cluster has no Trident ONTAP backend: create one for SVM {} (managementLIF {})",
+                pair.dr_svm,
+                svmdr::plan::backends::endpoint_host(&dr.endpoint)
+            )),
+            Some(b) => {
+                let data_lif = report
+                    .last
+                    .dr
+                    .lifs
+                    .iter()
+                    .flatten()
+                    .find(|l| l.enabled && l.state == "up")
+                    .and_then(|l| l.address.clone());
+                backend_changes = svmdr::plan::backends::backend_changes(
+                    b,
+                    &pair.dr_svm,
+                    &svmdr::plan::backends::endpoint_host(&dr.endpoint),
+                    data_lif.as_deref(),
+                );
+                for c in &backend_changes {
+                    reporter.note(&format!(
+                        "Trident backend {}: {} {} → {}",
+                        c.backend,
+                        c.field,
+                        c.from.as_deref().unwrap_or("(unset)"),
+                        c.to
+                    ));
+                }
+                if update_backends && !backend_changes.is_empty() {
+                    svmdr::plan::backends::apply(&dr.kube, &dr.namespace, b, &backend_changes).await?;
+                    backends_updated = true;
+                    reporter.note("Trident backend updated; restart pods that mount NFS volumes so they use the new data LIF");
+                } else if !backend_changes.is_empty() {
+                    reporter.note("re-run with --update-backends to apply these changes");
+                }
+            }
+        }
+    }
+    let proof =
+        matches!(cmd, Command::Switchover).then(|| svmdr::plan::switchover::no_loss_proof(&report));
+    let restore_report = match &restore {
+        Some(opts) => {
+            let r = svmdr::restore::restore(
+                &dr.kube,
+                opts,
+                &super::restore::ProgressReporter(reporter.clone()),
+            )
+            .await;
+            match r {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    audit
+                        .record(
+                            AuditOutcome::Failed,
+                            format!("storage part succeeded; restore failed: {e}"),
+                            &pair,
+                            &report.timeline,
+                        )
+                        .await;
+                    print_timeline(format, &report.timeline);
+                    return Err(anyhow::Error::new(e).context(
+                        "the storage failover succeeded; the Velero restore did not (re-run `kubectl svmdr restore`)",
+                    ));
+                }
+            }
+        }
+        None => None,
+    };
+    // A restore that did not complete (PartiallyFailed, Failed) makes the
+    // whole run unhealthy, as `kubectl svmdr restore` reports it.
+    let restore_complete = restore_report
+        .as_ref()
+        .is_none_or(|r| r.status.phase == "Completed");
+    let out = RunOutput {
+        api_version: "svmdr.netapp.io/v1",
+        kind: "WorkflowRun",
+        workflow: plan.workflow.to_string(),
+        pair: &pair,
+        notes: &plan.notes,
+        timeline: &report.timeline,
+        no_loss_proof: proof,
+        backend_changes,
+        backends_updated,
+        restore: restore_report,
+    };
+    render_run(format, &out)?;
+    audit
+        .record(
+            AuditOutcome::Succeeded,
+            format!(
+                "{} steps in {} ms",
+                report.timeline.steps.len(),
+                report.timeline.total.as_millis()
+            ),
+            &pair,
+            &report.timeline,
+        )
+        .await;
+    Ok(if restore_complete {
+        Outcome::Ok
+    } else {
+        Outcome::Unhealthy
     })
 }
 
@@ -361,9 +466,98 @@ pub(crate) fn kube_user(path: Option<&std::path::Path>, context: &str) -> String
         .unwrap_or_else(|| "system:unknown".into())
 }
 
+/// Forwards plan progress and remembers the steps, so that a run cut short
+/// by Ctrl-C can still record how far it got.
+pub(crate) struct StepLog<'a> {
+    inner: Bridge<'a>,
+    /// Finished steps, in order.
+    done: Mutex<Vec<StepRecord>>,
+    /// The step started and not finished.
+    current: Mutex<Option<String>>,
+}
+
+impl<'a> StepLog<'a> {
+    pub(crate) fn new(inner: Bridge<'a>) -> Self {
+        Self {
+            inner,
+            done: Mutex::new(Vec::new()),
+            current: Mutex::new(None),
+        }
+    }
+
+    /// The finished steps.
+    pub(crate) fn finished(&self) -> Vec<StepRecord> {
+        self.done.lock().map(|d| d.clone()).unwrap_or_default()
+    }
+
+    /// The step in progress, if any.
+    pub(crate) fn in_progress(&self) -> Option<String> {
+        self.current.lock().ok().and_then(|c| c.clone())
+    }
+
+    /// The audit steps of an interrupted run: the finished ones, then the one
+    /// in progress as `interrupted`.
+    pub(crate) fn interrupted_steps(&self) -> Vec<AuditStep> {
+        let mut steps: Vec<AuditStep> = self.finished().iter().map(audit_step).collect();
+        if let Some(id) = self.in_progress() {
+            steps.push(AuditStep {
+                id,
+                status: "interrupted".into(),
+                duration_ms: 0,
+            });
+        }
+        steps
+    }
+}
+
+impl PlanReporter for StepLog<'_> {
+    fn step_started(&self, index: usize, total: usize, id: &str, title: &str) {
+        if let Ok(mut c) = self.current.lock() {
+            *c = Some(id.to_string());
+        }
+        self.inner.step_started(index, total, id, title);
+    }
+
+    fn step_waiting(&self, id: &str, what: &str) {
+        self.inner.step_waiting(id, what);
+    }
+
+    fn step_finished(&self, record: &StepRecord) {
+        if let Ok(mut c) = self.current.lock() {
+            *c = None;
+        }
+        if let Ok(mut d) = self.done.lock() {
+            d.push(record.clone());
+        }
+        self.inner.step_finished(record);
+    }
+}
+
+fn audit_step(s: &StepRecord) -> AuditStep {
+    AuditStep {
+        id: s.id.clone(),
+        status: format!("{:?}", s.status).to_lowercase(),
+        duration_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
+    }
+}
+
+/// What the audit says about a run cut short by Ctrl-C.
+fn interrupted_message(finished: usize, current: Option<&str>) -> String {
+    let next = "re-run the same command to continue from where the storage is";
+    match (current, finished) {
+        (Some(id), 0) => format!("interrupted (Ctrl-C) during step {id}; {next}"),
+        (Some(id), n) => {
+            format!("interrupted (Ctrl-C) during step {id}, after {n} finished step(s); {next}")
+        }
+        (None, 0) => "interrupted (Ctrl-C) before any step ran".into(),
+        (None, n) => format!("interrupted (Ctrl-C) after {n} finished step(s); {next}"),
+    }
+}
+
 /// Records runs on the DR cluster; a failure to record is a warning.
 pub(crate) struct Audit<'a> {
-    pub pair: Option<DrPair>,
+    /// The pair, once found.
+    pub pair: OnceLock<DrPair>,
     pub dr: &'a Site,
     pub user: String,
     pub workflow: String,
@@ -379,6 +573,17 @@ impl Audit<'_> {
         pair: &DrPair,
         timeline: &Timeline,
     ) {
+        let steps = timeline.steps.iter().map(audit_step).collect();
+        self.record_steps(outcome, message, pair, steps).await;
+    }
+
+    async fn record_steps(
+        &self,
+        outcome: AuditOutcome,
+        message: String,
+        pair: &DrPair,
+        steps: Vec<AuditStep>,
+    ) {
         let entry = AuditEntry {
             workflow: self.workflow.clone(),
             started_at: self.started_at,
@@ -387,20 +592,37 @@ impl Audit<'_> {
             outcome,
             message,
             svms: format!("{} → {}", pair.primary_svm, pair.dr_svm),
-            steps: timeline
-                .steps
-                .iter()
-                .map(|s| AuditStep {
-                    id: s.id.clone(),
-                    status: format!("{:?}", s.status).to_lowercase(),
-                    duration_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
-                })
-                .collect(),
+            steps,
         };
         if let Err(e) = svmdr::audit::record(&self.dr.kube, &self.dr.namespace, &entry).await {
             self.reporter
                 .note(&format!("warning: could not record the run: {e}"));
         }
+    }
+
+    /// Records a run cut short by Ctrl-C with the steps `log` saw, within
+    /// [`crate::ctx::CLEANUP_TIMEOUT`] (Ctrl-C must not hang on an
+    /// unresponsive DR cluster).
+    pub(crate) async fn interrupted(&self, log: &StepLog<'_>, steps: Vec<AuditStep>) {
+        let message = interrupted_message(log.finished().len(), log.in_progress().as_deref());
+        let pair = self.pair_or_unknown();
+        let record = self.record_steps(AuditOutcome::Interrupted, message, &pair, steps);
+        if tokio::time::timeout(crate::ctx::CLEANUP_TIMEOUT, record)
+            .await
+            .is_err()
+        {
+            self.reporter.note(&format!(
+                "warning: could not record the interrupted run within {}",
+                humantime::format_duration(crate::ctx::CLEANUP_TIMEOUT)
+            ));
+        }
+    }
+
+    fn pair_or_unknown(&self) -> DrPair {
+        self.pair.get().cloned().unwrap_or(DrPair {
+            primary_svm: "?".into(),
+            dr_svm: "?".into(),
+        })
     }
 
     /// Records a failed or refused run and turns the error into the CLI's.
@@ -418,10 +640,7 @@ impl Audit<'_> {
             steps: steps.to_vec(),
             total: Duration::ZERO,
         };
-        let pair = self.pair.clone().unwrap_or(DrPair {
-            primary_svm: "?".into(),
-            dr_svm: "?".into(),
-        });
+        let pair = self.pair_or_unknown();
         self.record(outcome, e.to_string(), &pair, &timeline).await;
         plan_error(e)
     }
@@ -531,4 +750,58 @@ fn render_run(format: OutputFormat, out: &RunOutput<'_>) -> anyhow::Result<()> {
         super::restore::render_table(&mut w, r)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use svmdr::plan::StepStatus;
+
+    fn record(id: &str, status: StepStatus) -> StepRecord {
+        StepRecord {
+            id: id.into(),
+            title: id.into(),
+            cluster: "dr".into(),
+            status,
+            started_at: Utc::now(),
+            duration: Duration::from_millis(12),
+            note: None,
+        }
+    }
+
+    struct Quiet;
+    impl svmdr::report::Reporter for Quiet {}
+
+    #[test]
+    fn step_log_keeps_finished_steps_and_the_one_in_progress() {
+        let quiet = Quiet;
+        let log = StepLog::new(Bridge(&quiet));
+        log.step_started(0, 3, "abort-transfer", "abort");
+        log.step_finished(&record("abort-transfer", StepStatus::Skipped));
+        log.step_started(1, 3, "quiesce", "quiesce");
+        let steps = log.interrupted_steps();
+        let got: Vec<(&str, &str)> = steps
+            .iter()
+            .map(|s| (s.id.as_str(), s.status.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [("abort-transfer", "skipped"), ("quiesce", "interrupted")]
+        );
+        assert_eq!(steps[0].duration_ms, 12);
+        assert_eq!(log.finished().len(), 1);
+        assert_eq!(log.in_progress().as_deref(), Some("quiesce"));
+    }
+
+    #[test]
+    fn interrupted_messages_say_where_and_what_next() {
+        assert_eq!(
+            interrupted_message(0, None),
+            "interrupted (Ctrl-C) before any step ran"
+        );
+        let m = interrupted_message(2, Some("break"));
+        assert!(m.contains("during step break, after 2 finished"), "{m}");
+        assert!(m.contains("re-run the same command"), "{m}");
+        assert!(interrupted_message(5, None).contains("after 5 finished"));
+    }
 }
