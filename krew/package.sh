@@ -2,22 +2,26 @@
 # Builds the krew release archives of kubectl-svmdr and renders the krew
 # manifest from them.
 #
-#   krew/package.sh [--profile release|debug] [--target TRIPLE]... [--out DIR] [--render-only]
-#                   [--binary PATH] [--version X.Y.Z] [--base-url URL]
+#   krew/package.sh [--profile release|debug] [--target TRIPLE]... [--out DIR]
+#                   [--binary PATH [--plugin-binary PATH]] [--version X.Y.Z]
+#                   [--base-url URL] [--render-only]
 #
 # For each target it writes DIR/kubectl-svmdr_v<version>_<os>_<arch>.tar.gz
-# (the binary and LICENSE at the archive root), DIR/SHA256SUMS, and
-# DIR/svmdr.yaml: a manifest with one platform per archive present in DIR.
-# With no --target it builds for the host. --binary packages an existing
-# binary (for the host, or for the one --target given) instead of building (the tests use the debug
-# binary that `cargo test` already built). The release workflow runs this
-# once per platform into one DIR, then once more with --render-only.
+# (kubectl-svmdr, velero-plugin-svmdr for the lab drill, and LICENSE at the
+# archive root), DIR/SHA256SUMS, and DIR/svmdr.yaml: a manifest with one
+# platform per archive present in DIR. With no --target it builds for the
+# host. --binary packages existing binaries (for the host, or for the one
+# --target given) instead of building; the plugin is taken from beside it
+# unless --plugin-binary names it (the tests use the debug binaries that
+# `cargo test` already built). The release workflow runs this once per
+# platform into one DIR, then once more with --render-only.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 profile=release
 out="$root/dist"
 binary=""
+plugin_binary=""
 render_only=false
 targets=()
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)"
@@ -29,10 +33,11 @@ while (($#)); do
     --target) targets+=("$2"); shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --binary) binary="$2"; shift 2 ;;
+    --plugin-binary) plugin_binary="$2"; shift 2 ;;
     --version) version="$2"; shift 2 ;;
     --base-url) base_url="$2"; shift 2 ;;
     --render-only) render_only=true; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "package.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -54,35 +59,46 @@ os_arch() {
 
 host_target() { rustc -vV | sed -n 's/^host: //p'; }
 
-package_one() { # target binary
-  local target="$1" bin="$2" os arch name stage
+package_one() { # target binary plugin-binary
+  local target="$1" bin="$2" plugin="$3" os arch name stage
   read -r os arch < <(os_arch "$target")
   name="kubectl-svmdr_${tag}_${os}_${arch}"
   stage="$(mktemp -d)"
   local exe="kubectl-svmdr"
+  local files=()
   [[ "$os" == windows ]] && exe="kubectl-svmdr.exe"
   install -m 0755 "$bin" "$stage/$exe"
+  files+=("$exe")
+  # The Velero plugin rides along (not on windows: Velero runs on Linux)
+  # so that `kubectl svmdr lab drill` finds it next to kubectl-svmdr.
+  if [[ "$os" != windows ]]; then
+    [[ -f "$plugin" ]] || { echo "package.sh: velero-plugin-svmdr not found at '$plugin' (--plugin-binary)" >&2; exit 2; }
+    install -m 0755 "$plugin" "$stage/velero-plugin-svmdr"
+    files+=(velero-plugin-svmdr)
+  fi
   install -m 0644 "$root/LICENSE" "$stage/LICENSE"
+  files+=(LICENSE)
   # Reproducible archive: fixed owner, mtime and order.
   tar --sort=name --owner=0 --group=0 --numeric-owner --mtime='@0' \
-      -C "$stage" -czf "$out/$name.tar.gz" "$exe" LICENSE
+      -C "$stage" -czf "$out/$name.tar.gz" "${files[@]}"
   rm -rf "$stage"
   echo "package.sh: $out/$name.tar.gz" >&2
 }
 
 if ! $render_only; then
   if [[ -n "$binary" ]]; then
-    package_one "${targets[0]:-$(host_target)}" "$binary"
+    package_one "${targets[0]:-$(host_target)}" "$binary" \
+      "${plugin_binary:-$(dirname "$binary")/velero-plugin-svmdr}"
   else
     ((${#targets[@]})) || targets=("$(host_target)")
     for t in "${targets[@]}"; do
-      flags=(--bin kubectl-svmdr -p kubectl-svmdr --target "$t")
+      flags=(-p kubectl-svmdr --bin kubectl-svmdr -p ark-plugin --bin velero-plugin-svmdr --target "$t")
       [[ "$profile" == release ]] && flags+=(--release)
       cargo build "${flags[@]}" --manifest-path "$root/Cargo.toml"
       dir="$profile"; [[ "$profile" == dev ]] && dir=debug
       exe="$root/target/$t/$dir/kubectl-svmdr"
       [[ "$t" == *windows* ]] && exe="$exe.exe"
-      package_one "$t" "$exe"
+      package_one "$t" "$exe" "$root/target/$t/$dir/velero-plugin-svmdr"
     done
   fi
 fi
@@ -123,7 +139,8 @@ spec:
       Trident namespace (default "trident") of each cluster.
     * Restores use Velero; install the velero-plugin-svmdr image with
       "velero plugin add" so restored PVs are checked against ONTAP.
-    Try it without any storage first: kubectl svmdr lab drill
+    Try it without any storage first: kubectl svmdr lab drill (a simulated
+    lab; it runs the bundled velero-plugin-svmdr).
   platforms:
 YAML
   for a in "${archives[@]}"; do
@@ -143,6 +160,12 @@ YAML
     files:
     - from: "$bin"
       to: "."
+YAML
+    [[ "$os" != windows ]] && cat <<YAML
+    - from: velero-plugin-svmdr
+      to: "."
+YAML
+    cat <<YAML
     - from: LICENSE
       to: "."
 YAML

@@ -45,6 +45,8 @@ fn release_template_covers_every_platform() {
 fn packaged_archive_installs_like_krew_and_runs_under_kubectl() {
     let root = bins::workspace_root();
     let binary = bins::binary("kubectl-svmdr", "kubectl-svmdr").expect("kubectl-svmdr binary");
+    let plugin =
+        bins::binary("ark-plugin", "velero-plugin-svmdr").expect("velero-plugin-svmdr binary");
     let dist = tempfile::tempdir().unwrap();
 
     // Package the binary cargo already built (no extra release build in CI).
@@ -52,6 +54,8 @@ fn packaged_archive_installs_like_krew_and_runs_under_kubectl() {
         .arg(root.join("krew/package.sh"))
         .arg("--binary")
         .arg(&binary)
+        .arg("--plugin-binary")
+        .arg(&plugin)
         .arg("--out")
         .arg(dist.path())
         .output()
@@ -77,7 +81,10 @@ fn packaged_archive_installs_like_krew_and_runs_under_kubectl() {
     let report = krew::check_archive(&archive, platform).expect("archive matches the manifest");
     let mut entries = report.entries.clone();
     entries.sort();
-    assert_eq!(entries, vec!["LICENSE", "kubectl-svmdr"]);
+    assert_eq!(
+        entries,
+        vec!["LICENSE", "kubectl-svmdr", "velero-plugin-svmdr"]
+    );
     let sums = read(&dist.path().join("SHA256SUMS"));
     assert!(sums.contains(&format!("{}  {archive_name}", report.sha256)));
 
@@ -149,6 +156,26 @@ fn packaged_archive_installs_like_krew_and_runs_under_kubectl() {
     assert!(text.contains(expected_version), "no version in: {text}");
     assert!(text.contains("commit"), "no commit in: {text}");
     assert!(text.contains("built"), "no build date in: {text}");
+
+    // The README's first command works from a krew install too: the lab
+    // finds the bundled Velero plugin beside the real (symlinked) binary.
+    let drill = Command::new(&kubectl)
+        .args(["svmdr", "lab", "drill", "-o", "json"])
+        .env("PATH", &path)
+        .env("HOME", krew_root.path())
+        .output()
+        .expect("kubectl svmdr lab drill");
+    let report: serde_json::Value = serde_json::from_slice(&drill.stdout).unwrap_or_else(|e| {
+        panic!(
+            "lab drill printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&drill.stderr)
+        )
+    });
+    assert!(
+        drill.status.success() && report["passed"] == true,
+        "lab drill from the krew layout failed: {report:#}\n{}",
+        String::from_utf8_lossy(&drill.stderr)
+    );
 }
 
 fn which(name: &str) -> Option<std::path::PathBuf> {
