@@ -968,3 +968,17 @@ async fn non_ontap_backend_by_name_and_debug_logs_without_secrets() {
         assert!(!r.all().contains(secret), "a secret reached the output");
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peer_without_svm_flags_takes_both_svms_from_the_trident_backends() {
+    let lab = Lab::start().await;
+    lab.run(&["peer", "--yes"]).await.expect_code(0);
+    let status = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    let rel = &status["relationships"][0];
+    assert_eq!(rel["source"]["svm"], json!(PRIMARY_SVM), "{status:#}");
+    assert_eq!(rel["destination"]["svm"], json!(DR_SVM), "{status:#}");
+}

@@ -41,7 +41,8 @@ pub struct Args {
     /// Source SVM on the primary cluster (default: the primary Trident backend's SVM).
     #[arg(long)]
     pub svm: Option<String>,
-    /// Destination SVM on the DR cluster (default: the same name).
+    /// Destination SVM on the DR cluster (default: the DR Trident backend's
+    /// SVM when it has another name than the source, else `<svm>_dr`).
     #[arg(long)]
     pub dr_svm: Option<String>,
     /// What the DR SVM inherits from the source.
@@ -98,7 +99,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             ),
         };
         let mut req = PeerRequest::new(svm.clone());
-        req.dr_svm = args.dr_svm.clone().unwrap_or(svm);
+        req.dr_svm = default_dr_svm(args.dr_svm.as_deref(), dr.svm(), &svm);
         req.identity_preservation = args.identity_preservation.into();
         req.policy = args.policy.clone();
         req.schedule = args.schedule.clone();
@@ -121,4 +122,26 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     })?;
     output::peer::render(&mut std::io::stdout().lock(), format, &report)?;
     Ok(Outcome::Ok)
+}
+
+/// The DR SVM: `--dr-svm`, else the DR Trident backend's SVM when its name
+/// differs from the source's (ONTAP needs a peer alias for equal names),
+/// else `<svm>_dr`.
+fn default_dr_svm(flag: Option<&str>, dr_backend_svm: Option<&str>, svm: &str) -> String {
+    flag.or(dr_backend_svm.filter(|d| *d != svm))
+        .map_or_else(|| format!("{svm}_dr"), str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_dr_svm;
+
+    #[test]
+    fn dr_svm_defaults_to_the_dr_backend_then_a_suffix() {
+        assert_eq!(default_dr_svm(Some("x"), Some("y"), "svm1"), "x");
+        assert_eq!(default_dr_svm(Some("svm1"), None, "svm1"), "svm1");
+        assert_eq!(default_dr_svm(None, Some("svm1_dr"), "svm1"), "svm1_dr");
+        assert_eq!(default_dr_svm(None, Some("svm1"), "svm1"), "svm1_dr");
+        assert_eq!(default_dr_svm(None, None, "svm1"), "svm1_dr");
+    }
 }
