@@ -289,7 +289,7 @@ async fn import(
         ann.remove(ANN_IMPORT_NO_RENAME);
     }
     tracing::info!(
-        restore = %restore.name, backend = %backend.name, svm = %checked.ready.svm, volume = %volume,
+        restore = %restore.name, backend = %backend.name,
         "{subject}: Trident will import ONTAP volume {volume} from backend {} ({})",
         backend.name, checked.ready
     );

@@ -50,12 +50,32 @@ pub async fn handle(
     }
 }
 
-fn log_ready(subject: &str, restore: &RestoreInfo, backend: &Backend, c: &Checked) {
-    tracing::info!(
-        restore = %restore.name, backend = %backend.name, svm = %c.ready.svm, volume = %c.ready.volume,
-        lif = %c.lif.0, address = %c.lif.1, probed = c.probed,
-        "{subject}: storage ready: {}", c.ready
-    );
+/// One line per PV, at info: what was checked and, when the PV is pointed at
+/// the restore cluster's backend, the `backendUUID` change (Velero parses and
+/// keeps every plugin line, so a PV costs one line, without fields repeating
+/// the message).
+fn log_ready(
+    subject: &str,
+    restore: &RestoreInfo,
+    backend: &Backend,
+    c: &Checked,
+    repointed_from: Option<&str>,
+) {
+    let lif = if c.probed {
+        format!("{} ({})", c.lif.0, c.lif.1)
+    } else {
+        "not probed".to_string()
+    };
+    match repointed_from {
+        Some(old) => tracing::info!(
+            restore = %restore.name, backend = %backend.name, probed = %lif,
+            "{subject}: storage ready: {}; volumeAttributes.backendUUID {old} -> {}", c.ready, backend.uuid
+        ),
+        None => tracing::info!(
+            restore = %restore.name, backend = %backend.name, probed = %lif,
+            "{subject}: storage ready: {}", c.ready
+        ),
+    }
 }
 
 async fn csi(
@@ -147,8 +167,8 @@ async fn csi(
     };
     match ensure_ready(storage, restore, cfg, &backend, sel, c.protocol, data_lif).await {
         Ok(checked) => {
-            log_ready(subject, restore, &backend, &checked);
             if backend.uuid == c.backend_uuid {
+                log_ready(subject, restore, &backend, &checked, None);
                 return Ok(Outcome::Unchanged);
             }
             let attrs = item
@@ -158,12 +178,7 @@ async fn csi(
                     detail: format!("{subject}: spec.csi.volumeAttributes is not an object"),
                 })?;
             attrs.insert("backendUUID".into(), Value::String(backend.uuid.clone()));
-            tracing::debug!(
-                "{subject}: volumeAttributes.backendUUID {} -> {} (backend {})",
-                c.backend_uuid,
-                backend.uuid,
-                backend.name
-            );
+            log_ready(subject, restore, &backend, &checked, Some(&c.backend_uuid));
             Ok(Outcome::Changed(item))
         }
         Err((source, waited)) => Err(ActionError::NotReady {
@@ -249,7 +264,7 @@ async fn legacy(
     .await
     {
         Ok(checked) => {
-            log_ready(subject, restore, &backend, &checked);
+            log_ready(subject, restore, &backend, &checked, None);
             Ok(Outcome::Unchanged)
         }
         Err((source, waited)) => Err(ActionError::NotReady {
