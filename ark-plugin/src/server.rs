@@ -7,14 +7,19 @@
 
 use std::io::Write as _;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, UnixListener};
+use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::{TcpListenerStream, UnixListenerStream};
 use tonic::transport::Server;
+use tonic::transport::server::Connected;
 use tonic_health::ServingStatus;
 
 use crate::action::Actions;
@@ -257,17 +262,23 @@ pub async fn serve(host: Host, listener: Listener) -> Result<()> {
             Listener::Unix(l, path) => {
                 l.set_nonblocking(true)?;
                 let l = UnixListener::from_std(l)?;
-                let r = router
-                    .serve_with_incoming_shutdown(UnixListenerStream::new(l), signal)
-                    .await;
+                let incoming = UnixListenerStream::new(l).map(|c| c.map(Coalesce::new));
+                let r = router.serve_with_incoming_shutdown(incoming, signal).await;
                 let _ = std::fs::remove_file(&path);
                 r.context("gRPC server failed")
             }
             Listener::Tcp(l) => {
                 l.set_nonblocking(true)?;
                 let l = TcpListener::from_std(l)?;
+                let incoming = TcpListenerStream::new(l).map(|c| {
+                    c.map(|s| {
+                        // Small frames go out at once (the coalescing is ours).
+                        let _ = s.set_nodelay(true);
+                        Coalesce::new(s)
+                    })
+                });
                 router
-                    .serve_with_incoming_shutdown(TcpListenerStream::new(l), signal)
+                    .serve_with_incoming_shutdown(incoming, signal)
                     .await
                     .context("gRPC server failed")
             }
@@ -283,9 +294,187 @@ pub async fn serve(host: Host, listener: Listener) -> Result<()> {
     Ok(())
 }
 
+/// Writes up to this size are gathered; larger ones go straight through.
+const COALESCE_MAX: usize = 8 * 1024;
+
+/// A connection that gathers small writes and sends them one scheduler tick
+/// later, in one write. h2's encoder holds at most one DATA frame and
+/// flushes it before it buffers the next frame, so a gRPC response would
+/// leave in two writes (HEADERS+DATA, then the trailers), each waking the
+/// host's reader. Here the first flush of a batch only arranges for the
+/// connection task to run again (h2 flushes on every poll of the
+/// connection), so the trailers join the same write; the next flush sends
+/// everything. Writes of more than [`COALESCE_MAX`] (large items) are not
+/// copied: what is gathered goes out first, then they go through as they
+/// are. Whatever is still gathered is written at shutdown and, best effort,
+/// on drop.
+pub struct Coalesce<S: TryWrite> {
+    io: S,
+    buf: Vec<u8>,
+    /// The gathered bytes were already held back for one tick.
+    held: bool,
+}
+
+/// A socket that can be written without a task context (for the drop path).
+pub trait TryWrite {
+    /// A non-blocking write.
+    ///
+    /// # Errors
+    /// As the socket's `try_write`.
+    fn try_write_now(&self, buf: &[u8]) -> std::io::Result<usize>;
+}
+
+impl TryWrite for tokio::net::UnixStream {
+    fn try_write_now(&self, buf: &[u8]) -> std::io::Result<usize> {
+        self.try_write(buf)
+    }
+}
+
+impl TryWrite for tokio::net::TcpStream {
+    fn try_write_now(&self, buf: &[u8]) -> std::io::Result<usize> {
+        self.try_write(buf)
+    }
+}
+
+impl<S: TryWrite> Coalesce<S> {
+    /// Wraps an accepted connection.
+    pub fn new(io: S) -> Self {
+        Self {
+            io,
+            buf: Vec::new(),
+            held: false,
+        }
+    }
+}
+
+impl<S: TryWrite + AsyncWrite + Unpin> Coalesce<S> {
+    /// Writes out everything gathered.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        while !self.buf.is_empty() {
+            let n = std::task::ready!(Pin::new(&mut self.io).poll_write(cx, &self.buf))?;
+            if n == 0 {
+                return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+            }
+            self.buf.drain(..n);
+        }
+        self.held = false;
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: TryWrite + AsyncRead + Unpin> AsyncRead for Coalesce<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl<S: TryWrite + AsyncWrite + Unpin> AsyncWrite for Coalesce<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        self.poll_write_vectored(cx, &[std::io::IoSlice::new(buf)])
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = self.get_mut();
+        let len: usize = bufs.iter().map(|b| b.len()).sum();
+        if this.buf.len() + len <= COALESCE_MAX {
+            for b in bufs {
+                this.buf.extend_from_slice(b);
+            }
+            return Poll::Ready(Ok(len));
+        }
+        std::task::ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        if !this.buf.is_empty() && !this.held {
+            // Hold the batch for one tick; the connection task runs again
+            // (and flushes again) right after the tasks already woken.
+            this.held = true;
+            cx.waker().wake_by_ref();
+            return Poll::Ready(Ok(()));
+        }
+        std::task::ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = self.get_mut();
+        std::task::ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.io).poll_shutdown(cx)
+    }
+}
+
+impl<S: TryWrite> Drop for Coalesce<S> {
+    fn drop(&mut self) {
+        let mut rest = &self.buf[..];
+        while let Ok(n @ 1..) = self.io.try_write_now(rest) {
+            rest = &rest[n..];
+        }
+    }
+}
+
+impl<S: TryWrite + Connected> Connected for Coalesce<S> {
+    type ConnectInfo = S::ConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.io.connect_info()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn coalesce_gathers_small_writes_into_one_and_passes_large_ones() {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let (a, mut b) = tokio::net::UnixStream::pair().unwrap();
+        let mut w = Coalesce::new(a);
+        w.write_all(b"headers+data").await.unwrap();
+        // The first flush of a batch holds it back for one tick...
+        w.flush().await.unwrap();
+        assert!(b.try_read(&mut [0u8; 64]).is_err(), "nothing sent yet");
+        w.write_all(b"|trailers").await.unwrap();
+        // ...and the next one sends the batch in one write.
+        w.flush().await.unwrap();
+        let mut got = [0u8; 64];
+        let n = b.read(&mut got).await.unwrap();
+        assert_eq!(&got[..n], b"headers+data|trailers");
+        // Large writes are not copied; what was gathered goes first.
+        let big = vec![7u8; 3 * COALESCE_MAX];
+        w.write_all(b"x").await.unwrap();
+        let reader = tokio::spawn(async move {
+            let mut all = Vec::new();
+            b.read_to_end(&mut all).await.unwrap();
+            all
+        });
+        w.write_all(&big).await.unwrap();
+        w.write_all(b"end").await.unwrap();
+        w.shutdown().await.unwrap();
+        drop(w);
+        let all = reader.await.unwrap();
+        assert_eq!(all.len(), 1 + big.len() + 3);
+        assert_eq!(all[0], b'x');
+        assert!(all.ends_with(b"end"));
+    }
 
     #[test]
     fn handshake_lines() {
