@@ -38,7 +38,7 @@ mod wait;
 pub use config::{Auth, OntapConfig, Timeouts, TlsOptions};
 pub use error::{ApiFault, ErrorKind, OntapError};
 pub use network::{INTERCLUSTER_SERVICE, InterfaceQuery, LifPlacement, NewInterclusterLif};
-pub use peers::{CreateClusterPeer, CreatedClusterPeer, SvmPeerQuery};
+pub use peers::{CreateClusterPeer, CreatedClusterPeer, PatchClusterPeer, SvmPeerQuery};
 pub use snapmirror::{CreateRelationship, DeleteOptions, PatchOptions, RelationshipQuery};
 pub use svm::SvmQuery;
 pub use transport::OntapClient;

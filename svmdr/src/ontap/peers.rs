@@ -58,6 +58,74 @@ pub struct CreatedClusterPeer {
     pub passphrase: Option<Secret>,
 }
 
+/// What to change on an existing cluster peer (`PATCH /api/cluster/peers/{uuid}`).
+/// `None` leaves a field as it is.
+///
+/// There is deliberately no `generate_passphrase` here: ONTAP documents the
+/// generated passphrase in the create (POST 201) response only, so a PATCH
+/// that generated one could leave it unknown. To renew an offer, send an
+/// explicit passphrase (see [`crate::peering`]).
+#[derive(Debug, Clone, Default)]
+pub struct PatchClusterPeer {
+    /// New addresses of the peer's intercluster LIFs.
+    pub remote_ips: Option<Vec<String>>,
+    /// New passphrase (the other side must use it before it expires).
+    pub passphrase: Option<Secret>,
+    /// New passphrase expiry: ISO-8601 duration (`PT1H`) or date-time, at
+    /// most 7 days ahead.
+    pub expiry: Option<String>,
+    /// New proposed encryption.
+    pub encryption: Option<PeerEncryption>,
+    /// New local name for the peer.
+    pub name: Option<String>,
+}
+
+impl PatchClusterPeer {
+    /// The JSON body to send.
+    pub(crate) fn body(&self) -> Value {
+        self.build(|p| json!(p.expose()))
+    }
+
+    /// The body with the passphrase replaced by `<redacted>` (for
+    /// `--dry-run` and logs).
+    pub fn redacted_body(&self) -> Value {
+        self.build(|_| json!("<redacted>"))
+    }
+
+    /// Whether the PATCH would change nothing.
+    pub fn is_empty(&self) -> bool {
+        self.remote_ips.is_none()
+            && self.passphrase.is_none()
+            && self.expiry.is_none()
+            && self.encryption.is_none()
+            && self.name.is_none()
+    }
+
+    fn build(&self, passphrase: impl Fn(&Secret) -> Value) -> Value {
+        let mut body = json!({});
+        if let Some(ips) = &self.remote_ips {
+            body["remote"] = json!({ "ip_addresses": ips });
+        }
+        let mut auth = serde_json::Map::new();
+        if let Some(p) = &self.passphrase {
+            auth.insert("passphrase".into(), passphrase(p));
+        }
+        if let Some(expiry) = &self.expiry {
+            auth.insert("expiry_time".into(), json!(expiry));
+        }
+        if !auth.is_empty() {
+            body["authentication"] = Value::Object(auth);
+        }
+        if let Some(enc) = self.encryption {
+            body["encryption"] = json!({ "proposed": enc.as_str() });
+        }
+        if let Some(name) = &self.name {
+            body["name"] = json!(name);
+        }
+        body
+    }
+}
+
 /// Filters for [`OntapClient::svm_peers`]; `None` means any.
 #[derive(Debug, Clone, Default)]
 pub struct SvmPeerQuery {
@@ -177,6 +245,39 @@ impl OntapClient {
             name,
             passphrase,
         })
+    }
+
+    /// Changes an existing cluster peer (synchronous, 200). Sent once, never
+    /// retried: a lost answer may still have changed the passphrase, so the
+    /// caller re-reads the peer instead.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such peer; ONTAP's own checks, e.g.
+    /// 4653236 (passphrase too short), 4655058 (expiry over 7 days),
+    /// 4653368 (bad peer address); otherwise as for any call.
+    pub async fn patch_cluster_peer(
+        &self,
+        uuid: &str,
+        patch: &PatchClusterPeer,
+    ) -> Result<(), OntapError> {
+        let path = format!("/api/cluster/peers/{}", super::path_segment(uuid));
+        if patch.is_empty() {
+            return Err(self.error(
+                &format!("PATCH {path}"),
+                ErrorKind::Config {
+                    detail: "nothing to change on the cluster peer".into(),
+                },
+            ));
+        }
+        self.mutate(
+            Method::PATCH,
+            &path,
+            Query::new(),
+            Some(&patch.body()),
+            CallMode::Immediate,
+        )
+        .await?;
+        Ok(())
     }
 
     /// SVM peers matching `query`.
@@ -306,4 +407,37 @@ pub(crate) fn record_uuid(m: &Mutation) -> Option<String> {
         .and_then(Value::as_str)
         .map(str::to_string)
         .or_else(|| m.location_uuid())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patch_body_is_typed_and_redactable() {
+        let patch = PatchClusterPeer {
+            remote_ips: Some(vec!["10.0.0.1".into()]),
+            passphrase: Some(Secret::new("s3cret-passphrase-xyz")),
+            expiry: Some("PT1H".into()),
+            ..PatchClusterPeer::default()
+        };
+        assert_eq!(
+            patch.body(),
+            json!({"remote": {"ip_addresses": ["10.0.0.1"]},
+                   "authentication": {"passphrase": "s3cret-passphrase-xyz", "expiry_time": "PT1H"}})
+        );
+        let shown = patch.redacted_body().to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+        assert!(!format!("{patch:?}").contains("s3cret"));
+        assert!(PatchClusterPeer::default().is_empty());
+        assert_eq!(
+            PatchClusterPeer {
+                encryption: Some(PeerEncryption::TlsPsk),
+                ..PatchClusterPeer::default()
+            }
+            .body(),
+            json!({"encryption": {"proposed": "tls_psk"}})
+        );
+    }
 }
