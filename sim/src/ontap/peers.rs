@@ -271,9 +271,29 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
         && passphrase.is_some()
     {
         let theirs = &w.cluster_peers[o];
-        let ok = theirs.passphrase.as_deref() == Some(phrase.as_str())
-            && Utc::now() <= theirs.expiry
-            && theirs.auth != "ok";
+        // The second side must use the offer's current passphrase, before
+        // it expires. The facts sheet lists no ONTAP code for a failed
+        // authentication, so this answers as a rejected field value:
+        // 400 with code "2" (invalid field) naming authentication.passphrase,
+        // and creates nothing.
+        if theirs.auth != "ok" {
+            if theirs.passphrase.as_deref() != Some(phrase.as_str()) {
+                return Err(ApiError::invalid(format!(
+                    "Authentication with cluster \"{}\" failed: the passphrase does not match its current peer offer. Use the passphrase of the latest offer, or set a new one on it.",
+                    w.cluster_name(&remote)
+                ))
+                .target("authentication.passphrase"));
+            }
+            if Utc::now() > theirs.expiry {
+                return Err(ApiError::invalid(format!(
+                    "Authentication with cluster \"{}\" failed: its peer offer expired at {}. Set a new passphrase (and expiry_time) on the offer.",
+                    w.cluster_name(&remote),
+                    ts(theirs.expiry)
+                ))
+                .target("authentication.passphrase"));
+            }
+        }
+        let ok = theirs.auth != "ok";
         auth = if ok { "ok".into() } else { "problem".into() };
         if ok {
             let local_ips: Vec<String> = w
@@ -332,62 +352,87 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
     ))
 }
 
+/// `PATCH /api/cluster/peers/{uuid}`: remote IPs, name, passphrase,
+/// expiry, encryption (200, synchronous). Everything is validated before
+/// anything changes.
+///
+/// The answer is an empty object: the facts sheet (§4) documents the
+/// generated passphrase in the POST response only ("201 (sync), body returns
+/// the record(s) including the generated passphrase"; PATCH is just "200").
+/// So `generate_passphrase` is accepted here and sets a new passphrase, but
+/// the simulator, like a client must assume of ONTAP, does not hand it back;
+/// a client that needs to know it sets `authentication.passphrase` itself.
 fn patch(w: &mut World, ctx: &Ctx, idx: usize) -> Result<Reply, ApiError> {
-    if let Some(ips) = ctx.v("remote.ip_addresses").and_then(Value::as_array) {
-        let ips: Vec<String> = ips
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect();
-        let remote = resolve_remote(w, ctx, &ips)?;
-        if remote != w.cluster_peers[idx].remote {
-            return Err(
-                ApiError::bad(4653368, "The new addresses belong to a different cluster.")
-                    .target("remote.ip_addresses"),
-            );
+    let ips = match ctx.v("remote.ip_addresses") {
+        None => None,
+        Some(v) => {
+            let ips: Vec<String> = v
+                .as_array()
+                .ok_or_else(|| {
+                    ApiError::invalid("remote.ip_addresses must be an array.")
+                        .target("remote.ip_addresses")
+                })?
+                .iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect();
+            let remote = resolve_remote(w, ctx, &ips)?;
+            if remote != w.cluster_peers[idx].remote {
+                return Err(ApiError::bad(
+                    4653368,
+                    "The new addresses belong to a different cluster.",
+                )
+                .target("remote.ip_addresses"));
+            }
+            Some(ips)
         }
-        w.cluster_peers[idx].remote_ips = ips;
-    }
+    };
     let expiry = match ctx.s("authentication.expiry_time") {
         Some(t) => Some(parse_expiry(t)?),
         None => None,
     };
-    let mut out = json!({});
-    if ctx.b("authentication.generate_passphrase") == Some(true)
-        || ctx.s("authentication.passphrase").is_some()
+    let given = ctx.s("authentication.passphrase").map(str::to_string);
+    let generate = ctx.b("authentication.generate_passphrase") == Some(true);
+    if given.is_some() && generate {
+        return Err(ApiError::invalid("Specify either authentication.passphrase or authentication.generate_passphrase, not both.").target("authentication.passphrase"));
+    }
+    if let Some(p) = &given
+        && p.chars().count() < 8
     {
-        let phrase = ctx
-            .s("authentication.passphrase")
-            .map(str::to_string)
-            .unwrap_or_else(generate_passphrase);
-        if phrase.chars().count() < 8 {
-            return Err(ApiError::bad(
-                4653236,
-                "The passphrase must be at least 8 characters long.",
-            )
-            .target("authentication.passphrase"));
-        }
-        let p = &mut w.cluster_peers[idx];
-        p.passphrase = Some(phrase.clone());
+        return Err(ApiError::bad(
+            4653236,
+            "The passphrase must be at least 8 characters long.",
+        )
+        .target("authentication.passphrase"));
+    }
+    let encryption = ctx.s("encryption.proposed");
+    if let Some(e) = encryption
+        && !matches!(e, "none" | "tls_psk")
+    {
+        return Err(
+            ApiError::invalid(format!("Invalid value \"{e}\" for encryption.proposed."))
+                .target("encryption.proposed"),
+        );
+    }
+    let phrase = given.or_else(|| generate.then(generate_passphrase));
+    let p = &mut w.cluster_peers[idx];
+    if let Some(ips) = ips {
+        p.remote_ips = ips;
+    }
+    if let Some(phrase) = phrase {
+        // A new passphrase renews the offer (default 1 h, like a create).
+        p.passphrase = Some(phrase);
         p.expiry = expiry.unwrap_or_else(|| Utc::now() + ChronoDuration::hours(1));
         if p.auth != "ok" {
             p.auth = "pending".into();
         }
-        out = json!({"authentication": {"passphrase": phrase, "expiry_time": ts(p.expiry)}});
     } else if let Some(e) = expiry {
-        w.cluster_peers[idx].expiry = e;
+        p.expiry = e;
     }
-    let p = &mut w.cluster_peers[idx];
     if let Some(n) = ctx.s("name") {
         p.name = n.to_string();
     }
-    if let Some(e) = ctx.s("encryption.proposed") {
-        if !matches!(e, "none" | "tls_psk") {
-            return Err(ApiError::invalid(format!(
-                "Invalid value \"{e}\" for encryption.proposed."
-            ))
-            .target("encryption.proposed"));
-        }
+    if let Some(e) = encryption {
         p.encryption = e.to_string();
     }
-    Ok(Reply::ok(out))
+    Ok(Reply::ok(json!({})))
 }

@@ -32,22 +32,11 @@ async fn cluster_peering_is_pending_until_both_sides_post() {
     assert_eq!(p.body["authentication"]["state"], "pending");
     assert_eq!(p.body["encryption"]["proposed"], "tls_psk");
     assert_eq!(p.body["name"], "ontap-b");
-    // Wrong passphrase on the other side → problem.
+    // A wrong passphrase on the other side is refused; nothing is created.
     let bad = b.post("/api/cluster/peers", json!({"remote": {"ip_addresses": ["192.0.2.11"]}, "authentication": {"passphrase": "not-the-one"}})).await;
-    assert_eq!(bad.status, 201);
-    let bad_uuid = bad.body["records"][0]["uuid"].as_str().unwrap().to_string();
-    let p = b
-        .get(&format!(
-            "/api/cluster/peers/{bad_uuid}?fields=authentication.state"
-        ))
-        .await;
-    assert_eq!(p.body["authentication"]["state"], "problem");
-    assert_eq!(
-        b.delete(&format!("/api/cluster/peers/{bad_uuid}"))
-            .await
-            .status,
-        200
-    );
+    assert_err(&bad, 400, "2");
+    assert_eq!(bad.body["error"]["target"], "authentication.passphrase");
+    assert_eq!(b.get("/api/cluster/peers").await.body["num_records"], 0);
     // The right one completes both sides.
     let r = b.post("/api/cluster/peers", json!({"remote": {"ip_addresses": ["192.0.2.11", "192.0.2.12"]}, "authentication": {"passphrase": pass}})).await;
     assert_eq!(r.status, 201);
@@ -67,6 +56,114 @@ async fn cluster_peering_is_pending_until_both_sides_post() {
     lab.control().set_cluster_down(DR, true);
     let p = a.first("/api/cluster/peers?fields=status").await;
     assert_eq!(p["status"]["state"], "unavailable");
+}
+
+#[tokio::test]
+async fn a_pending_offer_takes_a_new_passphrase_by_patch_and_stale_ones_fail() {
+    let lab = OntapSim::start(Topology::two_sites()).await.unwrap();
+    let (a, b) = (Api::admin(&lab, PRIMARY), Api::admin(&lab, DR));
+    let r = a
+        .post("/api/cluster/peers", json!({"remote": {"ip_addresses": ["192.0.2.21"]}, "authentication": {"generate_passphrase": true}}))
+        .await;
+    let old = r.body["records"][0]["authentication"]["passphrase"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let uuid = r.body["records"][0]["uuid"].as_str().unwrap().to_string();
+    let path = format!("/api/cluster/peers/{uuid}");
+    // Expire it: the right passphrase no longer works.
+    let p = a
+        .patch(
+            &path,
+            json!({"authentication": {"expiry_time": "2020-01-01T00:00:00Z"}}),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{:?}", p.body);
+    let accept = |pass: &str| {
+        b.post("/api/cluster/peers", json!({"remote": {"ip_addresses": ["192.0.2.11", "192.0.2.12"]}, "authentication": {"passphrase": pass}}))
+    };
+    let expired = accept(&old).await;
+    assert_err(&expired, 400, "2");
+    assert!(
+        expired.body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("expired"),
+        "{:?}",
+        expired.body
+    );
+    // generate_passphrase on PATCH is accepted but, as the facts sheet has
+    // it, the passphrase is not returned.
+    let g = a
+        .patch(
+            &path,
+            json!({"authentication": {"generate_passphrase": true}}),
+        )
+        .await;
+    assert_eq!(g.status, 200);
+    assert!(!g.body.to_string().contains("passphrase"), "{:?}", g.body);
+    // Refusals change nothing.
+    assert_err(
+        &a.patch(&path, json!({"authentication": {"passphrase": "short"}}))
+            .await,
+        400,
+        "4653236",
+    );
+    assert_err(
+        &a.patch(
+            &path,
+            json!({"authentication": {"passphrase": "abcdefghij", "generate_passphrase": true}}),
+        )
+        .await,
+        400,
+        "2",
+    );
+    assert_err(
+        &a.patch(
+            &path,
+            json!({"authentication": {"passphrase": "abcdefghij", "expiry_time": "P8D"}}),
+        )
+        .await,
+        400,
+        "4655058",
+    );
+    assert_err(
+        &a.patch(&path, json!({"remote": {"ip_addresses": ["192.0.2.11"]}}))
+            .await,
+        400,
+        "4653058",
+    );
+    // An explicit passphrase renews the offer; the old one is stale.
+    let fresh = "A-new-passphrase-0123456789";
+    let p = a
+        .patch(
+            &path,
+            json!({"authentication": {"passphrase": fresh, "expiry_time": "PT1H"}}),
+        )
+        .await;
+    assert_eq!(p.status, 200, "{:?}", p.body);
+    assert!(!p.body.to_string().contains(fresh));
+    let off = a.get(&format!("{path}?fields=authentication")).await;
+    assert_eq!(off.body["authentication"]["state"], "pending");
+    assert_err(&accept(&old).await, 400, "2");
+    assert_err(&accept("abcdefghij").await, 400, "2");
+    assert_eq!(accept(fresh).await.status, 201);
+    for api in [&a, &b] {
+        let p = api
+            .first("/api/cluster/peers?fields=status,authentication")
+            .await;
+        assert_eq!(p["status"]["state"], "available", "{p:?}");
+        assert_eq!(p["authentication"]["state"], "ok");
+    }
+    assert_err(
+        &a.patch(
+            "/api/cluster/peers/00000000-0000-0000-0000-000000000000",
+            json!({"name": "x"}),
+        )
+        .await,
+        404,
+        "4",
+    );
 }
 
 #[tokio::test]
