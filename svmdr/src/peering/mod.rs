@@ -12,10 +12,16 @@
 //! failure continues from where the clusters really are.
 //!
 //! # Caveats
-//! ONTAP shows a generated cluster peer passphrase once. The passphrase is
-//! generated on the primary and used on the DR cluster right away; if that
-//! second call fails, the offer on the primary must be deleted by hand
-//! (the step says so) before a re-run can peer again.
+//! ONTAP shows a generated cluster peer passphrase once (in the POST
+//! response). The passphrase is generated on the primary and used on the
+//! DR cluster right away. If a run stops between the two POSTs, the offer
+//! stays `pending` (or `problem` once it expired) with a passphrase nobody
+//! knows; a re-run then PATCHes a new random passphrase (and a fresh
+//! expiry) onto that unaccepted offer and POSTs the other side with it.
+//! The same holds with the sides swapped. An explicit passphrase is used
+//! because the facts sheet documents the generated one only in the create
+//! response. A one-sided peer whose authentication is `ok` is not an
+//! offer and is left alone (the step says how to remove it).
 
 pub mod lif;
 pub mod observe;

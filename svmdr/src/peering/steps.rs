@@ -8,14 +8,16 @@ use serde_json::{Value, json};
 use super::observe::{ClusterView, Observed};
 use super::{PeerRequest, PeeringError, PlannedCall, Side};
 use crate::ontap::models::{
-    IdentityPreservation, PeerEncryption, PolicyType, RelationshipState, SvmPeer,
-    SvmPeerApplication, SvmPeerState, SvmState, SvmSubtype, TransferState,
+    ClusterPeer, IdentityPreservation, PeerAuthState, PeerEncryption, PolicyType,
+    RelationshipState, SvmPeer, SvmPeerApplication, SvmPeerState, SvmState, SvmSubtype,
+    TransferState,
 };
 use crate::ontap::{
     CreateClusterPeer, CreateRelationship, LifPlacement, NewInterclusterLif, OntapClient,
-    PatchOptions,
+    PatchClusterPeer, PatchOptions,
 };
 use crate::report::Reporter;
+use crate::secret::Secret;
 
 /// The steps, in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -251,15 +253,29 @@ pub fn check(step: Step, req: &PeerRequest, obs: &Observed) -> Check {
                 (None, None) => Check::Todo(format!(
                     "peer {p_name} and {d_name} (generated passphrase, TLS-PSK encryption)"
                 )),
-                (Some(_), None) => Check::Blocked(format!(
-                    "half-configured cluster peer: {p_name} has a peer offer for {d_name} but \
-                     {d_name} has none, and ONTAP shows a generated passphrase only once; delete \
-                     the offer on {p_name} (`cluster peer delete -cluster {d_name}`) and re-run"
+                (Some(offer), None) if is_unaccepted_offer(offer) => Check::Todo(format!(
+                    "resume: {p_name} holds an offer for {d_name} that {d_name} never accepted \
+                     ({}); set a new passphrase on it and peer {d_name} with it",
+                    offer_state(offer)
                 )),
-                (None, Some(_)) => Check::Blocked(format!(
-                    "half-configured cluster peer: {d_name} has a peer record for {p_name} but \
-                     {p_name} has none; delete it on {d_name} (`cluster peer delete -cluster \
-                     {p_name}`) and re-run"
+                (None, Some(offer)) if is_unaccepted_offer(offer) => Check::Todo(format!(
+                    "resume: {d_name} holds an offer for {p_name} that {p_name} never accepted \
+                     ({}); set a new passphrase on it and peer {p_name} with it",
+                    offer_state(offer)
+                )),
+                (Some(a), None) => Check::Blocked(format!(
+                    "half-configured cluster peer: {p_name} has a peer record for {d_name} \
+                     (authentication {}) but {d_name} has none; it is not an unaccepted offer, so \
+                     kubectl svmdr will not change it: delete it on {p_name} (`cluster peer delete \
+                     -cluster {d_name}`) and re-run",
+                    offer_state(a)
+                )),
+                (None, Some(b)) => Check::Blocked(format!(
+                    "half-configured cluster peer: {d_name} has a peer record for {p_name} \
+                     (authentication {}) but {p_name} has none; it is not an unaccepted offer, so \
+                     kubectl svmdr will not change it: delete it on {d_name} (`cluster peer delete \
+                     -cluster {p_name}`) and re-run",
+                    offer_state(b)
                 )),
             }
         }
@@ -440,6 +456,111 @@ fn redacted() -> Value {
     json!("<redacted>")
 }
 
+/// A one-sided cluster peer that waits for the other cluster: the offer
+/// was made (`pending`, or `problem` once it expired) and never accepted.
+/// Setting a new passphrase on it cannot disturb a working peering.
+fn is_unaccepted_offer(peer: &ClusterPeer) -> bool {
+    matches!(
+        peer.authentication.as_ref().and_then(|a| a.state),
+        Some(PeerAuthState::Pending | PeerAuthState::Problem)
+    )
+}
+
+fn offer_state(peer: &ClusterPeer) -> String {
+    let auth = peer.authentication.as_ref();
+    let state = auth.and_then(|a| a.state).map_or("unknown", |s| s.as_str());
+    match auth.and_then(|a| a.expiry_time.as_deref()) {
+        Some(t) if is_past(t) => format!("{state}, expired {t}"),
+        Some(t) => format!("{state}, expires {t}"),
+        None => state.to_string(),
+    }
+}
+
+/// Whether an ONTAP date-time lies in the past (durations never do).
+fn is_past(t: &str) -> bool {
+    chrono::DateTime::parse_from_rfc3339(t).is_ok_and(|at| at < chrono::Utc::now())
+}
+
+/// Which cluster holds the unaccepted offer and which must accept it.
+struct Resume<'a> {
+    /// The side holding the offer.
+    offering: Side,
+    /// The offer's UUID on that side.
+    uuid: String,
+    /// The offering cluster's view.
+    offer_view: &'a ClusterView,
+    /// The accepting cluster's view.
+    accept_view: &'a ClusterView,
+    /// What the PATCH on the offer sends.
+    patch: PatchClusterPeer,
+}
+
+/// The resume plan when exactly one side holds an unaccepted offer.
+/// `passphrase` is the new one (a placeholder in dry runs).
+fn resume_plan(obs: &Observed, passphrase: Secret) -> Option<Resume<'_>> {
+    let p_name = obs.primary.name();
+    let d_name = obs.dr.name();
+    let (offering, offer, offer_view, accept_view) =
+        match (obs.primary.peer_for(d_name), obs.dr.peer_for(p_name)) {
+            (Some(o), None) if is_unaccepted_offer(o) => (Side::Primary, o, &obs.primary, &obs.dr),
+            (None, Some(o)) if is_unaccepted_offer(o) => (Side::Dr, o, &obs.dr, &obs.primary),
+            _ => return None,
+        };
+    // Point the offer at the accepting cluster's current intercluster LIFs
+    // when they changed since it was made.
+    let wanted = accept_view.intercluster_addresses();
+    let mut have = offer
+        .remote
+        .as_ref()
+        .and_then(|r| r.ip_addresses.clone())
+        .unwrap_or_default();
+    have.sort();
+    let mut sorted = wanted.clone();
+    sorted.sort();
+    let remote_ips = (!wanted.is_empty() && have != sorted).then_some(wanted);
+    Some(Resume {
+        offering,
+        uuid: offer
+            .uuid
+            .clone()
+            .unwrap_or_else(|| "<uuid of the pending offer>".into()),
+        offer_view,
+        accept_view,
+        patch: PatchClusterPeer {
+            remote_ips,
+            passphrase: Some(passphrase),
+            // A new passphrase also renews an expired offer.
+            expiry: Some(PASSPHRASE_EXPIRY.into()),
+            ..PatchClusterPeer::default()
+        },
+    })
+}
+
+/// The encryption the accepting side proposes: the offer's, else TLS-PSK.
+fn offer_encryption(offer_view: &ClusterView, accept_view: &ClusterView) -> PeerEncryption {
+    offer_view
+        .peer_for(accept_view.name())
+        .and_then(|p| p.encryption.as_ref())
+        .and_then(|e| e.proposed)
+        .unwrap_or(PeerEncryption::TlsPsk)
+}
+
+/// Characters of a passphrase svmdr sets on a resumed offer.
+const PASSPHRASE_LEN: usize = 40;
+
+/// A strong random passphrase (letters and digits, 40 characters, about
+/// 238 bits), well above ONTAP's minimum length.
+pub(super) fn new_passphrase() -> Secret {
+    use rand::Rng;
+    const CHARS: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789";
+    let mut rng = rand::rng();
+    Secret::new(
+        (0..PASSPHRASE_LEN)
+            .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
+            .collect::<String>(),
+    )
+}
+
 /// The ONTAP calls a step would make (secrets redacted). Pure; objects not
 /// created yet appear as `<uuid of ...>`.
 pub fn planned_calls(step: Step, req: &PeerRequest, obs: &Observed) -> Vec<PlannedCall> {
@@ -473,28 +594,51 @@ pub fn planned_calls(step: Step, req: &PeerRequest, obs: &Observed) -> Vec<Plann
                 })
                 .collect()
         }
-        Step::ClusterPeer => vec![
-            call(
-                &p,
-                "POST",
-                "/api/cluster/peers",
-                Some(json!({
-                    "remote": {"ip_addresses": obs.dr.intercluster_addresses()},
-                    "authentication": {"generate_passphrase": true, "expiry_time": PASSPHRASE_EXPIRY},
-                    "encryption": {"proposed": "tls_psk"},
-                })),
-            ),
-            call(
-                &d,
-                "POST",
-                "/api/cluster/peers",
-                Some(json!({
-                    "remote": {"ip_addresses": obs.primary.intercluster_addresses()},
-                    "authentication": {"passphrase": redacted()},
-                    "encryption": {"proposed": "tls_psk"},
-                })),
-            ),
-        ],
+        Step::ClusterPeer => {
+            if let Some(r) = resume_plan(obs, Secret::new("<redacted>")) {
+                let enc = offer_encryption(r.offer_view, r.accept_view);
+                return vec![
+                    call(
+                        r.offer_view.name(),
+                        "PATCH",
+                        &format!("/api/cluster/peers/{}", r.uuid),
+                        Some(r.patch.redacted_body()),
+                    ),
+                    call(
+                        r.accept_view.name(),
+                        "POST",
+                        "/api/cluster/peers",
+                        Some(json!({
+                            "remote": {"ip_addresses": r.offer_view.intercluster_addresses()},
+                            "authentication": {"passphrase": redacted()},
+                            "encryption": {"proposed": enc.as_str()},
+                        })),
+                    ),
+                ];
+            }
+            vec![
+                call(
+                    &p,
+                    "POST",
+                    "/api/cluster/peers",
+                    Some(json!({
+                        "remote": {"ip_addresses": obs.dr.intercluster_addresses()},
+                        "authentication": {"generate_passphrase": true, "expiry_time": PASSPHRASE_EXPIRY},
+                        "encryption": {"proposed": "tls_psk"},
+                    })),
+                ),
+                call(
+                    &d,
+                    "POST",
+                    "/api/cluster/peers",
+                    Some(json!({
+                        "remote": {"ip_addresses": obs.primary.intercluster_addresses()},
+                        "authentication": {"passphrase": redacted()},
+                        "encryption": {"proposed": "tls_psk"},
+                    })),
+                ),
+            ]
+        }
         Step::DestinationSvm => vec![call(
             &d,
             "POST",
@@ -647,6 +791,9 @@ pub async fn apply(
             Ok(())
         }
         Step::ClusterPeer => {
+            if let Some(r) = resume_plan(obs, new_passphrase()) {
+                return resume_offer(step, req, &r, clients, reporter).await;
+            }
             let created = clients
                 .primary
                 .create_cluster_peer(&CreateClusterPeer {
@@ -661,10 +808,9 @@ pub async fn apply(
             let passphrase = created.passphrase.ok_or_else(|| PeeringError::Blocked {
                 step: step.title().into(),
                 detail: format!(
-                    "{} created the peer offer but returned no passphrase; delete it \
-                     (`cluster peer delete -cluster {}`) and re-run",
+                    "{} created the peer offer but returned no passphrase; re-run: the next \
+                     run sets a new passphrase on that offer",
                     obs.primary.name(),
-                    obs.dr.name()
                 ),
             })?;
             clients
@@ -678,11 +824,10 @@ pub async fn apply(
                 .await
                 .map_err(|e| PeeringError::Ontap {
                     step: format!(
-                        "{} (the offer on {} exists; if this persists, delete it with `cluster \
-                         peer delete -cluster {}` before re-running)",
+                        "{} (the offer on {} stays pending; a re-run sets a new passphrase on it \
+                         and continues)",
                         step.title(),
                         obs.primary.name(),
-                        obs.dr.name()
                     ),
                     source: Box::new(e),
                 })?;
@@ -868,6 +1013,66 @@ pub async fn apply(
             Ok(())
         }
     }
+}
+
+/// Completes a peering a previous run left half-done: a new passphrase on
+/// the unaccepted offer (PATCH, which also renews its expiry), then the
+/// other cluster's POST with it.
+async fn resume_offer(
+    step: Step,
+    req: &PeerRequest,
+    r: &Resume<'_>,
+    clients: &Clients<'_>,
+    reporter: &dyn Reporter,
+) -> Result<(), PeeringError> {
+    let (offering, accepting) = match r.offering {
+        Side::Primary => (clients.primary, clients.dr),
+        Side::Dr => (clients.dr, clients.primary),
+    };
+    let (o_name, a_name) = (r.offer_view.name(), r.accept_view.name());
+    let passphrase = r
+        .patch
+        .passphrase
+        .clone()
+        .ok_or_else(|| PeeringError::Blocked {
+            step: step.title().into(),
+            detail: "no passphrase to set on the pending offer".into(),
+        })?;
+    offering
+        .patch_cluster_peer(&r.uuid, &r.patch)
+        .await
+        .map_err(|e| PeeringError::Ontap {
+            step: format!(
+                "{} (setting a new passphrase on the pending offer on {o_name})",
+                step.title()
+            ),
+            source: Box::new(e),
+        })?;
+    reporter.note(&format!(
+        "resumed: new passphrase on the pending offer on {o_name} (valid {PASSPHRASE_EXPIRY})"
+    ));
+    accepting
+        .create_cluster_peer(&CreateClusterPeer {
+            remote_ips: r.offer_view.intercluster_addresses(),
+            passphrase: Some(passphrase),
+            encryption: Some(offer_encryption(r.offer_view, r.accept_view)),
+            ..CreateClusterPeer::default()
+        })
+        .await
+        .map_err(|e| PeeringError::Ontap {
+            step: format!(
+                "{} (the offer on {o_name} stays pending; a re-run sets a new passphrase on it \
+                 and continues)",
+                step.title()
+            ),
+            source: Box::new(e),
+        })?;
+    wait_cluster_peer(accepting, o_name, req.wait_timeout)
+        .await
+        .map_err(|detail| PeeringError::Blocked {
+            step: format!("{} ({a_name})", step.title()),
+            detail,
+        })
 }
 
 async fn wait_cluster_peer(

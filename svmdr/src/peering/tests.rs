@@ -135,14 +135,115 @@ fn missing_source_svm_and_existing_default_dr_svm_are_blocked() {
     );
 }
 
+fn offer(remote: &str, state: &str, expiry: &str) -> Value {
+    json!([{"uuid": format!("offer-{remote}"), "name": remote,
+        "remote": {"name": remote, "ip_addresses": ["10.7.0.0"]},
+        "status": {"state": "pending"},
+        "authentication": {"state": state, "in_use": "absent", "expiry_time": expiry},
+        "encryption": {"proposed": "tls_psk", "state": "none"}}])
+}
+
 #[test]
-fn half_configured_cluster_peer_says_what_to_do() {
+fn pending_offer_on_primary_is_resumed_with_a_new_passphrase() {
     let (req, mut obs) = fresh();
-    obs.primary.peers = from(json!([{"name": "ontap-b", "remote": {"name": "ontap-b"}}]));
+    obs.primary.peers = from(offer("ontap-b", "pending", "2999-01-01T00:00:00Z"));
+    match steps::check(Step::ClusterPeer, &req, &obs) {
+        Check::Todo(d) => assert!(
+            d.starts_with("resume:") && d.contains("new passphrase") && d.contains("pending"),
+            "{d}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let calls = steps::planned_calls(Step::ClusterPeer, &req, &obs);
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(
+        (
+            calls[0].cluster.as_str(),
+            calls[0].method.as_str(),
+            calls[0].path.as_str()
+        ),
+        ("ontap-a", "PATCH", "/api/cluster/peers/offer-ontap-b")
+    );
+    let patch = calls[0].body.as_ref().unwrap();
+    assert_eq!(patch["authentication"]["passphrase"], json!("<redacted>"));
+    assert_eq!(patch["authentication"]["expiry_time"], json!("PT1H"));
+    assert_eq!(patch["authentication"].get("generate_passphrase"), None);
+    // The offer names an old DR address: it is pointed at the current LIFs.
+    assert_eq!(
+        patch["remote"]["ip_addresses"],
+        json!(obs.dr.intercluster_addresses())
+    );
+    assert_eq!(
+        (calls[1].cluster.as_str(), calls[1].method.as_str()),
+        ("ontap-b", "POST")
+    );
+    let post = calls[1].body.as_ref().unwrap();
+    assert_eq!(post["authentication"]["passphrase"], json!("<redacted>"));
+    assert_eq!(
+        post["remote"]["ip_addresses"],
+        json!(obs.primary.intercluster_addresses())
+    );
+    // Nothing printable carries a real passphrase.
+    let shown = format!("{calls:?}");
+    assert!(!shown.contains("generate_passphrase"), "{shown}");
+}
+
+#[test]
+fn pending_offer_on_dr_is_resumed_the_other_way() {
+    let (req, mut obs) = fresh();
+    let mut o = offer("ontap-a", "pending", "2999-01-01T00:00:00Z");
+    o[0]["remote"]["ip_addresses"] = json!(obs.primary.intercluster_addresses());
+    obs.dr.peers = from(o);
+    assert!(
+        matches!(steps::check(Step::ClusterPeer, &req, &obs), Check::Todo(d) if d.contains("ontap-b holds an offer for ontap-a"))
+    );
+    let calls = steps::planned_calls(Step::ClusterPeer, &req, &obs);
+    assert_eq!(calls[0].cluster, "ontap-b");
+    assert_eq!(calls[0].method, "PATCH");
+    // The offer already names the current addresses: they are not re-sent.
+    assert_eq!(calls[0].body.as_ref().unwrap().get("remote"), None);
+    assert_eq!(calls[1].cluster, "ontap-a");
+    assert_eq!(calls[1].method, "POST");
+}
+
+#[test]
+fn expired_offer_is_resumed_and_says_so() {
+    let (req, mut obs) = fresh();
+    obs.primary.peers = from(offer("ontap-b", "problem", "2020-01-01T00:00:00Z"));
+    match steps::check(Step::ClusterPeer, &req, &obs) {
+        Check::Todo(d) => assert!(d.contains("expired 2020-01-01"), "{d}"),
+        other => panic!("{other:?}"),
+    }
+    let calls = steps::planned_calls(Step::ClusterPeer, &req, &obs);
+    assert_eq!(
+        calls[0].body.as_ref().unwrap()["authentication"]["expiry_time"],
+        json!("PT1H")
+    );
+}
+
+#[test]
+fn accepted_one_sided_peer_is_not_touched() {
+    let (req, mut obs) = fresh();
+    obs.primary.peers = from(offer("ontap-b", "ok", "2999-01-01T00:00:00Z"));
     match steps::check(Step::ClusterPeer, &req, &obs) {
         Check::Blocked(d) => assert!(d.contains("cluster peer delete"), "{d}"),
         other => panic!("{other:?}"),
     }
+    obs.primary.peers = from(json!([{"name": "ontap-b", "remote": {"name": "ontap-b"}}]));
+    assert!(matches!(
+        steps::check(Step::ClusterPeer, &req, &obs),
+        Check::Blocked(_)
+    ));
+}
+
+#[test]
+fn resumed_passphrases_are_strong_and_fresh() {
+    let a = steps::new_passphrase();
+    let b = steps::new_passphrase();
+    assert!(a.expose().chars().count() >= 20);
+    assert!(a.expose().chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_ne!(a.expose(), b.expose());
+    assert!(!format!("{a:?} {a}").contains(a.expose()));
 }
 
 #[test]
