@@ -856,6 +856,109 @@ async fn peer_resumes_after_a_failed_ontap_job() {
     lab.run(&["status"]).await.expect_code(0);
 }
 
+/// The cluster peers in the simulator: (cluster key, auth state).
+fn cluster_peers(lab: &Lab) -> Vec<(String, String)> {
+    lab.snapshot()["cluster_peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["cluster"].as_str().unwrap().to_string(),
+                p["auth"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn peer_resumes_a_half_done_cluster_peer() {
+    let lab = Lab::start().await;
+    lab.ontap.control().inject_fault(
+        "dr",
+        sim::ontap::Fault {
+            method: Some(http::Method::POST),
+            path_contains: "/api/cluster/peers".into(),
+            kind: sim::ontap::FaultKind::Http500,
+            times: Some(1),
+        },
+    );
+    // The run stops after the offer on the primary: its passphrase is lost.
+    let r = lab
+        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
+        .await
+        .expect_code(2);
+    assert!(r.stderr.contains("stays pending"), "{}", r.stderr);
+    assert_eq!(
+        cluster_peers(&lab),
+        vec![("primary".to_string(), "pending".to_string())]
+    );
+    // --dry-run shows the resume, passphrase redacted, and changes nothing.
+    let before = lab.snapshot();
+    let dry = lab
+        .run(&[
+            "peer",
+            "--svm",
+            PRIMARY_SVM,
+            "--dr-svm",
+            DR_SVM,
+            "--dry-run",
+        ])
+        .await
+        .expect_code(0);
+    assert!(
+        dry.stdout.contains("PATCH /api/cluster/peers/"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout
+            .contains(r#""authentication":{"expiry_time":"PT1H","passphrase":"<redacted>"}"#),
+        "{}",
+        dry.stdout
+    );
+    assert_eq!(lab.snapshot(), before, "--dry-run changed the clusters");
+    // The re-run continues from the pending offer.
+    let again = lab.peer().await;
+    assert!(
+        again
+            .stderr
+            .contains("resumed: new passphrase on the pending offer on ontap-a"),
+        "{}",
+        again.stderr
+    );
+    assert!(
+        again.stderr.contains("done          cluster peer: resume"),
+        "{}",
+        again.stderr
+    );
+    let mut peers = cluster_peers(&lab);
+    peers.sort();
+    assert_eq!(
+        peers,
+        vec![
+            ("dr".to_string(), "ok".to_string()),
+            ("primary".to_string(), "ok".to_string())
+        ]
+    );
+    let status = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    assert_eq!(status["healthy"], json!(true), "{status:#}");
+    let peers = status["clusterPeers"].as_array().unwrap();
+    assert_eq!(peers.len(), 2, "{status:#}");
+    for p in peers {
+        assert_eq!(p["availability"], json!("available"), "{p}");
+        assert_eq!(p["authentication"], json!("ok"), "{p}");
+        assert_eq!(p["encryption"], json!("tls_psk"), "{p}");
+    }
+    let rels = status["relationships"].as_array().unwrap();
+    assert_eq!(rels.len(), 1, "{status:#}");
+    assert_eq!(rels[0]["state"], json!("snapmirrored"));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn dr_site_without_a_trident_backend_uses_the_configured_cluster_address() {
     let lab = Lab::start().await;
