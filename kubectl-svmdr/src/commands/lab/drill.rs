@@ -415,6 +415,16 @@ impl Drill<'_> {
             &["status", "-o", "json"],
             &[0, 1],
         )?;
+        // Exit 1 is expected here: the relationship is broken off and the
+        // primary is still down; say so in the summary, with the real state.
+        if let (Some(p), Some(j)) = (self.report.phases.last_mut(), st.json()) {
+            let state = j.pointer("/relationships/0/state").and_then(Value::as_str);
+            p.detail = format!(
+                "exit {}: relationship {} (unhealthy is expected while the primary is down)",
+                st.code,
+                state.unwrap_or("not found")
+            );
+        }
         say(self.t0, &format!("  {}", status_line(&st)));
 
         // 6. The primary comes back: reverse resync, failback.
