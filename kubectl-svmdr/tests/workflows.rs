@@ -341,6 +341,20 @@ async fn restore_command_reports_partial_failure() {
             partially_fail: true,
         },
     );
+    // A restore makes no ONTAP call: it needs no Trident backend on DR.
+    for kind in ["TridentBackendConfig", "TridentBackend"] {
+        let objs = lab
+            .dr_kube
+            .list("trident.netapp.io/v1", kind, Some("trident"));
+        assert!(!objs.is_empty(), "the lab has a DR {kind}");
+        for obj in objs {
+            let name = obj["metadata"]["name"].as_str().expect("name");
+            assert!(
+                lab.dr_kube
+                    .delete("trident.netapp.io/v1", kind, Some("trident"), name)
+            );
+        }
+    }
     let none = lab
         .run(&["restore", "--backup", "missing", "--timeout", "10s"])
         .await

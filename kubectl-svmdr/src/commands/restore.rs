@@ -10,7 +10,7 @@ use chrono::Utc;
 use svmdr::audit::{AuditEntry, AuditOutcome};
 use svmdr::report::Reporter as _;
 use svmdr::restore::{BackupChoice, RestoreOptions, RestoreReport, RestoreReporter, RestoreStatus};
-use svmdr::site::{Access, SiteRole};
+use svmdr::site::SiteRole;
 
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
@@ -95,9 +95,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let kubeconfig = spec.kubeconfig.clone();
     let opts = args.flags.options(&args.backup);
     ctx.block_on(async move {
-        let dr = Ctx::resolve(reporter.clone(), spec, Access::Trident).await?;
+        // Kubernetes only: a restore makes no ONTAP call (the plugin checks
+        // the storage inside Velero), so no Trident backend is needed here.
+        let (kube, context) = svmdr::site::kube_client(&spec).await?;
+        let namespace = spec.namespace.clone();
         if dry_run {
-            let backups = svmdr::restore::list_backups(&dr.kube, &opts.velero_namespace).await?;
+            let backups = svmdr::restore::list_backups(&kube, &opts.velero_namespace).await?;
             let b = svmdr::restore::choose_backup(&backups, &opts.backup, &opts.velero_namespace)?;
             let obj = svmdr::restore::restore_object("<generated>", &opts, &b.name)?;
             println!("Dry run: nothing was changed. Would create:");
@@ -106,7 +109,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         }
         let started_at = Utc::now();
         let result =
-            svmdr::restore::restore(&dr.kube, &opts, &ProgressReporter(reporter.clone())).await;
+            svmdr::restore::restore(&kube, &opts, &ProgressReporter(reporter.clone())).await;
         let (outcome, message) = match &result {
             Ok(r) => (
                 AuditOutcome::Succeeded,
@@ -121,13 +124,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             workflow: "restore".into(),
             started_at,
             finished_at: Utc::now(),
-            user: super::failover::kube_user(kubeconfig.as_deref(), &dr.context),
+            user: super::failover::kube_user(kubeconfig.as_deref(), &context),
             outcome,
             message,
             svms: String::new(),
             steps: vec![],
         };
-        if let Err(e) = svmdr::audit::record(&dr.kube, &dr.namespace, &entry).await {
+        if let Err(e) = svmdr::audit::record(&kube, &namespace, &entry).await {
             reporter.note(&format!("warning: could not record the run: {e}"));
         }
         let report = result?;
