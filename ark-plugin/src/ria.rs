@@ -16,6 +16,14 @@ use crate::action::{ActionError, Actions, ExecuteInput};
 use crate::lister::{KIND_RESTORE_ITEM_ACTION, PLUGIN_NAME};
 use crate::proto::{ark, generated};
 
+/// Set in the plugin's environment, every Execute panics: a drill proving,
+/// on the real binary as built (its unwinder included), that a panic becomes
+/// an `Aborted` item error and the process keeps serving.
+pub const PANIC_DRILL_ENV: &str = "SVMDR_PLUGIN_PANIC_DRILL";
+
+static PANIC_DRILL: std::sync::LazyLock<bool> =
+    std::sync::LazyLock::new(|| std::env::var_os(PANIC_DRILL_ENV).is_some());
+
 /// Resources the action applies to (Velero resolves these through discovery).
 pub const APPLIES_TO: &[&str] = &["persistentvolumes", "persistentvolumeclaims"];
 
@@ -71,10 +79,13 @@ impl<A: ItemAction> RestoreItemActionService<A> {
     /// Runs Execute with panics turned into `Aborted`.
     async fn run(&self, input: ExecuteInput) -> Result<Vec<u8>, Status> {
         let actions = self.actions.clone();
-        match AssertUnwindSafe(actions.execute(input))
-            .catch_unwind()
-            .await
-        {
+        let execute = async move {
+            if *PANIC_DRILL {
+                panic!("{PANIC_DRILL_ENV} is set: a deliberate panic in Execute");
+            }
+            actions.execute(input).await
+        };
+        match AssertUnwindSafe(execute).catch_unwind().await {
             Ok(Ok(item)) => Ok(item),
             Ok(Err(e)) => Err(Status::unknown(e.to_string())),
             Err(panic) => {

@@ -270,3 +270,42 @@ async fn heptio_ark_handshake_is_app_version_1() {
     );
     host.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_panic_in_execute_is_an_aborted_item_and_the_plugin_keeps_serving() {
+    // The real binary as built (its unwinder included), not a unit test:
+    // SVMDR_PLUGIN_PANIC_DRILL makes every Execute panic.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().display().to_string();
+    let host = PluginHost::spawn(
+        binary(),
+        &[
+            ("TMPDIR", &dir),
+            ("KUBECONFIG", "/nonexistent"),
+            ("SVMDR_PLUGIN_PANIC_DRILL", "1"),
+        ],
+        VELERO_SERVER_ARGS,
+    )
+    .await
+    .expect("plugin starts");
+    let item =
+        br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"shop"}}"#;
+    for _ in 0..2 {
+        let e = host.execute(PLUGIN, item, b"{}", item).await.unwrap_err();
+        assert_eq!(e.code(), tonic::Code::Aborted, "{e:?}");
+        assert!(e.message().contains("panic"), "{}", e.message());
+    }
+    assert!(
+        host.health().await.unwrap(),
+        "the plugin died after a panic"
+    );
+    let logged = host.stderr_lines();
+    assert!(
+        logged
+            .iter()
+            .any(|l| l.contains("\"@level\":\"error\"") && l.contains("panic")),
+        "{logged:#?}"
+    );
+    let report = host.shutdown().await.unwrap();
+    assert!(!report.killed && report.status.success(), "{report:?}");
+}
