@@ -5,7 +5,8 @@
 # Execute on Trident PV/PVC fixtures (velero-host's testdata and ours),
 # against the simulated restore site (svmdr-lab example: ONTAP simulator +
 # simulated Kubernetes with Trident), including -expect-error cases where the
-# storage is not ready. Ends with "N passed, M failed"; exit 1 on any failure.
+# storage is not ready, and a forced panic (an Aborted item, graceful exit).
+# Ends with "N passed, M failed"; exit 1 on any failure.
 set -uo pipefail
 
 ROOT="$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)"
@@ -84,6 +85,10 @@ check port-closed            OK  'not reachable'                    port-closed 
 check ontap-down             OK  'unreachable'                      ontap-down     -- "${OWN_PV[@]}" "${E[@]}"
 check wrong-password         OK  'refused the login'                wrong-password -- "${OWN_PV[@]}" "${E[@]}"
 check not-ready-is-a-failure FAIL 'code = Unknown desc = PersistentVolume' volume-dp -- "${OWN_PV[@]}"
+# A panic in Execute (forced by the drill variable) is an Aborted item, and
+# the plugin still shuts down gracefully: the binary's unwinder works.
+SVMDR_PLUGIN_PANIC_DRILL=1 \
+check panic-is-aborted       OK  'code = Aborted desc = .*panic'    none  -- -item "$WORK/pv-ebs.json" -restore "$TD/restore.json" -expect-error
 
 cp "$LOG" "${TMPDIR:-/tmp}/velero-host-check.log" 2>/dev/null && echo "full output: ${TMPDIR:-/tmp}/velero-host-check.log"
 echo "$pass passed, $fail failed"
