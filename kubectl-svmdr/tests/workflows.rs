@@ -376,3 +376,49 @@ async fn restore_command_reports_partial_failure() {
     assert_eq!(restores.len(), 1);
     assert_eq!(restores[0]["spec"]["includedNamespaces"][0], "shop");
 }
+
+#[tokio::test]
+async fn failover_whose_restore_partially_fails_exits_1() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    velero::install(
+        &lab.dr_kube,
+        "nightly",
+        velero::BackupContent {
+            namespace: "shop".into(),
+            deployment: "web".into(),
+            pvc: ("data".into(), "pvc-1b2c".into()),
+            volume: ("backend-uuid".into(), VOLUME.into()),
+            partially_fail: true,
+        },
+    );
+    lab.ontap.control().set_cluster_down("primary", true);
+    lab.primary_kube.set_down(true);
+    let fo = lab
+        .run(&[
+            "failover",
+            "--yes",
+            "--restore-from-backup",
+            "latest",
+            "--restore-timeout",
+            "20s",
+            "--request-timeout",
+            "3s",
+            "-o",
+            "json",
+        ])
+        .await
+        .expect_code(1);
+    let out = fo.json();
+    // The storage part succeeded; the run is unhealthy because of the restore.
+    assert!(
+        step_statuses(&out)
+            .iter()
+            .any(|(id, st)| id == "break" && st == "succeeded"),
+        "{out:#}"
+    );
+    assert_eq!(
+        out["restore"]["status"]["phase"], "PartiallyFailed",
+        "{out:#}"
+    );
+}
