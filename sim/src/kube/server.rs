@@ -21,6 +21,9 @@ use tokio_rustls::TlsAcceptor;
 #[derive(Default)]
 struct Slot {
     listener: Option<TcpListener>,
+    /// While down, the port stays reserved (connects refused, nothing else
+    /// can bind it), so coming back up on the same port cannot fail.
+    parked: Option<crate::ontap::listeners::Parked>,
     waker: Option<Waker>,
 }
 
@@ -50,6 +53,7 @@ impl Server {
         let router = make_router(addr);
         let slot = Arc::new(Mutex::new(Slot {
             listener: Some(listener),
+            parked: None,
             waker: None,
         }));
         let (epoch, _) = watch::channel(0u64);
@@ -80,7 +84,9 @@ impl Server {
     pub fn set_down(&self, down: bool) -> Result<()> {
         let mut slot = lock(&self.slot);
         if down {
-            slot.listener = None;
+            if slot.listener.take().is_some() {
+                slot.parked = crate::ontap::listeners::Parked::reserve(self.addr);
+            }
             self.epoch.send_modify(|e| *e += 1);
         } else if slot.listener.is_none() {
             let std_listener = std::net::TcpListener::bind(self.addr).with_context(|| {
@@ -92,6 +98,7 @@ impl Server {
             std_listener.set_nonblocking(true)?;
             let _guard = self.runtime.enter();
             slot.listener = Some(TcpListener::from_std(std_listener)?);
+            slot.parked = None;
         }
         if let Some(w) = slot.waker.take() {
             w.wake();

@@ -6,6 +6,12 @@
 //! without holding the lock across an await, so closing a slot drops the
 //! socket at once: the next connect is refused, with no race against a
 //! background task.
+//!
+//! A closed listener's port stays reserved by a bound, non-listening socket
+//! ([`Parked`]): connects are still refused (the kernel answers RST), but no
+//! other socket (another lab's listener, or a client connection's ephemeral
+//! local port) can take the port while the cluster or LIF is down, so
+//! bringing it back on the same port cannot fail.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::poll_fn;
@@ -13,7 +19,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
@@ -66,6 +72,14 @@ impl Slot {
         })
     }
 
+    /// Closes the socket (connects are refused from now on) but keeps its
+    /// port reserved until the returned [`Parked`] is dropped.
+    pub fn park(self) -> Option<Parked> {
+        let addr = self.addr;
+        self.close();
+        Parked::reserve(addr)
+    }
+
     /// Closes the socket now and stops the accept loop.
     pub fn close(self) {
         drop(
@@ -78,13 +92,48 @@ impl Slot {
     }
 }
 
+/// A port held by a bound socket that does not listen: connects to it are
+/// refused, and nothing else can bind it (both sides set `SO_REUSEADDR`, so
+/// the listener that comes back may bind while this is still held).
+pub struct Parked {
+    _socket: TcpSocket,
+}
+
+impl Parked {
+    /// Binds `addr` without listening; `None` (logged) if the port was taken
+    /// in the instant since the listener closed.
+    pub(crate) fn reserve(addr: SocketAddr) -> Option<Parked> {
+        let socket = if addr.is_ipv4() {
+            TcpSocket::new_v4()
+        } else {
+            TcpSocket::new_v6()
+        };
+        let bound = socket.and_then(|s| {
+            s.set_reuseaddr(true)?;
+            s.bind(addr)?;
+            Ok(s)
+        });
+        match bound {
+            Ok(socket) => Some(Parked { _socket: socket }),
+            Err(err) => {
+                tracing::warn!(%err, %addr, "cannot reserve the port of a closed listener");
+                None
+            }
+        }
+    }
+}
+
 /// Every listener of a lab.
 #[derive(Default)]
 pub struct Listeners {
     /// Cluster key → API listener (absent while the cluster is down).
     pub api: BTreeMap<String, Slot>,
+    /// Cluster key → the reserved port of a cluster that is down.
+    pub parked_api: BTreeMap<String, Parked>,
     /// (ip, port) → data LIF probe listener.
     pub data: BTreeMap<(String, u16), Slot>,
+    /// (ip, port) → the reserved port of a LIF that is down.
+    pub parked_data: BTreeMap<(String, u16), Parked>,
     /// Data listeners that failed to bind (warned once).
     pub failed: BTreeSet<(String, u16)>,
     /// Set when the lab stops: nothing binds any more.
@@ -104,8 +153,8 @@ impl Listeners {
             .cloned()
             .collect();
         for k in stale {
-            if let Some(slot) = self.data.remove(&k) {
-                slot.close();
+            if let Some(parked) = self.data.remove(&k).and_then(Slot::park) {
+                self.parked_data.insert(k, parked);
             }
         }
         self.failed.retain(|k| desired.contains(k));
@@ -121,6 +170,7 @@ impl Listeners {
                 drop(stream)
             }) {
                 Ok(slot) => {
+                    self.parked_data.remove(&key);
                     self.data.insert(key, slot);
                 }
                 Err(err) => {
@@ -140,5 +190,34 @@ impl Listeners {
         for (_, s) in std::mem::take(&mut self.data) {
             s.close();
         }
+        self.parked_api.clear();
+        self.parked_data.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_parked_port_refuses_connects_holds_the_port_and_reopens() {
+        let handle = Handle::current();
+        let slot = Slot::bind(&handle, "127.0.0.1:0".parse().unwrap(), |s, _| drop(s)).unwrap();
+        let addr = slot.addr;
+        assert!(std::net::TcpStream::connect(addr).is_ok());
+
+        let parked = slot.park().expect("port reserved");
+        let refused = std::net::TcpStream::connect(addr).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+        // Nobody else gets the port meanwhile (a plain bind, as a client's
+        // ephemeral port or another server would take it).
+        let other = TcpSocket::new_v4().unwrap();
+        assert!(other.bind(addr).is_err(), "the parked port was taken");
+
+        // The listener comes back on the same port while still parked.
+        let again = Slot::bind(&handle, addr, |s, _| drop(s)).expect("rebind");
+        drop(parked);
+        assert!(std::net::TcpStream::connect(addr).is_ok());
+        again.close();
     }
 }

@@ -73,7 +73,7 @@ mod auth;
 mod cluster;
 mod control;
 mod error;
-mod listeners;
+pub(crate) mod listeners;
 mod network;
 mod peers;
 mod protocols;

@@ -94,14 +94,17 @@ impl Shared {
             },
         )?;
         let bound = slot.addr.port();
+        ls.parked_api.remove(cluster);
         ls.api.insert(cluster.to_string(), slot);
         Ok(bound)
     }
 
-    /// Closes the API listener of `cluster` (connections are refused).
+    /// Closes the API listener of `cluster` (connections are refused; the
+    /// port stays reserved for its return).
     pub fn close_api(&self, cluster: &str) {
-        if let Some(slot) = self.listeners().api.remove(cluster) {
-            slot.close();
+        let mut ls = self.listeners();
+        if let Some(parked) = ls.api.remove(cluster).and_then(Slot::park) {
+            ls.parked_api.insert(cluster.to_string(), parked);
         }
     }
 }
