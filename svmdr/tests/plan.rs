@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use lab::{DR_SVM, Lab, PRIMARY_SVM, VOLUME, fast_timeouts};
 use sim::ontap::Timing;
+use svmdr::plan::driver::Command;
 use svmdr::plan::engine::StepStatus;
 use svmdr::plan::failover::FailoverOptions;
 use svmdr::plan::storage::{PeerState, RelState, SvmState};
@@ -146,6 +147,20 @@ async fn preflight_asks_the_dr_cluster_about_an_unconfigured_primary() {
         .expect_err("refused");
     assert!(err.is_refusal(), "{err}");
     assert!(err.to_string().contains("cluster peer available"), "{err}");
+    // Through the driver: only a failover reads the peer record.
+    let obs = Command::Failover(FailoverOptions::default())
+        .preflight(&sites, &lab.pair(), false)
+        .await
+        .expect("observe");
+    assert_eq!(
+        svmdr::plan::failover::preflight(&obs).primary_peer_state,
+        Some(PeerState::Available)
+    );
+    let obs = Command::Switchover
+        .preflight(&sites, &lab.pair(), false)
+        .await
+        .expect("observe");
+    assert_eq!(obs.dr.peer, svmdr::plan::observe::PeerReport::NotObserved);
     // The primary ONTAP down too: the peer is unavailable, failover proceeds.
     lab.sim.control().set_cluster_down("primary", true);
     let obs = sites.preflight(&lab.pair(), false).await.expect("observe");

@@ -169,7 +169,6 @@ pub(crate) fn run_workflow(
         match interrupt.run(body).await {
             Some(r) => r,
             None => {
-                let steps = log.interrupted_steps();
                 print_timeline(
                     format,
                     &Timeline {
@@ -177,7 +176,7 @@ pub(crate) fn run_workflow(
                         total: Duration::ZERO,
                     },
                 );
-                audit.interrupted(&log, steps).await;
+                audit.interrupted(&log).await;
                 Err(Interrupted.into())
             }
         }
@@ -262,9 +261,9 @@ async fn workflow(
             .map(|p| p.ontap.name().to_string())
             .unwrap_or_else(|| "primary".into()),
     };
-    // Without the primary, also asks the DR cluster whether the primary
-    // ONTAP still answers (its cluster peer record): the split-brain guard.
-    let mut obs = match sites.preflight(&pair, false).await {
+    // A failover without the primary also asks the DR cluster whether the
+    // primary ONTAP still answers (its cluster peer record): the split-brain guard.
+    let mut obs = match cmd.preflight(&sites, &pair, false).await {
         Ok(o) => o,
         Err(source) => {
             let e = PlanError::Observe {
@@ -603,7 +602,8 @@ impl Audit<'_> {
     /// Records a run cut short by Ctrl-C with the steps `log` saw, within
     /// [`crate::ctx::CLEANUP_TIMEOUT`] (Ctrl-C must not hang on an
     /// unresponsive DR cluster).
-    pub(crate) async fn interrupted(&self, log: &StepLog<'_>, steps: Vec<AuditStep>) {
+    pub(crate) async fn interrupted(&self, log: &StepLog<'_>) {
+        let steps = log.interrupted_steps();
         let message = interrupted_message(log.finished().len(), log.in_progress().as_deref());
         let pair = self.pair_or_unknown();
         let record = self.record_steps(AuditOutcome::Interrupted, message, &pair, steps);

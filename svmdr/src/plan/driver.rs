@@ -4,11 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::engine::{Plan, PlanReporter, StepRecord, StepStatus};
+use super::engine::{Plan, PlanReporter, Sites, StepRecord, StepStatus};
 use super::error::PlanError;
 use super::failover::FailoverOptions;
 use super::observe::{DrPair, Observed};
 use super::resync::Direction;
+use super::storage::{Storage, StorageError};
 use crate::ontap::{OntapClient, RelationshipQuery};
 use crate::report::{Reporter, StepOutcome};
 
@@ -48,6 +49,26 @@ impl Command {
                 super::resync::plan(obs, pair, direction, quick)
             }
             Command::Failback { quick } => super::failback::plan(obs, pair, quick),
+        }
+    }
+
+    /// Observes what [`Command::plan`] needs: both sites and, for a failover
+    /// only, the DR cluster's peer record of a primary that did not answer
+    /// (its split-brain guard; see [`Sites::preflight`]). The other
+    /// workflows never read it, so they skip that GET.
+    ///
+    /// # Errors
+    ///
+    /// As for [`Sites::observe`].
+    pub async fn preflight<S: Storage>(
+        self,
+        sites: &Sites<S>,
+        pair: &DrPair,
+        detail: bool,
+    ) -> Result<Observed, StorageError> {
+        match self {
+            Command::Failover(_) => sites.preflight(pair, detail).await,
+            _ => sites.observe(pair, detail, true).await,
         }
     }
 }
