@@ -309,21 +309,32 @@ mod tests {
     use crate::plan::observe::SiteState;
     use crate::plan::testutil::*;
 
+    /// The steps of a failover that cannot (or need not) stop the primary.
+    const NO_STOP_PRIMARY: [&str; 5] = [
+        "abort-transfer",
+        "quiesce",
+        "break",
+        "start-dr",
+        "verify-dr",
+    ];
+
+    fn step_ids(p: &Plan) -> Vec<&str> {
+        p.steps.iter().map(|s| s.id.as_str()).collect()
+    }
+
+    /// The plan with the primary unreachable and the DR site as `dr`.
+    fn plan_primary_down(dr: SiteState, force: bool) -> Result<Plan, PlanError> {
+        plan(
+            &observed(primary_down(), dr),
+            &pair(),
+            FailoverOptions { force },
+        )
+    }
+
     #[test]
     fn plan_with_primary_down() {
-        let obs = observed(primary_down(), dr_site(RelState::Snapmirrored, false));
-        let p = plan(&obs, &pair(), FailoverOptions::default()).expect("plan");
-        let ids: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(
-            ids,
-            [
-                "abort-transfer",
-                "quiesce",
-                "break",
-                "start-dr",
-                "verify-dr"
-            ]
-        );
+        let p = plan_primary_down(dr_site(RelState::Snapmirrored, false), false).expect("plan");
+        assert_eq!(step_ids(&p), NO_STOP_PRIMARY);
         assert!(!p.observe_primary);
         assert!(p.notes.iter().any(|n| n.contains("data-loss window")));
         assert!(p.notes.iter().any(|n| n.contains("unreachable")));
@@ -342,9 +353,8 @@ mod tests {
     fn force_stops_the_primary_first() {
         let obs = observed(primary_up(true), dr_site(RelState::Snapmirrored, false));
         let p = plan(&obs, &pair(), FailoverOptions { force: true }).expect("plan");
-        let ids: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
         assert_eq!(
-            ids,
+            step_ids(&p),
             [
                 "abort-transfer",
                 "quiesce",
@@ -383,33 +393,17 @@ mod tests {
         }
         // Some nodes answering is enough to be up.
         let dr = with_peer(dr_site(RelState::Snapmirrored, false), PeerState::Partial);
-        let err = plan(
-            &observed(primary_down(), dr),
-            &pair(),
-            FailoverOptions::default(),
-        );
+        let err = plan_primary_down(dr, false);
         assert!(matches!(err, Err(ref e) if e.is_refusal()), "{err:?}");
     }
 
     #[test]
     fn force_proceeds_past_an_available_peer_with_a_warning() {
         let dr = with_peer(dr_site(RelState::Snapmirrored, false), PeerState::Available);
-        let p = plan(
-            &observed(primary_down(), dr),
-            &pair(),
-            FailoverOptions { force: true },
-        )
-        .expect("plan");
-        let ids: Vec<&str> = p.steps.iter().map(|s| s.id.as_str()).collect();
+        let p = plan_primary_down(dr, true).expect("plan");
         assert_eq!(
-            ids,
-            [
-                "abort-transfer",
-                "quiesce",
-                "break",
-                "start-dr",
-                "verify-dr"
-            ],
+            step_ids(&p),
+            NO_STOP_PRIMARY,
             "nothing can stop a primary we cannot reach"
         );
         let warning = p
@@ -427,12 +421,7 @@ mod tests {
             dr_site(RelState::Snapmirrored, false),
             PeerState::Unavailable,
         );
-        let p = plan(
-            &observed(primary_down(), dr),
-            &pair(),
-            FailoverOptions::default(),
-        )
-        .expect("plan");
+        let p = plan_primary_down(dr, false).expect("plan");
         assert!(
             p.notes
                 .iter()
@@ -451,23 +440,12 @@ mod tests {
         ] {
             let mut dr = dr_site(RelState::Snapmirrored, false);
             dr.peer = peer;
-            let p = plan(
-                &observed(primary_down(), dr),
-                &pair(),
-                FailoverOptions::default(),
-            );
+            let p = plan_primary_down(dr, false);
             assert!(p.is_ok(), "{p:?}");
         }
         // A pending peer never completed peering: no evidence either way.
         let dr = with_peer(dr_site(RelState::Snapmirrored, false), PeerState::Pending);
-        assert!(
-            plan(
-                &observed(primary_down(), dr),
-                &pair(),
-                FailoverOptions::default()
-            )
-            .is_ok()
-        );
+        assert!(plan_primary_down(dr, false).is_ok());
     }
 
     #[test]
