@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::Stdio;
 
-use common::{ADMIN_PASSWORD, DR_SVM, Lab, LabOptions, PRIMARY_SVM};
+use common::{ADMIN_PASSWORD, DR_SVM, Lab, LabOptions, PRIMARY_SVM, step_statuses};
 use serde_json::json;
 
 fn bin() -> &'static Path {
@@ -275,17 +275,7 @@ async fn peer_sets_up_svm_dr_and_a_rerun_changes_nothing() {
 async fn peer_dry_run_changes_nothing_and_redacts_secrets() {
     let lab = Lab::start().await;
     let before = lab.snapshot();
-    let r = lab
-        .run(&[
-            "peer",
-            "--svm",
-            PRIMARY_SVM,
-            "--dr-svm",
-            DR_SVM,
-            "--dry-run",
-        ])
-        .await
-        .expect_code(0);
+    let r = lab.peer_with(&["--dry-run"]).await.expect_code(0);
     assert_eq!(lab.snapshot(), before, "--dry-run changed the clusters");
     for call in [
         "POST /api/cluster/peers",
@@ -299,16 +289,7 @@ async fn peer_dry_run_changes_nothing_and_redacts_secrets() {
     }
     assert!(r.stdout.contains("<redacted>"), "{}", r.stdout);
     let j = lab
-        .run(&[
-            "peer",
-            "--svm",
-            PRIMARY_SVM,
-            "--dr-svm",
-            DR_SVM,
-            "--dry-run",
-            "-o",
-            "json",
-        ])
+        .peer_with(&["--dry-run", "-o", "json"])
         .await
         .expect_code(0)
         .json();
@@ -323,23 +304,12 @@ async fn peer_refuses_without_intercluster_lifs_then_creates_them() {
         .intercluster_lifs
         .retain(|l| l.node != "ontap-b-02");
     let lab = Lab::start_with(opts).await;
-    let r = lab
-        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
-        .await
-        .expect_code(2);
+    let r = lab.peer_with(&[]).await.expect_code(2);
     assert!(r.stderr.contains("ontap-b-02"), "{}", r.stderr);
     assert!(r.stderr.contains("--dr-intercluster-ip"), "{}", r.stderr);
-    lab.run(&[
-        "peer",
-        "--svm",
-        PRIMARY_SVM,
-        "--dr-svm",
-        DR_SVM,
-        "--dr-intercluster-ip",
-        "ontap-b-02=192.0.2.23/24",
-    ])
-    .await
-    .expect_code(0);
+    lab.peer_with(&["--dr-intercluster-ip", "ontap-b-02=192.0.2.23/24"])
+        .await
+        .expect_code(0);
     lab.run(&["status"]).await.expect_code(0);
 }
 
@@ -356,15 +326,7 @@ async fn peer_with_a_missing_svm_or_bad_policy_explains() {
         r.stderr
     );
     let r = lab
-        .run(&[
-            "peer",
-            "--svm",
-            PRIMARY_SVM,
-            "--dr-svm",
-            DR_SVM,
-            "--policy",
-            "NoSuchPolicy",
-        ])
+        .peer_with(&["--policy", "NoSuchPolicy"])
         .await
         .expect_code(2);
     assert!(
@@ -385,10 +347,7 @@ async fn svm_scoped_trident_credentials_are_not_used_for_peering() {
         ..LabOptions::default()
     };
     let lab = Lab::start_with(opts).await;
-    let r = lab
-        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
-        .await
-        .expect_code(2);
+    let r = lab.peer_with(&[]).await.expect_code(2);
     assert!(r.stderr.contains("SVM-scoped"), "{}", r.stderr);
     assert!(r.stderr.contains("SVMDR_ONTAP_USERNAME"), "{}", r.stderr);
     assert!(!r.all().contains("Vsadmin1!"));
@@ -472,17 +431,9 @@ async fn wrong_password_unreachable_cluster_and_tls_mismatch() {
 #[tokio::test(flavor = "multi_thread")]
 async fn peer_refuses_to_touch_a_broken_off_relationship() {
     let lab = Lab::start().await;
-    lab.run(&[
-        "peer",
-        "--svm",
-        PRIMARY_SVM,
-        "--dr-svm",
-        DR_SVM,
-        "--identity-preservation",
-        "exclude-network-config",
-    ])
-    .await
-    .expect_code(0);
+    lab.peer_with(&["--identity-preservation", "exclude-network-config"])
+        .await
+        .expect_code(0);
     let dr = admin_client(&lab, "dr");
     let rel = dr
         .relationship_by_destination(&format!("{DR_SVM}:"))
@@ -496,10 +447,7 @@ async fn peer_refuses_to_touch_a_broken_off_relationship() {
     )
     .await
     .unwrap();
-    let r = lab
-        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
-        .await
-        .expect_code(3);
+    let r = lab.peer_with(&[]).await.expect_code(3);
     assert!(r.stderr.contains("broken off"), "{}", r.stderr);
     let r = lab.run(&["status"]).await.expect_code(1);
     assert!(r.stdout.contains("broken off"), "{}", r.stdout);
@@ -794,21 +742,8 @@ async fn ctrl_c_during_failover_is_recorded_as_interrupted() {
     let message = entry["message"].as_str().unwrap_or_default();
     assert!(message.contains("during step quiesce"), "{entry}");
     assert!(message.contains("re-run the same command"), "{entry}");
-    let steps: Vec<(String, String)> = entry["steps"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| {
-                    (
-                        s["id"].as_str().unwrap_or("").to_string(),
-                        s["status"].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     assert_eq!(
-        steps,
+        step_statuses(&entry["steps"]),
         [
             ("abort-transfer".to_string(), "skipped".to_string()),
             ("quiesce".to_string(), "interrupted".to_string())
@@ -835,10 +770,7 @@ async fn peer_resumes_after_a_failed_ontap_job() {
             times: Some(1),
         },
     );
-    let r = lab
-        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
-        .await
-        .expect_code(2);
+    let r = lab.peer_with(&[]).await.expect_code(2);
     assert!(r.stderr.contains("13303939"), "{}", r.stderr);
     assert!(r.stderr.contains("re-run the same command"), "{}", r.stderr);
     assert!(r.stderr.contains("done          SVM peer"), "{}", r.stderr);
@@ -884,10 +816,7 @@ async fn peer_resumes_a_half_done_cluster_peer() {
         },
     );
     // The run stops after the offer on the primary: its passphrase is lost.
-    let r = lab
-        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
-        .await
-        .expect_code(2);
+    let r = lab.peer_with(&[]).await.expect_code(2);
     assert!(r.stderr.contains("stays pending"), "{}", r.stderr);
     assert_eq!(
         cluster_peers(&lab),
@@ -895,17 +824,7 @@ async fn peer_resumes_a_half_done_cluster_peer() {
     );
     // --dry-run shows the resume, passphrase redacted, and changes nothing.
     let before = lab.snapshot();
-    let dry = lab
-        .run(&[
-            "peer",
-            "--svm",
-            PRIMARY_SVM,
-            "--dr-svm",
-            DR_SVM,
-            "--dry-run",
-        ])
-        .await
-        .expect_code(0);
+    let dry = lab.peer_with(&["--dry-run"]).await.expect_code(0);
     assert!(
         dry.stdout.contains("PATCH /api/cluster/peers/"),
         "{}",
@@ -1013,17 +932,9 @@ async fn dr_site_without_a_trident_backend_uses_the_configured_cluster_address()
 #[tokio::test(flavor = "multi_thread")]
 async fn schedule_sets_the_rpo_shown_by_status() {
     let lab = Lab::start().await;
-    lab.run(&[
-        "peer",
-        "--svm",
-        PRIMARY_SVM,
-        "--dr-svm",
-        DR_SVM,
-        "--schedule",
-        "hourly",
-    ])
-    .await
-    .expect_code(0);
+    lab.peer_with(&["--schedule", "hourly"])
+        .await
+        .expect_code(0);
     let j = lab
         .run(&["status", "-o", "json"])
         .await
@@ -1055,10 +966,7 @@ async fn non_ontap_backend_by_name_and_debug_logs_without_secrets() {
     assert!(r.stderr.contains("not an ONTAP driver"), "{}", r.stderr);
     assert!(r.stderr.contains("solidfire-san"), "{}", r.stderr);
 
-    let r = lab
-        .run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM, "-vv"])
-        .await
-        .expect_code(0);
+    let r = lab.peer_with(&["-vv"]).await.expect_code(0);
     assert!(
         r.stderr.contains("DEBUG") || r.stderr.contains("TRACE"),
         "no debug logs"

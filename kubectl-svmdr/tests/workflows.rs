@@ -10,25 +10,47 @@ mod common;
 #[path = "workflows/velero.rs"]
 mod velero;
 
-use common::{DR_SVM, Lab, PRIMARY_SVM};
-use serde_json::Value;
+use common::{DR_SVM, Lab, PRIMARY_SVM, Run, step_statuses};
 
 const VOLUME: &str = "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90";
 
-fn step_statuses(run: &Value) -> Vec<(String, String)> {
-    run["timeline"]["steps"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|s| {
-                    (
-                        s["id"].as_str().unwrap_or("").to_string(),
-                        s["status"].as_str().unwrap_or("").to_string(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+/// Velero backup `nightly` of namespace `shop` (deployment `web`, PVC
+/// `data` on [`VOLUME`]) on the DR cluster.
+fn install_nightly(lab: &Lab, partially_fail: bool) {
+    velero::install(
+        &lab.dr_kube,
+        "nightly",
+        velero::BackupContent {
+            namespace: "shop".into(),
+            deployment: "web".into(),
+            pvc: ("data".into(), "pvc-1b2c".into()),
+            volume: ("backend-uuid".into(), VOLUME.into()),
+            partially_fail,
+        },
+    );
+}
+
+/// Disaster: the primary site (ONTAP and Kubernetes) is gone.
+fn primary_site_down(lab: &Lab) {
+    lab.ontap.control().set_cluster_down("primary", true);
+    lab.primary_kube.set_down(true);
+}
+
+/// `failover --restore-from-backup latest -o json`, whatever its exit code.
+async fn failover_restoring_latest(lab: &Lab) -> Run {
+    lab.run(&[
+        "failover",
+        "--yes",
+        "--restore-from-backup",
+        "latest",
+        "--restore-timeout",
+        "20s",
+        "--request-timeout",
+        "3s",
+        "-o",
+        "json",
+    ])
+    .await
 }
 
 #[tokio::test]
@@ -40,39 +62,13 @@ async fn seed_scenario_failover_restore_resync_failback() {
         .write("primary", PRIMARY_SVM, VOLUME, 4096)
         .expect("write on primary");
     lab.run(&["sync", "--wait"]).await.expect_code(0);
-    velero::install(
-        &lab.dr_kube,
-        "nightly",
-        velero::BackupContent {
-            namespace: "shop".into(),
-            deployment: "web".into(),
-            pvc: ("data".into(), "pvc-1b2c".into()),
-            volume: ("backend-uuid".into(), VOLUME.into()),
-            partially_fail: false,
-        },
-    );
+    install_nightly(&lab, false);
 
-    // Disaster: the primary site (ONTAP and Kubernetes) is gone.
-    ctl.set_cluster_down("primary", true);
-    lab.primary_kube.set_down(true);
-    let fo = lab
-        .run(&[
-            "failover",
-            "--yes",
-            "--restore-from-backup",
-            "latest",
-            "--restore-timeout",
-            "20s",
-            "--request-timeout",
-            "3s",
-            "-o",
-            "json",
-        ])
-        .await
-        .expect_code(0);
+    primary_site_down(&lab);
+    let fo = failover_restoring_latest(&lab).await.expect_code(0);
     let out = fo.json();
     assert_eq!(out["kind"], "WorkflowRun");
-    let steps = step_statuses(&out);
+    let steps = step_statuses(&out["timeline"]["steps"]);
     assert!(
         steps
             .iter()
@@ -126,7 +122,7 @@ async fn seed_scenario_failover_restore_resync_failback() {
         .run(&["failback", "--yes", "-o", "json"])
         .await
         .expect_code(0);
-    let steps = step_statuses(&fb.json());
+    let steps = step_statuses(&fb.json()["timeline"]["steps"]);
     assert_eq!(steps.len(), 11, "{steps:?}");
     let primary = ctl
         .volume_data("primary", PRIMARY_SVM, VOLUME)
@@ -143,7 +139,7 @@ async fn seed_scenario_failover_restore_resync_failback() {
         .await
         .expect_code(0);
     assert!(
-        step_statuses(&again.json())
+        step_statuses(&again.json()["timeline"]["steps"])
             .iter()
             .all(|(_, s)| s == "skipped"),
         "{}",
@@ -381,38 +377,12 @@ async fn restore_command_reports_partial_failure() {
 async fn failover_whose_restore_partially_fails_exits_1() {
     let lab = Lab::start().await;
     lab.peer().await;
-    velero::install(
-        &lab.dr_kube,
-        "nightly",
-        velero::BackupContent {
-            namespace: "shop".into(),
-            deployment: "web".into(),
-            pvc: ("data".into(), "pvc-1b2c".into()),
-            volume: ("backend-uuid".into(), VOLUME.into()),
-            partially_fail: true,
-        },
-    );
-    lab.ontap.control().set_cluster_down("primary", true);
-    lab.primary_kube.set_down(true);
-    let fo = lab
-        .run(&[
-            "failover",
-            "--yes",
-            "--restore-from-backup",
-            "latest",
-            "--restore-timeout",
-            "20s",
-            "--request-timeout",
-            "3s",
-            "-o",
-            "json",
-        ])
-        .await
-        .expect_code(1);
-    let out = fo.json();
+    install_nightly(&lab, true);
+    primary_site_down(&lab);
+    let out = failover_restoring_latest(&lab).await.expect_code(1).json();
     // The storage part succeeded; the run is unhealthy because of the restore.
     assert!(
-        step_statuses(&out)
+        step_statuses(&out["timeline"]["steps"])
             .iter()
             .any(|(id, st)| id == "break" && st == "succeeded"),
         "{out:#}"

@@ -226,9 +226,15 @@ impl Lab {
     /// Sets up SVM-DR svm1 -> svm1_dr with `kubectl svmdr peer` and checks
     /// it succeeded.
     pub async fn peer(&self) -> Run {
-        self.run(&["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM])
-            .await
-            .expect_code(0)
+        self.peer_with(&[]).await.expect_code(0)
+    }
+
+    /// Runs `kubectl svmdr peer --svm svm1 --dr-svm svm1_dr` plus `extra`,
+    /// whatever its exit code.
+    pub async fn peer_with(&self, extra: &[&str]) -> Run {
+        let mut args = vec!["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM];
+        args.extend_from_slice(extra);
+        self.run(&args).await
     }
 
     /// The simulator's state dump (for "changed nothing" checks).
@@ -258,4 +264,22 @@ fn strip_volatile(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(strip_volatile),
         _ => {}
     }
+}
+
+/// `(id, status)` of each step in a JSON `steps` array (a run's
+/// `timeline.steps`, an audit entry's `steps`).
+pub fn step_statuses(steps: &Value) -> Vec<(String, String)> {
+    steps
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| {
+                    (
+                        s["id"].as_str().unwrap_or("").to_string(),
+                        s["status"].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
