@@ -13,6 +13,8 @@ mod report;
 mod step;
 mod up;
 
+use anyhow::Context as _;
+
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
 
@@ -48,4 +50,21 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         LabCommand::Up(a) => up::up(a, ctx),
         LabCommand::Down(a) => up::down(a),
     }
+}
+
+/// The runtime the lab's servers run on (owned by the command, so it can
+/// shut them down).
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the lab's runtime")
+}
+
+/// A flag value as clap spells it on the command line.
+fn value_name(v: &impl clap::ValueEnum) -> String {
+    v.to_possible_value()
+        .map(|p| p.get_name().to_string())
+        .unwrap_or_default()
 }

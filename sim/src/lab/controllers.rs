@@ -40,7 +40,7 @@ impl ClusterControllers {
         self.import_pvcs(&mut notes);
         self.bind(&mut notes);
         self.start_pods(&mut notes);
-        self.count_ready(&mut notes);
+        self.count_ready();
         notes
     }
 
@@ -248,16 +248,13 @@ impl ClusterControllers {
                     "reason": "Unschedulable",
                     "message": format!("persistentvolumeclaim not bound: {}", waiting.join(", "))}]})
             };
-            if p["status"] != pod["status"]
-                && self.kube.apply(p.clone()).is_ok()
-                && waiting.is_empty()
-            {
+            if p["status"] != pod["status"] && self.kube.apply(p).is_ok() && waiting.is_empty() {
                 notes.push(format!("Pod {ns}/{} running", s(&pod, "/metadata/name")));
             }
         }
     }
 
-    fn count_ready(&self, _notes: &mut [String]) {
+    fn count_ready(&self) {
         for d in self.kube.list("apps/v1", "Deployment", None) {
             let ns = s(&d, "/metadata/namespace");
             let Some(sel) = d

@@ -96,7 +96,8 @@ pub struct LabFiles {
 }
 
 impl LabFiles {
-    fn new(dir: &Path) -> Self {
+    /// The files the lab writes to `dir`.
+    pub fn new(dir: &Path) -> Self {
         Self {
             dir: dir.to_path_buf(),
             kubeconfig: dir.join("kubeconfig"),
@@ -104,6 +105,16 @@ impl LabFiles {
             ca: dir.join("ontap-ca.pem"),
             plugin_kubeconfig: dir.join("plugin-kubeconfig"),
         }
+    }
+
+    /// Every file written (not the dir).
+    pub fn written(&self) -> [&Path; 4] {
+        [
+            &self.kubeconfig,
+            &self.config,
+            &self.ca,
+            &self.plugin_kubeconfig,
+        ]
     }
 }
 

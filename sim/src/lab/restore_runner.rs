@@ -324,16 +324,18 @@ async fn restore_items(kube: &KubeHandle, cfg: &RunnerConfig, restore: &Value) -
             rules::group_resource(item),
             rules::resource_id(item)
         );
-        if rules::pv_decision(item) == PvDecision::Reprovision {
-            res.log.push(format!(
-                "{id}: Dynamically re-provisioning persistent volume because it doesn't have a snapshot and its reclaim policy is Delete."
-            ));
-            reprovisioned.push(rules::name(item).to_string());
-            continue;
-        }
-        if rules::pv_decision(item) == PvDecision::AsIs {
-            res.log
-                .push(format!("{id}: Restoring persistent volume as-is because it doesn't have a snapshot and its reclaim policy is not Delete."));
+        match rules::pv_decision(item) {
+            PvDecision::Reprovision => {
+                res.log.push(format!(
+                    "{id}: Dynamically re-provisioning persistent volume because it doesn't have a snapshot and its reclaim policy is Delete."
+                ));
+                reprovisioned.push(rules::name(item).to_string());
+                continue;
+            }
+            PvDecision::AsIs => res.log.push(format!(
+                "{id}: Restoring persistent volume as-is because it doesn't have a snapshot and its reclaim policy is not Delete."
+            )),
+            PvDecision::NotAPv => {}
         }
         let mut obj = rules::prepare(item);
         let original = serde_json::to_vec(item).unwrap_or_default();

@@ -17,9 +17,9 @@ use sim::lab::app::{BACKUP, DEPLOYMENT, NAMESPACE, VOLUMES};
 use sim::lab::{DR_SVM, Lab, LabOptions, PRIMARY_SVM};
 use sim::ontap::{Control, Timing, WriteId};
 
-use super::plugin;
-use super::report::{Check, DrillReport, Phase, RestoreOutcome, Rto};
+use super::report::{Check, DrillReport, Phase, RestoreOutcome};
 use super::step::{Cli, CliRun};
+use super::{plugin, value_name};
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
 
@@ -33,6 +33,16 @@ pub enum TimingArg {
     Realistic,
 }
 
+impl TimingArg {
+    /// The simulator timing.
+    pub fn timing(self) -> Timing {
+        match self {
+            Self::Fast => Timing::fast(),
+            Self::Realistic => Timing::realistic(),
+        }
+    }
+}
+
 /// `--fault`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FaultArg {
@@ -42,15 +52,6 @@ pub enum FaultArg {
     /// The DR SVM's NFS data LIF goes down when the Velero restore starts
     /// (the plugin must refuse the PVs and PVCs on it).
     DataLifDownDuringRestore,
-}
-
-impl FaultArg {
-    fn name(self) -> &'static str {
-        match self {
-            Self::PrimaryDownMidSync => "primary-down-mid-sync",
-            Self::DataLifDownDuringRestore => "data-lif-down-during-restore",
-        }
-    }
 }
 
 /// Flags of `lab drill`.
@@ -79,19 +80,12 @@ const CMD_LIMIT: Duration = Duration::from_secs(180);
 /// not errors (exit 1 with the verdict).
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let plugin = plugin::locate(args.plugin.as_deref())?;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the lab's runtime")?;
+    let rt = super::runtime()?;
     let format = ctx.global.output;
     let armed: Arc<Mutex<Option<(Control, String)>>> = Arc::default();
     let hook_armed = armed.clone();
     let opts = LabOptions {
-        timing: Some(match args.timing {
-            TimingArg::Fast => Timing::fast(),
-            TimingArg::Realistic => Timing::realistic(),
-        }),
+        timing: Some(args.timing.timing()),
         plugin: Some(plugin.clone()),
         dir: args.dir.clone(),
         on_restore_start: Some(Arc::new(move |_restore: &str| {
@@ -121,23 +115,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         ctl: lab.ontap.control(),
         armed,
         faults: args.fault.clone(),
-        report: DrillReport {
-            api_version: "svmdr.netapp.io/v1",
-            kind: "LabDrill",
-            simulated: true,
-            timing: match args.timing {
-                TimingArg::Fast => "fast".into(),
-                TimingArg::Realistic => "realistic".into(),
-            },
-            faults: args.fault.iter().map(|f| f.name().to_string()).collect(),
-            phases: Vec::new(),
-            checks: Vec::new(),
-            rto: Rto::default(),
-            restore: None,
-            wall_seconds: 0.0,
-            passed: false,
-            verdict: String::new(),
-        },
+        report: DrillReport::new(
+            value_name(&args.timing),
+            args.fault.iter().map(value_name).collect(),
+        ),
     };
     d.phase("lab", "start the lab", t0.elapsed(), true, format!(
         "2 ONTAP clusters, 2 Kubernetes APIs with Trident, app {NAMESPACE} ({} PVCs), Velero backup {BACKUP}",
@@ -539,11 +520,12 @@ impl Drill<'_> {
     }
 
     fn restore(&mut self) -> anyhow::Result<()> {
-        if self.has(FaultArg::DataLifDownDuringRestore) {
-            match self.lab.dr_nfs_lif() {
+        let faulted_lif = if self.has(FaultArg::DataLifDownDuringRestore) {
+            let lif = self.lab.dr_nfs_lif();
+            match &lif {
                 Some(lif) => {
                     *self.armed.lock().unwrap_or_else(|e| e.into_inner()) =
-                        Some((self.ctl.clone(), lif));
+                        Some((self.ctl.clone(), lif.clone()));
                 }
                 None => self.check(
                     "fault-armed",
@@ -551,7 +533,10 @@ impl Drill<'_> {
                     format!("no NFS data LIF found on DR SVM {DR_SVM}"),
                 ),
             }
-        }
+            lif
+        } else {
+            None
+        };
         let run = self.cli(&[
             "restore",
             "--backup",
@@ -608,9 +593,7 @@ impl Drill<'_> {
             format!("phase {phase}"),
         );
         self.check_app_on_dr();
-        if self.has(FaultArg::DataLifDownDuringRestore)
-            && let Some(lif) = self.lab.dr_nfs_lif()
-        {
+        if let Some(lif) = faulted_lif {
             self.ctl.set_lif_down("dr", &lif, false);
             say(
                 self.t0,

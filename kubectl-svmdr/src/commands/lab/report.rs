@@ -93,6 +93,24 @@ pub struct DrillReport {
 }
 
 impl DrillReport {
+    /// An empty report of a drill with `timing` and `faults`.
+    pub fn new(timing: String, faults: Vec<String>) -> Self {
+        Self {
+            api_version: "svmdr.netapp.io/v1",
+            kind: "LabDrill",
+            simulated: true,
+            timing,
+            faults,
+            phases: Vec::new(),
+            checks: Vec::new(),
+            rto: Rto::default(),
+            restore: None,
+            wall_seconds: 0.0,
+            passed: false,
+            verdict: String::new(),
+        }
+    }
+
     /// Fills `passed` and `verdict` from the phases and checks.
     pub fn conclude(&mut self) {
         let failed_phases: Vec<&Phase> = self
@@ -215,11 +233,6 @@ mod tests {
 
     fn report() -> DrillReport {
         DrillReport {
-            api_version: "svmdr.netapp.io/v1",
-            kind: "LabDrill",
-            simulated: true,
-            timing: "fast".into(),
-            faults: vec![],
             phases: vec![Phase {
                 id: "failover".into(),
                 title: "failover".into(),
@@ -236,10 +249,8 @@ mod tests {
                 storage_seconds: Some(1.5),
                 ..Default::default()
             },
-            restore: None,
             wall_seconds: 3.0,
-            passed: false,
-            verdict: String::new(),
+            ..DrillReport::new("fast".into(), vec![])
         }
     }
 

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use sim::lab::{DR_CONTEXT, DR_SVM, Lab, LabOptions, PRIMARY_CONTEXT, PRIMARY_SVM};
-use sim::ontap::Timing;
+use sim::lab::app::{BACKUP, NAMESPACE};
+use sim::lab::{DR_CONTEXT, DR_SVM, Lab, LabFiles, LabOptions, PRIMARY_CONTEXT, PRIMARY_SVM};
 
 use super::drill::TimingArg;
 use super::plugin;
@@ -78,15 +78,10 @@ fn read_pid(dir: &Path) -> Option<u32> {
 }
 
 fn remove_files(dir: &Path) {
-    for f in [
-        PID_FILE,
-        ENV_FILE,
-        "kubeconfig",
-        "plugin-kubeconfig",
-        "config.yaml",
-        "ontap-ca.pem",
-    ] {
-        let _ = std::fs::remove_file(dir.join(f));
+    let _ = std::fs::remove_file(dir.join(PID_FILE));
+    let _ = std::fs::remove_file(dir.join(ENV_FILE));
+    for f in LabFiles::new(dir).written() {
+        let _ = std::fs::remove_file(f);
     }
 }
 
@@ -112,16 +107,9 @@ pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             None
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the lab's runtime")?;
+    let rt = super::runtime()?;
     let opts = LabOptions {
-        timing: Some(match args.timing {
-            TimingArg::Fast => Timing::fast(),
-            TimingArg::Realistic => Timing::realistic(),
-        }),
+        timing: Some(args.timing.timing()),
         plugin,
         dir: Some(dir.clone()),
         on_restore_start: None,
@@ -145,7 +133,7 @@ pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         )?;
         writeln!(
             w,
-            "# ONTAP primary {} / dr {}; contexts {PRIMARY_CONTEXT} and {DR_CONTEXT}; app namespace shop; Velero backup shop-nightly.",
+            "# ONTAP primary {} / dr {}; contexts {PRIMARY_CONTEXT} and {DR_CONTEXT}; app namespace {NAMESPACE}; Velero backup {BACKUP}.",
             lab.ontap.url("primary"),
             lab.ontap.url("dr")
         )?;
