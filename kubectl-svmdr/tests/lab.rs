@@ -92,21 +92,24 @@ fn check(report: &Value, id: &str) -> bool {
         == true
 }
 
+/// `lab drill -o json` with the plugin under test and `extra` flags.
+async fn drill(extra: &[&str]) -> Run {
+    let p = plugin();
+    let mut args = vec![
+        "lab",
+        "drill",
+        "-o",
+        "json",
+        "--plugin",
+        p.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    run(&args, &[]).await
+}
+
 #[tokio::test]
 async fn drill_runs_the_whole_scenario_and_passes() {
-    let p = plugin();
-    let r = run(
-        &[
-            "lab",
-            "drill",
-            "-o",
-            "json",
-            "--plugin",
-            p.to_str().expect("utf-8"),
-        ],
-        &[],
-    )
-    .await;
+    let r = drill(&[]).await;
     let j = r.json();
     assert_eq!(r.code, 0, "{:#}\n{}", j, r.stderr);
     assert_eq!(j["kind"], "LabDrill");
@@ -167,22 +170,12 @@ async fn drill_runs_the_whole_scenario_and_passes() {
 
 #[tokio::test]
 async fn faulted_drill_shows_the_plugin_refusing_pvs_and_fails() {
-    let p = plugin();
-    let r = run(
-        &[
-            "lab",
-            "drill",
-            "-o",
-            "json",
-            "--plugin",
-            p.to_str().expect("utf-8"),
-            "--fault",
-            "primary-down-mid-sync",
-            "--fault",
-            "data-lif-down-during-restore",
-        ],
-        &[],
-    )
+    let r = drill(&[
+        "--fault",
+        "primary-down-mid-sync",
+        "--fault",
+        "data-lif-down-during-restore",
+    ])
     .await;
     let j = r.json();
     assert_eq!(r.code, 1, "{j:#}\n{}", r.stderr);
@@ -250,6 +243,21 @@ async fn drill_without_the_plugin_says_how_to_build_it() {
     .await;
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("no such file"), "{}", r.stderr);
+
+    // Without --plugin and with none beside the binary or on PATH: the
+    // error says how to get it.
+    let dir = tempfile::tempdir().expect("dir");
+    let alone = dir.path().join("kubectl-svmdr");
+    std::fs::copy(BIN, &alone).expect("copy the binary");
+    let out = tokio::process::Command::new(&alone)
+        .args(["lab", "drill"])
+        .env("PATH", dir.path())
+        .output()
+        .await
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cargo build --bins"), "{stderr}");
 }
 
 #[tokio::test]

@@ -52,7 +52,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_missing_flag_path_is_an_error_and_the_hint_names_the_build() {
+    fn a_missing_flag_path_is_an_error() {
         let e = locate(Some(Path::new("/nonexistent/velero-plugin-svmdr"))).unwrap_err();
         assert!(e.to_string().contains("no such file"), "{e}");
     }
