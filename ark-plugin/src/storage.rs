@@ -612,6 +612,7 @@ mod tests {
             online: true,
             config_ref: None,
             tbc_name: None,
+            ..Default::default()
         }
     }
 

@@ -168,6 +168,7 @@ mod tests {
             online: true,
             config_ref: None,
             tbc_name: Some("tbc-dr".into()),
+            ..Default::default()
         }
     }
 

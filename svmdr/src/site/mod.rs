@@ -556,6 +556,7 @@ mod tests {
             online: true,
             config_ref: None,
             tbc_name: Some(format!("tbc-{name}")),
+            ..Default::default()
         }
     }
 

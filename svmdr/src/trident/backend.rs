@@ -38,7 +38,7 @@ pub const ONTAP_DRIVERS: &[&str] = &[
 ];
 
 /// One Trident ONTAP backend, as recorded in its TridentBackend.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Backend {
     /// Backend name (`backendName`), what `tridentctl get backend` shows.
@@ -70,9 +70,48 @@ pub struct Backend {
     pub config_ref: Option<String>,
     /// Name of that TridentBackendConfig (filled by [`list_backends`]).
     pub tbc_name: Option<String>,
+    /// Trident's `userState` (`normal`, `suspended`).
+    pub user_state: String,
+    /// Trident's `stateReason`, when set.
+    pub state_reason: String,
+    /// What shapes the backend's storage pools (labels, virtual pools, aggregate).
+    pub pool_config: crate::trident::pools::PoolConfig,
+    /// `nasType` (`nfs` default, `smb`), for NAS drivers.
+    pub nas_type: Option<String>,
+    /// `sanType` (`iscsi` default, `nvme`, `fcp`), for SAN drivers.
+    pub san_type: Option<String>,
+    /// `autoExportPolicy`: Trident manages export policies on this backend.
+    pub auto_export_policy: bool,
+    /// `nameTemplate` (in `defaults`, Trident 24.06+), when set.
+    pub name_template: Option<String>,
+}
+
+/// A boolean that Trident configs carry as a JSON bool or a string.
+fn bool_field(v: &Value, key: &str) -> bool {
+    match v.get(key) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+        _ => false,
+    }
 }
 
 impl Backend {
+    /// Trident would serve volumes from it now: `online`, and not suspended
+    /// by `tridentctl suspend backend` (`userState`).
+    pub fn is_usable(&self) -> bool {
+        self.online && self.state == "online" && !self.is_suspended()
+    }
+
+    /// `userState: suspended`: Trident provisions and imports nothing on it.
+    pub fn is_suspended(&self) -> bool {
+        self.user_state.eq_ignore_ascii_case("suspended")
+    }
+
+    /// The backend's storage pools, given its SVM's aggregates.
+    pub fn pools(&self, svm_aggregates: &[String]) -> Vec<crate::trident::pools::Pool> {
+        crate::trident::pools::ontap_pools(&self.name, &self.driver, &self.pool_config, svm_aggregates)
+    }
+
     /// The Secret that holds this backend's credentials.
     pub fn secret_name(&self) -> String {
         self.credentials_secret
@@ -251,6 +290,18 @@ pub fn parse_backend(tbe: &Value) -> Result<Backend, TridentError> {
         online: tbe.get("online").and_then(Value::as_bool).unwrap_or(false),
         config_ref: str_field(tbe, "configRef"),
         tbc_name: None,
+        user_state: str_field(tbe, "userState").unwrap_or_else(|| "normal".into()),
+        state_reason: str_field(tbe, "stateReason").unwrap_or_default(),
+        pool_config: crate::trident::pools::PoolConfig::from_ontap_config(ontap),
+        nas_type: str_field(ontap, "nasType").map(|s| s.to_ascii_lowercase()),
+        san_type: str_field(ontap, "sanType").map(|s| s.to_ascii_lowercase()),
+        auto_export_policy: bool_field(ontap, "autoExportPolicy"),
+        name_template: ontap
+            .pointer("/defaults/nameTemplate")
+            .or_else(|| ontap.get("nameTemplate"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.trim().is_empty())
+            .map(str::to_string),
     })
 }
 

@@ -1,5 +1,9 @@
-//! Trident: backends and their credentials ([`backend`]), and the ONTAP
-//! volume behind a Trident PV or PVC ([`volume`]).
+//! Trident: backends and their credentials ([`backend`]), the ONTAP volume
+//! behind a Trident PV or PVC ([`volume`]), StorageClass to pool matching
+//! ([`pools`]), and version-dependent behaviour ([`version`]).
+//! The facts behind them are in `docs/trident.md`.
 
 pub mod backend;
+pub mod pools;
+pub mod version;
 pub mod volume;

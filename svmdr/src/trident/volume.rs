@@ -7,7 +7,8 @@
 //!   Trident NFS PV (`spec.nfs` with annotation `pv.kubernetes.io/provisioned-by:
 //!   netapp.io/trident`), or anything else.
 //! - [`TridentClaim::from_pvc`]: a PVC bound to (or provisioned by) Trident.
-//! - [`ontap_volume_name`]: Trident's `<storagePrefix><name>` rule.
+//! - [`ontap_volume_name`]: Trident's `<storagePrefix><name>` rule (and
+//!   [`internal_volume_name`] for older releases).
 
 use serde_json::Value;
 
@@ -262,39 +263,51 @@ impl TridentClaim {
 }
 
 /// Trident's ONTAP volume name for a volume named `name` (the PV name) on a
-/// backend with `storage_prefix`, as the ONTAP drivers build it
+/// backend with `storage_prefix`, as current Trident builds it
 /// (`storage_drivers/common.go GetCommonInternalVolumeName` and
-/// `ontap_common.go getInternalVolumeNameCommon`): `<prefix>-<name>` (just
-/// `<name>` for an empty prefix), then `-` and `.` become `_`, then one
-/// left-to-right pass turns each `__` into `_` (Go's `strings.Replace`, so
-/// `___` becomes `__`). `None` as prefix means Trident's default `trident_`;
-/// `Some("")` is an explicitly empty prefix.
+/// `storage_drivers/ontap/ontap_common.go getInternalVolumeNameCommon`):
+/// `<prefix>-<name>` (just `<name>` for an empty prefix), `-` and `.` become
+/// `_`, then `__` is collapsed until none is left. `None` as prefix means
+/// Trident's default; `Some("")` is an explicitly empty prefix. A backend
+/// with a `nameTemplate` (Trident 24.06+) names volumes otherwise: use the
+/// PV's `internalName` for those.
 ///
 /// With the default prefix, `pvc-3bedd23c-46a8-...` becomes
 /// `trident_pvc_3bedd23c_46a8_...`.
 pub fn ontap_volume_name(storage_prefix: Option<&str>, name: &str) -> String {
+    internal_volume_name(storage_prefix, name, true)
+}
+
+/// [`ontap_volume_name`] for a given Trident release: before 24.10 the
+/// `__` collapse was one left-to-right pass (Go's `strings.Replace`, so
+/// `___` stayed `__`); see [`super::version::TridentVersion::collapses_repeatedly`].
+pub fn internal_volume_name(storage_prefix: Option<&str>, name: &str, repeatedly: bool) -> String {
     let prefix = storage_prefix.unwrap_or(DEFAULT_STORAGE_PREFIX);
     let joined = if prefix.is_empty() {
         name.to_string()
     } else {
         format!("{prefix}-{name}")
     };
-    let replaced: Vec<char> = joined
+    let mut out: String = joined
         .chars()
         .map(|c| if c == '-' || c == '.' { '_' } else { c })
         .collect();
-    let mut out = String::with_capacity(replaced.len());
-    let mut i = 0;
-    while i < replaced.len() {
-        if replaced[i] == '_' && replaced.get(i + 1) == Some(&'_') {
-            out.push('_');
-            i += 2;
-        } else {
-            out.push(replaced[i]);
-            i += 1;
+    loop {
+        let next = out.replace("__", "_");
+        let done = next == out || !repeatedly;
+        out = next;
+        if done {
+            return out;
         }
     }
-    out
+}
+
+/// The part of Trident's internal name that comes from the PV name
+/// (`pvc_<uid>` for `pvc-<uid>`): whatever the prefix, an ONTAP volume
+/// Trident made for that PV ends with it. Used to find a replicated volume
+/// when the PV itself is not part of the restore.
+pub fn internal_name_suffix(pv_name: &str) -> String {
+    internal_volume_name(Some(""), pv_name, true)
 }
 
 #[cfg(test)]
@@ -424,8 +437,12 @@ mod tests {
         assert_eq!(ontap_volume_name(Some("dr_"), "pvc-1"), "dr_pvc_1");
         assert_eq!(ontap_volume_name(Some("trident"), "pvc-1"), "trident_pvc_1");
         assert_eq!(ontap_volume_name(Some(""), "pvc-1"), "pvc_1");
-        // One pass of Go's strings.Replace("__", "_"): runs are not fully collapsed.
-        assert_eq!(ontap_volume_name(Some(""), "a---b"), "a__b");
-        assert_eq!(ontap_volume_name(Some("x__"), "a"), "x__a");
+        // Trident 24.10+ collapses `__` until none is left; older releases
+        // made one pass of Go's strings.Replace, leaving `__` from `___`.
+        assert_eq!(ontap_volume_name(Some(""), "a---b"), "a_b");
+        assert_eq!(ontap_volume_name(Some("x__"), "a"), "x_a");
+        assert_eq!(internal_volume_name(Some(""), "a---b", false), "a__b");
+        assert_eq!(internal_volume_name(Some("x__"), "a", false), "x__a");
+        assert_eq!(internal_name_suffix("pvc-1a-2b"), "pvc_1a_2b");
     }
 }
