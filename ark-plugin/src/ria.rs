@@ -12,7 +12,7 @@ use std::sync::Arc;
 use futures::FutureExt as _;
 use tonic::{Request, Response, Status};
 
-use crate::action::{ActionError, Actions, ExecuteInput};
+use crate::action::{ActionError, Actions, ExecuteInput, ExecuteOutput};
 use crate::lister::{KIND_RESTORE_ITEM_ACTION, PLUGIN_NAME};
 use crate::proto::{ark, generated};
 
@@ -34,14 +34,14 @@ pub trait ItemAction: Send + Sync + 'static {
     fn execute(
         &self,
         input: ExecuteInput,
-    ) -> impl Future<Output = Result<Vec<u8>, ActionError>> + Send;
+    ) -> impl Future<Output = Result<ExecuteOutput, ActionError>> + Send;
 }
 
 impl ItemAction for Actions {
     fn execute(
         &self,
         input: ExecuteInput,
-    ) -> impl Future<Output = Result<Vec<u8>, ActionError>> + Send {
+    ) -> impl Future<Output = Result<ExecuteOutput, ActionError>> + Send {
         Actions::execute(self, input)
     }
 }
@@ -77,7 +77,7 @@ impl<A: ItemAction> RestoreItemActionService<A> {
     }
 
     /// Runs Execute with panics turned into `Aborted`.
-    async fn run(&self, input: ExecuteInput) -> Result<Vec<u8>, Status> {
+    async fn run(&self, input: ExecuteInput) -> Result<ExecuteOutput, Status> {
         let actions = self.actions.clone();
         let execute = async move {
             if *PANIC_DRILL {
@@ -129,7 +129,7 @@ impl<A: ItemAction> generated::restore_item_action_server::RestoreItemAction
     ) -> Result<Response<generated::RestoreItemActionExecuteResponse>, Status> {
         let r = req.into_inner();
         Self::check_name(&r.plugin)?;
-        let item = self
+        let out = self
             .run(ExecuteInput {
                 item: r.item,
                 restore: r.restore,
@@ -137,9 +137,9 @@ impl<A: ItemAction> generated::restore_item_action_server::RestoreItemAction
             })
             .await?;
         Ok(Response::new(generated::RestoreItemActionExecuteResponse {
-            item,
+            item: out.item,
             additional_items: Vec::new(),
-            skip_restore: false,
+            skip_restore: out.skip_restore,
         }))
     }
 }
@@ -169,16 +169,26 @@ impl<A: ItemAction> ark::restore_item_action_server::RestoreItemAction
     ) -> Result<Response<ark::RestoreExecuteResponse>, Status> {
         let r = req.into_inner();
         Self::check_name(&r.plugin)?;
-        let item = self
+        let out = self
             .run(ExecuteInput {
                 item: r.item,
                 restore: r.restore,
                 item_from_backup: Vec::new(),
             })
             .await?;
+        // Ark's protocol cannot skip an item: it is created as it came.
+        let warning = if out.skip_restore {
+            format!(
+                "{PLUGIN_NAME}: this Trident CSI PersistentVolume should not be restored as-is \
+                 (it cannot attach without a TridentVolume); Ark cannot skip items, delete it \
+                 and let its PVC import the volume"
+            )
+        } else {
+            String::new()
+        };
         Ok(Response::new(ark::RestoreExecuteResponse {
-            item,
-            warning: String::new(),
+            item: out.item,
+            warning,
         }))
     }
 }
@@ -194,7 +204,7 @@ mod tests {
         fn execute(
             &self,
             _input: ExecuteInput,
-        ) -> impl Future<Output = Result<Vec<u8>, ActionError>> + Send {
+        ) -> impl Future<Output = Result<ExecuteOutput, ActionError>> + Send {
             async { panic!("boom in the action") }
         }
     }

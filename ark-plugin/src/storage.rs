@@ -8,7 +8,10 @@
 //!   SVM, one volume and one LIF listing per SVM, whatever the item count;
 //! - TCP probes, one per LIF and port.
 
-use std::collections::{BTreeMap, HashSet};
+mod cluster;
+mod records;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,6 +27,9 @@ use tokio::sync::OnceCell;
 use crate::cache::TtlCache;
 use crate::config::{ConfigError, PluginConfig, selector};
 use crate::kubeapi::{CallError, KubeApi};
+
+pub use cluster::{NodeInfo, PodVolumeBackupInfo};
+pub use records::PvRecord;
 
 /// Bound on one Kubernetes API call (the client also has its own timeouts).
 const KUBE_CALL_TIMEOUT: Duration = Duration::from_secs(25);
@@ -116,7 +122,10 @@ pub struct Storage {
     clients: TtlCache<Key, OntapClient>,
     facts: TtlCache<Key, Arc<SvmFacts>>,
     probes: TtlCache<Key, Result<(), ProbeError>>,
-    pvs_checked: Mutex<HashSet<Key>>,
+    nodes: TtlCache<Key, Arc<Vec<NodeInfo>>>,
+    versions: TtlCache<Key, Option<svmdr::trident::version::TridentVersion>>,
+    pvbs: TtlCache<Key, Arc<Vec<PodVolumeBackupInfo>>>,
+    pv_records: Mutex<HashMap<Key, PvRecord>>,
     waited_out: Mutex<HashSet<Key>>,
 }
 
@@ -135,7 +144,10 @@ impl Storage {
             clients: TtlCache::new(Duration::from_secs(300)),
             facts: TtlCache::new(ttl),
             probes: TtlCache::new(ttl),
-            pvs_checked: Mutex::new(HashSet::new()),
+            nodes: TtlCache::new(KUBE_TTL),
+            versions: TtlCache::new(KUBE_TTL),
+            pvbs: TtlCache::new(KUBE_TTL),
+            pv_records: Mutex::new(HashMap::new()),
             waited_out: Mutex::new(HashSet::new()),
         }
     }
@@ -471,22 +483,6 @@ impl Storage {
             .invalidate(&(restore.to_string(), format!("{addr}|{port}")));
     }
 
-    /// Records that this restore checked (and will create) PV `name` as-is.
-    pub fn mark_pv_checked(&self, restore: &str, name: &str) {
-        self.pvs_checked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .insert((restore.to_string(), name.to_string()));
-    }
-
-    /// Whether this restore's PV action passed PV `name`.
-    pub fn pv_checked(&self, restore: &str, name: &str) -> bool {
-        self.pvs_checked
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .contains(&(restore.to_string(), name.to_string()))
-    }
-
     /// Whether an earlier item of this restore already waited the full
     /// `waitForReady` on this backend's SVM (later items then fail fast
     /// instead of each blocking Velero for the whole wait).
@@ -508,169 +504,5 @@ impl Storage {
     /// Counters for tests and debug logs: (SVM fact lookups, probes).
     pub fn lookups(&self) -> (u64, u64) {
         (self.facts.lookups(), self.probes.lookups())
-    }
-}
-
-/// Whether a StorageClass (JSON) is Trident's and fits `backend`: its
-/// provisioner, `backendType`, and `storagePools`/`additionalStoragePools`.
-///
-/// # Errors
-/// Why it does not fit.
-pub fn storage_class_matches(sc: &Value, backend: &Backend) -> Result<(), String> {
-    let provisioner = sc
-        .get("provisioner")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    if provisioner != svmdr::trident::volume::CSI_DRIVER
-        && provisioner != svmdr::trident::volume::LEGACY_PROVISIONER
-    {
-        return Err(format!(
-            "its provisioner is {provisioner:?}, not {}",
-            svmdr::trident::volume::CSI_DRIVER
-        ));
-    }
-    let params = sc.get("parameters").and_then(Value::as_object);
-    let param = |k: &str| {
-        params.and_then(|p| {
-            p.get(k)
-                .or_else(|| p.get(&format!("trident.netapp.io/{k}")))
-                .and_then(Value::as_str)
-        })
-    };
-    if let Some(bt) = param("backendType")
-        && bt != backend.driver
-    {
-        return Err(format!(
-            "its backendType is {bt}, backend {} is {}",
-            backend.name, backend.driver
-        ));
-    }
-    for key in ["storagePools", "additionalStoragePools"] {
-        if let Some(pools) = param(key) {
-            let named = pools
-                .split(';')
-                .filter_map(|e| e.split_once(':').map(|(b, _)| b.trim()))
-                .any(|pattern| name_pattern_matches(pattern, &backend.name));
-            if !named {
-                return Err(format!(
-                    "its {key} ({pools}) does not include backend {}",
-                    backend.name
-                ));
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Trident pool patterns are regular expressions; this accepts the forms
-/// seen in practice: a literal name, `.*`, and names with `.*` wildcards.
-fn name_pattern_matches(pattern: &str, name: &str) -> bool {
-    let pattern = pattern.trim_start_matches('^').trim_end_matches('$');
-    if pattern == ".*" || pattern == "*" {
-        return true;
-    }
-    let parts: Vec<&str> = pattern.split(".*").collect();
-    if parts.len() == 1 {
-        return pattern == name;
-    }
-    let mut rest = name;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            let Some(r) = rest.strip_prefix(part) else {
-                return false;
-            };
-            rest = r;
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            let Some(pos) = rest.find(part) else {
-                return false;
-            };
-            rest = &rest[pos + part.len()..];
-        }
-    }
-    true
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn backend() -> Backend {
-        Backend {
-            name: "nas-dr".into(),
-            uuid: "u".into(),
-            driver: "ontap-nas".into(),
-            management_lif: "10.0.0.1".into(),
-            data_lif: None,
-            svm: Some("svm1".into()),
-            storage_prefix: "trident_".into(),
-            credentials_secret: None,
-            trusted_ca_certificate: None,
-            client_certificate: None,
-            state: "online".into(),
-            online: true,
-            config_ref: None,
-            tbc_name: None,
-            ..Default::default()
-        }
-    }
-
-    fn sc(provisioner: &str, params: &[(&str, &str)]) -> Value {
-        let params: serde_json::Map<String, Value> = params
-            .iter()
-            .map(|(k, v)| (k.to_string(), Value::from(*v)))
-            .collect();
-        serde_json::json!({"provisioner": provisioner, "parameters": params})
-    }
-
-    #[test]
-    fn storage_class_matching() {
-        let b = backend();
-        assert!(storage_class_matches(&sc("csi.trident.netapp.io", &[]), &b).is_ok());
-        assert!(
-            storage_class_matches(
-                &sc("csi.trident.netapp.io", &[("backendType", "ontap-nas")]),
-                &b
-            )
-            .is_ok()
-        );
-        let e = storage_class_matches(
-            &sc("csi.trident.netapp.io", &[("backendType", "ontap-san")]),
-            &b,
-        )
-        .unwrap_err();
-        assert!(e.contains("ontap-san"), "{e}");
-        assert!(storage_class_matches(&sc("ebs.csi.aws.com", &[]), &b).is_err());
-        assert!(
-            storage_class_matches(
-                &sc("csi.trident.netapp.io", &[("storagePools", "nas-dr:aggr1")]),
-                &b
-            )
-            .is_ok()
-        );
-        assert!(
-            storage_class_matches(
-                &sc("csi.trident.netapp.io", &[("storagePools", "nas-.*:.*")]),
-                &b
-            )
-            .is_ok()
-        );
-        assert!(
-            storage_class_matches(
-                &sc("csi.trident.netapp.io", &[("storagePools", "san:.*")]),
-                &b
-            )
-            .is_err()
-        );
-    }
-
-    #[test]
-    fn patterns() {
-        assert!(name_pattern_matches(".*", "x"));
-        assert!(name_pattern_matches("^nas$", "nas"));
-        assert!(name_pattern_matches("a.*c.*e", "abcde"));
-        assert!(!name_pattern_matches("a.*z", "abc"));
-        assert!(!name_pattern_matches("nas", "nas2"));
     }
 }

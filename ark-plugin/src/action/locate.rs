@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use svmdr::readiness::SvmFacts;
 use svmdr::trident::backend::Backend;
 
 use super::RestoreInfo;
@@ -14,7 +15,8 @@ use crate::storage::Storage;
 pub enum Located {
     /// Exactly one SVM holds the volume (the backend to use, the ONTAP name).
     Found(Backend, String),
-    /// Only one candidate: check it directly (its errors are the answer).
+    /// The only candidate, whose SVM could not be read: check it directly
+    /// (its errors are the answer).
     Only(Backend, String),
     /// No candidate holds it; the text says what was searched.
     Missing(String),
@@ -63,32 +65,36 @@ pub fn list(backends: &[Backend]) -> String {
         .join(", ")
 }
 
-/// Looks for the volume (named per backend by `name_for`) on the candidates'
-/// SVMs. Backends sharing an SVM are looked up once; among them, the one
-/// whose storage prefix fits the name and that is online wins.
+/// Looks for the volume on the candidates' SVMs: `find` names the volume
+/// to use on a backend's SVM, if it holds one. Backends sharing an SVM are
+/// looked up once; among them, the one whose storage prefix fits the name
+/// and that is online wins. With one candidate whose SVM cannot be read,
+/// `Only` hands it on with `fallback` so the readiness check reports why.
 pub async fn search(
     storage: &Storage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     candidates: &[&Backend],
-    name_for: impl Fn(&Backend) -> String,
+    fallback: impl Fn(&Backend) -> String,
+    find: impl Fn(&Backend, &SvmFacts) -> Option<String>,
 ) -> Located {
-    if let [only] = candidates {
-        return Located::Only((*only).clone(), name_for(only));
-    }
     let mut found: BTreeMap<String, Vec<(&Backend, String)>> = BTreeMap::new();
     let mut notes = Vec::new();
     for b in candidates {
-        let name = name_for(b);
         match storage.facts(&restore.key, cfg, b).await {
-            Ok(f) if f.volumes.contains_key(&name) => {
-                found
+            Ok(f) => match find(b, &f) {
+                Some(name) => found
                     .entry(format!("{}|{}", b.management_lif, f.svm))
                     .or_default()
-                    .push((b, name));
+                    .push((b, name)),
+                None => notes.push(format!("{}: not on SVM {}", b.name, f.svm)),
+            },
+            Err(e) => {
+                if let [only] = candidates {
+                    return Located::Only((*only).clone(), fallback(only));
+                }
+                notes.push(format!("{}: {e}", b.name));
             }
-            Ok(f) => notes.push(format!("{}: no volume {name} on SVM {}", b.name, f.svm)),
-            Err(e) => notes.push(format!("{}: {e}", b.name)),
         }
     }
     match found.len() {
@@ -115,5 +121,19 @@ pub async fn search(
                 .collect::<Vec<_>>()
                 .join(", "),
         ),
+    }
+}
+
+/// The volume Trident made for PV `pv_name` on this SVM, whatever prefix
+/// the backend that made it had: named `<anything>pvc_<uid>` (one match).
+pub fn by_pv_name(facts: &SvmFacts, pv_name: &str) -> Option<String> {
+    let suffix = svmdr::trident::volume::internal_name_suffix(pv_name);
+    let mut hits = facts
+        .volumes
+        .keys()
+        .filter(|v| *v == &suffix || v.ends_with(&format!("_{suffix}")));
+    match (hits.next(), hits.next()) {
+        (Some(one), None) => Some(one.clone()),
+        _ => None,
     }
 }

@@ -1,8 +1,17 @@
 //! The RestoreItemAction logic, independent of gRPC: parse the item, hand
 //! Trident PVs and PVCs to their handlers, echo everything else unchanged
 //! (byte for byte, without any network call).
+//!
+//! Every Trident CSI volume comes back through a Trident import: the PV
+//! action checks the storage, records what the PV said and tells Velero to
+//! skip it (a PV object alone is no Trident volume and never attaches); the
+//! PVC action then writes Trident's import annotations. See
+//! `docs/trident.md` and `docs/velero-restore.md`.
 
+mod accept;
+mod data_restore;
 mod error;
+mod exports;
 mod locate;
 mod persistentvolumeclaims;
 mod persistentvolumes;
@@ -12,7 +21,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
-use svmdr::trident::volume::{TridentClaim, TridentVolumeRef};
+use svmdr::trident::volume::TridentVolumeRef;
 
 pub use error::ActionError;
 
@@ -29,6 +38,15 @@ pub struct ExecuteInput {
     pub item_from_backup: Vec<u8>,
 }
 
+/// What Execute answers: the item to create, or Velero is told to skip it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecuteOutput {
+    /// The item (JSON).
+    pub item: Vec<u8>,
+    /// `skipRestore`: Velero does not create the item.
+    pub skip_restore: bool,
+}
+
 /// The bits of the Restore the action uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RestoreInfo {
@@ -36,6 +54,8 @@ pub struct RestoreInfo {
     pub key: String,
     /// `namespace/name`, for messages.
     pub name: String,
+    /// `spec.backupName`, when given.
+    pub backup: Option<String>,
 }
 
 impl RestoreInfo {
@@ -48,6 +68,7 @@ impl RestoreInfo {
             return Ok(Self {
                 key: "-".into(),
                 name: "<unnamed restore>".into(),
+                backup: None,
             });
         }
         #[derive(Deserialize, Default)]
@@ -57,10 +78,17 @@ impl RestoreInfo {
             name: Option<String>,
             namespace: Option<String>,
         }
+        #[derive(Deserialize, Default)]
+        #[serde(default, rename_all = "camelCase")]
+        struct Spec {
+            backup_name: Option<Value>,
+        }
         #[derive(Deserialize)]
         struct R {
             #[serde(default)]
             metadata: Option<Meta>,
+            #[serde(default)]
+            spec: Option<Spec>,
         }
         let r: R = serde_json::from_slice(bytes).map_err(|e| ActionError::BadRestore {
             detail: e.to_string(),
@@ -75,7 +103,12 @@ impl RestoreInfo {
             .uid
             .filter(|u| !u.is_empty())
             .unwrap_or_else(|| name.clone());
-        Ok(Self { key, name })
+        let backup = r
+            .spec
+            .and_then(|s| s.backup_name)
+            .and_then(|b| b.as_str().map(str::to_string))
+            .filter(|b| !b.is_empty());
+        Ok(Self { key, name, backup })
     }
 }
 
@@ -86,6 +119,8 @@ pub enum Outcome {
     Unchanged,
     /// Return this item instead.
     Changed(Value),
+    /// Tell Velero not to create the item (`skipRestore`).
+    Skip,
 }
 
 /// The action engine (shared by all Execute calls of the process).
@@ -116,7 +151,11 @@ impl Actions {
     /// # Errors
     /// Malformed JSON, or (for Trident PVs and PVCs, in `enforce` mode)
     /// storage that is not ready, with the PV/PVC, SVM, volume, LIF and reason.
-    pub async fn execute(&self, input: ExecuteInput) -> Result<Vec<u8>, ActionError> {
+    pub async fn execute(&self, input: ExecuteInput) -> Result<ExecuteOutput, ActionError> {
+        let unchanged = |item: Vec<u8>| ExecuteOutput {
+            item,
+            skip_restore: false,
+        };
         // serde would read a struct from a JSON array too: insist on an object.
         if input.item.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(ActionError::BadItem {
@@ -142,7 +181,7 @@ impl Actions {
         };
         match kind.as_str() {
             "PersistentVolume" | "PersistentVolumeClaim" => {}
-            _ => return Ok(input.item),
+            _ => return Ok(unchanged(input.item)),
         }
         let item: Value =
             serde_json::from_slice(&input.item).map_err(|e| ActionError::BadItem {
@@ -157,29 +196,26 @@ impl Actions {
                 }
             }
         } else {
+            // Velero's own velero.io/pvc action ran first and stripped the
+            // provisioner annotations from the item: the backup copy keeps them.
             let from_backup = parse_optional(&input.item_from_backup)?;
-            match TridentClaim::from_pvc(&item)
-                .or_else(|| from_backup.as_ref().and_then(TridentClaim::from_pvc))
-            {
-                None => Outcome::Unchanged,
-                Some(claim) => {
-                    let restore = RestoreInfo::parse(&input.restore)?;
-                    persistentvolumeclaims::handle(
-                        &self.storage,
-                        &restore,
-                        item,
-                        from_backup.as_ref(),
-                        claim,
-                    )
-                    .await?
-                }
-            }
+            let restore = RestoreInfo::parse(&input.restore)?;
+            persistentvolumeclaims::handle(&self.storage, &restore, item, from_backup.as_ref())
+                .await?
         };
         match outcome {
-            Outcome::Unchanged => Ok(input.item),
-            Outcome::Changed(v) => serde_json::to_vec(&v).map_err(|e| ActionError::BadItem {
-                detail: e.to_string(),
+            Outcome::Unchanged => Ok(unchanged(input.item)),
+            Outcome::Skip => Ok(ExecuteOutput {
+                item: input.item,
+                skip_restore: true,
             }),
+            Outcome::Changed(v) => {
+                serde_json::to_vec(&v)
+                    .map(unchanged)
+                    .map_err(|e| ActionError::BadItem {
+                        detail: e.to_string(),
+                    })
+            }
         }
     }
 }
@@ -233,6 +269,7 @@ mod tests {
                 item_from_backup: Vec::new(),
             })
             .await
+            .map(|o| o.item)
     }
 
     #[tokio::test]
@@ -274,8 +311,12 @@ mod tests {
                 .unwrap();
         assert_eq!(r.key, "u-1");
         assert_eq!(r.name, "velero/r1");
-        let r = RestoreInfo::parse(br#"{"metadata":{"name":"r1","namespace":"velero"}}"#).unwrap();
+        let r = RestoreInfo::parse(
+            br#"{"metadata":{"name":"r1","namespace":"velero"},"spec":{"backupName":"b1"}}"#,
+        )
+        .unwrap();
         assert_eq!(r.key, "velero/r1");
+        assert_eq!(r.backup.as_deref(), Some("b1"));
         assert_eq!(RestoreInfo::parse(b"").unwrap().key, "-");
         assert!(RestoreInfo::parse(b"{oops").is_err());
     }

@@ -1,8 +1,12 @@
-//! Trident PVs restored as-is: find the ONTAP volume behind the PV on the
-//! restore cluster's backends, check SVM, volume, data LIF (and TCP), and
-//! point `volumeAttributes.backendUUID` at the restore cluster's backend.
-//! Legacy (pre-CSI) NFS PVs get the SVM and LIF checks, found by their NFS
-//! server address.
+//! Trident PVs in the backup. A Trident CSI PV is never restored as-is: the
+//! restore cluster's Trident has no TridentVolume for it, and
+//! `ControllerPublishVolume` (`frontend/csi/controller_server.go`) answers
+//! NotFound, so its Pod would never attach. The action finds the ONTAP
+//! volume behind it on the restore cluster's backends, checks SVM, volume,
+//! data LIF (and TCP), records what the PV said for its PVC (which imports
+//! the volume), and tells Velero to skip the PV.
+//! Legacy (pre-CSI) NFS PVs are static NFS mounts and are restored as-is
+//! after the SVM and LIF checks, found by their NFS server address.
 
 use serde_json::Value;
 use svmdr::trident::backend::Backend;
@@ -12,7 +16,7 @@ use super::locate::{self, Located};
 use super::ready::{Checked, VolumeSel, ensure_ready};
 use super::{ActionError, Outcome, RestoreInfo};
 use crate::config::{Mode, PluginConfig};
-use crate::storage::Storage;
+use crate::storage::{PvRecord, Storage};
 
 /// Handles one Trident PV.
 ///
@@ -37,52 +41,32 @@ pub async fn handle(
         return Ok(Outcome::Unchanged);
     }
     let result = match &vref {
-        TridentVolumeRef::Csi(c) => csi(storage, restore, &cfg, item, c, &subject).await,
+        TridentVolumeRef::Csi(c) => csi(storage, restore, &cfg, &item, c, &subject).await,
         TridentVolumeRef::LegacyNfs(l) => legacy(storage, restore, &cfg, l, &subject).await,
         TridentVolumeRef::NotTrident => Ok(Outcome::Unchanged),
     };
-    match result {
-        Ok(o) => {
-            storage.mark_pv_checked(&restore.key, &pv_name);
-            Ok(o)
-        }
-        Err(e) => super::soften(&cfg, e),
-    }
+    result.or_else(|e| super::soften(&cfg, e))
 }
 
-/// One line per PV, at info: what was checked and, when the PV is pointed at
-/// the restore cluster's backend, the `backendUUID` change (Velero parses and
-/// keeps every plugin line, so a PV costs one line, without fields repeating
-/// the message).
-fn log_ready(
-    subject: &str,
-    restore: &RestoreInfo,
-    backend: &Backend,
-    c: &Checked,
-    repointed_from: Option<&str>,
-) {
+/// One line per PV, at info (Velero parses and keeps every plugin line, so
+/// a PV costs one line, without fields repeating the message).
+fn log_ready(subject: &str, restore: &RestoreInfo, backend: &Backend, c: &Checked, then: &str) {
     let lif = if c.probed {
         format!("{} ({})", c.lif.0, c.lif.1)
     } else {
         "not probed".to_string()
     };
-    match repointed_from {
-        Some(old) => tracing::info!(
-            restore = %restore.name, backend = %backend.name, probed = %lif,
-            "{subject}: storage ready: {}; volumeAttributes.backendUUID {old} -> {}", c.ready, backend.uuid
-        ),
-        None => tracing::info!(
-            restore = %restore.name, backend = %backend.name, probed = %lif,
-            "{subject}: storage ready: {}", c.ready
-        ),
-    }
+    tracing::info!(
+        restore = %restore.name, backend = %backend.name, probed = %lif,
+        "{subject}: storage ready: {}{then}", c.ready
+    );
 }
 
 async fn csi(
     storage: &Storage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
-    mut item: Value,
+    item: &Value,
     c: &CsiVolume,
     subject: &str,
 ) -> Result<Outcome, ActionError> {
@@ -125,15 +109,17 @@ async fn csi(
                         locate::list(&backends)
                     )));
                 }
-                match locate::search(storage, restore, cfg, &candidates, |_| {
-                    c.internal_name.clone()
-                })
-                .await
-                {
+                let name = |_: &Backend| c.internal_name.clone();
+                let find = |_: &Backend, f: &svmdr::readiness::SvmFacts| {
+                    f.volumes
+                        .contains_key(&c.internal_name)
+                        .then(|| c.internal_name.clone())
+                };
+                match locate::search(storage, restore, cfg, &candidates, name, find).await {
                     Located::Found(b, v) | Located::Only(b, v) => (b, v),
                     Located::Missing(notes) => {
                         return Err(no_backend(format!(
-                            "volume {} is on none of the restore cluster's Trident backends ({notes}); \
+                            "volume {} was not found on any of the restore cluster's Trident backends ({notes}); \
                              check that SVM-DR replicates it, or set backendMapping",
                             c.internal_name
                         )));
@@ -167,19 +153,32 @@ async fn csi(
     };
     match ensure_ready(storage, restore, cfg, &backend, sel, c.protocol, data_lif).await {
         Ok(checked) => {
-            if backend.uuid == c.backend_uuid {
-                log_ready(subject, restore, &backend, &checked, None);
-                return Ok(Outcome::Unchanged);
-            }
-            let attrs = item
-                .pointer_mut("/spec/csi/volumeAttributes")
-                .and_then(Value::as_object_mut)
-                .ok_or_else(|| ActionError::BadItem {
-                    detail: format!("{subject}: spec.csi.volumeAttributes is not an object"),
-                })?;
-            attrs.insert("backendUUID".into(), Value::String(backend.uuid.clone()));
-            log_ready(subject, restore, &backend, &checked, Some(&c.backend_uuid));
-            Ok(Outcome::Changed(item))
+            log_ready(
+                subject,
+                restore,
+                &backend,
+                &checked,
+                &format!(
+                    "; not restored as-is (a Trident CSI PV attaches only through a TridentVolume): \
+                     its PVC imports ONTAP volume {volume} from backend {}",
+                    backend.name
+                ),
+            );
+            storage.record_pv(
+                &restore.key,
+                PvRecord {
+                    pv_name: c.pv_name.clone(),
+                    internal_name: volume,
+                    source_backend_uuid: c.backend_uuid.clone(),
+                    backend,
+                    protocol: c.protocol,
+                    capacity_bytes: item
+                        .pointer("/spec/capacity/storage")
+                        .and_then(Value::as_str)
+                        .and_then(super::accept::quantity_bytes),
+                },
+            );
+            Ok(Outcome::Skip)
         }
         Err((source, waited)) => Err(ActionError::NotReady {
             subject: subject.to_string(),
@@ -264,7 +263,7 @@ async fn legacy(
     .await
     {
         Ok(checked) => {
-            log_ready(subject, restore, &backend, &checked, None);
+            log_ready(subject, restore, &backend, &checked, "");
             Ok(Outcome::Unchanged)
         }
         Err((source, waited)) => Err(ActionError::NotReady {

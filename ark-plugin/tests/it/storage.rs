@@ -1,6 +1,6 @@
 //! Readiness against the simulated lab: each way the restore site can be
-//! not ready gives its own error, and the happy paths rewrite the PV's
-//! backend and add Trident's import annotations to PVCs.
+//! not ready gives its own error; a ready Trident CSI PV is skipped
+//! (`skipRestore`) and its PVC gets Trident's import annotations.
 
 use serde_json::Value;
 use sim::ontap::Topology;
@@ -35,19 +35,39 @@ async fn expect_error(lab: &Lab, pv: &Value, wanted: &[&str]) -> String {
 }
 
 #[tokio::test]
-async fn ready_pv_is_pointed_at_the_restore_clusters_backend() {
+async fn ready_csi_pv_is_skipped_and_its_pvc_imports_the_recorded_volume() {
     let lab = Lab::start(one_svm("rw", "online"), "Netapp1!", &[]).await;
+    let host = lab.plugin().await;
+    // The PV names the primary's backend; the volume is found on DR's.
     let pv = lab.pv(0, PV, Some(OLD_BACKEND));
-    let out = run_pv(&lab, &pv).await.unwrap();
-    assert_eq!(out["kind"], "PersistentVolume");
+    let r = host
+        .execute(PLUGIN, &to_vec(&pv), &restore("u0"), &to_vec(&pv))
+        .await
+        .unwrap();
+    assert!(
+        r.skip_restore,
+        "a Trident CSI PV must not be restored as-is"
+    );
+    assert_eq!(r.item, to_vec(&pv));
+    // Velero's velero.io/pvc action stripped the annotations from the item;
+    // the backup copy still has them and the binding.
+    let backed_up = pvc(PV, "ontap-nas");
+    let mut item = backed_up.clone();
+    item["metadata"]["annotations"] = serde_json::json!({});
+    let r = host
+        .execute(PLUGIN, &to_vec(&item), &restore("u0"), &to_vec(&backed_up))
+        .await
+        .unwrap();
+    host.shutdown().await.unwrap();
+    assert!(!r.skip_restore);
+    let out: Value = serde_json::from_slice(&r.item).unwrap();
+    assert!(out.pointer("/spec/volumeName").is_none(), "{out}");
+    let ann = &out["metadata"]["annotations"];
+    assert_eq!(ann["trident.netapp.io/importOriginalName"], VOL);
     assert_eq!(
-        out["spec"]["csi"]["volumeAttributes"]["backendUUID"],
+        ann["trident.netapp.io/importBackendUUID"],
         lab.sites[0].backend_uuid.as_str()
     );
-    assert_eq!(out["spec"]["csi"]["volumeAttributes"]["internalName"], VOL);
-    // Same backend already: unchanged.
-    let pv = lab.pv(0, PV, None);
-    assert_eq!(run_pv(&lab, &pv).await.unwrap(), pv);
 }
 
 #[tokio::test]
@@ -313,7 +333,11 @@ async fn pvc_import_conditions_each_reported() {
         .apply(sim::kube::fixtures::storage_class("san", "ontap-san", ""))
         .unwrap();
     let e = exec(pvc(PV, "san")).await.unwrap_err();
-    assert!(e.message().contains("backendType is ontap-san"), "{e}");
+    assert!(
+        e.message().contains("does not offer backendType ontap-san")
+            && e.message().contains("does not match any storage pools"),
+        "{e}"
+    );
     host.shutdown().await.unwrap();
 
     // Name already used by a TridentVolume.
@@ -350,13 +374,12 @@ async fn pvc_import_conditions_each_reported() {
 }
 
 #[tokio::test]
-async fn pvc_of_a_pv_restored_as_is_is_left_alone() {
+async fn pvc_of_an_existing_pv_is_left_to_bind_to_it() {
     let lab = Lab::start(one_svm("rw", "online"), "Netapp1!", &[]).await;
+    let mut existing = lab.pv(0, PV, None);
+    existing.as_object_mut().map(|o| o.remove("status"));
+    lab.kube.apply(existing).unwrap();
     let host = lab.plugin().await;
-    let pv = lab.pv(0, PV, None);
-    host.execute(PLUGIN, &to_vec(&pv), &restore("u5"), &to_vec(&pv))
-        .await
-        .unwrap();
     let claim = pvc(PV, "ontap-nas");
     let r = host
         .execute(PLUGIN, &to_vec(&claim), &restore("u5"), &to_vec(&claim))

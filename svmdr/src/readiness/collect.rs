@@ -9,8 +9,8 @@ use super::check::NotReady;
 use super::facts::{LifFacts, ServiceFacts, SvmFacts, VolumeFacts};
 use crate::ontap::{OntapClient, OntapError};
 
-const SVM_FIELDS: &str = "name,uuid,state,subtype,nfs.enabled,iscsi.enabled";
-const VOLUME_FIELDS: &str = "name,state,type,nas.path,is_svm_root";
+const SVM_FIELDS: &str = "name,uuid,state,subtype,nfs.enabled,iscsi.enabled,aggregates.name";
+const VOLUME_FIELDS: &str = "name,state,type,nas.path,is_svm_root,size";
 const LIF_FIELDS: &str = "name,ip.address,state,enabled,services";
 /// Loop guard for `_links.next`.
 const MAX_PAGES: usize = 1000;
@@ -184,6 +184,7 @@ pub fn facts_from_json(cluster: &str, svm: &Value, volumes: &[Value], lifs: &[Va
                         .filter(|p| !p.is_empty())
                         .map(str::to_string),
                     is_svm_root: false,
+                    size_bytes: v.get("size").and_then(Value::as_u64),
                 };
                 (f.name.clone(), f)
             })
@@ -210,6 +211,14 @@ pub fn facts_from_json(cluster: &str, svm: &Value, volumes: &[Value], lifs: &[Va
             .collect(),
         nfs: service("nfs"),
         iscsi: service("iscsi"),
+        aggregates: svm
+            .get("aggregates")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("name").and_then(Value::as_str))
+            .map(str::to_string)
+            .collect(),
     }
 }
 

@@ -25,6 +25,8 @@ pub struct SvmFacts {
     pub nfs: Option<ServiceFacts>,
     /// iSCSI service flags, when the SVM reports them.
     pub iscsi: Option<ServiceFacts>,
+    /// Aggregates assigned to the SVM (Trident's physical pools).
+    pub aggregates: Vec<String>,
 }
 
 /// One volume.
@@ -40,6 +42,8 @@ pub struct VolumeFacts {
     pub junction: Option<String>,
     /// `is_svm_root`.
     pub is_svm_root: bool,
+    /// `size` in bytes, when reported.
+    pub size_bytes: Option<u64>,
 }
 
 /// One IP interface (LIF).

@@ -109,7 +109,12 @@ impl Backend {
 
     /// The backend's storage pools, given its SVM's aggregates.
     pub fn pools(&self, svm_aggregates: &[String]) -> Vec<crate::trident::pools::Pool> {
-        crate::trident::pools::ontap_pools(&self.name, &self.driver, &self.pool_config, svm_aggregates)
+        crate::trident::pools::ontap_pools(
+            &self.name,
+            &self.driver,
+            &self.pool_config,
+            svm_aggregates,
+        )
     }
 
     /// The Secret that holds this backend's credentials.

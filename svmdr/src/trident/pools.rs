@@ -125,7 +125,10 @@ pub fn ontap_pools(
     // Offers every ONTAP pool has (`getStoragePoolAttributes` of the drivers).
     let base = |labels: BTreeMap<String, String>, region: Option<&str>, zone: Option<&str>| {
         let mut o = BTreeMap::new();
-        o.insert("backendType".into(), Offer::Strings(vec![driver.to_string()]));
+        o.insert(
+            "backendType".into(),
+            Offer::Strings(vec![driver.to_string()]),
+        );
         o.insert("snapshots".into(), Offer::Bool(true));
         o.insert("clones".into(), Offer::Bool(true));
         o.insert("encryption".into(), Offer::Bool(true));
@@ -268,7 +271,9 @@ pub fn parse_selector(s: &str) -> Result<Vec<LabelTerm>, String> {
             for (kw, notin) in [(" notin ", true), (" in ", false)] {
                 if let Some((k, rest)) = t.split_once(kw) {
                     let k = k.trim();
-                    let set = parse_set(rest).filter(|_| label_name_ok(k)).ok_or_else(bad)?;
+                    let set = parse_set(rest)
+                        .filter(|_| label_name_ok(k))
+                        .ok_or_else(bad)?;
                     return Ok(if notin {
                         LabelTerm::NotIn(k.into(), set)
                     } else {
@@ -316,10 +321,9 @@ fn attribute_request(name: &str, value: &str) -> Result<Request, String> {
 fn pool_map(s: &str) -> Result<Vec<(String, Vec<String>)>, String> {
     s.split(';')
         .map(|entry| match entry.split_once(':') {
-            Some((b, p)) if !b.is_empty() && !p.is_empty() => Ok((
-                b.to_string(),
-                p.split(',').map(str::to_string).collect(),
-            )),
+            Some((b, p)) if !b.is_empty() && !p.is_empty() => {
+                Ok((b.to_string(), p.split(',').map(str::to_string).collect()))
+            }
             _ => Err(format!(
                 "the encoded backend-storage pool string {s:?} does not have the right format"
             )),
@@ -363,7 +367,8 @@ impl ClassSpec {
             .get("provisioner")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        if provisioner != super::volume::CSI_DRIVER && provisioner != super::volume::LEGACY_PROVISIONER
+        if provisioner != super::volume::CSI_DRIVER
+            && provisioner != super::volume::LEGACY_PROVISIONER
         {
             return Err(format!(
                 "its provisioner is {provisioner:?}, not {}",
@@ -393,7 +398,9 @@ impl ClassSpec {
                 }
             }
         }
-        let ann = sc.pointer("/metadata/annotations").and_then(Value::as_object);
+        let ann = sc
+            .pointer("/metadata/annotations")
+            .and_then(Value::as_object);
         if let Some(v) = ann
             .and_then(|a| a.get("trident.netapp.io/selector"))
             .and_then(Value::as_str)
@@ -412,7 +419,12 @@ impl ClassSpec {
         out.unverifiable = out
             .attributes
             .keys()
-            .filter(|k| matches!(k.as_str(), "media" | "IOPS" | "replication" | "nasType" | "sanType"))
+            .filter(|k| {
+                matches!(
+                    k.as_str(),
+                    "media" | "IOPS" | "replication" | "nasType" | "sanType"
+                )
+            })
             .cloned()
             .collect();
         Ok(out)
@@ -433,7 +445,8 @@ impl ClassSpec {
             s
         };
         map.iter().any(|(backend, pools)| {
-            let backend_ok = Regex::new(&anchored(backend)).is_ok_and(|r| r.is_match(&pool.backend));
+            let backend_ok =
+                Regex::new(&anchored(backend)).is_ok_and(|r| r.is_match(&pool.backend));
             // Pool names are matched unanchored, as regexp.MatchString does.
             backend_ok
                 && pools
@@ -461,6 +474,19 @@ impl ClassSpec {
                 ));
             }
         }
+        self.attributes_match(pool)?;
+        if !self.pools.is_empty() && !Self::in_map(&self.pools, pool) {
+            return Err(format!("pool {} is not in storagePools", pool.name));
+        }
+        Ok(())
+    }
+
+    /// The attribute part of [`Self::matches`] alone: for a backend whose
+    /// pool names are unknown, every pool offers what `pool` offers.
+    ///
+    /// # Errors
+    /// The first attribute the pool does not offer.
+    pub fn attributes_match(&self, pool: &Pool) -> Result<(), String> {
         for (name, request) in &self.attributes {
             if self.unverifiable.contains(name) {
                 continue;
@@ -481,9 +507,6 @@ impl ClassSpec {
                     describe(request)
                 ));
             }
-        }
-        if !self.pools.is_empty() && !Self::in_map(&self.pools, pool) {
-            return Err(format!("pool {} is not in storagePools", pool.name));
         }
         Ok(())
     }
@@ -537,32 +560,69 @@ mod tests {
             labels: [("tier".to_string(), "gold".to_string())].into(),
             ..PoolConfig::default()
         };
-        ontap_pools("dr-nas", "ontap-nas", &cfg, &["aggr1_dr".into(), "aggr2_dr".into()])
+        ontap_pools(
+            "dr-nas",
+            "ontap-nas",
+            &cfg,
+            &["aggr1_dr".into(), "aggr2_dr".into()],
+        )
     }
 
     #[test]
     fn attributes_and_selector() {
         let p = pools();
-        assert_eq!(sc(json!({"backendType": "ontap-nas"})).fits(&p).unwrap().len(), 2);
+        assert_eq!(
+            sc(json!({"backendType": "ontap-nas"}))
+                .fits(&p)
+                .unwrap()
+                .len(),
+            2
+        );
         assert!(sc(json!({"backendType": "ontap-san"})).fits(&p).is_err());
         assert!(sc(json!({"selector": "tier=gold"})).fits(&p).is_ok());
-        assert!(sc(json!({"selector": "tier in (silver, bronze)"})).fits(&p).is_err());
-        assert!(sc(json!({"selector": "tier notin (silver)"})).fits(&p).is_ok());
+        assert!(
+            sc(json!({"selector": "tier in (silver, bronze)"}))
+                .fits(&p)
+                .is_err()
+        );
+        assert!(
+            sc(json!({"selector": "tier notin (silver)"}))
+                .fits(&p)
+                .is_ok()
+        );
         assert!(sc(json!({"selector": "!tier"})).fits(&p).is_err());
-        assert!(sc(json!({"selector": "zone!=a"})).fits(&p).is_err(), "!= needs the label");
-        assert!(sc(json!({"snapshots": "true", "provisioningType": "thin"})).fits(&p).is_ok());
+        assert!(
+            sc(json!({"selector": "zone!=a"})).fits(&p).is_err(),
+            "!= needs the label"
+        );
+        assert!(
+            sc(json!({"snapshots": "true", "provisioningType": "thin"}))
+                .fits(&p)
+                .is_ok()
+        );
     }
 
     #[test]
     fn storage_pools_name_aggregates_which_differ_on_dr() {
         let p = pools();
         // The primary's aggregate (and backend) names do not exist on DR.
-        let e = sc(json!({"storagePools": "dr-nas:aggr_a1"})).fits(&p).unwrap_err();
+        let e = sc(json!({"storagePools": "dr-nas:aggr_a1"}))
+            .fits(&p)
+            .unwrap_err();
         assert!(e.contains("not in storagePools"), "{e}");
-        assert!(sc(json!({"storagePools": "primary-nas:aggr1_dr"})).fits(&p).is_err());
+        assert!(
+            sc(json!({"storagePools": "primary-nas:aggr1_dr"}))
+                .fits(&p)
+                .is_err()
+        );
         // Pool names are unanchored regexes (Go's regexp.MatchString), so
         // `aggr1` also matches `aggr1_dr`; backend names are anchored.
-        assert_eq!(sc(json!({"storagePools": "dr-nas:aggr1"})).fits(&p).unwrap(), ["aggr1_dr"]);
+        assert_eq!(
+            sc(json!({"storagePools": "dr-nas:aggr1"}))
+                .fits(&p)
+                .unwrap(),
+            ["aggr1_dr"]
+        );
         assert!(sc(json!({"storagePools": "dr-.*:.*"})).fits(&p).is_ok());
         assert!(sc(json!({"storagePools": "dr:.*"})).fits(&p).is_err());
     }
@@ -587,8 +647,16 @@ mod tests {
         let cfg = PoolConfig::from_ontap_config(&json!({"labels": {"site": "a"},
             "storage": [{"labels": {"tier": "fast"}}, {"labels": {"tier": "slow"}, "zone": "z2"}]}));
         let p = ontap_pools("b", "ontap-nas", &cfg, &["aggr1".into()]);
-        assert_eq!(p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["b_pool_0", "b_pool_1"]);
-        assert_eq!(sc(json!({"selector": "tier=slow; site=a"})).fits(&p).unwrap(), ["b_pool_1"]);
+        assert_eq!(
+            p.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+            ["b_pool_0", "b_pool_1"]
+        );
+        assert_eq!(
+            sc(json!({"selector": "tier=slow; site=a"}))
+                .fits(&p)
+                .unwrap(),
+            ["b_pool_1"]
+        );
         assert_eq!(sc(json!({"zone": "z2"})).fits(&p).unwrap(), ["b_pool_1"]);
     }
 

@@ -94,15 +94,33 @@ mod tests {
         assert_eq!(v.to_string(), "25.06.2");
         assert!(!v.honours_import_no_rename());
         assert!(v.collapses_repeatedly());
-        assert!(TridentVersion::parse("25.10.0").unwrap().honours_import_no_rename());
-        assert!(!TridentVersion::parse("24.06").unwrap().collapses_repeatedly());
+        assert!(
+            TridentVersion::parse("25.10.0")
+                .unwrap()
+                .honours_import_no_rename()
+        );
+        assert!(
+            !TridentVersion::parse("24.06")
+                .unwrap()
+                .collapses_repeatedly()
+        );
         assert!(!v.imports_on("ontap-nas-economy"));
         assert!(v.imports_on("ontap-san-economy"));
-        assert!(TridentVersion::parse("26.06.0").unwrap().imports_on("ontap-nas-economy"));
+        assert!(
+            TridentVersion::parse("26.06.0")
+                .unwrap()
+                .imports_on("ontap-nas-economy")
+        );
         assert_eq!(TridentVersion::parse("x"), None);
         let cr = json!({"kind": "TridentVersion", "trident_version": "26.06.0"});
-        assert_eq!(TridentVersion::from_object(&cr), Some(TridentVersion::new(26, 6, 0)));
+        assert_eq!(
+            TridentVersion::from_object(&cr),
+            Some(TridentVersion::new(26, 6, 0))
+        );
         let torc = json!({"status": {"version": "24.10.1"}});
-        assert_eq!(TridentVersion::from_object(&torc), Some(TridentVersion::new(24, 10, 1)));
+        assert_eq!(
+            TridentVersion::from_object(&torc),
+            Some(TridentVersion::new(24, 10, 1))
+        );
     }
 }

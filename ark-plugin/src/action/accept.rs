@@ -1,0 +1,234 @@
+//! Trident's own acceptance rules for an import, checked before the PVC is
+//! annotated so that a refusal names the reason here instead of leaving a
+//! Pending PVC (see `docs/trident.md` § "Import"). Pure functions.
+//!
+//! Upstream: `core/orchestrator_core.go` (`validateImportVolume`: size,
+//! already managed, class fits a pool of the backend, protocol),
+//! `core/common.go` (`getProtocol`), `storage/backend.go` (user state),
+//! and the drivers' `Import` (economy drivers by version).
+
+use serde_json::Value;
+use svmdr::trident::backend::Backend;
+use svmdr::trident::version::TridentVersion;
+use svmdr::trident::volume::Protocol;
+
+/// A Kubernetes quantity (`10Gi`, `500M`, `1073741824`) in bytes; `None`
+/// when it has a form this does not read (fractions, exponents).
+pub fn quantity_bytes(q: &str) -> Option<u64> {
+    let q = q.trim();
+    let split = q.find(|c: char| !c.is_ascii_digit()).unwrap_or(q.len());
+    let (num, unit) = q.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult: u64 = match unit {
+        "" => 1,
+        "k" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        "T" => 1_000_000_000_000,
+        "P" => 1_000_000_000_000_000,
+        "Ki" => 1 << 10,
+        "Mi" => 1 << 20,
+        "Gi" => 1 << 30,
+        "Ti" => 1 << 40,
+        "Pi" => 1 << 50,
+        _ => return None,
+    };
+    n.checked_mul(mult)
+}
+
+/// The backend takes imports now: online and not suspended.
+///
+/// # Errors
+/// Its state and reason, with the fix.
+pub fn backend_usable(b: &Backend, trident_ns: &str) -> Result<(), String> {
+    if b.is_suspended() {
+        return Err(format!(
+            "Trident backend {} is suspended (userState suspended); resume it with \
+             `tridentctl update backend state {} --user-state normal -n {trident_ns}`",
+            b.name, b.name
+        ));
+    }
+    if !b.online || b.state != "online" {
+        let reason = if b.state_reason.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", b.state_reason)
+        };
+        return Err(format!(
+            "Trident backend {} is {} (online={}){reason}; after a failover the DR SVM must be \
+             running with a data LIF up, then Trident brings the backend online \
+             (`kubectl svmdr failover` waits for it; check `tridentctl get backend -n {trident_ns}`)",
+            b.name, b.state, b.online
+        ));
+    }
+    Ok(())
+}
+
+/// The driver can import on this Trident release.
+///
+/// # Errors
+/// An economy driver on a release whose driver has no import.
+pub fn driver_imports(b: &Backend, version: Option<TridentVersion>) -> Result<(), String> {
+    let Some(v) = version else {
+        if b.driver.ends_with("-economy") {
+            return Err(format!(
+                "backend {} uses {}, which imports only on recent Trident (san-economy 24.06+, \
+                 nas-economy 26.06+), and the restore cluster's Trident version is unknown \
+                 (no TridentVersion object)",
+                b.name, b.driver
+            ));
+        }
+        return Ok(());
+    };
+    if v.imports_on(&b.driver) {
+        Ok(())
+    } else {
+        Err(format!(
+            "Trident {v} cannot import volumes on {} backends (backend {}); upgrade Trident \
+             (san-economy imports from 24.06, nas-economy from 26.06) or use an ontap-nas/ontap-san backend",
+            b.driver, b.name
+        ))
+    }
+}
+
+/// `getProtocol`: the PVC's volume mode, access modes and requested
+/// protocol (annotation `trident.netapp.io/protocol`) against the backend's.
+///
+/// # Errors
+/// The combination Trident refuses, or a backend of the other protocol.
+pub fn protocol_fits(pvc: &Value, backend: &Backend) -> Result<(), String> {
+    let block_mode = pvc.pointer("/spec/volumeMode").and_then(Value::as_str) == Some("Block");
+    let modes: Vec<&str> = pvc
+        .pointer("/spec/accessModes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let rwx = modes.contains(&"ReadWriteMany");
+    let requested = pvc
+        .pointer("/metadata/annotations/trident.netapp.io~1protocol")
+        .and_then(Value::as_str)
+        .and_then(Protocol::parse);
+    let backend_protocol = Protocol::for_driver(&backend.driver);
+    let resolved = match (block_mode, rwx, requested) {
+        (true, _, Some(Protocol::File)) => {
+            return Err("a Block volume mode cannot use the file protocol".into());
+        }
+        (true, _, _) => Some(Protocol::Block),
+        (false, true, Some(Protocol::Block)) => {
+            return Err("a ReadWriteMany Filesystem volume cannot use the block protocol".into());
+        }
+        (false, true, _) => Some(Protocol::File),
+        (false, false, p) => p,
+    };
+    match resolved {
+        Some(p) if p != backend_protocol => Err(format!(
+            "volume mode {}, access modes [{}] need the {} protocol, but backend {} ({}) serves {}",
+            if block_mode { "Block" } else { "Filesystem" },
+            modes.join(","),
+            p.as_str(),
+            backend.name,
+            backend.driver,
+            backend_protocol.as_str()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `validateImportVolume`: the requested size must not exceed the volume's.
+///
+/// # Errors
+/// Requested more than the volume has.
+pub fn size_fits(requested: Option<&str>, actual_bytes: Option<u64>) -> Result<(), String> {
+    match (requested.and_then(quantity_bytes), actual_bytes) {
+        (Some(r), Some(a)) if a < r => Err(format!(
+            "the PVC requests {} but the ONTAP volume is {a} bytes; Trident refuses with \
+             \"requested size is more than actual size\": lower the request or grow the volume",
+            requested.unwrap_or_default()
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn backend(driver: &str) -> Backend {
+        Backend {
+            name: "dr".into(),
+            driver: driver.into(),
+            state: "online".into(),
+            online: true,
+            user_state: "normal".into(),
+            ..Backend::default()
+        }
+    }
+
+    #[test]
+    fn quantities() {
+        assert_eq!(quantity_bytes("10Gi"), Some(10 << 30));
+        assert_eq!(quantity_bytes("500M"), Some(500_000_000));
+        assert_eq!(quantity_bytes("42"), Some(42));
+        assert_eq!(quantity_bytes("1.5Gi"), None);
+        assert_eq!(quantity_bytes("99999999999Pi"), None);
+    }
+
+    #[test]
+    fn backend_states() {
+        assert!(backend_usable(&backend("ontap-nas"), "trident").is_ok());
+        let mut b = backend("ontap-nas");
+        b.user_state = "suspended".into();
+        assert!(
+            backend_usable(&b, "trident")
+                .unwrap_err()
+                .contains("suspended")
+        );
+        let mut b = backend("ontap-nas");
+        b.state = "offline".into();
+        b.online = false;
+        b.state_reason = "SVM svm1_dr is stopped".into();
+        let e = backend_usable(&b, "trident").unwrap_err();
+        assert!(
+            e.contains("offline") && e.contains("svm1_dr is stopped"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn economy_by_version() {
+        let v = |s| TridentVersion::parse(s);
+        assert!(driver_imports(&backend("ontap-nas-economy"), v("25.06.0")).is_err());
+        assert!(driver_imports(&backend("ontap-nas-economy"), v("26.06.0")).is_ok());
+        assert!(driver_imports(&backend("ontap-san-economy"), v("24.06.0")).is_ok());
+        assert!(driver_imports(&backend("ontap-san-economy"), None).is_err());
+        assert!(driver_imports(&backend("ontap-nas"), None).is_ok());
+    }
+
+    #[test]
+    fn protocol_table() {
+        let pvc = |mode: &str, access: &str| json!({"spec": {"volumeMode": mode, "accessModes": [access]}});
+        let nas = backend("ontap-nas");
+        let san = backend("ontap-san");
+        assert!(protocol_fits(&pvc("Filesystem", "ReadWriteOnce"), &nas).is_ok());
+        assert!(protocol_fits(&pvc("Filesystem", "ReadWriteOnce"), &san).is_ok());
+        assert!(protocol_fits(&pvc("Filesystem", "ReadWriteMany"), &nas).is_ok());
+        assert!(protocol_fits(&pvc("Filesystem", "ReadWriteMany"), &san).is_err());
+        assert!(protocol_fits(&pvc("Block", "ReadWriteOnce"), &san).is_ok());
+        let e = protocol_fits(&pvc("Block", "ReadWriteMany"), &nas).unwrap_err();
+        assert!(e.contains("block"), "{e}");
+        let mut p = pvc("Block", "ReadWriteOnce");
+        p["metadata"] = json!({"annotations": {"trident.netapp.io/protocol": "file"}});
+        assert!(protocol_fits(&p, &san).is_err());
+    }
+
+    #[test]
+    fn sizes() {
+        assert!(size_fits(Some("10Gi"), Some(10 << 30)).is_ok());
+        assert!(size_fits(Some("20Gi"), Some(10 << 30)).is_err());
+        assert!(size_fits(None, Some(1)).is_ok());
+        assert!(size_fits(Some("10Gi"), None).is_ok());
+    }
+}

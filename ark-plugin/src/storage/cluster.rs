@@ -1,0 +1,167 @@
+//! What the restore cluster says beyond Trident's backends: its Nodes (whose
+//! addresses an NFS export policy must admit), the Trident version, and the
+//! PodVolumeBackups of the backup being restored. Each is read once per
+//! restore (one LIST), whatever the item count.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use svmdr::trident::version::TridentVersion;
+
+use super::{ClusterError, Storage, bounded, name_of, text};
+
+/// One Node of the restore cluster, as its `status.addresses` describe it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// Node name.
+    pub name: String,
+    /// `InternalIP` and `ExternalIP` addresses.
+    pub addresses: Vec<String>,
+    /// `Hostname`, when reported.
+    pub hostname: Option<String>,
+}
+
+/// One PodVolumeBackup of the backup: the PVC whose data it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodVolumeBackupInfo {
+    /// Its name.
+    pub name: String,
+    /// `spec.pod.namespace`.
+    pub namespace: String,
+    /// The `velero.io/pvc-name` annotation.
+    pub pvc: String,
+}
+
+fn node_info(n: &Value) -> NodeInfo {
+    let mut addresses = Vec::new();
+    let mut hostname = None;
+    for a in n
+        .pointer("/status/addresses")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let addr = text(a, "/address");
+        match a.get("type").and_then(Value::as_str) {
+            Some("InternalIP" | "ExternalIP") if !addr.is_empty() => addresses.push(addr),
+            Some("Hostname") if !addr.is_empty() => hostname = Some(addr),
+            _ => {}
+        }
+    }
+    NodeInfo {
+        name: name_of(n),
+        addresses,
+        hostname,
+    }
+}
+
+impl Storage {
+    /// The restore cluster's Nodes.
+    ///
+    /// # Errors
+    /// The Kubernetes API failing.
+    pub async fn nodes(&self, restore: &str) -> Result<Arc<Vec<NodeInfo>>, ClusterError> {
+        self.nodes
+            .get_or_try_init(&(restore.to_string(), String::new()), || async {
+                let api = self.kube().await?;
+                let items = bounded("listing Nodes", api.list("/api/v1/nodes", None)).await?;
+                Ok(Arc::new(items.iter().map(node_info).collect()))
+            })
+            .await
+    }
+
+    /// The Trident version running in the restore cluster: its
+    /// `TridentVersion` object in `ns`, else a `TridentOrchestrator`'s
+    /// `status.version`; `None` when neither says.
+    ///
+    /// # Errors
+    /// The Kubernetes API failing on the TridentVersion list.
+    pub async fn trident_version(
+        &self,
+        restore: &str,
+        ns: &str,
+    ) -> Result<Option<TridentVersion>, ClusterError> {
+        self.versions
+            .get_or_try_init(&(restore.to_string(), ns.to_string()), || async {
+                let api = self.kube().await?;
+                let path = format!("/apis/trident.netapp.io/v1/namespaces/{ns}/tridentversions");
+                let items = bounded(
+                    &format!("listing TridentVersions in {ns}"),
+                    api.list(&path, None),
+                )
+                .await?;
+                if let Some(v) = items.iter().find_map(TridentVersion::from_object) {
+                    return Ok(Some(v));
+                }
+                // Operator installs also report it on the cluster-scoped TORC.
+                let torcs = bounded(
+                    "listing TridentOrchestrators",
+                    api.list("/apis/trident.netapp.io/v1/tridentorchestrators", None),
+                )
+                .await
+                .unwrap_or_default();
+                Ok(torcs.iter().find_map(TridentVersion::from_object))
+            })
+            .await
+    }
+
+    /// The PodVolumeBackups of `backup` in Velero's namespace (label
+    /// `velero.io/backup-name`); none when the CRD is absent.
+    ///
+    /// # Errors
+    /// The Kubernetes API failing.
+    pub async fn pod_volume_backups(
+        &self,
+        restore: &str,
+        backup: &str,
+    ) -> Result<Arc<Vec<PodVolumeBackupInfo>>, ClusterError> {
+        let ns = self.velero_namespace.clone();
+        self.pvbs
+            .get_or_try_init(&(restore.to_string(), backup.to_string()), || async {
+                let api = self.kube().await?;
+                let path = format!("/apis/velero.io/v1/namespaces/{ns}/podvolumebackups");
+                let selector = format!("velero.io/backup-name={backup}");
+                let items = match bounded(
+                    &format!("listing PodVolumeBackups of backup {backup} in {ns}"),
+                    api.list(&path, Some(&selector)),
+                )
+                .await
+                {
+                    Ok(items) => items,
+                    Err(ClusterError::Kube {
+                        code: Some(404), ..
+                    }) => Vec::new(),
+                    Err(e) => return Err(e),
+                };
+                Ok(Arc::new(
+                    items
+                        .iter()
+                        .map(|p| PodVolumeBackupInfo {
+                            name: name_of(p),
+                            namespace: text(p, "/spec/pod/namespace"),
+                            pvc: text(p, "/metadata/annotations/velero.io~1pvc-name"),
+                        })
+                        .collect(),
+                ))
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn node_addresses() {
+        let n = node_info(
+            &json!({"metadata": {"name": "dr-node-1"}, "status": {"addresses": [
+            {"type": "InternalIP", "address": "198.51.100.21"},
+            {"type": "Hostname", "address": "dr-node-1.example.com"},
+            {"type": "InternalDNS", "address": "x"}]}}),
+        );
+        assert_eq!(n.addresses, ["198.51.100.21"]);
+        assert_eq!(n.hostname.as_deref(), Some("dr-node-1.example.com"));
+    }
+}
