@@ -215,6 +215,17 @@ async fn import(
         .map_err(cluster_err)?;
     accept::backend_usable(&backend, &cfg.trident_namespace).map_err(|w| refuse(&volume, w))?;
     accept::driver_imports(&backend, version).map_err(|w| refuse(&volume, w))?;
+    if backend.driver.ends_with("-economy") {
+        return Err(refuse(
+            &volume,
+            format!(
+                "backend {} is {}: Trident imports a qtree or LUN of a shared FlexVol as \
+                 `<flexvol>/<qtree|lun>`, and the PV does not name the FlexVol; import it by hand \
+                 (`tridentctl import volume {} <flexvol>/<name> -f <pvc.yaml> -n {}`)",
+                backend.name, backend.driver, backend.name, cfg.trident_namespace
+            ),
+        ));
+    }
     let facts = storage.facts(&restore.key, cfg, &backend).await.ok();
     let actual = facts
         .as_ref()
@@ -250,7 +261,7 @@ async fn import(
         let stand_in = backend.pools(&["<aggregate>".to_string()]);
         stand_in
             .first()
-            .map_or(Ok(()), |p| class.attributes_match(p))
+            .map_or(Ok(()), |p| class.fits_unknown_pools(p))
     } else {
         class.fits(&pools).map(|_| ())
     };

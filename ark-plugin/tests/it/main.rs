@@ -3,6 +3,7 @@
 //! go-plugin gRPC; storage tests run it against the simulated lab
 //! (`sim::ontap::OntapSim` + `sim::kube::KubeSim`).
 
+mod import;
 mod lab;
 mod malformed;
 mod protocol;

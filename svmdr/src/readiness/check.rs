@@ -440,6 +440,7 @@ mod tests {
                 vol_type: "rw".into(),
                 junction: Some("/trident_pvc_1".into()),
                 is_svm_root: false,
+                ..Default::default()
             },
         );
         f.lifs.push(LifFacts {

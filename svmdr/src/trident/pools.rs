@@ -481,8 +481,48 @@ impl ClassSpec {
         Ok(())
     }
 
-    /// The attribute part of [`Self::matches`] alone: for a backend whose
-    /// pool names are unknown, every pool offers what `pool` offers.
+    /// For a backend whose pool names are unknown (its SVM lists no
+    /// aggregates to this user): what can still be decided, with `pool` a
+    /// stand-in carrying the backend's offers. The attributes must match, and
+    /// a `storagePools` (or lone `additionalStoragePools`) list must name the
+    /// backend.
+    ///
+    /// # Errors
+    /// Why no pool of the backend can match.
+    pub fn fits_unknown_pools(&self, pool: &Pool) -> Result<(), String> {
+        let names_backend = |map: &[(String, Vec<String>)]| {
+            map.iter().any(|(b, _)| {
+                let anchored = format!("^{}$", b.trim_start_matches('^').trim_end_matches('$'));
+                Regex::new(&anchored).is_ok_and(|r| r.is_match(&pool.backend))
+            })
+        };
+        let only_additional = !self.additional_pools.is_empty()
+            && self.attributes.is_empty()
+            && self.pools.is_empty();
+        if only_additional {
+            return if names_backend(&self.additional_pools) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "additionalStoragePools does not name backend {}",
+                    pool.backend
+                ))
+            };
+        }
+        if !self.additional_pools.is_empty() && names_backend(&self.additional_pools) {
+            return Ok(());
+        }
+        self.attributes_match(pool)?;
+        if !self.pools.is_empty() && !names_backend(&self.pools) {
+            return Err(format!(
+                "storagePools does not name backend {}",
+                pool.backend
+            ));
+        }
+        Ok(())
+    }
+
+    /// The attribute part of [`Self::matches`] alone.
     ///
     /// # Errors
     /// The first attribute the pool does not offer.
@@ -658,6 +698,33 @@ mod tests {
             ["b_pool_1"]
         );
         assert_eq!(sc(json!({"zone": "z2"})).fits(&p).unwrap(), ["b_pool_1"]);
+    }
+
+    #[test]
+    fn unknown_pools_still_check_attributes_and_backend_names() {
+        let stand_in = &pools()[0];
+        assert!(
+            sc(json!({"storagePools": "dr-nas:whatever"}))
+                .fits_unknown_pools(stand_in)
+                .is_ok()
+        );
+        let e = sc(json!({"storagePools": "nas-primary:aggr1"}))
+            .fits_unknown_pools(stand_in)
+            .unwrap_err();
+        assert!(
+            e.contains("storagePools does not name backend dr-nas"),
+            "{e}"
+        );
+        assert!(
+            sc(json!({"backendType": "ontap-san"}))
+                .fits_unknown_pools(stand_in)
+                .is_err()
+        );
+        assert!(
+            sc(json!({"additionalStoragePools": "other:.*"}))
+                .fits_unknown_pools(stand_in)
+                .is_err()
+        );
     }
 
     #[test]
