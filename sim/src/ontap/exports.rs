@@ -356,6 +356,28 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
     }
 }
 
+/// Refuses changes to the exports of an SVM-DR destination whose
+/// relationship replicates the protocol configuration (and is not broken
+/// off): the source's copy overwrites them on every transfer, so ONTAP keeps
+/// them read-only there until a failover breaks the relationship.
+fn check_writable(w: &World, svm_uuid: &str) -> Result<(), ApiError> {
+    let svm = w.svm(svm_uuid);
+    let replicated = svm.is_some_and(|s| s.subtype == "dp_destination")
+        && w.relationships.iter().any(|r| {
+            r.dst_present
+                && r.dst_svm == svm_uuid
+                && r.state != "broken_off"
+                && r.identity != "exclude_network_and_protocol_config"
+        });
+    if replicated {
+        return Err(ApiError::invalid(format!(
+            "SVM \"{}\" is the destination of an SVM-DR relationship that replicates its NFS configuration: change the export policy on the source SVM.",
+            w.svm_name(svm_uuid)
+        )));
+    }
+    Ok(())
+}
+
 fn create_policy(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
     let name = ctx.req("name")?.to_string();
     let svm = match (ctx.s("svm.name"), ctx.s("svm.uuid")) {
@@ -382,6 +404,7 @@ fn create_policy(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
             ctx.who.username, svm.name
         )));
     }
+    check_writable(w, &svm.uuid)?;
     if w.export_policy(&svm.uuid, &name).is_some() {
         return Err(ApiError::duplicate(format!(
             "Export policy \"{name}\" already exists in SVM \"{}\".",
@@ -416,6 +439,7 @@ fn create_policy(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
 }
 
 fn delete_policy(w: &mut World, i: usize) -> Result<Reply, ApiError> {
+    check_writable(w, &w.export_policies[i].svm)?;
     let p = &w.export_policies[i];
     if p.name == "default" {
         return Err(ApiError::invalid(
@@ -441,6 +465,9 @@ fn rules(w: &mut World, ctx: &Ctx, m: &Method, i: usize, rest: &[&str]) -> Resul
         "/api/protocols/nfs/export-policies/{}/rules",
         w.export_policies[i].id
     );
+    if *m != Method::GET {
+        check_writable(w, &w.export_policies[i].svm)?;
+    }
     match (m, rest) {
         (&Method::GET, []) => {
             let p = &w.export_policies[i];

@@ -239,6 +239,25 @@ async fn replicate(identity: &str) -> (Vec<Value>, Value, Value) {
     let r = b
         .get("/api/protocols/nfs/export-policies?svm.name=svm1_dr&fields=name,rules&order_by=name")
         .await;
+    // The destination's exports are the source's to change, unless the
+    // protocol configuration is not replicated.
+    let id = r.body["records"][0]["id"].as_u64().unwrap();
+    let add = b
+        .post(
+            &format!("/api/protocols/nfs/export-policies/{id}/rules"),
+            json!({"clients": [{"match": "198.51.100.0/24"}], "ro_rule": ["sys"], "rw_rule": ["sys"]}),
+        )
+        .await;
+    let expect = if identity == "exclude_network_and_protocol_config" {
+        201
+    } else {
+        400
+    };
+    assert_eq!(add.status, expect, "{identity}: {:?}", add.body);
+    if expect == 201 {
+        b.delete(&format!("/api/protocols/nfs/export-policies/{id}/rules/1"))
+            .await;
+    }
     let vol = b
         .first(&format!(
             "/api/storage/volumes?svm.name=svm1_dr&name={VOL_B}&fields=nas.export_policy.name,size"
@@ -280,4 +299,33 @@ async fn svm_dr_without_protocol_config_keeps_the_destination_exports() {
     assert_eq!(names, vec!["default"]);
     assert_eq!(policies[0]["rules"], json!([]));
     assert_eq!(vol_policy, "default");
+}
+
+#[tokio::test]
+async fn destination_exports_are_writable_once_broken_off() {
+    let lab = OntapSim::start(Topology::two_sites()).await.unwrap();
+    let (a, b) = (Api::admin(&lab, PRIMARY), Api::admin(&lab, DR));
+    let rel = setup_dr(&a, &b, "exclude_network_config").await;
+    initialize(&b, &rel).await;
+    let id = b
+        .first("/api/protocols/nfs/export-policies?svm.name=svm1_dr&name=default")
+        .await["id"]
+        .as_u64()
+        .unwrap();
+    let rules = format!("/api/protocols/nfs/export-policies/{id}/rules");
+    let rule = json!({"index": 1, "clients": [{"match": "198.51.100.0/24"}], "ro_rule": ["sys"], "rw_rule": ["sys"]});
+    assert_err(&b.post(&rules, rule.clone()).await, 400, "2");
+    b.job_ok(
+        Method::PATCH,
+        &format!("/api/snapmirror/relationships/{rel}"),
+        Some(json!({"state": "broken_off"})),
+    )
+    .await;
+    assert_eq!(b.post(&rules, rule).await.status, 201);
+    let r = b.get(&format!("{rules}?fields=clients")).await;
+    assert_eq!(
+        r.body["records"][0]["clients"][0]["match"],
+        "198.51.100.0/24"
+    );
+    assert_eq!(r.body["num_records"], 2, "{:?}", r.body);
 }
