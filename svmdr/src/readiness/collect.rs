@@ -263,6 +263,16 @@ pub fn facts_from_json(cluster: &str, svm: &Value, volumes: &[Value], lifs: &[Va
             .collect(),
         nfs: service("nfs"),
         iscsi: service("iscsi"),
+        root_export_policy: volumes
+            .iter()
+            .find(|v| {
+                v.get("is_svm_root")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false)
+            })
+            .and_then(|v| v.pointer("/nas/export_policy/name"))
+            .and_then(Value::as_str)
+            .map(str::to_string),
         ..Default::default()
     }
 }
@@ -277,7 +287,7 @@ mod tests {
         let svm = json!({"name": "svm1", "uuid": "u1", "state": "running", "subtype": "default",
             "nfs": {"enabled": true}, "iscsi": {"enabled": false}});
         let vols = vec![
-            json!({"name": "svm1_root", "state": "online", "type": "rw", "is_svm_root": true, "nas": {"path": "/"}}),
+            json!({"name": "svm1_root", "state": "online", "type": "rw", "is_svm_root": true, "nas": {"path": "/", "export_policy": {"name": "default"}}}),
             json!({"name": "trident_pvc_1", "state": "online", "type": "dp"}),
             json!({"name": "trident_pvc_2", "state": "online", "type": "rw", "size": 1073741824u64,
                    "nas": {"path": "/trident_pvc_2", "export_policy": {"name": "k8s", "id": 7}}}),
@@ -292,6 +302,7 @@ mod tests {
         assert_eq!(f.nfs, Some(ServiceFacts { enabled: true }));
         assert_eq!(f.iscsi, Some(ServiceFacts { enabled: false }));
         assert_eq!(f.volumes.len(), 2, "root volume left out");
+        assert_eq!(f.root_export_policy.as_deref(), Some("default"));
         assert_eq!(f.volumes["trident_pvc_1"].vol_type, "dp");
         assert_eq!(f.volumes["trident_pvc_1"].junction, None);
         assert_eq!(

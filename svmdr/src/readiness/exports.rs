@@ -12,15 +12,23 @@
 //! and the REST `export_clients.match` reference
 //! <https://docs.netapp.com/us-en/ontap-restapi/post-protocols-nfs-export-policies-rules-clients.html>):
 //! - a policy without rules admits nobody; rules are checked in index order
-//!   and the first rule whose clientmatch matches the client decides (a
-//!   client no rule matches is refused);
+//!   and the first rule that matches the client decides, a rule matching
+//!   when both its clientmatch and its `protocols` do (a client no rule
+//!   matches is refused) ("How export rules work"
+//!   <https://docs.netapp.com/us-en/ontap/nfs-admin/export-rules-concept.html>,
+//!   and the KB "How are NFS export-policies evaluated in ONTAP 9?");
+//! - a mount also traverses the SVM root volume, whose policy is evaluated
+//!   first and must grant read access;
 //! - clientmatch is a host name, an IPv4/IPv6 address, an address with a
 //!   prefix length (`10.1.12.0/24`, `0.0.0.0/0`) or a netmask
 //!   (`10.1.16.0/255.255.255.0`), a netgroup (`@ng`) or a domain
 //!   (`.example.com`);
 //! - `protocols` must include the client's protocol (`any`, `nfs` = every
 //!   version, `nfs3`, `nfs4`);
-//! - access by security flavour: the client's flavour (`sys` for AUTH_SYS)
+//! - access by security flavour ("How security types determine client
+//!   access levels"
+//!   <https://docs.netapp.com/us-en/ontap/nfs-admin/security-types-client-access-levels-concept.html>):
+//!   the client's flavour (`sys` for AUTH_SYS)
 //!   listed in `ro_rule` (or `any`) gives read access, and in `rw_rule` too
 //!   read-write; `none` admits any flavour mapped to the anonymous user;
 //!   `never` refuses. Read-write needs read access as well;
@@ -415,33 +423,31 @@ fn has(list: &[String], v: &str) -> bool {
 }
 
 /// What a matching rule grants: `Ok(warnings)` or `Err(reason)`.
+/// Does a rule's `protocols` cover the client's NFS mount?
+fn protocol_matches(rule: &ExportRule, want: &AccessWanted) -> Match {
+    let protos = &rule.protocols;
+    if protos.is_empty() || has(protos, "any") || has(protos, "nfs") {
+        return Match::Yes;
+    }
+    let versions: Vec<u8> = [(3, "nfs3"), (4, "nfs4")]
+        .iter()
+        .filter(|(_, p)| has(protos, p))
+        .map(|(v, _)| *v)
+        .collect();
+    match want.nfs_version {
+        _ if versions.is_empty() => Match::No,
+        Some(v) if versions.contains(&v) => Match::Yes,
+        Some(_) => Match::No,
+        None => Match::Unknown(format!(
+            "the rule applies to {} only and the mount's NFS version is not known \
+             (set nfsvers in the StorageClass mountOptions)",
+            protos.join("/")
+        )),
+    }
+}
+
 fn access(rule: &ExportRule, want: &AccessWanted) -> Result<Vec<String>, String> {
     let mut warnings = Vec::new();
-    let protos = &rule.protocols;
-    let nfs_ok = protos.is_empty() || has(protos, "any") || has(protos, "nfs");
-    if !nfs_ok {
-        let versions: Vec<u8> = [(3, "nfs3"), (4, "nfs4")]
-            .iter()
-            .filter(|(_, p)| has(protos, p))
-            .map(|(v, _)| *v)
-            .collect();
-        match want.nfs_version {
-            _ if versions.is_empty() => {
-                return Err(format!(
-                    "protocols [{}] do not include NFS",
-                    protos.join(", ")
-                ));
-            }
-            Some(v) if !versions.contains(&v) => {
-                return Err(format!(
-                    "protocols [{}] do not include NFSv{v}",
-                    protos.join(", ")
-                ));
-            }
-            Some(_) => {}
-            None => warnings.push(format!("only {} mounts are allowed", protos.join("/"))),
-        }
-    }
     let anon = rule.anonymous_user.as_deref().unwrap_or("65534");
     let grant = |list: &[String]| -> Option<bool> {
         if has(list, &want.flavor) || has(list, "any") {
@@ -513,6 +519,12 @@ fn evaluate_ip(
                 _ => {}
             }
         }
+        // Every criterion of a rule must match for it to apply.
+        m = match (m, protocol_matches(rule, want)) {
+            (Match::No, _) | (_, Match::No) => Match::No,
+            (Match::Yes, Match::Yes) => Match::Yes,
+            (Match::Unknown(why), _) | (_, Match::Unknown(why)) => Match::Unknown(why),
+        };
         let r = RuleRef {
             index: rule.index,
             clientmatch: rule.clientmatch(),
@@ -646,25 +658,44 @@ impl ExportReport {
     /// The ONTAP CLI command that admits the refused (and unverifiable)
     /// nodes ahead of every other rule.
     pub fn fix_command(&self) -> String {
-        let mut ips: Vec<String> = Vec::new();
+        // One command per policy that refuses (the volume's, or the SVM
+        // root volume's, which only needs to grant read access).
+        let mut per_policy: Vec<(String, Vec<String>)> = Vec::new();
         for d in self.decisions.iter().filter(|d| !d.verdict.is_admitted()) {
+            let i = match per_policy.iter().position(|(p, _)| *p == d.policy) {
+                Some(i) => i,
+                None => {
+                    per_policy.push((d.policy.clone(), vec![]));
+                    per_policy.len() - 1
+                }
+            };
             for ip in &d.node.ips {
                 let s = ip.to_string();
-                if !ips.contains(&s) {
-                    ips.push(s);
+                if !per_policy[i].1.contains(&s) {
+                    per_policy[i].1.push(s);
                 }
             }
         }
-        let clients = if ips.is_empty() {
-            "<node addresses or CIDR>".to_string()
-        } else {
-            ips.join(",")
-        };
-        format!(
-            "vserver export-policy rule create -vserver {} -policyname {} -ruleindex 1 \
-             -clientmatch {clients} -protocol nfs -rorule sys -rwrule sys -superuser sys",
-            self.svm, self.policy
-        )
+        if per_policy.is_empty() {
+            per_policy.push((self.policy.clone(), vec![]));
+        }
+        per_policy
+            .iter()
+            .map(|(policy, ips)| {
+                let clients = if ips.is_empty() {
+                    "<node addresses or CIDR>".to_string()
+                } else {
+                    ips.join(",")
+                };
+                let rw = if *policy == self.policy { "sys" } else { "never" };
+                format!(
+                    "vserver export-policy rule create -vserver {} -policyname {policy} -ruleindex 1 \
+                     -clientmatch {clients} -protocol nfs -rorule sys -rwrule {rw} -superuser sys",
+                    self.svm
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("` and `")
     }
 
     /// `None` when every node is admitted; else
@@ -690,7 +721,14 @@ impl ExportReport {
             .decisions
             .iter()
             .filter(|d| !d.verdict.is_admitted())
-            .map(|d| format!("{}: {}", d.node.describe(), d.verdict))
+            .map(|d| {
+                let which = if d.policy == self.policy {
+                    String::new()
+                } else {
+                    format!("SVM root volume policy {} ", d.policy)
+                };
+                format!("{}: {which}{}", d.node.describe(), d.verdict)
+            })
             .collect();
         let of = match &self.volume {
             Some(v) => format!(" (used by volume {v})"),
@@ -758,16 +796,33 @@ pub fn check_volume_exports(
                     reason: reason.clone(),
                 },
             },
-            None => evaluate_node(
-                &policy_name,
-                facts
-                    .export_policies
-                    .get(&policy_name)
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-                n,
-                want,
-            ),
+            None => {
+                let rules = |p: &str| {
+                    facts
+                        .export_policies
+                        .get(p)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                };
+                let vol = evaluate_node(&policy_name, rules(&policy_name), n, want);
+                // The mount traverses the root volume: its policy must
+                // grant read access (checked first by ONTAP).
+                let root = facts
+                    .root_export_policy
+                    .as_deref()
+                    .filter(|r| *r != policy_name && facts.export_policies.contains_key(*r))
+                    .map(|r| {
+                        let read = AccessWanted {
+                            read_write: false,
+                            ..want.clone()
+                        };
+                        evaluate_node(r, rules(r), n, &read)
+                    });
+                match root {
+                    Some(r) if r.verdict.rank() > vol.verdict.rank() => r,
+                    _ => vol,
+                }
+            }
         })
         .collect();
     ExportReport {
@@ -935,19 +990,25 @@ mod tests {
         assert!(verdict(&[r.clone()], &dr1()).is_denied());
         r.protocols = vec!["any".into()];
         assert!(verdict(&[r.clone()], &dr1()).is_admitted());
+        // A protocol that does not match skips the rule, like a clientmatch.
+        let mut cifs = rule(1, &["0.0.0.0/0"]);
+        cifs.protocols = vec!["cifs".into()];
+        let rules = [cifs, rule(2, &["198.51.100.0/24"])];
+        assert_eq!(admitted_by(&verdict(&rules, &dr1())), Some(2));
         r.protocols = vec!["nfs3".into()];
+        let v = verdict(&[r.clone()], &dr1());
         assert!(
-            matches!(verdict(&[r.clone()], &dr1()), Verdict::Admitted { warnings, .. } if warnings[0].contains("nfs3"))
+            matches!(&v, Verdict::CannotVerify { reason, .. } if reason.contains("nfs3")),
+            "{v:?}"
         );
-        let v4 = AccessWanted {
-            nfs_version: Some(4),
+        let with = |v: u8| AccessWanted {
+            nfs_version: Some(v),
             ..AccessWanted::trident_nfs()
         };
-        assert!(
-            evaluate_node("p", &[r.clone()], &dr1(), &v4)
-                .verdict
-                .is_denied()
-        );
+        let on = |v: u8| evaluate_node("p", &[r.clone()], &dr1(), &with(v)).verdict;
+        assert!(on(4).is_denied());
+        assert!(on(3).is_admitted());
+
         let mut r = rule(1, &["0.0.0.0/0"]);
         r.ro_rule = vec!["krb5".into()];
         assert!(verdict(&[r.clone()], &dr1()).is_denied());
@@ -1067,6 +1128,31 @@ mod tests {
         assert_eq!(e.reason(), "ExportNotAllowed");
         assert!(!e.is_transient());
         assert_eq!(e.to_string(), m);
+    }
+
+    #[test]
+    fn the_root_volume_policy_must_grant_read_access() {
+        let nodes = [dr1()];
+        let mut f = facts(vec![rule(1, &["0.0.0.0/0"])]);
+        f.volumes.get_mut("vol1").unwrap().export_policy = Some("k8s".into());
+        let k8s = f.export_policies["default"].clone();
+        f.export_policies.insert("k8s".into(), k8s);
+        f.root_export_policy = Some("default".into());
+        // A read-only root policy is enough.
+        let mut ro = rule(1, &["0.0.0.0/0"]);
+        ro.rw_rule = vec!["never".into()];
+        f.export_policies.insert("default".into(), vec![ro]);
+        let want = AccessWanted::trident_nfs();
+        assert!(check_volume_exports(&f, "vol1", &nodes, &want).all_admitted());
+        // A root policy for the primary only refuses the DR node.
+        f.export_policies
+            .insert("default".into(), vec![rule(1, &["192.0.2.0/24"])]);
+        let r = check_volume_exports(&f, "vol1", &nodes, &want);
+        assert_eq!(r.policy, "k8s");
+        assert_eq!(r.decisions[0].policy, "default");
+        let m = r.message().unwrap();
+        assert!(m.contains("SVM root volume policy default"), "{m}");
+        assert!(m.contains("-policyname default -ruleindex 1 -clientmatch 198.51.100.21 -protocol nfs -rorule sys -rwrule never"), "{m}");
     }
 
     #[test]

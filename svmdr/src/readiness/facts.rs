@@ -26,6 +26,8 @@ pub struct SvmFacts {
     pub nfs: Option<ServiceFacts>,
     /// iSCSI service flags, when the SVM reports them.
     pub iscsi: Option<ServiceFacts>,
+    /// The SVM root volume's export policy (every NFS mount traverses it).
+    pub root_export_policy: Option<String>,
     /// NFS export policies by name, each with its rules in index order.
     pub export_policies: BTreeMap<String, Vec<ExportRule>>,
     /// Why the export policies could not be read (`None`: they were).
