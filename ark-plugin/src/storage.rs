@@ -28,7 +28,7 @@ use crate::cache::TtlCache;
 use crate::config::{ConfigError, PluginConfig, selector};
 use crate::kubeapi::{CallError, KubeApi};
 
-pub use cluster::{NodeInfo, PodVolumeBackupInfo};
+pub use cluster::PodVolumeBackupInfo;
 pub use records::PvRecord;
 
 /// Bound on one Kubernetes API call (the client also has its own timeouts).
@@ -122,7 +122,7 @@ pub struct Storage {
     clients: TtlCache<Key, OntapClient>,
     facts: TtlCache<Key, Arc<SvmFacts>>,
     probes: TtlCache<Key, Result<(), ProbeError>>,
-    nodes: TtlCache<Key, Arc<Vec<NodeInfo>>>,
+    nodes: TtlCache<Key, Arc<Vec<svmdr::readiness::NodeAddresses>>>,
     versions: TtlCache<Key, Option<svmdr::trident::version::TridentVersion>>,
     pvbs: TtlCache<Key, Arc<Vec<PodVolumeBackupInfo>>>,
     pv_records: Mutex<HashMap<Key, PvRecord>>,

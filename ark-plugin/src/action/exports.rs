@@ -4,6 +4,7 @@
 //! `autoExportPolicy` (`storage_drivers/ontap/ontap_nas.go` Import), so the
 //! DR nodes' mounts are refused when the rules admit only the primary's.
 
+use svmdr::readiness::{AccessWanted, check_volume_exports};
 use svmdr::trident::backend::Backend;
 use svmdr::trident::volume::Protocol;
 
@@ -40,6 +41,25 @@ pub async fn check(
         return Ok(());
     }
     let nodes = storage.nodes(&restore.key).await.map_err(Denied::Cluster)?;
-    let _ = (volume, nodes);
+    if nodes.is_empty() {
+        tracing::warn!(backend = %backend.name, "the restore cluster lists no Nodes: the export policy of {volume} is not checked");
+        return Ok(());
+    }
+    // The facts were read (and checked) just before: this is the cached copy.
+    let facts = storage
+        .facts(&restore.key, cfg, backend)
+        .await
+        .map_err(|e| Denied::Policy(e.to_string()))?;
+    let report = check_volume_exports(&facts, volume, &nodes, &AccessWanted::trident_nfs());
+    for w in report.warnings() {
+        tracing::warn!(backend = %backend.name, "{w}");
+    }
+    if !report.denied().is_empty() {
+        return Err(Denied::Policy(report.message().unwrap_or_default()));
+    }
+    if let Some(m) = report.message() {
+        // Netgroups or DNS names: ONTAP may admit the nodes; say so, go on.
+        tracing::warn!(backend = %backend.name, "{m}");
+    }
     Ok(())
 }

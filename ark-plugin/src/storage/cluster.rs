@@ -1,25 +1,15 @@
 //! What the restore cluster says beyond Trident's backends: its Nodes (whose
-//! addresses an NFS export policy must admit), the Trident version, and the
+//! addresses an NFS export policy must admit, read as
+//! [`NodeAddresses::from_node`] reads them), the Trident version, and the
 //! PodVolumeBackups of the backup being restored. Each is read once per
 //! restore (one LIST), whatever the item count.
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use svmdr::readiness::NodeAddresses;
 use svmdr::trident::version::TridentVersion;
 
 use super::{ClusterError, Storage, bounded, name_of, text};
-
-/// One Node of the restore cluster, as its `status.addresses` describe it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NodeInfo {
-    /// Node name.
-    pub name: String,
-    /// `InternalIP` and `ExternalIP` addresses.
-    pub addresses: Vec<String>,
-    /// `Hostname`, when reported.
-    pub hostname: Option<String>,
-}
 
 /// One PodVolumeBackup of the backup: the PVC whose data it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,40 +22,19 @@ pub struct PodVolumeBackupInfo {
     pub pvc: String,
 }
 
-fn node_info(n: &Value) -> NodeInfo {
-    let mut addresses = Vec::new();
-    let mut hostname = None;
-    for a in n
-        .pointer("/status/addresses")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let addr = text(a, "/address");
-        match a.get("type").and_then(Value::as_str) {
-            Some("InternalIP" | "ExternalIP") if !addr.is_empty() => addresses.push(addr),
-            Some("Hostname") if !addr.is_empty() => hostname = Some(addr),
-            _ => {}
-        }
-    }
-    NodeInfo {
-        name: name_of(n),
-        addresses,
-        hostname,
-    }
-}
-
 impl Storage {
     /// The restore cluster's Nodes.
     ///
     /// # Errors
     /// The Kubernetes API failing.
-    pub async fn nodes(&self, restore: &str) -> Result<Arc<Vec<NodeInfo>>, ClusterError> {
+    pub async fn nodes(&self, restore: &str) -> Result<Arc<Vec<NodeAddresses>>, ClusterError> {
         self.nodes
             .get_or_try_init(&(restore.to_string(), String::new()), || async {
                 let api = self.kube().await?;
                 let items = bounded("listing Nodes", api.list("/api/v1/nodes", None)).await?;
-                Ok(Arc::new(items.iter().map(node_info).collect()))
+                Ok(Arc::new(
+                    items.iter().map(NodeAddresses::from_node).collect(),
+                ))
             })
             .await
     }
@@ -145,23 +114,5 @@ impl Storage {
                 ))
             })
             .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn node_addresses() {
-        let n = node_info(
-            &json!({"metadata": {"name": "dr-node-1"}, "status": {"addresses": [
-            {"type": "InternalIP", "address": "198.51.100.21"},
-            {"type": "Hostname", "address": "dr-node-1.example.com"},
-            {"type": "InternalDNS", "address": "x"}]}}),
-        );
-        assert_eq!(n.addresses, ["198.51.100.21"]);
-        assert_eq!(n.hostname.as_deref(), Some("dr-node-1.example.com"));
     }
 }
