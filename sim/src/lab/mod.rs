@@ -232,7 +232,7 @@ impl Lab {
             velero::install(
                 &dr_kube,
                 RunnerConfig {
-                    plugin: plugin.clone(),
+                    plugin: Some(plugin.clone()),
                     plugin_env: vec![
                         (
                             "KUBECONFIG".into(),

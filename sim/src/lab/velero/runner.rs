@@ -39,8 +39,9 @@ pub type StartHook = Arc<dyn Fn(&str) + Send + Sync>;
 /// How the runner works.
 #[derive(Clone)]
 pub struct RunnerConfig {
-    /// The `velero-plugin-svmdr` binary.
-    pub plugin: PathBuf,
+    /// The `velero-plugin-svmdr` binary (`None`: Velero's built-in
+    /// actions only).
+    pub plugin: Option<PathBuf>,
     /// Environment for the plugin (`KUBECONFIG` of the DR cluster,
     /// `VELERO_NAMESPACE`).
     pub plugin_env: Vec<(String, String)>,
@@ -106,6 +107,8 @@ pub struct RestoreResult {
     pub ignored_imports: Vec<String>,
     /// Async operations started / completed / failed.
     pub operations: (usize, usize, usize),
+    /// Every phase the Restore went through after `New`, in order.
+    pub phases: Vec<String>,
 }
 
 /// The CRDs the restore creates besides Velero's v1 types.
@@ -262,6 +265,7 @@ pub async fn run(kube: &KubeHandle, cfg: &RunnerConfig, restore: Value) -> Resto
             name: name.clone(),
             phase: "FailedValidation".into(),
             errors: invalid.clone(),
+            phases: vec!["FailedValidation".into()],
             ..Default::default()
         };
         write_results(kube, &ns, &name, &res);
@@ -293,6 +297,8 @@ pub async fn run(kube: &KubeHandle, cfg: &RunnerConfig, restore: Value) -> Resto
         },
     };
     res.name.clone_from(&name);
+    res.phases.insert(0, "InProgress".into());
+    res.phases.push(res.phase.clone());
     let mut status = json!({
         "phase": res.phase, "errors": res.errors.len(), "warnings": res.warnings.len(),
         "progress": {"totalItems": res.total_items, "itemsRestored": res.items_restored},
@@ -364,24 +370,30 @@ async fn restore_phases(kube: &KubeHandle, cfg: &RunnerConfig, restore: &Value) 
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let host = match PluginHost::spawn(&cfg.plugin, &env, VELERO_SERVER_ARGS).await {
-        Ok(h) => h,
-        Err(e) => {
-            return failed(format!(
-                "error getting restore item actions: starting plugin {}: {e}",
-                cfg.plugin.display()
-            ));
-        }
+    let host = match &cfg.plugin {
+        None => None,
+        Some(p) => match PluginHost::spawn(p, &env, VELERO_SERVER_ARGS).await {
+            Ok(h) => Some(h),
+            Err(e) => {
+                return failed(format!(
+                    "error getting restore item actions: starting plugin {}: {e}",
+                    p.display()
+                ));
+            }
+        },
     };
     let mut pre_errors = Vec::new();
-    let actions = match resolve_actions(&host).await {
-        Ok(a) => a,
-        Err(e) => {
-            pre_errors.push(e);
-            Vec::new()
-        }
+    let actions = match &host {
+        None => Vec::new(),
+        Some(h) => match resolve_actions(h).await {
+            Ok(a) => a,
+            Err(e) => {
+                pre_errors.push(e);
+                Vec::new()
+            }
+        },
     };
-    let mut r = Restorer::new(kube, cfg, restore.clone(), contents, Some(&host), actions);
+    let mut r = Restorer::new(kube, cfg, restore.clone(), contents, host.as_ref(), actions);
     r.res.errors = pre_errors;
     r.run().await;
     // Velero waits for the pod volume restores before the item restore ends
@@ -394,16 +406,19 @@ async fn restore_phases(kube: &KubeHandle, cfg: &RunnerConfig, restore: &Value) 
     );
     let mut res = std::mem::take(&mut r.res);
     drop(r);
-    match host.shutdown().await {
-        Ok(x) if x.killed => res
-            .warnings
-            .push("the plugin did not exit after Shutdown; killed".into()),
-        Ok(_) => {}
-        Err(e) => res.warnings.push(format!("stopping the plugin: {e}")),
+    if let Some(host) = host {
+        match host.shutdown().await {
+            Ok(x) if x.killed => res
+                .warnings
+                .push("the plugin did not exit after Shutdown; killed".into()),
+            Ok(_) => {}
+            Err(e) => res.warnings.push(format!("stopping the plugin: {e}")),
+        }
     }
     let partly = |res: &RestoreResult| if res.errors.is_empty() { "" } else { "PartiallyFailed" };
     res.operations.0 = operations.len();
     let phase = if operations.is_empty() { "Finalizing" } else { "WaitingForPluginOperations" };
+    res.phases.push(format!("{phase}{}", partly(&res)));
     set_status(
         kube,
         &ns,
@@ -416,6 +431,7 @@ async fn restore_phases(kube: &KubeHandle, cfg: &RunnerConfig, restore: &Value) 
         let (done, failed) = node_agent::run_data_downloads(kube, &operations, &mut res);
         res.operations.1 = done;
         res.operations.2 = failed;
+        res.phases.push(format!("Finalizing{}", partly(&res)));
         set_status(
             kube,
             &ns,
@@ -436,6 +452,10 @@ async fn restore_phases(kube: &KubeHandle, cfg: &RunnerConfig, restore: &Value) 
     };
     res
 }
+
+#[cfg(test)]
+#[path = "runner_tests.rs"]
+mod runner_tests;
 
 #[cfg(test)]
 mod tests {
