@@ -231,10 +231,19 @@ mod tests {
         let fs = backup_contents(&site, BackupKind::FsBackup);
         assert_eq!(fs.name(), "shop-nightly-fs-backup");
         assert_eq!(fs.pod_volume_backups.len(), VOLUMES.len());
-        assert_eq!(fs.backup["status"]["completionTimestamp"], VARIANT_BACKUP_TIME);
+        assert_eq!(
+            fs.backup["status"]["completionTimestamp"],
+            VARIANT_BACKUP_TIME
+        );
         let csi = backup_contents(&site, BackupKind::CsiSnapshot);
         assert_eq!(csi.csi_volume_snapshots.len(), VOLUMES.len());
         let dm = backup_contents(&site, BackupKind::DataMover);
-        assert_eq!(dm.items.iter().filter(|i| i["kind"] == "DataUpload").count(), VOLUMES.len());
+        assert_eq!(
+            dm.items
+                .iter()
+                .filter(|i| i["kind"] == "DataUpload")
+                .count(),
+            VOLUMES.len()
+        );
     }
 }

@@ -64,7 +64,9 @@ impl std::str::FromStr for BackupKind {
             .into_iter()
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown backup kind {s:?}; use plain, fs-backup, csi-snapshot or data-mover")
+                format!(
+                    "unknown backup kind {s:?}; use plain, fs-backup, csi-snapshot or data-mover"
+                )
             })
     }
 }
@@ -110,7 +112,9 @@ fn bound_claims(items: &[Value]) -> Vec<(Value, Option<Value>)> {
         .map(|c| {
             let pv = items
                 .iter()
-                .find(|p| p["kind"] == "PersistentVolume" && rules::name(p) == s(c, "/spec/volumeName"))
+                .find(|p| {
+                    p["kind"] == "PersistentVolume" && rules::name(p) == s(c, "/spec/volumeName")
+                })
                 .cloned();
             (c.clone(), pv)
         })
@@ -125,7 +129,8 @@ fn volume_info(claim: &Value, pv: Option<&Value>, method: &str) -> Value {
         "skipped": method.is_empty(),
     });
     if method.is_empty() {
-        info["skippedReason"] = json!("no applicable volume policy, snapshots or file-system backup");
+        info["skippedReason"] =
+            json!("no applicable volume policy, snapshots or file-system backup");
     } else {
         info["backupMethod"] = json!(method);
         info["result"] = json!("succeeded");
@@ -268,7 +273,11 @@ impl BackupContents {
             let (ns, name) = (rules::namespace(c), rules::name(c));
             let vs_name = format!("velero-{name}-{}", suffix(&[&bname, ns, name]));
             let vsc_name = format!("snapcontent-{}", suffix(&[&bname, ns, name, "vsc"]));
-            let handle = format!("{}/snapshot-{}", s(c, "/spec/volumeName"), suffix(&[&bname, name]));
+            let handle = format!(
+                "{}/snapshot-{}",
+                s(c, "/spec/volumeName"),
+                suffix(&[&bname, name])
+            );
             snaps.push(json!({
                 "apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshot",
                 "metadata": {"name": vs_name, "namespace": ns,
@@ -428,9 +437,20 @@ mod tests {
         assert!(s.get("b").is_none());
         s.put("b", items());
         assert_eq!(s.get("b").map(|v| v.len()), Some(4));
-        s.put_contents(BackupContents::of_kind(BackupKind::FsBackup, backup(), items(), "velero"));
-        assert_eq!(s.contents("nightly").map(|c| c.pod_volume_backups.len()), Some(1));
-        assert_eq!("data-mover".parse::<BackupKind>(), Ok(BackupKind::DataMover));
+        s.put_contents(BackupContents::of_kind(
+            BackupKind::FsBackup,
+            backup(),
+            items(),
+            "velero",
+        ));
+        assert_eq!(
+            s.contents("nightly").map(|c| c.pod_volume_backups.len()),
+            Some(1)
+        );
+        assert_eq!(
+            "data-mover".parse::<BackupKind>(),
+            Ok(BackupKind::DataMover)
+        );
         assert!("x".parse::<BackupKind>().is_err());
     }
 
@@ -463,7 +483,12 @@ mod tests {
         assert_eq!(c.backup["status"]["csiVolumeSnapshotsAttempted"], 1);
         assert_eq!(c.csi_volume_snapshots.len(), 1);
         let vs = rules::name(&c.csi_volume_snapshots[0]).to_string();
-        let pvc = c.items.iter().find(|i| i["kind"] == "PersistentVolumeClaim").cloned().unwrap_or_default();
+        let pvc = c
+            .items
+            .iter()
+            .find(|i| i["kind"] == "PersistentVolumeClaim")
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(rules::annotation(&pvc, ANN_VOLUME_SNAPSHOT_NAME), vs);
         assert!(c.items.iter().any(|i| i["kind"] == "VolumeSnapshotContent"));
         assert_eq!(c.volume_infos[0]["backupMethod"], "CSISnapshot");
@@ -471,10 +496,23 @@ mod tests {
         let d = BackupContents::data_mover(backup(), items(), "velero");
         assert_eq!(d.backup["spec"]["snapshotMoveData"], true);
         assert_eq!(d.backup["status"]["backupItemOperationsAttempted"], 1);
-        let du = d.items.iter().find(|i| i["kind"] == "DataUpload").cloned().unwrap_or_default();
+        let du = d
+            .items
+            .iter()
+            .find(|i| i["kind"] == "DataUpload")
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(du["spec"]["sourcePVC"], "data");
-        let pvc = d.items.iter().find(|i| i["kind"] == "PersistentVolumeClaim").cloned().unwrap_or_default();
-        assert_eq!(rules::annotation(&pvc, ANN_DATA_UPLOAD_NAME), rules::name(&du));
+        let pvc = d
+            .items
+            .iter()
+            .find(|i| i["kind"] == "PersistentVolumeClaim")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            rules::annotation(&pvc, ANN_DATA_UPLOAD_NAME),
+            rules::name(&du)
+        );
         assert_eq!(d.volume_infos[0]["snapshotDataMoved"], true);
     }
 }

@@ -418,10 +418,18 @@ fn csi_pvc(item: &Value, from_backup: &Value, env: &ActionEnv) -> ActionResult {
                     env.random
                 )));
             }
-            o.creates
-                .push(data_download(env, backup, &result, rules::name(item), &new_ns, &op));
-            o.log
-                .push(format!("DataDownload for PVC {new_ns}/{} is created", rules::name(item)));
+            o.creates.push(data_download(
+                env,
+                backup,
+                &result,
+                rules::name(item),
+                &new_ns,
+                &op,
+            ));
+            o.log.push(format!(
+                "DataDownload for PVC {new_ns}/{} is created",
+                rules::name(item)
+            ));
             o.operation_id = Some(op);
         } else {
             let vs = rules::annotation(from_backup, ANN_VOLUME_SNAPSHOT_NAME);
@@ -453,7 +461,10 @@ fn csi_pvc(item: &Value, from_backup: &Value, env: &ActionEnv) -> ActionResult {
 fn data_upload_result(env: &ActionEnv, ns: &str, name: &str) -> Result<Value, String> {
     let uid = s(&env.restore, "/metadata/uid");
     let want = [
-        ("velero.io/pvc-namespace-name", get_valid_name(&format!("{ns}.{name}"))),
+        (
+            "velero.io/pvc-namespace-name",
+            get_valid_name(&format!("{ns}.{name}")),
+        ),
         ("velero.io/restore-uid", get_valid_name(uid)),
         ("velero.io/resource-usage", get_valid_name("DataUpload")),
     ];
@@ -652,7 +663,9 @@ mod tests {
         ActionEnv {
             restore: json!({"metadata": {"name": "r1", "namespace": "velero", "uid": "ruid"},
                             "spec": {"backupName": "b1"}}),
-            backup: Some(json!({"metadata": {"name": "b1"}, "spec": {"storageLocation": "default"}})),
+            backup: Some(
+                json!({"metadata": {"name": "b1"}, "spec": {"storageLocation": "default"}}),
+            ),
             storage_classes: vec!["gold".into(), "ontap-nas".into()],
             random: "abcde".into(),
             ..Default::default()
@@ -677,7 +690,13 @@ mod tests {
         let mut v1 = names[..4].to_vec();
         v1.sort_unstable();
         assert_eq!(v1, names[..4]);
-        assert_eq!(names[4..], ["velero.io/csi-pvc-restorer", "velero.io/csi-volumesnapshot-restorer"]);
+        assert_eq!(
+            names[4..],
+            [
+                "velero.io/csi-pvc-restorer",
+                "velero.io/csi-volumesnapshot-restorer"
+            ]
+        );
         let pvc_actions: Vec<&str> = Builtin::ALL
             .iter()
             .filter(|b| b.applies_to().applies(&item()))
@@ -685,7 +704,11 @@ mod tests {
             .collect();
         assert_eq!(
             pvc_actions,
-            ["velero.io/change-storage-class", "velero.io/pvc", "velero.io/csi-pvc-restorer"]
+            [
+                "velero.io/change-storage-class",
+                "velero.io/pvc",
+                "velero.io/csi-pvc-restorer"
+            ]
         );
         assert!(Builtin::CsiPvc.skipped(&[]));
         assert!(!Builtin::CsiPvc.skipped(&["EnableCSI".into()]));
@@ -697,7 +720,10 @@ mod tests {
         let o = Builtin::Pvc
             .execute(&item(), &backed_up_pvc(), &env())
             .unwrap_or_default();
-        let ann = o.item["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
+        let ann = o.item["metadata"]["annotations"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
         for k in PVC_ACTION_REMOVED_ANNOTATIONS {
             assert!(!ann.contains_key(*k), "{k}");
         }
@@ -713,44 +739,76 @@ mod tests {
         );
         let mut pending = backed_up_pvc();
         pending["status"]["phase"] = json!("Pending");
-        let o = Builtin::Pvc.execute(&item(), &pending, &env()).unwrap_or_default();
+        let o = Builtin::Pvc
+            .execute(&item(), &pending, &env())
+            .unwrap_or_default();
         assert!(o.additional_items.is_empty());
     }
 
     #[test]
     fn change_storage_class_maps_pvcs_pvs_and_statefulset_templates() {
         let mut e = env();
-        let o = Builtin::ChangeStorageClass.execute(&item(), &item(), &e).unwrap_or_default();
-        assert_eq!(o.item["spec"]["storageClassName"], "ontap-nas", "no config: unchanged");
-        e.configmaps = vec![storage_class_mapping_configmap("velero", &[("ontap-nas", "gold")])];
-        let o = Builtin::ChangeStorageClass.execute(&item(), &item(), &e).unwrap_or_default();
+        let o = Builtin::ChangeStorageClass
+            .execute(&item(), &item(), &e)
+            .unwrap_or_default();
+        assert_eq!(
+            o.item["spec"]["storageClassName"], "ontap-nas",
+            "no config: unchanged"
+        );
+        e.configmaps = vec![storage_class_mapping_configmap(
+            "velero",
+            &[("ontap-nas", "gold")],
+        )];
+        let o = Builtin::ChangeStorageClass
+            .execute(&item(), &item(), &e)
+            .unwrap_or_default();
         assert_eq!(o.item["spec"]["storageClassName"], "gold");
         let sts = json!({"apiVersion": "apps/v1", "kind": "StatefulSet",
             "metadata": {"name": "db", "namespace": "shop"},
             "spec": {"volumeClaimTemplates": [
                 {"metadata": {"name": "a"}, "spec": {"storageClassName": "ontap-nas"}},
                 {"metadata": {"name": "b"}, "spec": {"storageClassName": "other"}}]}});
-        let o = Builtin::ChangeStorageClass.execute(&sts, &sts, &e).unwrap_or_default();
-        assert_eq!(o.item["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"], "gold");
-        assert_eq!(o.item["spec"]["volumeClaimTemplates"][1]["spec"]["storageClassName"], "other");
-        e.configmaps = vec![storage_class_mapping_configmap("velero", &[("ontap-nas", "missing")])];
+        let o = Builtin::ChangeStorageClass
+            .execute(&sts, &sts, &e)
+            .unwrap_or_default();
+        assert_eq!(
+            o.item["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"],
+            "gold"
+        );
+        assert_eq!(
+            o.item["spec"]["volumeClaimTemplates"][1]["spec"]["storageClassName"],
+            "other"
+        );
+        e.configmaps = vec![storage_class_mapping_configmap(
+            "velero",
+            &[("ontap-nas", "missing")],
+        )];
         let err = Builtin::ChangeStorageClass.execute(&item(), &item(), &e);
         assert!(err.is_err_and(|m| m.contains("storage class missing")));
         let mut other = storage_class_mapping_configmap("velero", &[("a", "b")]);
         other["metadata"]["name"] = json!("second");
         e.configmaps.push(other);
-        assert!(Builtin::ChangeStorageClass
-            .execute(&item(), &item(), &e)
-            .is_err_and(|m| m.contains("more than one ConfigMap")));
+        assert!(
+            Builtin::ChangeStorageClass
+                .execute(&item(), &item(), &e)
+                .is_err_and(|m| m.contains("more than one ConfigMap"))
+        );
     }
 
     #[test]
     fn csi_pvc_action_sets_the_snapshot_data_source_and_clears_the_volume_name() {
         let mut from = backed_up_pvc();
-        let o = Builtin::CsiPvc.execute(&item(), &from, &env()).unwrap_or_default();
-        assert_eq!(o.item["spec"]["volumeName"], "pvc-1", "no snapshot: unchanged");
+        let o = Builtin::CsiPvc
+            .execute(&item(), &from, &env())
+            .unwrap_or_default();
+        assert_eq!(
+            o.item["spec"]["volumeName"], "pvc-1",
+            "no snapshot: unchanged"
+        );
         from["metadata"]["annotations"][ANN_VOLUME_SNAPSHOT_NAME] = json!("velero-data-x");
-        let o = Builtin::CsiPvc.execute(&item(), &from, &env()).unwrap_or_default();
+        let o = Builtin::CsiPvc
+            .execute(&item(), &from, &env())
+            .unwrap_or_default();
         assert!(o.item.pointer("/spec/volumeName").is_none());
         let want = vs_name_for_restore("ruid", "velero-data-x");
         assert_eq!(want.len(), 64);
@@ -763,13 +821,17 @@ mod tests {
             pvc_exists: true,
             ..env()
         };
-        let o = Builtin::CsiPvc.execute(&item(), &from, &existing).unwrap_or_default();
+        let o = Builtin::CsiPvc
+            .execute(&item(), &from, &existing)
+            .unwrap_or_default();
         assert_eq!(o.item["spec"]["volumeName"], "pvc-1");
         let mut no_pvs = env();
         no_pvs.restore["spec"]["restorePVs"] = json!(false);
         let mut with_source = item();
         with_source["spec"]["dataSource"] = json!({"kind": "VolumeSnapshot", "name": "x"});
-        let o = Builtin::CsiPvc.execute(&with_source, &from, &no_pvs).unwrap_or_default();
+        let o = Builtin::CsiPvc
+            .execute(&with_source, &from, &no_pvs)
+            .unwrap_or_default();
         assert!(o.item.pointer("/spec/volumeName").is_none());
         assert!(o.item.pointer("/spec/dataSource").is_none());
     }
@@ -784,14 +846,23 @@ mod tests {
         if let Some(b) = e.backup.as_mut() {
             b["spec"]["snapshotMoveData"] = json!(true);
         }
-        let o = Builtin::DataUpload.execute(&du, &du, &e).unwrap_or_default();
+        let o = Builtin::DataUpload
+            .execute(&du, &du, &e)
+            .unwrap_or_default();
         assert!(o.skip_restore);
         e.configmaps = o.creates.clone();
         let mut from = backed_up_pvc();
-        let o = Builtin::CsiPvc.execute(&item(), &from, &e).unwrap_or_default();
-        assert!(o.operation_id.is_none(), "no data-upload annotation: fall back");
+        let o = Builtin::CsiPvc
+            .execute(&item(), &from, &e)
+            .unwrap_or_default();
+        assert!(
+            o.operation_id.is_none(),
+            "no data-upload annotation: fall back"
+        );
         from["metadata"]["annotations"][ANN_DATA_UPLOAD_NAME] = json!("b1-x");
-        let o = Builtin::CsiPvc.execute(&item(), &from, &e).unwrap_or_default();
+        let o = Builtin::CsiPvc
+            .execute(&item(), &from, &e)
+            .unwrap_or_default();
         assert_eq!(o.operation_id.as_deref(), Some("dd-ruid.pvcuid"));
         assert!(o.item.pointer("/spec/volumeName").is_none());
         assert_eq!(
@@ -812,12 +883,21 @@ mod tests {
             "spec": {"initContainers": [{"name": "restic-wait"}, {"name": "mine"}],
                      "containers": [{"name": "web"}]}});
         let mut e = env();
-        let o = Builtin::PodVolumeRestore.execute(&pod, &pod, &e).unwrap_or_default();
+        let o = Builtin::PodVolumeRestore
+            .execute(&pod, &pod, &e)
+            .unwrap_or_default();
         assert_eq!(o.item["spec"]["initContainers"], json!([{"name": "mine"}]));
-        e.pod_volume_backups = vec![json!({"spec": {"pod": {"name": "web-0", "namespace": "shop"},
-            "volume": "data"}, "status": {"snapshotID": "s1"}})];
-        let o = Builtin::PodVolumeRestore.execute(&pod, &pod, &e).unwrap_or_default();
-        let inits = o.item["spec"]["initContainers"].as_array().cloned().unwrap_or_default();
+        e.pod_volume_backups = vec![
+            json!({"spec": {"pod": {"name": "web-0", "namespace": "shop"},
+            "volume": "data"}, "status": {"snapshotID": "s1"}}),
+        ];
+        let o = Builtin::PodVolumeRestore
+            .execute(&pod, &pod, &e)
+            .unwrap_or_default();
+        let inits = o.item["spec"]["initContainers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         assert_eq!(inits.len(), 2);
         assert_eq!(inits[0]["name"], "restore-wait");
         assert_eq!(inits[0]["args"], json!(["ruid"]));

@@ -97,7 +97,8 @@ pub struct Restorer<'a> {
 /// resources, `validateAndComplete`) and namespace filter.
 pub fn filters(restore: &Value) -> (IncludesExcludes, IncludesExcludes) {
     let spec = restore.get("spec").cloned().unwrap_or(Value::Null);
-    let mut resources = IncludesExcludes::from_spec(&spec, "includedResources", "excludedResources");
+    let mut resources =
+        IncludesExcludes::from_spec(&spec, "includedResources", "excludedResources");
     for r in rules::NON_RESTORABLE {
         if !resources.excludes.iter().any(|e| e == r) {
             resources.excludes.push((*r).to_string());
@@ -185,7 +186,11 @@ impl<'a> Restorer<'a> {
     ) -> Self {
         let (resources, namespaces) = filters(&restore);
         let mut actions: Vec<Action> = Builtin::ALL.into_iter().map(Action::Builtin).collect();
-        actions.extend(plugin_actions.into_iter().map(|(n, s)| Action::Plugin(n, s)));
+        actions.extend(
+            plugin_actions
+                .into_iter()
+                .map(|(n, s)| Action::Plugin(n, s)),
+        );
         Self {
             kube,
             cfg,
@@ -228,7 +233,9 @@ impl<'a> Restorer<'a> {
                 .is_some();
         ActionEnv {
             restore: self.restore.clone(),
-            backup: self.kube.get("velero.io/v1", "Backup", Some(vns), backup_name),
+            backup: self
+                .kube
+                .get("velero.io/v1", "Backup", Some(vns), backup_name),
             configmaps: self.kube.list("v1", "ConfigMap", Some(vns)),
             storage_classes: self
                 .kube
@@ -316,9 +323,9 @@ impl<'a> Restorer<'a> {
         let name = rules::name(&item).to_string();
         let id = format!("{gr}/{}", rules::resource_id(&item));
         if !self.resources.should_include_resource(&gr) && !must_have(&gr) {
-            self.res
-                .log
-                .push(format!("{id}: Not restoring item because resource is excluded"));
+            self.res.log.push(format!(
+                "{id}: Not restoring item because resource is excluded"
+            ));
             return false;
         }
         if !ns.is_empty() {
@@ -330,9 +337,9 @@ impl<'a> Restorer<'a> {
             }
             self.ensure_namespace(&ns);
         } else if include_cluster_resources(&self.restore) == Some(false) {
-            self.res
-                .log
-                .push(format!("{id}: Not restoring item because it's cluster-scoped"));
+            self.res.log.push(format!(
+                "{id}: Not restoring item because it's cluster-scoped"
+            ));
             return false;
         }
         let from_backup = item.clone();
@@ -341,21 +348,20 @@ impl<'a> Restorer<'a> {
         if (gr == "pods" && matches!(phase, "Succeeded" | "Failed"))
             || (gr == "jobs.batch" && !s(&item, "/status/completionTime").is_empty())
         {
-            self.res
-                .log
-                .push(format!("{id}: {} is complete - skipping", rules::resource_id(&item)));
+            self.res.log.push(format!(
+                "{id}: {} is complete - skipping",
+                rules::resource_id(&item)
+            ));
             return false;
         }
         let key = (gr.clone(), ns.clone(), name.clone());
         if !self.seen.insert(key) {
-            self.res.log.push(format!(
-                "Skipping {id} because it's already been restored."
-            ));
+            self.res
+                .log
+                .push(format!("Skipping {id} because it's already been restored."));
             return self.exists(&item);
         }
-        if gr == "pods"
-            && !rules::annotation(&item, "kubernetes.io/config.mirror").is_empty()
-        {
+        if gr == "pods" && !rules::annotation(&item, "kubernetes.io/config.mirror").is_empty() {
             self.res
                 .log
                 .push(format!("{id}: Not restoring pod because it's a mirror pod"));
@@ -475,7 +481,9 @@ impl<'a> Restorer<'a> {
         }
         if gr == "persistentvolumeclaims" {
             let log = rules::pvc_after_actions(&mut obj, &self.pvs_to_provision, &BTreeMap::new());
-            self.res.log.extend(log.into_iter().map(|l| format!("{id}: {l}")));
+            self.res
+                .log
+                .extend(log.into_iter().map(|l| format!("{id}: {l}")));
         }
         add_restore_labels(
             &mut obj,
@@ -515,7 +523,9 @@ impl<'a> Restorer<'a> {
             .iter()
             .find(|i| i["kind"] == "Namespace" && rules::name(i) == ns)
             .and_then(|n| reset_metadata_and_status(n).ok())
-            .unwrap_or_else(|| json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}));
+            .unwrap_or_else(
+                || json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+            );
         match self.kube.apply(crate::lab::app::mark(from)) {
             Ok(_) => self.res.log.push(format!("namespaces/{ns}: created")),
             Err(e) => self.error(format!("error creating namespace {ns}: {e:#}")),
@@ -600,7 +610,9 @@ impl<'a> Restorer<'a> {
     /// and PVs (`restoreItem`, "Do not create podvolumerestore when
     /// current restore excludes pv/pvc").
     fn pod_volumes_of(&mut self, pod: &Value, from_backup: &Value) {
-        if !self.resources.should_include_resource("persistentvolumeclaims")
+        if !self
+            .resources
+            .should_include_resource("persistentvolumeclaims")
             || !self.resources.should_include_resource("persistentvolumes")
         {
             return;
@@ -672,7 +684,10 @@ mod tests {
     fn selection_follows_velero_filters() {
         let r = |spec: Value| json!({"spec": spec});
         let all = select_items(&items(), &r(json!({})));
-        assert_eq!(names(&all), ["other", "shop", "du", "pv-a", "pv-b", "b", "a"]);
+        assert_eq!(
+            names(&all),
+            ["other", "shop", "du", "pv-a", "pv-b", "b", "a"]
+        );
         let shop = select_items(&items(), &r(json!({"includedNamespaces": ["shop"]})));
         assert_eq!(
             names(&shop),
@@ -683,15 +698,25 @@ mod tests {
             &items(),
             &r(json!({"includedNamespaces": ["shop"], "includeClusterResources": true})),
         );
-        assert_eq!(names(&with_cluster), ["other", "shop", "du", "pv-a", "pv-b", "a"]);
+        assert_eq!(
+            names(&with_cluster),
+            ["other", "shop", "du", "pv-a", "pv-b", "a"]
+        );
         let no_cluster = select_items(&items(), &r(json!({"includeClusterResources": false})));
         assert_eq!(names(&no_cluster), ["du", "b", "a"]);
-        let no_pv = select_items(&items(), &r(json!({"excludedResources": ["persistentvolumes"]})));
+        let no_pv = select_items(
+            &items(),
+            &r(json!({"excludedResources": ["persistentvolumes"]})),
+        );
         assert_eq!(names(&no_pv), ["other", "shop", "du", "b", "a"]);
         let none = select_items(
             &items(),
             &r(json!({"labelSelector": {"matchLabels": {"app": "x"}}})),
         );
-        assert_eq!(names(&none), ["du"], "the selector does not apply to must-have resources");
+        assert_eq!(
+            names(&none),
+            ["du"],
+            "the selector does not apply to must-have resources"
+        );
     }
 }

@@ -35,7 +35,11 @@ fn s<'a>(v: &'a Value, p: &str) -> &'a str {
 }
 
 /// The ONTAP volume behind a bound PVC: (svm, volume), or why not yet.
-fn ontap_volume(kube: &KubeHandle, cfg: &RunnerConfig, pvc: &Value) -> Result<(String, String), String> {
+fn ontap_volume(
+    kube: &KubeHandle,
+    cfg: &RunnerConfig,
+    pvc: &Value,
+) -> Result<(String, String), String> {
     let pv_name = s(pvc, "/spec/volumeName");
     if s(pvc, "/status/phase") != "Bound" || pv_name.is_empty() {
         return Err(format!("PVC {} is not bound yet", rules::resource_id(pvc)));
@@ -121,7 +125,9 @@ pub async fn restore_pod_volumes(
                     .and_then(Value::as_u64)
                     .unwrap_or(4096),
             }),
-            Err(e) => res.errors.push(format!("error creating PodVolumeRestore: {e:#}")),
+            Err(e) => res
+                .errors
+                .push(format!("error creating PodVolumeRestore: {e:#}")),
         }
     }
     res.log.push(format!(
@@ -154,7 +160,12 @@ pub async fn restore_pod_volumes(
 
 fn set_pvr(kube: &KubeHandle, pvr: &Value, status: Value) {
     let mut obj = kube
-        .get("velero.io/v1", "PodVolumeRestore", Some(rules::namespace(pvr)), rules::name(pvr))
+        .get(
+            "velero.io/v1",
+            "PodVolumeRestore",
+            Some(rules::namespace(pvr)),
+            rules::name(pvr),
+        )
         .unwrap_or_else(|| pvr.clone());
     obj["status"] = status;
     if let Err(e) = kube.apply(obj) {
@@ -163,7 +174,11 @@ fn set_pvr(kube: &KubeHandle, pvr: &Value, status: Value) {
 }
 
 /// One attempt: `None` while the volume is not ready.
-fn try_pod_volume(kube: &KubeHandle, cfg: &RunnerConfig, p: &Pending) -> Option<Result<String, String>> {
+fn try_pod_volume(
+    kube: &KubeHandle,
+    cfg: &RunnerConfig,
+    p: &Pending,
+) -> Option<Result<String, String>> {
     let pod = kube.get("v1", "Pod", Some(&p.pv.namespace), &p.pv.pod)?;
     let claim = pod
         .pointer("/spec/volumes")
@@ -182,11 +197,19 @@ fn try_pod_volume(kube: &KubeHandle, cfg: &RunnerConfig, p: &Pending) -> Option<
             return Some(Err(e));
         }
     };
-    let r = match cfg.controllers.ontap.write(&cfg.ontap_cluster, &svm, &volume, p.bytes) {
+    let r = match cfg
+        .controllers
+        .ontap
+        .write(&cfg.ontap_cluster, &svm, &volume, p.bytes)
+    {
         Ok(id) => {
-            set_pvr(kube, &p.pvr, json!({"phase": "Completed",
+            set_pvr(
+                kube,
+                &p.pvr,
+                json!({"phase": "Completed",
                 "message": format!("(simulated) backup data of snapshot {} written into ONTAP volume {svm}/{volume} as write {}", p.pv.snapshot_id, id.0),
-                "progress": {"totalBytes": p.bytes, "bytesDone": p.bytes}}));
+                "progress": {"totalBytes": p.bytes, "bytesDone": p.bytes}}),
+            );
             Ok(format!(
                 "{}/{} volume={} pvc={}/{claim} ontap={svm}/{volume} write={} bytes={}",
                 p.pv.namespace, p.pv.pod, p.pv.volume, p.pv.namespace, id.0, p.bytes
@@ -224,7 +247,8 @@ pub fn run_data_downloads(
         obj["status"] = json!({"phase": "Completed",
             "message": "(simulated) the lab has no data mover; a real one restores the snapshot into a new volume and binds it to the PVC"});
         if let Err(e) = kube.apply(obj) {
-            res.errors.push(format!("error from restore item operation: {e:#}"));
+            res.errors
+                .push(format!("error from restore item operation: {e:#}"));
             continue;
         }
         res.log.push(format!(
@@ -315,10 +339,10 @@ async fn patch_dynamic_pvs(
         let mut still = Vec::new();
         for (ns, claim, info) in waiting {
             // A DataDownload the lab cannot run leaves nothing to patch.
-            let data_mover = operations
-                .iter()
-                .any(|(_, dd)| s(dd, "/spec/targetVolume/pvc") == claim
-                    && s(dd, "/spec/targetVolume/namespace") == ns);
+            let data_mover = operations.iter().any(|(_, dd)| {
+                s(dd, "/spec/targetVolume/pvc") == claim
+                    && s(dd, "/spec/targetVolume/namespace") == ns
+            });
             if data_mover {
                 res.log.push(format!(
                     "{ns}/{claim}: (simulated) not waiting for the data mover's volume"
@@ -332,9 +356,9 @@ async fn patch_dynamic_pvs(
             let pv_name = s(&pvc, "/spec/volumeName").to_string();
             let pv = kube.get("v1", "PersistentVolume", None, &pv_name);
             let bound = s(&pvc, "/status/phase") == "Bound"
-                && pv
-                    .as_ref()
-                    .is_some_and(|p| s(p, "/status/phase") == "Bound" || s(p, "/spec/claimRef/name") == claim);
+                && pv.as_ref().is_some_and(|p| {
+                    s(p, "/status/phase") == "Bound" || s(p, "/spec/claimRef/name") == claim
+                });
             let Some(mut pv) = pv.filter(|_| bound) else {
                 still.push((ns, claim, info));
                 continue;
@@ -345,11 +369,9 @@ async fn patch_dynamic_pvs(
                 .and_then(Value::as_object)
                 .cloned()
                 .unwrap_or_default();
-            let labels_ok = want_labels.iter().all(|(k, v)| {
-                pv.pointer("/metadata/labels")
-                    .and_then(|l| l.get(k))
-                    == Some(v)
-            });
+            let labels_ok = want_labels
+                .iter()
+                .all(|(k, v)| pv.pointer("/metadata/labels").and_then(|l| l.get(k)) == Some(v));
             if s(&pv, "/spec/persistentVolumeReclaimPolicy") != want_policy || !labels_ok {
                 pv["metadata"]["labels"] = Value::Object(want_labels);
                 pv["spec"]["persistentVolumeReclaimPolicy"] = json!(want_policy);

@@ -158,8 +158,14 @@ pub fn add_restore_labels(item: &mut Value, restore: &str, backup: &str) {
         *labels = Value::Object(Map::new());
     }
     if let Some(l) = labels.as_object_mut() {
-        l.insert(BACKUP_NAME_LABEL.into(), Value::from(get_valid_name(backup)));
-        l.insert(RESTORE_NAME_LABEL.into(), Value::from(get_valid_name(restore)));
+        l.insert(
+            BACKUP_NAME_LABEL.into(),
+            Value::from(get_valid_name(backup)),
+        );
+        l.insert(
+            RESTORE_NAME_LABEL.into(),
+            Value::from(get_valid_name(restore)),
+        );
     }
 }
 
@@ -500,7 +506,6 @@ mod tests {
     use crate::kube::fixtures::{trident_csi_pv, trident_pvc};
     use serde_json::json;
 
-
     fn pv(policy: &str) -> Value {
         trident_csi_pv(
             "pvc-1",
@@ -551,11 +556,22 @@ mod tests {
         p["metadata"]["labels"] = json!({"app": "web"});
         let out = reset_metadata_and_status(&p).unwrap_or_default();
         assert!(out.get("status").is_none());
-        for gone in ["uid", "resourceVersion", "creationTimestamp", "ownerReferences"] {
+        for gone in [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "ownerReferences",
+        ] {
             assert!(out["metadata"].get(gone).is_none(), "{gone}");
         }
-        assert_eq!(out["metadata"]["finalizers"], json!(["kubernetes.io/pvc-protection"]));
-        assert_eq!(out["metadata"]["managedFields"], json!([{"manager": "kubectl"}]));
+        assert_eq!(
+            out["metadata"]["finalizers"],
+            json!(["kubernetes.io/pvc-protection"])
+        );
+        assert_eq!(
+            out["metadata"]["managedFields"],
+            json!([{"manager": "kubectl"}])
+        );
         assert_eq!(out["metadata"]["labels"]["app"], "web");
         assert_eq!(
             out["metadata"]["annotations"][ANN_BIND_COMPLETED], "yes",
@@ -576,12 +592,17 @@ mod tests {
         assert!(p.pointer("/spec/claimRef/uid").is_none());
         assert!(p.pointer("/spec/claimRef/resourceVersion").is_none());
         assert_eq!(p.pointer("/spec/claimRef/name"), Some(&json!("data")));
-        assert!(p["metadata"]["annotations"].get(ANN_BOUND_BY_CONTROLLER).is_none());
+        assert!(
+            p["metadata"]["annotations"]
+                .get(ANN_BOUND_BY_CONTROLLER)
+                .is_none()
+        );
         assert_eq!(p["metadata"]["annotations"]["keep"], "1");
     }
 
     #[test]
-    fn every_pvc_with_a_volume_name_loses_binding_annotations_but_keeps_the_name_unless_reprovisioned() {
+    fn every_pvc_with_a_volume_name_loses_binding_annotations_but_keeps_the_name_unless_reprovisioned()
+     {
         let prep = |n: &str, pv: &str| {
             reset_metadata_and_status(&trident_pvc("shop", n, pv, "ontap-nas", "1Gi"))
                 .unwrap_or_default()
@@ -591,16 +612,31 @@ mod tests {
         let re: BTreeSet<String> = ["pvc-a".to_string()].into();
         let renamed = BTreeMap::new();
         let log = pvc_after_actions(&mut a, &re, &renamed);
-        assert_eq!(log, ["Resetting PersistentVolumeClaim for dynamic provisioning"]);
+        assert_eq!(
+            log,
+            ["Resetting PersistentVolumeClaim for dynamic provisioning"]
+        );
         pvc_after_actions(&mut b, &re, &renamed);
         assert!(a.pointer("/spec/volumeName").is_none());
-        assert_eq!(b["spec"]["volumeName"], "pvc-b", "PV not re-provisioned: kept");
+        assert_eq!(
+            b["spec"]["volumeName"], "pvc-b",
+            "PV not re-provisioned: kept"
+        );
         for x in [&a, &b] {
-            assert!(x["metadata"]["annotations"].get(ANN_BIND_COMPLETED).is_none());
-            assert!(x["metadata"]["annotations"].get(ANN_BOUND_BY_CONTROLLER).is_none());
+            assert!(
+                x["metadata"]["annotations"]
+                    .get(ANN_BIND_COMPLETED)
+                    .is_none()
+            );
+            assert!(
+                x["metadata"]["annotations"]
+                    .get(ANN_BOUND_BY_CONTROLLER)
+                    .is_none()
+            );
         }
         let mut c = prep("c", "pvc-c");
-        let renamed: BTreeMap<String, String> = [("pvc-c".to_string(), "velero-clone-1".to_string())].into();
+        let renamed: BTreeMap<String, String> =
+            [("pvc-c".to_string(), "velero-clone-1".to_string())].into();
         pvc_after_actions(&mut c, &BTreeSet::new(), &renamed);
         assert_eq!(c["spec"]["volumeName"], "velero-clone-1");
     }

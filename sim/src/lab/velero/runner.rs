@@ -118,8 +118,12 @@ fn extra_types() -> Vec<ResourceType> {
             .categories(&["velero"]),
         ResourceType::namespaced("velero.io/v2alpha1", "DataDownload", "datadownloads")
             .categories(&["velero"]),
-        ResourceType::namespaced("snapshot.storage.k8s.io/v1", "VolumeSnapshot", "volumesnapshots")
-            .short_names(&["vs"]),
+        ResourceType::namespaced(
+            "snapshot.storage.k8s.io/v1",
+            "VolumeSnapshot",
+            "volumesnapshots",
+        )
+        .short_names(&["vs"]),
         ResourceType::cluster(
             "snapshot.storage.k8s.io/v1",
             "VolumeSnapshotContent",
@@ -216,10 +220,25 @@ pub fn validation_errors(kube: &KubeHandle, restore: &Value) -> Vec<String> {
             errs.push(format!("{r} are non-restorable resources"));
         }
     }
-    validate_lists(&spec, "includedResources", "excludedResources", "resource", &mut errs);
-    validate_lists(&spec, "includedNamespaces", "excludedNamespaces", "namespace", &mut errs);
+    validate_lists(
+        &spec,
+        "includedResources",
+        "excludedResources",
+        "resource",
+        &mut errs,
+    );
+    validate_lists(
+        &spec,
+        "includedNamespaces",
+        "excludedNamespaces",
+        "namespace",
+        &mut errs,
+    );
     let backup = spec.get("backupName").and_then(Value::as_str).unwrap_or("");
-    let schedule = spec.get("scheduleName").and_then(Value::as_str).unwrap_or("");
+    let schedule = spec
+        .get("scheduleName")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     if backup.is_empty() == schedule.is_empty() {
         errs.push(
             "Either a backup or schedule must be specified as a source for the restore, but not both"
@@ -228,7 +247,11 @@ pub fn validation_errors(kube: &KubeHandle, restore: &Value) -> Vec<String> {
         return errs;
     }
     let ns = rules::namespace(restore);
-    if !backup.is_empty() && kube.get("velero.io/v1", "Backup", Some(ns), backup).is_none() {
+    if !backup.is_empty()
+        && kube
+            .get("velero.io/v1", "Backup", Some(ns), backup)
+            .is_none()
+    {
         errs.push(format!(
             "Error retrieving backup: can't find backup {ns}/{backup}: backups.velero.io \"{backup}\" not found"
         ));
@@ -415,9 +438,19 @@ async fn restore_phases(kube: &KubeHandle, cfg: &RunnerConfig, restore: &Value) 
             Err(e) => res.warnings.push(format!("stopping the plugin: {e}")),
         }
     }
-    let partly = |res: &RestoreResult| if res.errors.is_empty() { "" } else { "PartiallyFailed" };
+    let partly = |res: &RestoreResult| {
+        if res.errors.is_empty() {
+            ""
+        } else {
+            "PartiallyFailed"
+        }
+    };
     res.operations.0 = operations.len();
-    let phase = if operations.is_empty() { "Finalizing" } else { "WaitingForPluginOperations" };
+    let phase = if operations.is_empty() {
+        "Finalizing"
+    } else {
+        "WaitingForPluginOperations"
+    };
     res.phases.push(format!("{phase}{}", partly(&res)));
     set_status(
         kube,
@@ -444,7 +477,16 @@ async fn restore_phases(kube: &KubeHandle, cfg: &RunnerConfig, restore: &Value) 
     for line in cfg.controllers.reconcile() {
         res.log.push(format!("(simulated cluster) {line}"));
     }
-    node_agent::finalize(kube, cfg, restore, &contents, &restored_pvcs, &operations, &mut res).await;
+    node_agent::finalize(
+        kube,
+        cfg,
+        restore,
+        &contents,
+        &restored_pvcs,
+        &operations,
+        &mut res,
+    )
+    .await;
     res.phase = if res.errors.is_empty() {
         "Completed".into()
     } else {
@@ -469,17 +511,30 @@ mod tests {
                        "spec": {"backupName": "nope", "includedResources": ["nodes"],
                                 "includedNamespaces": ["a"], "excludedNamespaces": ["a", "*"]}});
         let errs = validation_errors(&h, &r);
-        assert!(errs.iter().any(|e| e == "nodes are non-restorable resources"), "{errs:?}");
-        assert!(errs.iter().any(|e| e.contains("cannot contain '*'")), "{errs:?}");
-        assert!(errs.iter().any(|e| e.contains("in the includes list: a")), "{errs:?}");
         assert!(
-            errs.iter().any(|e| e.contains("can't find backup velero/nope")),
+            errs.iter()
+                .any(|e| e == "nodes are non-restorable resources"),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(|e| e.contains("cannot contain '*'")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter().any(|e| e.contains("in the includes list: a")),
+            "{errs:?}"
+        );
+        assert!(
+            errs.iter()
+                .any(|e| e.contains("can't find backup velero/nope")),
             "{errs:?}"
         );
         let none = json!({"metadata": {"name": "r", "namespace": "velero"}, "spec": {}});
         assert_eq!(
             validation_errors(&h, &none),
-            ["Either a backup or schedule must be specified as a source for the restore, but not both"]
+            [
+                "Either a backup or schedule must be specified as a source for the restore, but not both"
+            ]
         );
     }
 }

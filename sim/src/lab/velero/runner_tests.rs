@@ -67,31 +67,66 @@ async fn plain_backup_restores_retain_pvs_as_is_and_reprovisions_delete_ones() {
         "the backed-up claim uid is reset (the PV controller may bind it again)"
     );
     assert!(get(&lab, "PersistentVolume", None, delete.pv).is_none());
-    let data = get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), retain.claim)
-        .unwrap_or_default();
+    let data = get(
+        &lab,
+        "PersistentVolumeClaim",
+        Some(app::NAMESPACE),
+        retain.claim,
+    )
+    .unwrap_or_default();
     assert_eq!(data["spec"]["volumeName"], retain.pv);
-    let ann = data["metadata"]["annotations"].as_object().cloned().unwrap_or_default();
+    let ann = data["metadata"]["annotations"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for k in super::super::builtin_actions::PVC_ACTION_REMOVED_ANNOTATIONS {
         assert!(!ann.contains_key(*k), "{k} still on the PVC");
     }
-    assert_eq!(data["metadata"]["finalizers"], json!(["kubernetes.io/pvc-protection"]));
+    assert_eq!(
+        data["metadata"]["finalizers"],
+        json!(["kubernetes.io/pvc-protection"])
+    );
     assert_eq!(
         data["metadata"]["labels"]["velero.io/restore-name"],
         rules::get_valid_name(&name)
     );
-    assert_eq!(data["metadata"]["labels"]["velero.io/backup-name"], app::BACKUP);
-    let uploads = get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), delete.claim)
-        .unwrap_or_default();
+    assert_eq!(
+        data["metadata"]["labels"]["velero.io/backup-name"],
+        app::BACKUP
+    );
+    let uploads = get(
+        &lab,
+        "PersistentVolumeClaim",
+        Some(app::NAMESPACE),
+        delete.claim,
+    )
+    .unwrap_or_default();
     assert!(uploads.pointer("/spec/volumeName").is_none(), "{uploads}");
-    assert!(res.log.iter().any(|l| l.contains("Adding PV") && l.contains(retain.pv)));
-    assert!(res.log.iter().any(|l| l.contains("reclaim policy is Delete")));
+    assert!(
+        res.log
+            .iter()
+            .any(|l| l.contains("Adding PV") && l.contains(retain.pv))
+    );
+    assert!(
+        res.log
+            .iter()
+            .any(|l| l.contains("reclaim policy is Delete"))
+    );
     let obj = lab
         .dr_kube
-        .get("velero.io/v1", "Restore", Some(app::VELERO_NAMESPACE), &name)
+        .get(
+            "velero.io/v1",
+            "Restore",
+            Some(app::VELERO_NAMESPACE),
+            &name,
+        )
         .unwrap_or_default();
     assert_eq!(obj["status"]["phase"], "Completed");
     assert!(obj["status"]["completionTimestamp"].is_string());
-    assert_eq!(obj["status"]["progress"]["itemsRestored"], res.items_restored);
+    assert_eq!(
+        obj["status"]["progress"]["itemsRestored"],
+        res.items_restored
+    );
 }
 
 #[tokio::test]
@@ -103,15 +138,19 @@ async fn excluded_pvs_leave_the_pvcs_with_their_volume_names() {
     assert_eq!(res.phase, "Completed", "{res:#?}");
     for v in VOLUMES {
         assert!(get(&lab, "PersistentVolume", None, v.pv).is_none());
-        let pvc = get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim)
-            .unwrap_or_default();
+        let pvc =
+            get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim).unwrap_or_default();
         assert_eq!(pvc["spec"]["volumeName"], v.pv, "{}", v.claim);
     }
     assert!(res.log.iter().any(|l| l.contains("resource is excluded")));
     let mut spec = shop(app::BACKUP);
     spec["includeClusterResources"] = json!(false);
     let res = restore(&lab, &cfg, "no-cluster", spec).await;
-    assert!(res.log.iter().any(|l| l.contains("it's cluster-scoped")), "{:#?}", res.log);
+    assert!(
+        res.log.iter().any(|l| l.contains("it's cluster-scoped")),
+        "{:#?}",
+        res.log
+    );
 }
 
 #[tokio::test]
@@ -123,8 +162,8 @@ async fn fs_backup_reprovisions_every_pv_and_creates_pod_volume_restores() {
     let res = restore(&lab, &cfg, "fs", shop(&backup)).await;
     for v in VOLUMES {
         assert!(get(&lab, "PersistentVolume", None, v.pv).is_none());
-        let pvc = get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim)
-            .unwrap_or_default();
+        let pvc =
+            get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim).unwrap_or_default();
         assert!(pvc.pointer("/spec/volumeName").is_none(), "{pvc}");
     }
     assert!(
@@ -132,9 +171,11 @@ async fn fs_backup_reprovisions_every_pv_and_creates_pod_volume_restores() {
             .iter()
             .any(|l| l.contains("it has a pod volume backup to be restored"))
     );
-    let pvrs = lab
-        .dr_kube
-        .list("velero.io/v1", "PodVolumeRestore", Some(app::VELERO_NAMESPACE));
+    let pvrs = lab.dr_kube.list(
+        "velero.io/v1",
+        "PodVolumeRestore",
+        Some(app::VELERO_NAMESPACE),
+    );
     assert_eq!(pvrs.len(), VOLUMES.len(), "{pvrs:#?}");
     let pod = lab
         .dr_kube
@@ -150,9 +191,16 @@ async fn fs_backup_reprovisions_every_pv_and_creates_pod_volume_restores() {
         "{:#?}",
         res.errors
     );
-    assert!(res.errors.iter().any(|e| e.starts_with("fail to patch dynamic PV")));
+    assert!(
+        res.errors
+            .iter()
+            .any(|e| e.starts_with("fail to patch dynamic PV"))
+    );
     assert_eq!(res.phase, "PartiallyFailed");
-    assert_eq!(res.phases, ["InProgress", "FinalizingPartiallyFailed", "PartiallyFailed"]);
+    assert_eq!(
+        res.phases,
+        ["InProgress", "FinalizingPartiallyFailed", "PartiallyFailed"]
+    );
 }
 
 #[tokio::test]
@@ -197,7 +245,11 @@ async fn pod_volume_restores_write_the_backup_into_the_bound_ontap_volume() {
         .unwrap_or(0);
     assert_eq!(after, before + 1);
     assert_eq!(res.pod_volume_writes.len(), 1);
-    assert!(res.pod_volume_writes[0].contains(&format!("ontap={}/{}", crate::lab::PRIMARY_SVM, v.volume)));
+    assert!(res.pod_volume_writes[0].contains(&format!(
+        "ontap={}/{}",
+        crate::lab::PRIMARY_SVM,
+        v.volume
+    )));
     let pvr = lab
         .dr_kube
         .list("velero.io/v1", "PodVolumeRestore", Some("velero"))
@@ -221,8 +273,8 @@ async fn csi_snapshot_backups_give_the_pvcs_a_volume_snapshot_data_source() {
         .unwrap_or_default();
     for v in VOLUMES {
         assert!(get(&lab, "PersistentVolume", None, v.pv).is_none());
-        let pvc = get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim)
-            .unwrap_or_default();
+        let pvc =
+            get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim).unwrap_or_default();
         assert!(pvc.pointer("/spec/volumeName").is_none(), "{pvc}");
         assert_eq!(pvc["spec"]["dataSource"]["kind"], "VolumeSnapshot");
         let vs = pvc["spec"]["dataSource"]["name"].as_str().unwrap_or("");
@@ -230,9 +282,9 @@ async fn csi_snapshot_backups_give_the_pvcs_a_volume_snapshot_data_source() {
             .backups
             .contents(&backup)
             .and_then(|c| {
-                c.items.into_iter().find(|i| {
-                    i["kind"] == "PersistentVolumeClaim" && rules::name(i) == v.claim
-                })
+                c.items
+                    .into_iter()
+                    .find(|i| i["kind"] == "PersistentVolumeClaim" && rules::name(i) == v.claim)
             })
             .unwrap_or_default();
         let original = rules::annotation(&backed_up, "velero.io/volume-snapshot-name");
@@ -242,7 +294,12 @@ async fn csi_snapshot_backups_give_the_pvcs_a_volume_snapshot_data_source() {
         );
         assert!(
             lab.dr_kube
-                .get("snapshot.storage.k8s.io/v1", "VolumeSnapshot", Some(app::NAMESPACE), vs)
+                .get(
+                    "snapshot.storage.k8s.io/v1",
+                    "VolumeSnapshot",
+                    Some(app::NAMESPACE),
+                    vs
+                )
                 .is_some(),
             "VolumeSnapshot {vs} restored under the restore's name"
         );
@@ -251,7 +308,11 @@ async fn csi_snapshot_backups_give_the_pvcs_a_volume_snapshot_data_source() {
     let mut no_csi = cfg.clone();
     no_csi.features.clear();
     let r2 = restore(&lab, &no_csi, "csi-off", shop(&backup)).await;
-    assert!(r2.log.iter().any(|l| l.contains("CSI feature is not enabled")));
+    assert!(
+        r2.log
+            .iter()
+            .any(|l| l.contains("CSI feature is not enabled"))
+    );
 }
 
 #[tokio::test]
@@ -264,16 +325,23 @@ async fn data_mover_backups_wait_for_plugin_operations_then_complete() {
     assert_eq!(res.phase, "Completed", "{res:#?}");
     assert_eq!(
         res.phases,
-        ["InProgress", "WaitingForPluginOperations", "Finalizing", "Completed"]
+        [
+            "InProgress",
+            "WaitingForPluginOperations",
+            "Finalizing",
+            "Completed"
+        ]
     );
     assert_eq!(res.operations, (VOLUMES.len(), VOLUMES.len(), 0));
-    let dds = lab
-        .dr_kube
-        .list("velero.io/v2alpha1", "DataDownload", Some(app::VELERO_NAMESPACE));
+    let dds = lab.dr_kube.list(
+        "velero.io/v2alpha1",
+        "DataDownload",
+        Some(app::VELERO_NAMESPACE),
+    );
     assert_eq!(dds.len(), VOLUMES.len());
     for v in VOLUMES {
-        let pvc = get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim)
-            .unwrap_or_default();
+        let pvc =
+            get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim).unwrap_or_default();
         assert!(pvc.pointer("/spec/volumeName").is_none());
         assert!(
             pvc.pointer("/spec/selector/matchLabels/velero.io~1dynamic-pv-restore")
@@ -284,16 +352,24 @@ async fn data_mover_backups_wait_for_plugin_operations_then_complete() {
         .dr_kube
         .get("velero.io/v1", "Restore", Some(app::VELERO_NAMESPACE), "dm")
         .unwrap_or_default();
-    assert_eq!(obj["status"]["restoreItemOperationsAttempted"], VOLUMES.len());
-    assert_eq!(obj["status"]["restoreItemOperationsCompleted"], VOLUMES.len());
+    assert_eq!(
+        obj["status"]["restoreItemOperationsAttempted"],
+        VOLUMES.len()
+    );
+    assert_eq!(
+        obj["status"]["restoreItemOperationsCompleted"],
+        VOLUMES.len()
+    );
 }
 
 #[tokio::test]
 async fn a_storage_class_mapping_changes_the_pvc_and_the_as_is_pv() {
     let (lab, cfg) = lab().await;
     lab.dr_kube
-        .apply(json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": "gold"}, "provisioner": "csi.trident.netapp.io"}))
+        .apply(
+            json!({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": "gold"}, "provisioner": "csi.trident.netapp.io"}),
+        )
         .unwrap_or_else(|e| panic!("{e:#}"));
     let old = lab.primary_trident.storage_class.clone();
     lab.map_storage_class(&old, "gold")
@@ -301,8 +377,8 @@ async fn a_storage_class_mapping_changes_the_pvc_and_the_as_is_pv() {
     let res = restore(&lab, &cfg, "sc", shop(app::BACKUP)).await;
     assert_eq!(res.phase, "Completed", "{res:#?}");
     for v in VOLUMES {
-        let pvc = get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim)
-            .unwrap_or_default();
+        let pvc =
+            get(&lab, "PersistentVolumeClaim", Some(app::NAMESPACE), v.claim).unwrap_or_default();
         assert_eq!(pvc["spec"]["storageClassName"], "gold", "{}", v.claim);
     }
     let pv = get(&lab, "PersistentVolume", None, VOLUMES[0].pv).unwrap_or_default();
@@ -316,10 +392,17 @@ async fn a_missing_backup_fails_validation() {
     assert_eq!(res.phase, "FailedValidation");
     let obj = lab
         .dr_kube
-        .get("velero.io/v1", "Restore", Some(app::VELERO_NAMESPACE), "nope")
+        .get(
+            "velero.io/v1",
+            "Restore",
+            Some(app::VELERO_NAMESPACE),
+            "nope",
+        )
         .unwrap_or_default();
     assert_eq!(obj["status"]["phase"], "FailedValidation");
-    assert!(obj["status"]["validationErrors"][0]
-        .as_str()
-        .is_some_and(|e| e.contains("can't find backup velero/no-such-backup")));
+    assert!(
+        obj["status"]["validationErrors"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("can't find backup velero/no-such-backup"))
+    );
 }
