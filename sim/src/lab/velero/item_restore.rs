@@ -15,10 +15,12 @@ use serde_json::{Value, json};
 
 use super::backup::BackupContents;
 use super::builtin_actions::{ActionEnv, ActionOutput, Builtin, ItemRef, volume_backups_for_pod};
+use super::filters::{
+    IncludesExcludes, filters, include_cluster_resources, must_have, select_items,
+};
 use super::pv_decision::{PvDecision, VolumeEvidence, pv_decision};
 use super::rules::{
-    self, IncludesExcludes, RESOURCE_MUST_HAVE, Selector, add_restore_labels,
-    include_cluster_resources, reset_metadata_and_status, reset_volume_binding_info,
+    self, Selector, add_restore_labels, reset_metadata_and_status, reset_volume_binding_info,
 };
 use super::runner::{RestoreResult, RunnerConfig, set_status};
 use crate::kube::KubeHandle;
@@ -91,72 +93,6 @@ pub struct Restorer<'a> {
     pub restored_pvcs: BTreeSet<String>,
     resources: IncludesExcludes,
     namespaces: IncludesExcludes,
-}
-
-/// A Restore's resource filter (its lists plus Velero's non-restorable
-/// resources, `validateAndComplete`) and namespace filter.
-pub fn filters(restore: &Value) -> (IncludesExcludes, IncludesExcludes) {
-    let spec = restore.get("spec").cloned().unwrap_or(Value::Null);
-    let mut resources =
-        IncludesExcludes::from_spec(&spec, "includedResources", "excludedResources");
-    for r in rules::NON_RESTORABLE {
-        if !resources.excludes.iter().any(|e| e == r) {
-            resources.excludes.push((*r).to_string());
-        }
-    }
-    let namespaces = IncludesExcludes::from_spec(&spec, "includedNamespaces", "excludedNamespaces");
-    (resources, namespaces)
-}
-
-fn must_have(gr: &str) -> bool {
-    RESOURCE_MUST_HAVE.contains(&gr)
-}
-
-/// The backup items a Restore selects, in Velero's order
-/// (`getOrderedResourceCollection`, `getSelectedRestoreableItems`): the
-/// resource and namespace filters (a must-have resource passes both);
-/// cluster-scoped items only when `includeClusterResources` is not
-/// `false`, and, when it is unset, only if every namespace is included
-/// (the PVs of a namespace restore come in later, as the `velero.io/pvc`
-/// action's additional items); then the label selector (not applied to
-/// must-have resources). A namespace-scoped restore creates the
-/// namespaces themselves on the way (`EnsureNamespaceExistsAndIsReady`).
-pub fn select_items(items: &[Value], restore: &Value) -> Vec<Value> {
-    let (resources, namespaces) = filters(restore);
-    let sel = restore
-        .pointer("/spec/labelSelector/matchLabels")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .unwrap_or_default();
-    let icr = include_cluster_resources(restore);
-    let picked: Vec<Value> = items
-        .iter()
-        .filter(|i| {
-            let gr = rules::group_resource(i);
-            if !resources.should_include_resource(&gr) && !must_have(&gr) {
-                return false;
-            }
-            let ns = rules::namespace(i);
-            if ns.is_empty() {
-                if icr == Some(false) {
-                    return false;
-                }
-                if icr != Some(true) && !namespaces.include_everything() {
-                    return false;
-                }
-            } else if !namespaces.should_include(ns) && !must_have(&gr) {
-                return false;
-            }
-            must_have(&gr) || rules::labels_match(&sel, i)
-        })
-        .cloned()
-        .collect();
-    rules::order(&picked)
 }
 
 type ItemFuture<'b> = Pin<Box<dyn Future<Output = bool> + Send + 'b>>;
@@ -656,67 +592,4 @@ fn plugin_output(r: crate::velero::ExecuteResponse) -> Result<ActionOutput, Stri
             .collect(),
         ..Default::default()
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::kube::fixtures::{trident_csi_pv, trident_pvc};
-
-    fn items() -> Vec<Value> {
-        vec![
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}),
-            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "other"}}),
-            trident_csi_pv("pv-a", "u", "v_a", "file", "1Gi", "shop", "a", "Retain"),
-            trident_csi_pv("pv-b", "u", "v_b", "file", "1Gi", "other", "b", "Delete"),
-            trident_pvc("shop", "a", "pv-a", "ontap-nas", "1Gi"),
-            trident_pvc("other", "b", "pv-b", "ontap-nas", "1Gi"),
-            json!({"apiVersion": "velero.io/v2alpha1", "kind": "DataUpload",
-                   "metadata": {"name": "du", "namespace": "velero"}}),
-        ]
-    }
-
-    fn names(v: &[Value]) -> Vec<&str> {
-        v.iter().map(rules::name).collect()
-    }
-
-    #[test]
-    fn selection_follows_velero_filters() {
-        let r = |spec: Value| json!({"spec": spec});
-        let all = select_items(&items(), &r(json!({})));
-        assert_eq!(
-            names(&all),
-            ["other", "shop", "du", "pv-a", "pv-b", "b", "a"]
-        );
-        let shop = select_items(&items(), &r(json!({"includedNamespaces": ["shop"]})));
-        assert_eq!(
-            names(&shop),
-            ["du", "a"],
-            "namespaces only: no cluster-scoped items (PVs come as additional items); DataUploads are must-have"
-        );
-        let with_cluster = select_items(
-            &items(),
-            &r(json!({"includedNamespaces": ["shop"], "includeClusterResources": true})),
-        );
-        assert_eq!(
-            names(&with_cluster),
-            ["other", "shop", "du", "pv-a", "pv-b", "a"]
-        );
-        let no_cluster = select_items(&items(), &r(json!({"includeClusterResources": false})));
-        assert_eq!(names(&no_cluster), ["du", "b", "a"]);
-        let no_pv = select_items(
-            &items(),
-            &r(json!({"excludedResources": ["persistentvolumes"]})),
-        );
-        assert_eq!(names(&no_pv), ["other", "shop", "du", "b", "a"]);
-        let none = select_items(
-            &items(),
-            &r(json!({"labelSelector": {"matchLabels": {"app": "x"}}})),
-        );
-        assert_eq!(
-            names(&none),
-            ["du"],
-            "the selector does not apply to must-have resources"
-        );
-    }
 }

@@ -7,10 +7,12 @@
 //!   snapshots, snapshot data mover);
 //! - [`rules`]: pure per-item rules (order, filters, metadata reset,
 //!   volume-binding reset, PVC fix-up, `GetValidName` labels);
+//! - [`filters`]: which backup items a Restore selects;
 //! - [`pv_decision`]: what happens to a PersistentVolume before any action;
 //! - [`builtin_actions`]: Velero's own RestoreItemActions, run before the
 //!   plugin's (`velero.io/change-storage-class`, `velero.io/pvc`,
-//!   `velero.io/csi-pvc-restorer`, ...);
+//!   `velero.io/csi-pvc-restorer`, ...), the CSI and data mover ones in
+//!   [`csi_actions`];
 //! - [`item_restore`]: the item loop (`restoreItem`);
 //! - [`node_agent`]: PodVolumeRestores writing backup data into ONTAP,
 //!   DataDownloads, the Finalizing phase;
@@ -18,6 +20,8 @@
 
 pub mod backup;
 pub mod builtin_actions;
+pub mod csi_actions;
+pub mod filters;
 pub mod item_restore;
 pub mod node_agent;
 pub mod pv_decision;

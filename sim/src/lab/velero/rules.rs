@@ -3,16 +3,15 @@
 //! - the restore order (`pkg/cmd/server/config/config.go`
 //!   `defaultRestorePriorities`, then the rest alphabetically:
 //!   `pkg/restore/restore.go` `getOrderedResources`);
-//! - which items a Restore selects ([`IncludesExcludes`], `restore.go`
-//!   `getOrderedResourceCollection` and `restoreItem`);
 //! - the metadata and status reset, the volume-binding reset, and the
 //!   PVC fix-up after the actions (`restore.go` `resetMetadata`,
 //!   `resetVolumeBindingInfo`, `restoreItem`);
 //! - the restore labels through `label.GetValidName` (`pkg/label/label.go`);
 //! - which items an action's `ResourceSelector` covers.
 //!
-//! The PersistentVolume decision is in [`super::pv_decision`], the
-//! built-in actions in [`super::builtin_actions`].
+//! Which items a Restore selects is in [`super::filters`], the
+//! PersistentVolume decision in [`super::pv_decision`], the built-in
+//! actions in [`super::builtin_actions`].
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
@@ -305,127 +304,6 @@ pub fn annotation<'a>(item: &'a Value, key: &str) -> &'a str {
         .unwrap_or("")
 }
 
-/// Resources Velero never restores (`pkg/controller/restore_controller.go`
-/// `nonRestorableResources`); `validateAndComplete` adds them to every
-/// Restore's excluded resources.
-pub const NON_RESTORABLE: &[&str] = &[
-    "nodes",
-    "events",
-    "events.events.k8s.io",
-    "backups.velero.io",
-    "restores.velero.io",
-    "resticrepositories.velero.io",
-    "csinodes.storage.k8s.io",
-    "volumeattachments.storage.k8s.io",
-    "backuprepositories.velero.io",
-];
-
-/// Resources restored even when the Restore's filters leave them out
-/// (`pkg/restore/restore.go` `resourceMustHave`).
-pub const RESOURCE_MUST_HAVE: &[&str] = &[
-    "datauploads.velero.io",
-    "volumesnapshotcontents.snapshot.storage.k8s.io",
-];
-
-/// Velero's include/exclude lists (`pkg/util/collections/includes_excludes.go`):
-/// an exclude wins; no includes or `*` includes everything. Entries may
-/// be globs (`*` only) and, for resources, the short names discovery
-/// resolves (`pv`, `pvc`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IncludesExcludes {
-    /// Included entries.
-    pub includes: Vec<String>,
-    /// Excluded entries.
-    pub excludes: Vec<String>,
-}
-
-fn canonical_resource(s: &str) -> String {
-    match s {
-        "pv" | "persistentvolume" => "persistentvolumes".into(),
-        "pvc" | "persistentvolumeclaim" => "persistentvolumeclaims".into(),
-        "ns" | "namespace" => "namespaces".into(),
-        "po" | "pod" => "pods".into(),
-        "sc" | "storageclass" | "storageclasses" => "storageclasses.storage.k8s.io".into(),
-        other => other.to_string(),
-    }
-}
-
-fn glob_match(pattern: &str, s: &str) -> bool {
-    match pattern.split_once('*') {
-        None => pattern == s,
-        Some((pre, rest)) => {
-            s.starts_with(pre) && {
-                let tail = &s[pre.len()..];
-                (0..=tail.len()).any(|i| tail.is_char_boundary(i) && glob_match(rest, &tail[i..]))
-            }
-        }
-    }
-}
-
-impl IncludesExcludes {
-    /// From a Restore's spec lists (`includedResources`, ...).
-    pub fn from_spec(spec: &Value, includes: &str, excludes: &str) -> Self {
-        let list = |k: &str| -> Vec<String> {
-            spec.get(k)
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .map(String::from)
-                .collect()
-        };
-        Self {
-            includes: list(includes),
-            excludes: list(excludes),
-        }
-    }
-
-    fn matches(list: &[String], s: &str, resources: bool) -> bool {
-        list.iter().any(|e| {
-            let e = if resources {
-                canonical_resource(e)
-            } else {
-                e.clone()
-            };
-            glob_match(&e, s) || (resources && s.split_once('.').is_some_and(|(p, _)| e == p))
-        })
-    }
-
-    /// `ShouldInclude` for a namespace.
-    pub fn should_include(&self, s: &str) -> bool {
-        if Self::matches(&self.excludes, s, false) {
-            return false;
-        }
-        self.includes.is_empty()
-            || self.includes.iter().any(|i| i == "*")
-            || Self::matches(&self.includes, s, false)
-    }
-
-    /// `ShouldInclude` for a group-resource (`persistentvolumes`,
-    /// `deployments.apps`), resolving short names.
-    pub fn should_include_resource(&self, gr: &str) -> bool {
-        if Self::matches(&self.excludes, gr, true) {
-            return false;
-        }
-        self.includes.is_empty()
-            || self.includes.iter().any(|i| i == "*")
-            || Self::matches(&self.includes, gr, true)
-    }
-
-    /// `IncludeEverything`: no excludes and no includes (or only `*`).
-    pub fn include_everything(&self) -> bool {
-        self.excludes.is_empty()
-            && (self.includes.is_empty() || (self.includes.len() == 1 && self.includes[0] == "*"))
-    }
-}
-
-/// A Restore's `spec.includeClusterResources` (`None` when unset).
-pub fn include_cluster_resources(restore: &Value) -> Option<bool> {
-    restore
-        .pointer("/spec/includeClusterResources")
-        .and_then(Value::as_bool)
-}
-
 /// An action's `ResourceSelector`, as Velero matches it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selector {
@@ -639,36 +517,6 @@ mod tests {
             [("pvc-c".to_string(), "velero-clone-1".to_string())].into();
         pvc_after_actions(&mut c, &BTreeSet::new(), &renamed);
         assert_eq!(c["spec"]["volumeName"], "velero-clone-1");
-    }
-
-    #[test]
-    fn includes_excludes_follow_velero() {
-        let all = IncludesExcludes::default();
-        assert!(all.should_include("shop") && all.include_everything());
-        let shop = IncludesExcludes::from_spec(
-            &json!({"includedNamespaces": ["shop"]}),
-            "includedNamespaces",
-            "excludedNamespaces",
-        );
-        assert!(shop.should_include("shop") && !shop.should_include("other"));
-        assert!(!shop.include_everything());
-        let glob = IncludesExcludes {
-            includes: vec!["sh*".into()],
-            excludes: vec!["shh".into()],
-        };
-        assert!(glob.should_include("shop") && !glob.should_include("shh"));
-        let no_pv = IncludesExcludes {
-            includes: vec![],
-            excludes: vec!["pv".into()],
-        };
-        assert!(!no_pv.should_include_resource("persistentvolumes"));
-        assert!(no_pv.should_include_resource("persistentvolumeclaims"));
-        let apps = IncludesExcludes {
-            includes: vec!["deployments".into()],
-            excludes: vec![],
-        };
-        assert!(apps.should_include_resource("deployments.apps"));
-        assert!(!apps.should_include_resource("pods"));
     }
 
     #[test]

@@ -216,7 +216,7 @@ pub fn validation_errors(kube: &KubeHandle, restore: &Value) -> Vec<String> {
         .flatten()
         .filter_map(Value::as_str)
     {
-        if rules::NON_RESTORABLE.contains(&r) {
+        if super::filters::NON_RESTORABLE.contains(&r) {
             errs.push(format!("{r} are non-restorable resources"));
         }
     }

@@ -290,7 +290,7 @@ async fn csi_snapshot_backups_give_the_pvcs_a_volume_snapshot_data_source() {
         let original = rules::annotation(&backed_up, "velero.io/volume-snapshot-name");
         assert_eq!(
             vs,
-            super::super::builtin_actions::vs_name_for_restore(&restore_uid, original)
+            super::super::csi_actions::vs_name_for_restore(&restore_uid, original)
         );
         assert!(
             lab.dr_kube
