@@ -406,3 +406,58 @@ async fn a_missing_backup_fails_validation() {
             .is_some_and(|e| e.contains("can't find backup velero/no-such-backup"))
     );
 }
+
+#[tokio::test]
+async fn finalizing_notes_ignored_imports_and_patches_the_new_pv_from_volume_info() {
+    let (lab, cfg) = lab().await;
+    let ann = json!({"trident.netapp.io/importOriginalName": "vol1"});
+    let mut snap = crate::kube::fixtures::trident_pvc("shop", "snap", "", "ontap-nas", "1Gi");
+    snap["metadata"]["annotations"] = ann.clone();
+    snap["spec"]["dataSource"] = json!({"kind": "VolumeSnapshot", "name": "vs1",
+                                        "apiGroup": "snapshot.storage.k8s.io"});
+    let mut moved = crate::kube::fixtures::trident_pvc("shop", "moved", "", "ontap-nas", "1Gi");
+    moved["metadata"]["annotations"] = ann;
+    moved["spec"]["selector"] = json!({"matchLabels": {"velero.io/dynamic-pv-restore": "x"}});
+    // A re-provisioned claim, bound to its new PV with the default policy.
+    let mut pv = crate::kube::fixtures::trident_csi_pv(
+        "pvc-new", "u", "v_new", "file", "1Gi", "shop", "fresh", "Delete",
+    );
+    pv["status"] = json!({"phase": "Bound"});
+    let mut fresh =
+        crate::kube::fixtures::trident_pvc("shop", "fresh", "pvc-new", "ontap-nas", "1Gi");
+    fresh["status"]["phase"] = json!("Bound");
+    for o in [snap, moved, pv, fresh] {
+        lab.dr_kube.apply(o).unwrap_or_else(|e| panic!("{e:#}"));
+    }
+    let contents = super::super::BackupContents {
+        volume_infos: vec![
+            json!({"pvcName": "fresh", "pvcNamespace": "shop", "pvName": "pvc-old",
+            "backupMethod": "PodVolumeBackup",
+            "pvInfo": {"reclaimPolicy": "Retain", "labels": {"tier": "gold"}}}),
+        ],
+        ..Default::default()
+    };
+    let restored = ["shop/snap", "shop/moved", "shop/fresh"]
+        .map(String::from)
+        .into_iter()
+        .collect();
+    let r = json!({"metadata": {"name": "f", "namespace": "velero"}, "spec": {}});
+    let mut res = RestoreResult::default();
+    node_agent::finalize(
+        &lab.dr_kube.handle(),
+        &cfg,
+        &r,
+        &contents,
+        &restored,
+        &[],
+        &mut res,
+    )
+    .await;
+    assert_eq!(res.ignored_imports.len(), 2, "{:#?}", res.ignored_imports);
+    assert!(res.ignored_imports[0].starts_with("shop/moved: spec.selector"));
+    assert!(res.ignored_imports[1].starts_with("shop/snap: spec.dataSource is VolumeSnapshot vs1"));
+    assert!(res.errors.is_empty(), "{:#?}", res.errors);
+    let pv = get(&lab, "PersistentVolume", None, "pvc-new").unwrap_or_default();
+    assert_eq!(pv["spec"]["persistentVolumeReclaimPolicy"], "Retain");
+    assert_eq!(pv["metadata"]["labels"]["tier"], "gold");
+}
