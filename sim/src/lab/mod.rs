@@ -244,9 +244,12 @@ impl Lab {
                     backups: backups.clone(),
                     controllers: dr_controllers.clone(),
                     ontap_cluster: "dr".into(),
+                    // The lab's Velero server flags: `--features=EnableCSI`
+                    // and short `--resource-timeout`/`--fs-backup-timeout`
+                    // (Velero's defaults are 10m and 4h); no restore deadline.
                     features: vec!["EnableCSI".into()],
                     resource_timeout: Duration::from_secs(10),
-                    fs_backup_timeout: Duration::from_secs(30),
+                    fs_backup_timeout: Duration::from_secs(20),
                     safety_bound: Duration::from_secs(3600),
                     on_start: opts.on_restore_start.clone(),
                 },
