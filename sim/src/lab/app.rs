@@ -7,6 +7,7 @@
 
 use serde_json::{Value, json};
 
+use super::velero::{BackupContents, BackupKind};
 use crate::kube::fixtures::{
     TridentSite, trident_csi_pv, trident_pvc, trident_volume, velero_backup,
 };
@@ -23,6 +24,9 @@ pub const BACKUP: &str = "shop-nightly";
 pub const VELERO_NAMESPACE: &str = "velero";
 /// When the backup completed.
 pub const BACKUP_TIME: &str = "2026-11-28T03:00:00Z";
+/// When the other backup variants ([`backup_contents`]) completed: after
+/// [`BACKUP`], so a seeded variant is the newest Completed backup.
+pub const VARIANT_BACKUP_TIME: &str = "2026-11-28T03:30:00Z";
 
 /// One volume of the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,6 +167,34 @@ pub fn backup_object() -> Value {
     ))
 }
 
+/// The name of the backup taken with `kind`: [`BACKUP`] for a plain one,
+/// `shop-nightly-<kind>` otherwise.
+pub fn backup_name(kind: BackupKind) -> String {
+    match kind {
+        BackupKind::Plain => BACKUP.into(),
+        k => format!("{BACKUP}-{}", k.as_str()),
+    }
+}
+
+/// The backup of the application (backend `site`) taken with `kind`: its
+/// Backup object, items and volume records.
+pub fn backup_contents(site: &TridentSite, kind: BackupKind) -> BackupContents {
+    let name = backup_name(kind);
+    let time = if kind == BackupKind::Plain {
+        BACKUP_TIME
+    } else {
+        VARIANT_BACKUP_TIME
+    };
+    let backup = mark(velero_backup(
+        &name,
+        VELERO_NAMESPACE,
+        "Completed",
+        Some(time),
+        &[NAMESPACE],
+    ));
+    BackupContents::of_kind(kind, backup, backup_items(site), VELERO_NAMESPACE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,6 +219,31 @@ mod tests {
                 .filter(|o| o["kind"] == "PersistentVolume")
                 .count(),
             2
+        );
+    }
+
+    #[test]
+    fn backup_variants_carry_their_volume_data_records() {
+        let site = TridentSite::new("b", "https://127.0.0.1:1", "svm1");
+        let plain = backup_contents(&site, BackupKind::Plain);
+        assert_eq!(plain.name(), BACKUP);
+        assert!(plain.pod_volume_backups.is_empty());
+        let fs = backup_contents(&site, BackupKind::FsBackup);
+        assert_eq!(fs.name(), "shop-nightly-fs-backup");
+        assert_eq!(fs.pod_volume_backups.len(), VOLUMES.len());
+        assert_eq!(
+            fs.backup["status"]["completionTimestamp"],
+            VARIANT_BACKUP_TIME
+        );
+        let csi = backup_contents(&site, BackupKind::CsiSnapshot);
+        assert_eq!(csi.csi_volume_snapshots.len(), VOLUMES.len());
+        let dm = backup_contents(&site, BackupKind::DataMover);
+        assert_eq!(
+            dm.items
+                .iter()
+                .filter(|i| i["kind"] == "DataUpload")
+                .count(),
+            VOLUMES.len()
         );
     }
 }

@@ -2,9 +2,9 @@
 //! simulated ONTAP cluster ([`crate::ontap`]) and a simulated Kubernetes API
 //! ([`crate::kube`]) running Trident against its own ONTAP; the sample
 //! application ([`app`]) on the primary site with a Velero backup of it;
-//! on the DR site, a Velero stand-in ([`restore_runner`]) that restores
-//! with Velero's rules ([`rules`]) and the real `velero-plugin-svmdr`
-//! binary; and the clusters' own controllers ([`controllers`]: PV binding,
+//! on the DR site, a Velero stand-in ([`velero`]) that restores with
+//! Velero's rules, built-in actions and phases and the real
+//! `velero-plugin-svmdr` binary; and the clusters' own controllers ([`controllers`]: PV binding,
 //! Trident import, Pods starting). Everything it creates is labelled
 //! [`app::SIMULATED_LABEL`].
 //!
@@ -14,8 +14,7 @@
 
 pub mod app;
 pub mod controllers;
-pub mod restore_runner;
-pub mod rules;
+pub mod velero;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -27,7 +26,7 @@ use crate::kube::KubeSim;
 use crate::kube::fixtures::{TridentSite, ontap_credentials_secret};
 use crate::ontap::{OntapSim, Timing, Topology};
 use controllers::ClusterControllers;
-use restore_runner::{BackupStore, RunnerConfig, StartHook};
+use velero::{BackupContents, BackupStore, RunnerConfig, StartHook};
 
 /// Kube context of the primary site.
 pub const PRIMARY_CONTEXT: &str = "lab-primary";
@@ -78,6 +77,10 @@ pub struct RestoreResults {
     pub executed: Vec<String>,
     /// The restore log.
     pub log: Vec<String>,
+    /// Backup data PodVolumeRestores wrote into DR volumes, one per volume.
+    pub pod_volume_writes: Vec<String>,
+    /// PVCs whose Trident import annotations could not take effect.
+    pub ignored_imports: Vec<String>,
 }
 
 /// The files the lab writes.
@@ -192,7 +195,10 @@ impl Lab {
                 .context("seeding the sample application")?;
         }
         let backups = BackupStore::default();
-        backups.put(app::BACKUP, app::backup_items(&primary_trident));
+        backups.put_contents(BackupContents::plain(
+            app::backup_object(),
+            app::backup_items(&primary_trident),
+        ));
 
         let (tmp, dir) = match &opts.dir {
             Some(d) => {
@@ -223,10 +229,10 @@ impl Lab {
             trident_namespace: dr_trident.namespace.clone(),
         };
         if let Some(plugin) = &opts.plugin {
-            restore_runner::install(
+            velero::install(
                 &dr_kube,
                 RunnerConfig {
-                    plugin: plugin.clone(),
+                    plugin: Some(plugin.clone()),
                     plugin_env: vec![
                         (
                             "KUBECONFIG".into(),
@@ -237,8 +243,15 @@ impl Lab {
                     velero_namespace: app::VELERO_NAMESPACE.into(),
                     backups: backups.clone(),
                     controllers: dr_controllers.clone(),
+                    ontap_cluster: "dr".into(),
+                    // The lab's Velero server flags: `--features=EnableCSI`
+                    // and short `--resource-timeout`/`--fs-backup-timeout`
+                    // (Velero's defaults are 10m and 4h); no restore deadline.
+                    features: vec!["EnableCSI".into()],
+                    resource_timeout: Duration::from_secs(10),
+                    fs_backup_timeout: Duration::from_secs(20),
+                    safety_bound: Duration::from_secs(3600),
                     on_start: opts.on_restore_start.clone(),
-                    timeout: Duration::from_secs(300),
                 },
                 tokio::runtime::Handle::current(),
             );
@@ -296,6 +309,8 @@ impl Lab {
             warnings: lines("warnings"),
             executed: lines("executed"),
             log: lines("log"),
+            pod_volume_writes: lines("podVolumeWrites"),
+            ignored_imports: lines("ignoredImports"),
         })
     }
 
