@@ -400,9 +400,51 @@ pub fn velero_restore(name: &str, ns: &str, backup_name: &str) -> Value {
     })
 }
 
+/// The lab's primary-site nodes: name and address (documentation range).
+pub const PRIMARY_NODES: [(&str, &str); 2] = [
+    ("primary-node-1", "192.0.2.11"),
+    ("primary-node-2", "192.0.2.12"),
+];
+/// The lab's DR-site nodes: name and address (documentation range).
+pub const DR_NODES: [(&str, &str); 2] = [
+    ("dr-node-1", "198.51.100.21"),
+    ("dr-node-2", "198.51.100.22"),
+];
+
+/// A Ready `v1` Node with `status.addresses` `InternalIP` = `ip` and
+/// `Hostname` = `name`.
+pub fn node(name: &str, ip: &str) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name, "labels": {
+            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}},
+        "spec": {},
+        "status": {
+            "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
+            "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}],
+        },
+    })
+}
+
+/// The `TridentVersion` CR (schema: Trident
+/// `persistent_store/crd/apis/netapp/v1/types.go` TridentVersion).
+pub fn trident_version(ns: &str, version: &str) -> Value {
+    json!({
+        "apiVersion": "trident.netapp.io/v1",
+        "kind": "TridentVersion",
+        "metadata": {"name": "trident", "namespace": ns},
+        "trident_version": version,
+        "trident_store_version": "v1",
+        "trident_api_version": "1",
+        "publications_synced": true,
+    })
+}
+
 /// A whole Trident install on one cluster, pointing at one ONTAP SVM:
 /// namespace, credentials Secret, a bound TridentBackendConfig, its
-/// TridentBackend, a StorageClass, the CSIDriver and a TridentVersion.
+/// TridentBackend, a StorageClass, the CSIDriver, a TridentVersion and the
+/// cluster's Nodes.
 #[derive(Clone)]
 pub struct TridentSite {
     /// Trident's namespace (default `trident`).
@@ -429,6 +471,10 @@ pub struct TridentSite {
     pub storage_prefix: String,
     /// StorageClass name, default `ontap-nas`.
     pub storage_class: String,
+    /// Trident's version (the `TridentVersion` CR), default `26.06.0`.
+    pub version: String,
+    /// Nodes to seed: name and IP (default none).
+    pub nodes: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for TridentSite {
@@ -470,7 +516,24 @@ impl TridentSite {
             password: "netapp1!".into(),
             storage_prefix: "trident_".into(),
             storage_class: "ontap-nas".into(),
+            version: "26.06.0".into(),
+            nodes: Vec::new(),
         }
+    }
+
+    /// Sets the Nodes to seed.
+    pub fn with_nodes(mut self, nodes: &[(&str, &str)]) -> Self {
+        self.nodes = nodes
+            .iter()
+            .map(|(n, ip)| (n.to_string(), ip.to_string()))
+            .collect();
+        self
+    }
+
+    /// Sets Trident's version.
+    pub fn with_version(mut self, version: &str) -> Self {
+        self.version = version.into();
+        self
     }
 
     /// Sets the ONTAP credentials.
@@ -513,13 +576,10 @@ impl TridentSite {
             "metadata": {"name": TRIDENT_CSI_DRIVER},
             "spec": {"attachRequired": true, "podInfoOnMount": false, "volumeLifecycleModes": ["Persistent"]},
         }))?;
-        sim.apply(json!({
-            "apiVersion": "trident.netapp.io/v1",
-            "kind": "TridentVersion",
-            "metadata": {"name": "trident", "namespace": ns},
-            "trident_version": "26.02.0",
-            "publicationsSynced": true,
-        }))?;
+        sim.apply(trident_version(ns, &self.version))?;
+        for (name, ip) in &self.nodes {
+            sim.apply(node(name, ip))?;
+        }
         Ok(tbe)
     }
 
