@@ -7,9 +7,9 @@
 //!   then mount ([`crate::lab::trident::attach`]). A failure leaves the Pod
 //!   Pending with its containers waiting in `ContainerCreating` and an
 //!   Event on the Pod, as the attach/detach controller and kubelet report
-//!   it: `FailedAttachVolume` ("AttachVolume.Attach failed for volume
-//!   \"<pv>\" : <error>") or `FailedMount` ("MountVolume.SetUp failed for
-//!   volume \"<pv>\" : <error>"). Retried on every pass.
+//!   it: `FailedAttachVolume` (`AttachVolume.Attach failed for volume
+//!   "<pv>" : <error>`) or `FailedMount` (`MountVolume.SetUp failed for
+//!   volume "<pv>" : <error>`). Retried on every pass.
 //! - Otherwise the Pod runs (Ready).
 
 use serde_json::{Value, json};
