@@ -24,11 +24,14 @@ from netapp_ontap.error import NetAppRestError
 from netapp_ontap.resources import (
     Cluster,
     ClusterPeer,
+    ExportPolicy,
+    ExportRule,
     IpInterface,
     Job,
     Node,
     NfsService,
     IscsiService,
+    Lun,
     SnapmirrorPolicy,
     SnapmirrorRelationship,
     SnapmirrorTransfer,
@@ -147,6 +150,35 @@ def main():
 
     _()
 
+    @check("export policies, rules, volume export policy and size, LUNs load strictly")
+    def _():
+        pols = collection(ExportPolicy, a, **{"svm.name": "svm1"})
+        assert [p.name for p in pols] == ["default"], pols
+        rule = pols[0].rules[0]
+        assert rule.clients[0].match == "0.0.0.0/0" and list(rule.rw_rule) == ["sys"], rule
+        vols = collection(Volume, a, **{"svm.name": "svm1", "is_svm_root": "false"})
+        assert vols and all(v.nas.export_policy.name == "default" for v in vols), vols
+        assert all(v.size > 0 for v in vols), vols
+        luns = collection(Lun, a, **{"svm.name": "svm1"})
+        assert len(luns) == 1 and luns[0].location.logical_unit == "lun0", luns
+        assert luns[0].status.state == "online" and luns[0].name.endswith("/lun0"), luns
+        with a:
+            p = ExportPolicy(name="fidelity", svm={"name": "svm1"},
+                             rules=[{"clients": [{"match": "198.51.100.0/24"}], "ro_rule": ["sys"], "rw_rule": ["sys"]}])
+            p.post()
+            p = ExportPolicy.find(name="fidelity", **{"svm.name": "svm1"})
+            r = ExportRule(p.id, clients=[{"match": "192.0.2.0/24"}], ro_rule=["sys"], rw_rule=["sys"], index=1)
+            r.post()
+            rules = list(ExportRule.get_collection(p.id, fields="**"))
+        for x in rules:
+            strict(x)
+        assert [x.clients[0].match for x in rules] == ["192.0.2.0/24", "198.51.100.0/24"], rules
+        with a:
+            r.delete()
+            p.delete()
+
+    _()
+
     @check("cluster peering on both sides")
     def _():
         with a:
@@ -252,6 +284,10 @@ def main():
             wait_until("update success", lambda: mirrored())
         vols = collection(Volume, b, **{"svm.name": "svm1_dr"})
         assert any(v.type == "dp" for v in vols), vols
+        # Identity preserved: the export policies and the LUN came along.
+        dr_pols = collection(ExportPolicy, b, **{"svm.name": "svm1_dr"})
+        assert [x.clients[0].match for x in dr_pols[0].rules] == ["0.0.0.0/0"], dr_pols
+        assert len(collection(Lun, b, **{"svm.name": "svm1_dr"})) == 1
         held = requests.get(f"{args.dr}/_sim/volumes/svm1_dr/{vol}", verify=args.ca, timeout=10).json()
         assert any(x["id"] == write_id for x in held["writes"]), held
         src = collection(SnapmirrorRelationship, a, list_destinations_only=True)

@@ -5,6 +5,7 @@ mod ontap {
     mod auth_and_queries;
     pub mod client;
     mod dr_flow;
+    mod exports;
     mod faults;
     mod peering;
 }

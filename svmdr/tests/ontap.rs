@@ -9,6 +9,7 @@ mod ontap {
     pub mod fake;
 
     mod bad_input;
+    mod readiness;
     mod sim_ops;
     mod transport;
 }

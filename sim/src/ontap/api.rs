@@ -8,7 +8,7 @@ use super::error::ApiError;
 use super::query::Query;
 use super::topology::RoleSpec;
 use super::world::{JobAction, JobHook, World};
-use super::{cluster, network, peers, protocols, snapmirror, svm, volumes};
+use super::{cluster, exports, luns, network, peers, protocols, snapmirror, svm, volumes};
 
 /// Who is calling.
 #[derive(Debug, Clone)]
@@ -219,6 +219,8 @@ pub fn dispatch(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
         ["snapmirror", "relationships", rest @ ..] => snapmirror::relationships(w, ctx, rest),
         ["storage", "volumes", rest @ ..] => volumes::handle(w, ctx, rest),
         ["protocols", "nfs", "services", rest @ ..] => protocols::nfs(w, ctx, rest),
+        ["protocols", "nfs", "export-policies", rest @ ..] => exports::handle(w, ctx, rest),
+        ["storage", "luns", rest @ ..] => luns::handle(w, ctx, rest),
         ["protocols", "san", "iscsi", "services", rest @ ..] => protocols::iscsi(w, ctx, rest),
         _ => Err(ApiError::new(
             StatusCode::NOT_FOUND,

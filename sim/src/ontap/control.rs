@@ -14,8 +14,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::SimError;
+use super::exports::{ExportRule, renumber};
+use super::luns::Lun;
 use super::server::Shared;
-use super::world::{Cluster, WriteRec};
+use super::world::{Cluster, World, WriteRec};
 
 /// What an injected fault does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -275,6 +277,147 @@ impl Control {
             })
     }
 
+    /// Replaces the rules of export policy `policy` of an SVM (creating the
+    /// policy if missing). Rules are ONTAP REST rule records
+    /// (`{"clients":[{"match":"192.0.2.0/24"}],"ro_rule":["sys"],"rw_rule":["sys"]}`);
+    /// their `index` order is kept and renumbered 1..=n. Logs (and changes
+    /// nothing) on an unknown cluster/SVM or an invalid rule; see
+    /// [`Control::try_set_export_rules`].
+    pub fn set_export_rules(&self, cluster: &str, svm: &str, policy: &str, rules: Vec<Value>) {
+        self.try_set_export_rules(cluster, svm, policy, rules)
+            .unwrap_or_else(|e| tracing::warn!(%e, "set_export_rules"));
+    }
+
+    /// Like [`Control::set_export_rules`], reporting what is wrong.
+    ///
+    /// # Errors
+    /// [`SimError::NoCluster`], [`SimError::NoSvm`], [`SimError::BadExportRule`].
+    pub fn try_set_export_rules(
+        &self,
+        cluster: &str,
+        svm: &str,
+        policy: &str,
+        rules: Vec<Value>,
+    ) -> Result<(), SimError> {
+        let mut w = self.shared.world();
+        let (key, su) = svm_key(&w, cluster, svm)?;
+        let mut parsed = Vec::new();
+        for (i, r) in rules.iter().enumerate() {
+            let rule = ExportRule::from_value(r).map_err(|e| SimError::BadExportRule {
+                cluster: key.clone(),
+                svm: svm.into(),
+                policy: policy.into(),
+                rule: i + 1,
+                reason: e.message.clone(),
+            })?;
+            parsed.push(rule);
+        }
+        parsed.sort_by_key(|r| if r.index == 0 { u64::MAX } else { r.index });
+        renumber(&mut parsed);
+        let i = w.ensure_export_policy(&key, &su, policy);
+        w.export_policies[i].rules = parsed;
+        Ok(())
+    }
+
+    /// Sets a volume's export policy (`nas.export_policy.name`), creating an
+    /// empty policy of that name if the SVM has none. Logs on an unknown
+    /// cluster, SVM or volume; see [`Control::try_set_volume_export_policy`].
+    pub fn set_volume_export_policy(&self, cluster: &str, svm: &str, volume: &str, policy: &str) {
+        self.try_set_volume_export_policy(cluster, svm, volume, policy)
+            .unwrap_or_else(|e| tracing::warn!(%e, "set_volume_export_policy"));
+    }
+
+    /// Like [`Control::set_volume_export_policy`], reporting what is wrong.
+    ///
+    /// # Errors
+    /// [`SimError::NoCluster`], [`SimError::NoSvm`], [`SimError::NoVolume`].
+    pub fn try_set_volume_export_policy(
+        &self,
+        cluster: &str,
+        svm: &str,
+        volume: &str,
+        policy: &str,
+    ) -> Result<(), SimError> {
+        let mut w = self.shared.world();
+        let (key, su) = svm_key(&w, cluster, svm)?;
+        let v = w
+            .volumes
+            .iter()
+            .position(|v| v.svm == su && v.name == volume)
+            .ok_or_else(|| SimError::NoVolume {
+                cluster: key.clone(),
+                svm: svm.into(),
+                volume: volume.into(),
+            })?;
+        w.ensure_export_policy(&key, &su, policy);
+        w.volumes[v].export_policy = policy.to_string();
+        Ok(())
+    }
+
+    /// Renames a volume of an SVM (its LUN paths follow), as Trident's
+    /// managed import does. `false` when the cluster, SVM or volume is
+    /// unknown or `new` is taken.
+    pub fn rename_volume(&self, cluster: &str, svm: &str, old: &str, new: &str) -> bool {
+        let mut w = self.shared.world();
+        let Ok((_, su)) = svm_key(&w, cluster, svm) else {
+            return false;
+        };
+        let Some(uuid) = w
+            .volumes
+            .iter()
+            .find(|v| v.svm == su && v.name == old)
+            .map(|v| v.uuid.clone())
+        else {
+            return false;
+        };
+        w.rename_volume(&uuid, new).is_ok()
+    }
+
+    /// Creates a LUN `/vol/<volume>/<lun>` of `size` bytes (online) in an
+    /// existing volume. `false` when the volume is unknown or the LUN exists.
+    pub fn create_lun(&self, cluster: &str, svm: &str, volume: &str, lun: &str, size: u64) -> bool {
+        let mut w = self.shared.world();
+        let Ok((key, su)) = svm_key(&w, cluster, svm) else {
+            return false;
+        };
+        let has_volume = w.volumes.iter().any(|v| v.svm == su && v.name == volume);
+        let exists = w
+            .luns
+            .iter()
+            .any(|l| l.svm == su && l.volume == volume && l.name == lun);
+        if !has_volume || exists {
+            return false;
+        }
+        w.luns.push(Lun::new(&key, &su, volume, lun, size));
+        true
+    }
+
+    /// Sets a LUN's administrative state (`online` = true). `false` when
+    /// the LUN is unknown.
+    pub fn set_lun_online(
+        &self,
+        cluster: &str,
+        svm: &str,
+        volume: &str,
+        lun: &str,
+        online: bool,
+    ) -> bool {
+        let mut w = self.shared.world();
+        let Ok((_, su)) = svm_key(&w, cluster, svm) else {
+            return false;
+        };
+        let mut found = false;
+        for l in w
+            .luns
+            .iter_mut()
+            .filter(|l| l.svm == su && l.volume == volume && l.name == lun)
+        {
+            l.state = if online { "online" } else { "offline" }.into();
+            found = true;
+        }
+        found
+    }
+
     /// A JSON dump of the whole lab, for debugging and asserts.
     pub fn snapshot(&self) -> Value {
         let mut w = self.shared.world();
@@ -299,6 +442,22 @@ impl Control {
             .map(|c| c.per_path.clone())
             .unwrap_or_default()
     }
+}
+
+/// (cluster key, SVM uuid) of a cluster's SVM by name.
+fn svm_key(w: &World, cluster: &str, svm: &str) -> Result<(String, String), SimError> {
+    let key = w
+        .cluster(cluster)
+        .map(|c| c.key.clone())
+        .ok_or_else(|| SimError::NoCluster(cluster.into()))?;
+    let su = w
+        .svm_by_name(&key, svm)
+        .map(|s| s.uuid.clone())
+        .ok_or_else(|| SimError::NoSvm {
+            cluster: key.clone(),
+            svm: svm.into(),
+        })?;
+    Ok((key, su))
 }
 
 fn reply(status: StatusCode, body: Value) -> Response {

@@ -129,6 +129,20 @@ pub enum SimError {
         /// Why.
         reason: String,
     },
+    /// An export rule given to the lab control is not a valid ONTAP rule.
+    #[error("export policy {policy:?} of SVM {svm:?} on {cluster:?}: rule {rule}: {reason}")]
+    BadExportRule {
+        /// Cluster key.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// Policy name.
+        policy: String,
+        /// 1-based position in the list given.
+        rule: usize,
+        /// What is wrong.
+        reason: String,
+    },
     /// No LIF with that name on the cluster.
     #[error("no LIF {lif:?} on cluster {cluster:?}")]
     NoLif {

@@ -12,6 +12,8 @@
 //! - `/api/svm/svms` (dp_destination create, start/stop as jobs), `/api/svm/peers`
 //! - `/api/snapmirror/policies`, `/api/snapmirror/relationships[/{uuid}/transfers]`
 //! - `/api/storage/volumes`, `/api/protocols/nfs/services`, `/api/protocols/san/iscsi/services`
+//! - `/api/protocols/nfs/export-policies[/{id}[/rules[/{index}]]]` (GET, POST, DELETE),
+//!   `/api/storage/luns` (GET)
 //!
 //! Collections honour `fields=` (keys only by default, `*`, `**`), filters
 //! (`name=svm*`, `state=!stopped`, `lag_time=>PT1H`, `a|b`), `order_by`,
@@ -73,7 +75,9 @@ mod auth;
 mod cluster;
 mod control;
 mod error;
+mod exports;
 pub(crate) mod listeners;
+mod luns;
 mod network;
 mod peers;
 mod protocols;

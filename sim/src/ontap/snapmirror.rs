@@ -739,7 +739,9 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
                         junction: Some("/".into()),
                         is_svm_root: true,
                         writes: vec![],
+                        export_policy: "default".into(),
                     });
+                    w.ensure_export_policy(&dst_cluster, &svm_uuid, "default");
                     let peer_uuid = new_uuid();
                     let src_name = w.svm_name(&plan.src_svm);
                     w.svm_peers.push(SvmPeer {

@@ -206,7 +206,10 @@ fn create_svm(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
                 junction: Some("/".into()),
                 is_svm_root: true,
                 writes: vec![],
+                export_policy: "default".into(),
             });
+            // Every SVM has a `default` export policy, created empty.
+            w.ensure_export_policy(&svm.cluster, &svm.uuid, "default");
             w.svms.push(svm);
             Ok(())
         }),
@@ -396,6 +399,8 @@ fn delete_svm(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
             w.svms.retain(|s| s.uuid != u);
             w.volumes.retain(|v| v.svm != u);
             w.lifs.retain(|l| l.svm.as_deref() != Some(u.as_str()));
+            w.export_policies.retain(|p| p.svm != u);
+            w.luns.retain(|l| l.svm != u);
             Ok(())
         }),
         None,

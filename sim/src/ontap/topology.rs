@@ -174,6 +174,33 @@ pub struct SvmSpec {
     /// Volumes.
     #[serde(default)]
     pub volumes: Vec<VolumeSpec>,
+    /// NFS export policies besides (or filling) `default`, which every SVM
+    /// has; rules in ONTAP's REST record shape
+    /// (`{clients: [{match: 0.0.0.0/0}], ro_rule: [sys], rw_rule: [sys]}`).
+    #[serde(default)]
+    pub export_policies: Vec<ExportPolicySpec>,
+}
+
+/// An NFS export policy of an SVM.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportPolicySpec {
+    /// Policy name (`default` adds rules to the SVM's default policy).
+    pub name: String,
+    /// Rules in order, as ONTAP's REST API takes them.
+    #[serde(default)]
+    pub rules: Vec<serde_json::Value>,
+}
+
+/// A LUN inside a volume.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LunSpec {
+    /// LUN name inside the volume (Trident's is `lun0`).
+    pub name: String,
+    /// Size; the volume's size when absent.
+    #[serde(default)]
+    pub size: Option<SizeSpec>,
 }
 
 fn default_svm_state() -> String {
@@ -220,6 +247,16 @@ pub struct VolumeSpec {
     /// The SVM root volume.
     #[serde(default)]
     pub is_svm_root: bool,
+    /// NFS export policy (default `default`).
+    #[serde(default = "default_export_policy")]
+    pub export_policy: String,
+    /// LUNs in the volume.
+    #[serde(default)]
+    pub luns: Vec<LunSpec>,
+}
+
+fn default_export_policy() -> String {
+    "default".to_string()
 }
 
 fn default_vol_type() -> String {
@@ -384,6 +421,21 @@ impl Topology {
                 }
                 for v in &s.volumes {
                     v.size.bytes()?;
+                    for l in &v.luns {
+                        if let Some(size) = &l.size {
+                            size.bytes()?;
+                        }
+                    }
+                    if v.export_policy != "default"
+                        && !s.export_policies.iter().any(|p| p.name == v.export_policy)
+                    {
+                        bail!(
+                            "SVM {:?}: volume {:?} names unknown export policy {:?}",
+                            s.name,
+                            v.name,
+                            v.export_policy
+                        );
+                    }
                 }
             }
         }

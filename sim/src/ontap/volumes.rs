@@ -1,7 +1,8 @@
 //! `/api/storage/volumes`: FlexVol volumes with `state`, `type` (rw/dp),
-//! `nas.path` (only while mounted and online), `space.*`, `is_svm_root` and
-//! `snapmirror.is_protected`. POST, PATCH (state, size, nas.path) and DELETE
-//! run as jobs.
+//! `size` and `space.*` (bytes), `nas.path` (only while mounted and online),
+//! `nas.export_policy{name,id}`, `is_svm_root` and `snapmirror.is_protected`.
+//! POST, PATCH (state, size, nas.path, name, nas.export_policy.name) and
+//! DELETE run as jobs.
 
 use axum::http::Method;
 use serde_json::{Value, json};
@@ -31,6 +32,7 @@ pub fn volume_json(w: &World, v: &Volume) -> Value {
         "svm": {"name": w.svm_name(&v.svm), "uuid": v.svm},
         "state": v.state,
         "type": v.vtype,
+        "size": v.size,
         "style": "flexvol",
         "is_svm_root": v.is_svm_root,
         "space": {
@@ -44,10 +46,12 @@ pub fn volume_json(w: &World, v: &Volume) -> Value {
         "snapmirror": {"is_protected": protected},
         "_links": {"self": {"href": format!("/api/storage/volumes/{}", v.uuid)}},
     });
+    let policy_id = w.export_policy(&v.svm, &v.export_policy).map(|p| p.id);
+    out["nas"] = json!({"export_policy": {"name": v.export_policy, "id": policy_id}});
     if v.state == "online"
         && let Some(j) = &v.junction
     {
-        out["nas"] = json!({"path": j});
+        out["nas"]["path"] = json!(j);
     }
     out
 }
@@ -112,16 +116,44 @@ fn patch(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
     }
     let uuid = w.volumes[i].uuid.clone();
     let svm = (w.svm_name(&w.volumes[i].svm), w.volumes[i].svm.clone());
+    let rename = ctx.s("name").map(str::to_string);
+    let export_policy = ctx.s("nas.export_policy.name").map(str::to_string);
+    if let Some(p) = &export_policy
+        && w.export_policy(&svm.1, p).is_none()
+    {
+        return Err(ApiError::not_found(format!(
+            "Export policy \"{p}\" does not exist in SVM \"{}\".",
+            svm.0
+        ))
+        .target("nas.export_policy.name"));
+    }
+    if let Some(n) = &rename
+        && w.volumes
+            .iter()
+            .any(|v| v.svm == svm.1 && v.name == *n && v.uuid != uuid)
+    {
+        return Err(ApiError::duplicate(format!(
+            "Volume \"{n}\" already exists in SVM \"{}\".",
+            svm.0
+        ))
+        .target("name"));
+    }
     let job = ctx.job(
         w,
         Some(svm),
         None,
         Box::new(move |w: &mut World| {
+            if let Some(n) = rename {
+                w.rename_volume(&uuid, &n)?;
+            }
             let v = w
                 .volumes
                 .iter_mut()
                 .find(|v| v.uuid == uuid)
                 .ok_or_else(|| ApiError::not_found("The volume no longer exists."))?;
+            if let Some(p) = export_policy {
+                v.export_policy = p;
+            }
             if let Some(s) = state {
                 v.state = s;
             }
@@ -209,6 +241,10 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
         junction: ctx.s("nas.path").map(str::to_string),
         is_svm_root: false,
         writes: vec![],
+        export_policy: ctx
+            .s("nas.export_policy.name")
+            .unwrap_or("default")
+            .to_string(),
     };
     let job = ctx.job(
         w,

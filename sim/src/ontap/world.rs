@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use super::Timing;
 use super::control::FaultSlot;
 use super::error::ApiError;
+use super::exports::{ExportPolicy, ExportRule, insert_rule};
+use super::luns::Lun;
 use super::topology::{RoleSpec, Topology, parse_version};
 
 /// A new random UUID as text.
@@ -142,6 +144,8 @@ pub struct Volume {
     pub junction: Option<String>,
     pub is_svm_root: bool,
     pub writes: Vec<WriteRec>,
+    /// NFS export policy name (`nas.export_policy.name`; ONTAP's default is `default`).
+    pub export_policy: String,
 }
 
 impl Volume {
@@ -325,6 +329,9 @@ pub struct World {
     pub relationships: Vec<Relationship>,
     pub jobs: Vec<Job>,
     pub next_write: u64,
+    pub export_policies: Vec<ExportPolicy>,
+    pub next_policy_id: u64,
+    pub luns: Vec<Lun>,
 }
 
 const BUILTIN_POLICIES: &[(&str, &str)] = &[
@@ -380,6 +387,10 @@ impl World {
             relationships: vec![],
             jobs: vec![],
             next_write: 1,
+            export_policies: vec![],
+            // ONTAP's export policy ids are large integers.
+            next_policy_id: 8589934592,
+            luns: vec![],
         };
         for c in &topo.clusters {
             let uuid = c.uuid.clone().unwrap_or_else(new_uuid);
@@ -497,7 +508,36 @@ impl World {
                         junction: v.junction_path.clone(),
                         is_svm_root: v.is_svm_root,
                         writes: vec![],
+                        export_policy: v.export_policy.clone(),
                     });
+                    for l in &v.luns {
+                        w.luns.push(Lun::new(
+                            &c.key,
+                            &su,
+                            &v.name,
+                            &l.name,
+                            l.size
+                                .as_ref()
+                                .map(|s| s.bytes())
+                                .transpose()?
+                                .unwrap_or(v.size.bytes()?),
+                        ));
+                    }
+                }
+                w.ensure_export_policy(&c.key, &su, "default");
+                for p in &s.export_policies {
+                    let i = w.ensure_export_policy(&c.key, &su, &p.name);
+                    for r in &p.rules {
+                        let rule = ExportRule::from_value(r).map_err(|e| {
+                            anyhow::anyhow!(
+                                "SVM {:?}: export policy {:?}: {}",
+                                s.name,
+                                p.name,
+                                e.message
+                            )
+                        })?;
+                        insert_rule(&mut w.export_policies[i].rules, rule);
+                    }
                 }
             }
         }
@@ -810,6 +850,7 @@ impl World {
                         junction,
                         is_svm_root: false,
                         writes: vec![],
+                        export_policy: "default".into(),
                     });
                     self.volumes.len() - 1
                 }
@@ -825,15 +866,20 @@ impl World {
                 v.vtype = "dp".into();
             }
         }
+        // LUNs are volume data: they follow whatever the identity setting.
+        self.replicate_luns(&src_svm, &dst_svm, &dst_cluster);
         // Identity preservation: protocols (and with `full`, LIFs) follow.
         let identity = self.relationships[i].identity.clone();
         let src = self.svm(&src_svm).cloned();
         if let Some(src) = src {
-            if identity != "exclude_network_and_protocol_config"
-                && let Some(d) = self.svm_mut(&dst_svm)
-            {
-                d.nfs = src.nfs;
-                d.iscsi = src.iscsi;
+            if identity != "exclude_network_and_protocol_config" {
+                if let Some(d) = self.svm_mut(&dst_svm) {
+                    d.nfs = src.nfs;
+                    d.iscsi = src.iscsi;
+                }
+                // Export policies travel with the protocol configuration
+                // (`World::replicate_exports` cites the ONTAP doc).
+                self.replicate_exports(&src_svm, &dst_svm, &dst_cluster);
             }
             if identity == "full" {
                 let dst_nodes: Vec<String> = self
@@ -923,7 +969,7 @@ impl World {
         let volumes: Vec<Value> = self
             .volumes
             .iter()
-            .map(|v| json!({"cluster": v.cluster, "svm": self.svm_name(&v.svm), "name": v.name, "type": v.vtype, "state": v.state, "writes": v.writes}))
+            .map(|v| json!({"cluster": v.cluster, "svm": self.svm_name(&v.svm), "name": v.name, "type": v.vtype, "state": v.state, "writes": v.writes, "export_policy": v.export_policy, "size": v.size}))
             .collect();
         let peers: Vec<Value> = self
             .cluster_peers
@@ -955,6 +1001,7 @@ impl World {
             "clusters": clusters, "svms": svms, "lifs": lifs, "volumes": volumes,
             "cluster_peers": peers, "svm_peers": svm_peers, "relationships": rels, "jobs": jobs,
             "probe_ports": {"nfs": self.nfs_port, "iscsi": self.iscsi_port},
+            "export_policies": self.dump_export_policies(), "luns": self.dump_luns(),
         })
     }
 }

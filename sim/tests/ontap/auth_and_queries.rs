@@ -466,7 +466,7 @@ async fn volumes_are_created_changed_and_deleted_through_jobs() {
     assert_eq!(a.wait_job(&r).await["state"], "success");
     let v = a.get(&format!("/api/storage/volumes/{uuid}")).await;
     assert_eq!(v.body["state"], "offline");
-    assert!(v.body.get("nas").is_none());
+    assert!(v.body["nas"].get("path").is_none());
     assert!(
         lab.control()
             .write(PRIMARY, "svm1", "trident_pvc_new", 1)

@@ -209,6 +209,22 @@ pub enum NotReady {
         /// What the probe saw (refused, timed out, ...).
         error: String,
     },
+    /// The volume's NFS export policy would refuse (or cannot be shown to
+    /// allow) the nodes' read-write mounts; `detail` is
+    /// [`ExportReport::message`](super::ExportReport::message).
+    #[error("{detail}")]
+    ExportNotAllowed {
+        /// Cluster label.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// Volume name.
+        volume: String,
+        /// Export policy name.
+        policy: String,
+        /// The full explanation with the refused nodes, rules and fix.
+        detail: String,
+    },
 }
 
 fn svm_hint(subtype: &str) -> &'static str {
@@ -244,7 +260,10 @@ impl NotReady {
     pub fn is_transient(&self) -> bool {
         !matches!(
             self,
-            Self::OntapAuth { .. } | Self::SvmMissing { .. } | Self::OntapFailed { .. }
+            Self::OntapAuth { .. }
+                | Self::SvmMissing { .. }
+                | Self::OntapFailed { .. }
+                | Self::ExportNotAllowed { .. }
         )
     }
 
@@ -264,6 +283,7 @@ impl NotReady {
             Self::NoDataLif { .. } => "NoDataLif",
             Self::LifDown { .. } => "LifDown",
             Self::ProbeFailed { .. } => "ProbeFailed",
+            Self::ExportNotAllowed { .. } => "ExportNotAllowed",
         }
     }
 }
@@ -440,6 +460,7 @@ mod tests {
                 vol_type: "rw".into(),
                 junction: Some("/trident_pvc_1".into()),
                 is_svm_root: false,
+                ..Default::default()
             },
         );
         f.lifs.push(LifFacts {

@@ -1,16 +1,25 @@
-//! Collecting [`SvmFacts`] from ONTAP: three GETs per SVM, run concurrently
-//! (the SVM with its protocol flags, its volumes, its IP interfaces), with
-//! `_links.next` followed for the two collections. The JSON is decoded by
-//! [`facts_from_json`], a pure function.
+//! Collecting [`SvmFacts`] from ONTAP: five GETs per SVM, run concurrently
+//! (the SVM with its protocol flags, its volumes, its IP interfaces, its NFS
+//! export policies with rules, its LUNs), with `_links.next` followed for
+//! the collections. The JSON is decoded by pure functions
+//! ([`facts_from_json`], [`export_policies_from_json`], [`luns_from_json`]).
+//! A failure of the export policy or LUN call alone does not fail the
+//! collection: it is kept in `export_policies_error` / `luns_error` (checks
+//! that need them then cannot verify), so an account without those rights
+//! still gets the volume and LIF checks.
 
 use serde_json::Value;
 
 use super::check::NotReady;
-use super::facts::{LifFacts, ServiceFacts, SvmFacts, VolumeFacts};
+use super::exports::export_policies_from_json;
+use super::facts::{LifFacts, LunFacts, ServiceFacts, SvmFacts, VolumeFacts};
 use crate::ontap::{OntapClient, OntapError};
 
 const SVM_FIELDS: &str = "name,uuid,state,subtype,nfs.enabled,iscsi.enabled";
-const VOLUME_FIELDS: &str = "name,state,type,nas.path,is_svm_root";
+const VOLUME_FIELDS: &str = "name,state,type,nas.path,is_svm_root,nas.export_policy.name,size";
+const EXPORT_FIELDS: &str = "name,rules";
+const LUN_FIELDS: &str =
+    "name,location.volume.name,location.logical_unit,status.state,enabled,space.size";
 const LIF_FIELDS: &str = "name,ip.address,state,enabled,services";
 /// Loop guard for `_links.next`.
 const MAX_PAGES: usize = 1000;
@@ -68,10 +77,14 @@ pub async fn collect_svm_facts(
     let svm_q = [("name", svm_name.as_str()), ("fields", SVM_FIELDS)];
     let vol_q = [("svm.name", svm_name.as_str()), ("fields", VOLUME_FIELDS)];
     let lif_q = [("svm.name", svm_name.as_str()), ("fields", LIF_FIELDS)];
-    let (svms, volumes, lifs) = futures::join!(
+    let exp_q = [("svm.name", svm_name.as_str()), ("fields", EXPORT_FIELDS)];
+    let lun_q = [("svm.name", svm_name.as_str()), ("fields", LUN_FIELDS)];
+    let (svms, volumes, lifs, exports, luns) = futures::join!(
         get_all(client, "/api/svm/svms", &svm_q),
         get_all(client, "/api/storage/volumes", &vol_q),
         get_all(client, "/api/network/ip/interfaces", &lif_q),
+        get_all(client, "/api/protocols/nfs/export-policies", &exp_q),
+        get_all(client, "/api/storage/luns", &lun_q),
     );
     let fail = |e: OntapError| classify(&cluster, &svm_name, e);
     let svms = svms.map_err(fail)?;
@@ -86,7 +99,39 @@ pub async fn collect_svm_facts(
             svm: svm_name,
         });
     };
-    Ok(facts_from_json(&cluster, &svm_record, &volumes, &lifs))
+    let mut facts = facts_from_json(&cluster, &svm_record, &volumes, &lifs);
+    match exports {
+        Ok(records) => facts.export_policies = export_policies_from_json(&records),
+        Err(e) => facts.export_policies_error = Some(e.to_string()),
+    }
+    match luns {
+        Ok(records) => facts.luns = luns_from_json(&records),
+        Err(e) => facts.luns_error = Some(e.to_string()),
+    }
+    Ok(facts)
+}
+
+/// Decodes `GET /api/storage/luns` records (pure).
+pub fn luns_from_json(records: &[Value]) -> Vec<LunFacts> {
+    records
+        .iter()
+        .filter(|l| l.get("name").and_then(Value::as_str).is_some())
+        .map(|l| {
+            let path = s(l, "/name");
+            // `/vol/<volume>/<lun>` when the location is not reported.
+            let mut parts = path.trim_start_matches("/vol/").splitn(2, '/');
+            let (pv, pl) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let or = |a: String, b: &str| if a.is_empty() { b.to_string() } else { a };
+            LunFacts {
+                volume: or(s(l, "/location/volume/name"), pv),
+                name: or(s(l, "/location/logical_unit"), pl),
+                state: s(l, "/status/state"),
+                enabled: l.get("enabled").and_then(Value::as_bool).unwrap_or(false),
+                size_bytes: l.pointer("/space/size").and_then(Value::as_u64),
+                path,
+            }
+        })
+        .collect()
 }
 
 fn classify(cluster: &str, svm: &str, e: OntapError) -> NotReady {
@@ -184,6 +229,14 @@ pub fn facts_from_json(cluster: &str, svm: &Value, volumes: &[Value], lifs: &[Va
                         .filter(|p| !p.is_empty())
                         .map(str::to_string),
                     is_svm_root: false,
+                    export_policy: v
+                        .pointer("/nas/export_policy/name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string),
+                    size_bytes: v
+                        .get("size")
+                        .and_then(Value::as_u64)
+                        .or_else(|| v.pointer("/space/size").and_then(Value::as_u64)),
                 };
                 (f.name.clone(), f)
             })
@@ -210,6 +263,7 @@ pub fn facts_from_json(cluster: &str, svm: &Value, volumes: &[Value], lifs: &[Va
             .collect(),
         nfs: service("nfs"),
         iscsi: service("iscsi"),
+        ..Default::default()
     }
 }
 
@@ -225,7 +279,8 @@ mod tests {
         let vols = vec![
             json!({"name": "svm1_root", "state": "online", "type": "rw", "is_svm_root": true, "nas": {"path": "/"}}),
             json!({"name": "trident_pvc_1", "state": "online", "type": "dp"}),
-            json!({"name": "trident_pvc_2", "state": "online", "type": "rw", "nas": {"path": "/trident_pvc_2"}}),
+            json!({"name": "trident_pvc_2", "state": "online", "type": "rw", "size": 1073741824u64,
+                   "nas": {"path": "/trident_pvc_2", "export_policy": {"name": "k8s", "id": 7}}}),
         ];
         let lifs = vec![
             json!({"name": "lif1", "ip": {"address": "10.0.0.1"}, "state": "up",
@@ -245,6 +300,26 @@ mod tests {
         );
         assert_eq!(f.lifs[0].ip, "10.0.0.1");
         assert!(f.lifs[0].is_up());
+        let v2 = &f.volumes["trident_pvc_2"];
+        assert_eq!(v2.export_policy.as_deref(), Some("k8s"));
+        assert_eq!(v2.size_bytes, Some(1 << 30));
+        assert_eq!(f.volumes["trident_pvc_1"].export_policy, None);
+    }
+
+    #[test]
+    fn decodes_luns() {
+        let l = luns_from_json(&[
+            json!({"name": "/vol/v1/lun0", "location": {"volume": {"name": "v1"}, "logical_unit": "lun0"},
+                   "status": {"state": "online"}, "enabled": true, "space": {"size": 5u64 << 30}}),
+            json!({"name": "/vol/v2/lun1", "status": {"state": "offline"}, "enabled": false}),
+            json!({"uuid": "no-name"}),
+        ]);
+        assert_eq!(l.len(), 2);
+        assert!(l[0].is_online());
+        assert_eq!((l[0].volume.as_str(), l[0].name.as_str()), ("v1", "lun0"));
+        assert_eq!(l[0].size_bytes, Some(5 << 30));
+        assert_eq!((l[1].volume.as_str(), l[1].name.as_str()), ("v2", "lun1"));
+        assert!(!l[1].is_online());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use super::exports::ExportRule;
 use crate::trident::volume::Protocol;
 
 /// One SVM as seen at one moment.
@@ -25,6 +26,14 @@ pub struct SvmFacts {
     pub nfs: Option<ServiceFacts>,
     /// iSCSI service flags, when the SVM reports them.
     pub iscsi: Option<ServiceFacts>,
+    /// NFS export policies by name, each with its rules in index order.
+    pub export_policies: BTreeMap<String, Vec<ExportRule>>,
+    /// Why the export policies could not be read (`None`: they were).
+    pub export_policies_error: Option<String>,
+    /// LUNs of the SVM.
+    pub luns: Vec<LunFacts>,
+    /// Why the LUNs could not be read (`None`: they were).
+    pub luns_error: Option<String>,
 }
 
 /// One volume.
@@ -40,6 +49,34 @@ pub struct VolumeFacts {
     pub junction: Option<String>,
     /// `is_svm_root`.
     pub is_svm_root: bool,
+    /// `nas.export_policy.name`, when reported.
+    pub export_policy: Option<String>,
+    /// `size` in bytes, when reported.
+    pub size_bytes: Option<u64>,
+}
+
+/// One LUN.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LunFacts {
+    /// `name`: the LUN path `/vol/<volume>/<lun>`.
+    pub path: String,
+    /// `location.volume.name`.
+    pub volume: String,
+    /// `location.logical_unit` (the LUN's name inside the volume, `lun0`).
+    pub name: String,
+    /// `status.state`: `online`, `offline`, ...
+    pub state: String,
+    /// `enabled`.
+    pub enabled: bool,
+    /// `space.size` in bytes, when reported.
+    pub size_bytes: Option<u64>,
+}
+
+impl LunFacts {
+    /// Online and enabled.
+    pub fn is_online(&self) -> bool {
+        self.enabled && self.state == "online"
+    }
 }
 
 /// One IP interface (LIF).
@@ -87,6 +124,11 @@ impl SvmFacts {
             Protocol::File => self.nfs,
             Protocol::Block => self.iscsi,
         }
+    }
+
+    /// The LUNs inside `volume`.
+    pub fn luns_in(&self, volume: &str) -> impl Iterator<Item = &LunFacts> {
+        self.luns.iter().filter(move |l| l.volume == volume)
     }
 
     /// Whether the SVM has a LIF with this address (IP compare, or exact text).
