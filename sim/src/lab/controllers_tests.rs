@@ -297,3 +297,75 @@ async fn the_lab_seeds_nodes_the_version_and_an_offline_dr_backend() {
     assert_eq!(v["trident_version"], "25.06.0");
     assert_eq!(v["publications_synced"], true);
 }
+
+fn pod(name: &str, claim: &str) -> Value {
+    json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "shop"},
+        "spec": {"containers": [{"name": "web", "image": "nginx"}],
+                 "volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}]}})
+}
+
+#[tokio::test]
+async fn managed_import_renames_in_ontap_and_mounts_go_through_the_export_policy() {
+    let (ontap, kube, site, c) = primary(Duration::ZERO).await;
+    let mut pvc = import_pvc("data", &site.backend_uuid, VOL);
+    pvc["metadata"]["annotations"]
+        .as_object_mut()
+        .map(|a| a.remove(ANN_IMPORT_NO_RENAME));
+    kube.apply(pvc).expect("pvc");
+    kube.apply(pod("web-0", "data")).expect("pod");
+    c.reconcile();
+    let pvc = kube
+        .get("v1", "PersistentVolumeClaim", Some("shop"), "data")
+        .expect("pvc");
+    let uid = pvc["metadata"]["uid"].as_str().unwrap_or("");
+    let renamed = format!("trident_pvc_{}", uid.replace('-', "_"));
+    let pv = kube
+        .get("v1", "PersistentVolume", None, &format!("pvc-{uid}"))
+        .expect("pv");
+    assert_eq!(
+        pv["spec"]["csi"]["volumeAttributes"]["internalName"],
+        renamed
+    );
+    let snap = ontap.control().snapshot();
+    let names: Vec<&str> = snap["volumes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["svm"] == "svm1")
+        .filter_map(|v| v["name"].as_str())
+        .collect();
+    assert!(names.contains(&renamed.as_str()), "{names:?}");
+    assert!(!names.contains(&VOL), "{names:?}");
+    // The default policy admits everyone: the Pod runs on a DR node.
+    let p = kube.get("v1", "Pod", Some("shop"), "web-0").expect("pod");
+    assert_eq!(p["status"]["phase"], "Running", "{p}");
+    // A policy replicated from the primary that admits only its nodes.
+    ontap.control().set_export_rules(
+        "primary",
+        "svm1",
+        "default",
+        vec![
+            json!({"index": 1, "clients": [{"match": "192.0.2.11,192.0.2.12"}],
+            "protocols": ["nfs"], "ro_rule": ["sys"], "rw_rule": ["sys"], "superuser": ["sys"]}),
+        ],
+    );
+    kube.apply(pod("web-1", "data")).expect("pod");
+    c.reconcile();
+    let p = kube.get("v1", "Pod", Some("shop"), "web-1").expect("pod");
+    assert_eq!(p["status"]["phase"], "Pending");
+    let ev = kube
+        .get("v1", "Event", Some("shop"), "web-1.failedmount")
+        .expect("event");
+    let m = ev["message"].as_str().unwrap_or("");
+    assert!(
+        m.starts_with(&format!(
+            "MountVolume.SetUp failed for volume \"pvc-{uid}\""
+        )),
+        "{m}"
+    );
+    assert!(
+        m.contains("export policy default on SVM svm1: no rule matches node dr-node-1 (198.51.100.21, dr-node-1)"),
+        "{m}"
+    );
+}

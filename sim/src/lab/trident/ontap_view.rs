@@ -164,10 +164,13 @@ impl OntapWrites for Control {
     fn snapshot(&self) -> Value {
         Control::snapshot(self)
     }
-    // PENDING-ONTAP-MERGE: Control gains these on wip-ontap.
-    fn rename_volume(&self, _cluster: &str, _svm: &str, _old: &str, _new: &str) -> bool {
-        false
+    fn rename_volume(&self, cluster: &str, svm: &str, old: &str, new: &str) -> bool {
+        Control::rename_volume(self, cluster, svm, old, new)
     }
-    fn set_volume_export_policy(&self, _cluster: &str, _svm: &str, _volume: &str, _policy: &str) {}
-    fn set_export_rules(&self, _cluster: &str, _svm: &str, _policy: &str, _rules: Vec<Value>) {}
+    fn set_volume_export_policy(&self, cluster: &str, svm: &str, volume: &str, policy: &str) {
+        Control::set_volume_export_policy(self, cluster, svm, volume, policy);
+    }
+    fn set_export_rules(&self, cluster: &str, svm: &str, policy: &str, rules: Vec<Value>) {
+        Control::set_export_rules(self, cluster, svm, policy, rules);
+    }
 }
