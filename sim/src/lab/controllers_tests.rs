@@ -369,3 +369,23 @@ async fn managed_import_renames_in_ontap_and_mounts_go_through_the_export_policy
         "{m}"
     );
 }
+
+#[tokio::test]
+async fn a_retained_backend_outlives_its_tbc() {
+    let (_ontap, kube, _site, c) = primary(Duration::ZERO).await;
+    c.reconcile();
+    let mut tbc = kube
+        .get(TRIDENT_API, "TridentBackendConfig", Some("trident"), "b")
+        .expect("tbc");
+    tbc["spec"]["deletionPolicy"] = json!("retain");
+    kube.apply(tbc).expect("tbc");
+    assert!(kube.delete(TRIDENT_API, "TridentBackendConfig", Some("trident"), "b"));
+    c.reconcile();
+    assert!(
+        kube.get(TRIDENT_API, "TridentBackendConfig", Some("trident"), "b")
+            .is_none()
+    );
+    let b = backend(&kube);
+    assert_eq!(b["configRef"], "");
+    assert_eq!(b["state"], "online");
+}

@@ -431,6 +431,15 @@ fn delete_tbc(kube: &KubeHandle, ns: &str, tbc: &Value, notes: &mut Vec<String>)
         kube.delete(TRIDENT_API, "TridentBackend", Some(ns), &name);
         notes.push(format!("simulated Trident: backend {} deleted", b.name));
     }
+    // deletionPolicy retain: the backend stays, without its configRef
+    // (`trident_backend_config.go` deleteBackendConfigUsingPolicyRetain).
+    if let (Some(b), "retain") = (&backend, policy)
+        && !s(&b.cr, "/configRef").is_empty()
+    {
+        let mut cr = b.cr.clone();
+        cr["configRef"] = json!("");
+        let _ = kube.apply(cr);
+    }
     if has_finalizer(tbc) {
         let _ = kube.apply(without_finalizer(tbc));
     }
