@@ -1,15 +1,13 @@
-//! Trident and Velero objects shaped as those tools create them (see the
-//! facts sheet, §1 and §3), as `serde_json::Value`s to [`KubeSim::apply`],
-//! and [`TridentSite`], which seeds a whole Trident install in one call.
+//! Trident and Velero objects shaped as those tools create them (Trident:
+//! `persistent_store/crd/apis/netapp/v1/types.go`; see `docs/trident.md`),
+//! as `serde_json::Value`s to [`super::KubeSim::apply`], and
+//! [`TridentSite`], which seeds a whole Trident install in one call.
 //!
 //! Optional string arguments take `""` for "not set": the field is then
 //! left out, as Trident leaves it out.
 
-use anyhow::{Context, Result};
 use base64::Engine;
 use serde_json::{Map, Value, json};
-
-use super::KubeSim;
 
 /// The CSI driver name Trident registers.
 pub const TRIDENT_CSI_DRIVER: &str = "csi.trident.netapp.io";
@@ -51,7 +49,8 @@ pub fn quantity_bytes(q: &str) -> Option<u64> {
 }
 
 /// Trident's ONTAP volume name for a volume: `<storagePrefix><name>` with
-/// `-` and `.` turned into `_` (facts sheet §1.2).
+/// `-` and `.` turned into `_` and `__` collapsed as Trident ≥ 24.10 does
+/// (`crate::lab::trident::internal_volume_name` has the rule by version).
 pub fn internal_name(storage_prefix: &str, volume_name: &str) -> String {
     let raw = format!("{storage_prefix}{volume_name}").replace(['-', '.'], "_");
     let mut out = String::with_capacity(raw.len());
@@ -400,211 +399,7 @@ pub fn velero_restore(name: &str, ns: &str, backup_name: &str) -> Value {
     })
 }
 
-/// A whole Trident install on one cluster, pointing at one ONTAP SVM:
-/// namespace, credentials Secret, a bound TridentBackendConfig, its
-/// TridentBackend, a StorageClass, the CSIDriver and a TridentVersion.
-#[derive(Clone)]
-pub struct TridentSite {
-    /// Trident's namespace (default `trident`).
-    pub namespace: String,
-    /// Backend (and TBC) name.
-    pub backend_name: String,
-    /// `backendUUID`.
-    pub backend_uuid: String,
-    /// Driver, default `ontap-nas`.
-    pub driver: String,
-    /// `managementLIF`: the ONTAP address as `host:port` (no scheme).
-    pub management_lif: String,
-    /// `dataLIF`, may be empty.
-    pub data_lif: String,
-    /// SVM name.
-    pub svm: String,
-    /// Credentials Secret name.
-    pub secret_name: String,
-    /// ONTAP user.
-    pub username: String,
-    /// ONTAP password (never printed by `Debug`).
-    pub password: String,
-    /// `storagePrefix`, default `trident_`.
-    pub storage_prefix: String,
-    /// StorageClass name, default `ontap-nas`.
-    pub storage_class: String,
-}
-
-impl std::fmt::Debug for TridentSite {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TridentSite")
-            .field("namespace", &self.namespace)
-            .field("backend_name", &self.backend_name)
-            .field("backend_uuid", &self.backend_uuid)
-            .field("management_lif", &self.management_lif)
-            .field("svm", &self.svm)
-            .finish_non_exhaustive()
-    }
-}
-
-/// `host:port` from an ONTAP URL such as `https://127.0.0.1:8443/`.
-fn lif_from_url(url: &str) -> String {
-    let s = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .unwrap_or(url);
-    s.split('/').next().unwrap_or(s).to_string()
-}
-
-impl TridentSite {
-    /// A site with backend `backend_name` on SVM `svm` behind the ONTAP at
-    /// `ontap_url` (a URL or `host:port`); other fields take Trident's
-    /// defaults and a fresh backend UUID.
-    pub fn new(backend_name: &str, ontap_url: &str, svm: &str) -> Self {
-        Self {
-            namespace: "trident".into(),
-            backend_name: backend_name.into(),
-            backend_uuid: uuid::Uuid::new_v4().to_string(),
-            driver: "ontap-nas".into(),
-            management_lif: lif_from_url(ontap_url),
-            data_lif: String::new(),
-            svm: svm.into(),
-            secret_name: format!("{backend_name}-secret"),
-            username: "admin".into(),
-            password: "netapp1!".into(),
-            storage_prefix: "trident_".into(),
-            storage_class: "ontap-nas".into(),
-        }
-    }
-
-    /// Sets the ONTAP credentials.
-    pub fn credentials(mut self, username: &str, password: &str) -> Self {
-        self.username = username.into();
-        self.password = password.into();
-        self
-    }
-
-    /// Applies the install to `sim`; returns the stored TridentBackend.
-    ///
-    /// # Errors
-    /// When the cluster rejects an object.
-    pub fn seed(&self, sim: &KubeSim) -> Result<Value> {
-        let ns = &self.namespace;
-        sim.apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
-        sim.apply(ontap_credentials_secret(
-            &self.secret_name,
-            ns,
-            &self.username,
-            &self.password,
-        ))?;
-        let mut tbc = trident_backend_config(
-            &self.backend_name,
-            ns,
-            &self.driver,
-            &self.management_lif,
-            &self.svm,
-            &self.data_lif,
-            &self.secret_name,
-            &self.storage_prefix,
-        );
-        tbc["status"] = bound_backend_config_status(&self.backend_name, &self.backend_uuid);
-        let tbc = sim.apply(tbc)?;
-        let tbe = sim.apply(trident_backend(&tbc, &self.backend_uuid, "online"))?;
-        sim.apply(storage_class(&self.storage_class, &self.driver, ""))?;
-        sim.apply(json!({
-            "apiVersion": "storage.k8s.io/v1",
-            "kind": "CSIDriver",
-            "metadata": {"name": TRIDENT_CSI_DRIVER},
-            "spec": {"attachRequired": true, "podInfoOnMount": false, "volumeLifecycleModes": ["Persistent"]},
-        }))?;
-        sim.apply(json!({
-            "apiVersion": "trident.netapp.io/v1",
-            "kind": "TridentVersion",
-            "metadata": {"name": "trident", "namespace": ns},
-            "trident_version": "26.02.0",
-            "publicationsSynced": true,
-        }))?;
-        Ok(tbe)
-    }
-
-    /// Adds a bound volume (PV + PVC + TridentVolume) on this backend for
-    /// claim `claim_ns/claim_name`, under a fresh `pvc-<uuid>` name; returns
-    /// `(pv_name, internal_name)`. The claim's namespace is created if missing.
-    ///
-    /// # Errors
-    /// When the cluster rejects an object.
-    pub fn add_volume(
-        &self,
-        sim: &KubeSim,
-        claim_ns: &str,
-        claim_name: &str,
-        size: &str,
-        reclaim_policy: &str,
-    ) -> Result<(String, String)> {
-        let pv_name = format!("pvc-{}", uuid::Uuid::new_v4());
-        self.add_volume_named(sim, &pv_name, claim_ns, claim_name, size, reclaim_policy)
-    }
-
-    /// [`TridentSite::add_volume`] with a given PV name (e.g. to match a
-    /// volume that already exists in the ONTAP simulator).
-    ///
-    /// # Errors
-    /// When the cluster rejects an object.
-    pub fn add_volume_named(
-        &self,
-        sim: &KubeSim,
-        pv_name: &str,
-        claim_ns: &str,
-        claim_name: &str,
-        size: &str,
-        reclaim_policy: &str,
-    ) -> Result<(String, String)> {
-        let pv_name = pv_name.to_string();
-        let internal = internal_name(&self.storage_prefix, &pv_name);
-        let protocol = if self.driver.starts_with("ontap-san") {
-            "block"
-        } else {
-            "file"
-        };
-        let mut pv = trident_csi_pv(
-            &pv_name,
-            &self.backend_uuid,
-            &internal,
-            protocol,
-            size,
-            claim_ns,
-            claim_name,
-            reclaim_policy,
-        );
-        pv["spec"]["storageClassName"] = json!(self.storage_class);
-        sim.apply(pv)
-            .with_context(|| format!("seeding PV {pv_name}"))?;
-        sim.apply(trident_pvc(
-            claim_ns,
-            claim_name,
-            &pv_name,
-            &self.storage_class,
-            size,
-        ))?;
-        let data_ip = self
-            .data_lif
-            .rsplit_once(':')
-            .map(|(h, _)| h.to_string())
-            .unwrap_or_else(|| self.data_lif.clone());
-        let nfs_path = if protocol == "file" {
-            format!("/{internal}")
-        } else {
-            String::new()
-        };
-        sim.apply(trident_volume(
-            &self.namespace,
-            &pv_name,
-            &self.backend_uuid,
-            &internal,
-            protocol,
-            size,
-            if protocol == "file" { &data_ip } else { "" },
-            &nfs_path,
-        ))?;
-        Ok((pv_name, internal))
-    }
-}
+pub use super::trident_site::{DR_NODES, PRIMARY_NODES, TridentSite, node, trident_version};
 
 #[cfg(test)]
 mod tests {
@@ -620,8 +415,6 @@ mod tests {
         assert_eq!(quantity_bytes("1Gi"), Some(1 << 30));
         assert_eq!(quantity_bytes("2G"), Some(2_000_000_000));
         assert_eq!(quantity_bytes("x"), None);
-        assert_eq!(lif_from_url("https://127.0.0.1:8443/api"), "127.0.0.1:8443");
-        assert_eq!(lif_from_url("[::1]:443"), "[::1]:443");
     }
 
     #[test]

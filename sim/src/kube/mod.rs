@@ -38,6 +38,7 @@ mod server;
 mod status;
 mod store;
 mod table;
+mod trident_site;
 mod watch;
 
 use std::sync::{Arc, Mutex};

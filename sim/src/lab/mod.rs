@@ -4,8 +4,9 @@
 //! application ([`app`]) on the primary site with a Velero backup of it;
 //! on the DR site, a Velero stand-in ([`velero`]) that restores with
 //! Velero's rules, built-in actions and phases and the real
-//! `velero-plugin-svmdr` binary; and the clusters' own controllers ([`controllers`]: PV binding,
-//! Trident import, Pods starting). Everything it creates is labelled
+//! `velero-plugin-svmdr` binary; and the clusters' own controllers
+//! ([`controllers`]: Trident ([`trident`]), PV binding ([`binding`]), the
+//! kubelet ([`kubelet`])). Everything it creates is labelled
 //! [`app::SIMULATED_LABEL`].
 //!
 //! [`Lab::start`] also writes, to its state dir, a kubeconfig with contexts
@@ -13,7 +14,10 @@
 //! `kubectl-svmdr` config file naming both sites ([`LabFiles`]).
 
 pub mod app;
+pub mod binding;
 pub mod controllers;
+pub mod kubelet;
+pub mod trident;
 pub mod velero;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +27,7 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use crate::kube::KubeSim;
-use crate::kube::fixtures::{TridentSite, ontap_credentials_secret};
+use crate::kube::fixtures::{DR_NODES, PRIMARY_NODES, TridentSite, ontap_credentials_secret};
 use crate::ontap::{OntapSim, Timing, Topology};
 use controllers::ClusterControllers;
 use velero::{BackupContents, BackupStore, RunnerConfig, StartHook};
@@ -54,6 +58,13 @@ pub struct LabOptions {
     pub dir: Option<PathBuf>,
     /// Run when a restore starts (fault injection).
     pub on_restore_start: Option<StartHook>,
+    /// The simulated Trident's version on both sites (default
+    /// [`trident::DEFAULT_TRIDENT_VERSION`]).
+    pub trident_version: Option<String>,
+    /// How often the simulated Trident re-reads its backends' state (default
+    /// [`controllers::DEFAULT_BACKEND_POLL`]; zero: never, as Trident with
+    /// `--backend_storage_poll_interval 0`).
+    pub backend_poll_interval: Option<Duration>,
 }
 
 impl std::fmt::Debug for LabOptions {
@@ -62,6 +73,8 @@ impl std::fmt::Debug for LabOptions {
             .field("timing", &self.timing)
             .field("plugin", &self.plugin)
             .field("dir", &self.dir)
+            .field("trident_version", &self.trident_version)
+            .field("backend_poll_interval", &self.backend_poll_interval)
             .finish_non_exhaustive()
     }
 }
@@ -167,11 +180,19 @@ impl Lab {
         let ontap = OntapSim::start_with(Topology::two_sites(), timing).await?;
         let primary_kube = KubeSim::start(PRIMARY_CONTEXT).await?;
         let dr_kube = KubeSim::start(DR_CONTEXT).await?;
+        let version = opts
+            .trident_version
+            .clone()
+            .unwrap_or_else(|| trident::DEFAULT_TRIDENT_VERSION.into());
         let primary_trident =
             TridentSite::new("ontap-nas-primary", &ontap.url("primary"), PRIMARY_SVM)
-                .credentials(ADMIN_USER, ADMIN_PASSWORD);
+                .credentials(ADMIN_USER, ADMIN_PASSWORD)
+                .with_version(&version)
+                .with_nodes(&PRIMARY_NODES);
         let dr_trident = TridentSite::new("ontap-nas-dr", &ontap.url("dr"), DR_SVM)
-            .credentials(ADMIN_USER, ADMIN_PASSWORD);
+            .credentials(ADMIN_USER, ADMIN_PASSWORD)
+            .with_version(&version)
+            .with_nodes(&DR_NODES);
         primary_trident
             .seed(&primary_kube)
             .context("seeding Trident on the primary site")?;
@@ -223,11 +244,12 @@ impl Lab {
             .with_context(|| format!("writing {}", files.config.display()))?;
         dr_kube.apply(plugin_configmap(&ontap))?;
 
-        let dr_controllers = ClusterControllers {
-            kube: dr_kube.handle(),
-            ontap: ontap.control(),
-            trident_namespace: dr_trident.namespace.clone(),
-        };
+        let poll = opts
+            .backend_poll_interval
+            .unwrap_or(controllers::DEFAULT_BACKEND_POLL);
+        let dr_controllers =
+            ClusterControllers::new(dr_kube.handle(), ontap.control(), &dr_trident.namespace)
+                .with_backend_poll(poll);
         if let Some(plugin) = &opts.plugin {
             velero::install(
                 &dr_kube,
@@ -258,12 +280,18 @@ impl Lab {
         }
         let sites = [
             dr_controllers.clone(),
-            ClusterControllers {
-                kube: primary_kube.handle(),
-                ontap: ontap.control(),
-                trident_namespace: primary_trident.namespace.clone(),
-            },
+            ClusterControllers::new(
+                primary_kube.handle(),
+                ontap.control(),
+                &primary_trident.namespace,
+            )
+            .with_backend_poll(poll),
         ];
+        // Trident evaluates each backend when it starts (the DR backend's
+        // SVM does not exist yet: offline).
+        for s in &sites {
+            s.reconcile();
+        }
         let ticker = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(Duration::from_millis(200)).await;

@@ -97,6 +97,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                 );
             }
         })),
+        ..LabOptions::default()
     };
     let t0 = Instant::now();
     say(

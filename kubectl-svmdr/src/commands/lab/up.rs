@@ -112,7 +112,7 @@ pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         timing: Some(args.timing.timing()),
         plugin,
         dir: Some(dir.clone()),
-        on_restore_start: None,
+        ..LabOptions::default()
     };
     let lab = rt
         .block_on(Lab::start(opts))
