@@ -232,6 +232,28 @@ async fn backend_state_follows_the_data_lif_on_the_poll_and_on_a_tbc_update() {
 }
 
 #[tokio::test]
+async fn a_change_to_the_credentials_secret_updates_the_backend() {
+    // Trident: frontend/crd/controller/secret.go (Secrets have no
+    // generation, so any new resourceVersion queues an update of the TBCs
+    // that use the Secret).
+    let (ontap, kube, site, c) = primary(Duration::ZERO).await;
+    let lif = nfs_lif(&ontap);
+    ontap.control().set_lif_down("primary", &lif, true);
+    c.reconcile();
+    assert_eq!(backend(&kube)["state"], "offline");
+    ontap.control().set_lif_down("primary", &lif, false);
+    c.reconcile();
+    assert_eq!(backend(&kube)["state"], "offline", "nothing re-evaluates it yet");
+    let mut secret = kube
+        .get("v1", "Secret", Some("trident"), &site.secret_name)
+        .expect("secret");
+    secret["metadata"]["annotations"] = json!({"svmdr.netapp.io/reconcile": "1"});
+    kube.apply(secret).expect("secret");
+    c.reconcile();
+    assert_eq!(backend(&kube)["state"], "online");
+}
+
+#[tokio::test]
 async fn trident_removes_its_finalizers_on_delete() {
     let (_ontap, kube, site, c) = primary(Duration::ZERO).await;
     let (pv, _) = site

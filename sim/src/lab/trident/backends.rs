@@ -15,7 +15,11 @@
 //!   updateCRHandler; `frontend/crd/controller/trident_backend_config.go`
 //!   updateBackendConfig → UpdateBackendByBackendUUID, which re-validates
 //!   the driver and fails, leaving the backend as it was, while the SVM has
-//!   no NAS data LIF up: `ontap_common.go` ValidateNASDriver).
+//!   no NAS data LIF up: `ontap_common.go` ValidateNASDriver); and when the
+//!   credentials Secret a TBC names changes at all (a new resourceVersion,
+//!   an annotation is enough: Secrets have no generation;
+//!   `frontend/crd/controller/secret.go` updateSecretHandler and
+//!   handleSecret queue an update of every TBC using it).
 //! - Finalizers: Trident adds `trident.netapp.io` to a TBC
 //!   (`trident_backend_config.go` handleTridentBackendConfig), removes it
 //!   from deleting TridentVolumes, TridentVersions and TridentNodes
@@ -215,6 +219,7 @@ pub struct BackendLoop {
     last_poll: Option<Instant>,
     seen: HashSet<String>,
     generations: HashMap<String, i64>,
+    secret_versions: HashMap<String, String>,
 }
 
 /// Sets the backend's state from `reason`; returns a note when it changed.
@@ -331,7 +336,17 @@ fn handle_tbc(
         .and_then(Value::as_i64)
         .unwrap_or(0);
     let previous = st.generations.insert(name.clone(), generation);
-    if previous.is_none_or(|g| g == generation) || s(tbc, "/status/phase") != "Bound" {
+    let spec_changed = previous.is_some_and(|g| g != generation);
+    let secret = s(tbc, "/spec/credentials/name");
+    let secret_version = kube
+        .get("v1", "Secret", Some(ns), secret)
+        .map(|o| s(&o, "/metadata/resourceVersion").to_string())
+        .unwrap_or_default();
+    let seen_version = st
+        .secret_versions
+        .insert(format!("{name}/{secret}"), secret_version.clone());
+    let secret_changed = seen_version.is_some_and(|v| v != secret_version);
+    if !(spec_changed || secret_changed) || s(tbc, "/status/phase") != "Bound" {
         return;
     }
     let uuid = s(tbc, "/status/backendInfo/backendUUID");
@@ -369,8 +384,9 @@ fn handle_tbc(
             updated["stateReason"] = json!("");
             if kube.apply(updated).is_ok() {
                 notes.push(format!(
-                    "simulated Trident: backend {} updated from TridentBackendConfig {name}; online",
-                    b.name
+                    "simulated Trident: backend {} updated from TridentBackendConfig {name} ({}); online",
+                    b.name,
+                    if spec_changed { "spec changed" } else { "its credentials Secret changed" }
                 ));
             }
             set_tbc_status(
