@@ -10,6 +10,7 @@
 mod drill;
 mod plugin;
 mod report;
+mod scenario;
 mod step;
 mod up;
 

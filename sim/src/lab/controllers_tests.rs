@@ -243,7 +243,11 @@ async fn a_change_to_the_credentials_secret_updates_the_backend() {
     assert_eq!(backend(&kube)["state"], "offline");
     ontap.control().set_lif_down("primary", &lif, false);
     c.reconcile();
-    assert_eq!(backend(&kube)["state"], "offline", "nothing re-evaluates it yet");
+    assert_eq!(
+        backend(&kube)["state"],
+        "offline",
+        "nothing re-evaluates it yet"
+    );
     let mut secret = kube
         .get("v1", "Secret", Some("trident"), &site.secret_name)
         .expect("secret");

@@ -65,6 +65,10 @@ pub struct LabOptions {
     /// [`controllers::DEFAULT_BACKEND_POLL`]; zero: never, as Trident with
     /// `--backend_storage_poll_interval 0`).
     pub backend_poll_interval: Option<Duration>,
+    /// The DR Trident backend's `storagePrefix` (default Trident's
+    /// `trident_`, as on the primary): another prefix shows that the
+    /// import finds the replicated volume by its recorded name.
+    pub dr_storage_prefix: Option<String>,
 }
 
 impl std::fmt::Debug for LabOptions {
@@ -75,6 +79,7 @@ impl std::fmt::Debug for LabOptions {
             .field("dir", &self.dir)
             .field("trident_version", &self.trident_version)
             .field("backend_poll_interval", &self.backend_poll_interval)
+            .field("dr_storage_prefix", &self.dr_storage_prefix)
             .finish_non_exhaustive()
     }
 }
@@ -189,10 +194,13 @@ impl Lab {
                 .credentials(ADMIN_USER, ADMIN_PASSWORD)
                 .with_version(&version)
                 .with_nodes(&PRIMARY_NODES);
-        let dr_trident = TridentSite::new("ontap-nas-dr", &ontap.url("dr"), DR_SVM)
+        let mut dr_trident = TridentSite::new("ontap-nas-dr", &ontap.url("dr"), DR_SVM)
             .credentials(ADMIN_USER, ADMIN_PASSWORD)
             .with_version(&version)
             .with_nodes(&DR_NODES);
+        if let Some(prefix) = &opts.dr_storage_prefix {
+            dr_trident.storage_prefix.clone_from(prefix);
+        }
         primary_trident
             .seed(&primary_kube)
             .context("seeding Trident on the primary site")?;

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use serde_json::Value;
-use sim::lab::app::{BACKUP, DEPLOYMENT, NAMESPACE, VOLUMES};
+use sim::lab::app::{DEPLOYMENT, NAMESPACE, VOLUMES};
 use sim::lab::{DR_SVM, Lab, LabOptions, PRIMARY_SVM};
 use sim::ontap::{Control, Timing, WriteId};
 
 use super::report::{Check, DrillReport, Phase, RestoreOutcome};
+use super::scenario::{Expect, Scenario};
 use super::step::{Cli, CliRun};
 use super::{plugin, value_name};
 use crate::ctx::Ctx;
@@ -60,6 +61,9 @@ pub struct Args {
     /// Inject a fault (repeatable).
     #[arg(long, value_enum, value_name = "FAULT")]
     pub fault: Vec<FaultArg>,
+    /// Which situation to drill (how real Trident and Velero change the restore).
+    #[arg(long, value_enum, default_value_t)]
+    pub scenario: Scenario,
     /// The velero-plugin-svmdr binary (default: next to this executable, then $PATH).
     #[arg(long, value_name = "PATH")]
     pub plugin: Option<PathBuf>,
@@ -99,6 +103,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         })),
         ..LabOptions::default()
     };
+    let mut opts = opts;
+    args.scenario.lab_options(&mut opts);
     let t0 = Instant::now();
     say(
         t0,
@@ -108,6 +114,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         .block_on(Lab::start(opts))
         .context("starting the simulated lab")?;
     let cli = Cli::new(&lab.files, !format.is_machine())?;
+    let (backup, setup) = args.scenario.prepare(&lab)?;
     let mut d = Drill {
         t0,
         rt: &rt,
@@ -116,13 +123,16 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         ctl: lab.ontap.control(),
         armed,
         faults: args.fault.clone(),
+        scenario: args.scenario,
+        backup: backup.clone(),
         report: DrillReport::new(
             value_name(&args.timing),
             args.fault.iter().map(value_name).collect(),
+            value_name(&args.scenario),
         ),
     };
     d.phase("lab", "start the lab", t0.elapsed(), true, format!(
-        "2 ONTAP clusters, 2 Kubernetes APIs with Trident, app {NAMESPACE} ({} PVCs), Velero backup {BACKUP}",
+        "2 ONTAP clusters, 2 Kubernetes APIs with Trident, app {NAMESPACE} ({} PVCs), Velero backup {backup}; scenario: {setup}",
         VOLUMES.len()
     ));
     let result = d.scenario();
@@ -169,6 +179,8 @@ struct Drill<'a> {
     ctl: Control,
     armed: Arc<Mutex<Option<(Control, String)>>>,
     faults: Vec<FaultArg>,
+    scenario: Scenario,
+    backup: String,
     report: DrillReport,
 }
 
@@ -357,6 +369,7 @@ impl Drill<'_> {
         if fo.code != 0 {
             anyhow::bail!("failover failed; the DR site is not serving");
         }
+        self.check_dr_backend_online();
         self.check_holds(
             "dr-has-pre-disaster-data",
             "dr",
@@ -408,6 +421,18 @@ impl Drill<'_> {
             );
         }
         say(self.t0, &format!("  {}", status_line(&st)));
+        if !self.scenario.fails_back() {
+            self.phase(
+                "failback",
+                "failback not attempted",
+                Duration::ZERO,
+                true,
+                "Trident renamed the replicated volumes on import: rename them back (`volume rename`) \
+                 before a reverse resync, as the plugin warned"
+                    .into(),
+            );
+            return Ok(());
+        }
 
         // 6. The primary comes back: reverse resync, failback.
         let t = Instant::now();
@@ -538,15 +563,30 @@ impl Drill<'_> {
         } else {
             None
         };
-        let run = self.cli(&[
+        let expect = self.scenario.expect();
+        let backup = self.backup.clone();
+        let mut args = vec![
             "restore",
             "--backup",
-            BACKUP,
+            &backup,
             "--timeout",
             "120s",
             "-o",
             "json",
-        ])?;
+        ];
+        args.extend(self.scenario.restore_args());
+        let mut run = self.cli(&args)?;
+        if expect == Expect::CliRefuses {
+            let refused = run.code == 3;
+            self.check(
+                "restore-refuses-data-backup",
+                refused,
+                format!("exit {}: {}", run.code, truncate(&run.last_error(), 200)),
+            );
+            // What would happen anyway: the plugin is the second line.
+            args.push("--force");
+            run = self.cli(&args)?;
+        }
         self.report.rto.restore_seconds = Some(run.elapsed.as_secs_f64());
         let json = run.json();
         let name = json
@@ -560,13 +600,22 @@ impl Drill<'_> {
             .unwrap_or("unknown")
             .to_string();
         let results = self.lab.restore_results(&name).unwrap_or_default();
-        let (errors, warnings) = (results.errors, results.warnings);
-        let ok = run.code == 0 && phase == "Completed";
+        let (errors, warnings) = (results.errors.clone(), results.warnings.clone());
+        let wanted = match expect {
+            Expect::Running => "Completed",
+            Expect::PluginRefuses | Expect::CliRefuses => "PartiallyFailed",
+        };
+        let ok = phase == wanted;
         let detail = if json.is_some() {
             format!(
-                "Velero restore {name}: {phase} ({} errors, {} warnings)",
+                "Velero restore {name}: {phase} ({} errors, {} warnings){}",
                 errors.len(),
-                warnings.len()
+                warnings.len(),
+                if wanted == "Completed" {
+                    String::new()
+                } else {
+                    format!("; {wanted} expected: the plugin refuses the PVCs")
+                }
             )
         } else {
             format!("exit {}: {}", run.code, run.last_error())
@@ -584,16 +633,22 @@ impl Drill<'_> {
         self.report.restore = Some(RestoreOutcome {
             name,
             phase: phase.clone(),
-            errors,
+            errors: errors.clone(),
             warnings,
-            plugin_calls: results.executed,
+            plugin_calls: results.executed.clone(),
         });
-        self.check(
-            "restore-completed",
-            phase == "Completed",
-            format!("phase {phase}"),
-        );
-        self.check_app_on_dr();
+        match expect {
+            Expect::Running => {
+                self.check(
+                    "restore-completed",
+                    phase == "Completed",
+                    format!("phase {phase}"),
+                );
+                self.check_app_on_dr(&results);
+            }
+            Expect::PluginRefuses => self.check_export_refusal(&phase, &errors),
+            Expect::CliRefuses => self.check_data_kept(&phase, &errors, &results),
+        }
         if let Some(lif) = faulted_lif {
             self.ctl.set_lif_down("dr", &lif, false);
             say(
@@ -604,29 +659,76 @@ impl Drill<'_> {
         Ok(())
     }
 
-    /// PVCs Bound on DR, the `data` PV pointed at the DR backend by the
-    /// plugin, `uploads` imported by (simulated) Trident, the app running.
-    fn check_app_on_dr(&mut self) {
+    /// After the failover, the DR Trident backend serves again (the
+    /// failover's backends-online step), or Trident refuses every import.
+    fn check_dr_backend_online(&mut self) {
         let dr = &self.lab.dr_kube;
+        let ns = &self.lab.dr_trident.namespace;
+        let states: Vec<(String, String, String)> = dr
+            .list("trident.netapp.io/v1", "TridentBackend", Some(ns))
+            .iter()
+            .map(|b| {
+                let f = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+                (f("backendName"), f("state"), f("stateReason"))
+            })
+            .collect();
+        let ok = !states.is_empty() && states.iter().all(|(_, st, _)| st == "online");
+        let detail = states
+            .iter()
+            .map(|(n, st, why)| {
+                if why.is_empty() {
+                    format!("{n}: {st}")
+                } else {
+                    format!("{n}: {st} ({why})")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        self.check("dr-backend-online", ok, detail);
+    }
+
+    /// Every app PVC Bound on DR to a volume Trident imported (a new PV with
+    /// a TridentVolume on the replicated ONTAP volume: a PV restored as-is
+    /// has none and never attaches), and the app's Pod running.
+    fn check_app_on_dr(&mut self, results: &sim::lab::RestoreResults) {
+        let dr = &self.lab.dr_kube;
+        let ns = self.lab.dr_trident.namespace.clone();
         let mut bound = Vec::new();
         let mut not = Vec::new();
+        let mut imported = Vec::new();
+        let mut not_imported = Vec::new();
         for v in VOLUMES {
-            match dr.get("v1", "PersistentVolumeClaim", Some(NAMESPACE), v.claim) {
-                Some(p) if p.pointer("/status/phase") == Some(&Value::from("Bound")) => {
-                    let pv = p
-                        .pointer("/spec/volumeName")
-                        .and_then(Value::as_str)
-                        .unwrap_or("");
-                    bound.push(format!("{} → {pv}", v.claim));
+            let Some(p) = dr.get("v1", "PersistentVolumeClaim", Some(NAMESPACE), v.claim) else {
+                not.push(format!("{} was not restored", v.claim));
+                continue;
+            };
+            let phase = p
+                .pointer("/status/phase")
+                .and_then(Value::as_str)
+                .unwrap_or("Pending");
+            let pv = p
+                .pointer("/spec/volumeName")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if phase != "Bound" {
+                not.push(format!("{} is {phase}", v.claim));
+                continue;
+            }
+            bound.push(format!("{} → {pv}", v.claim));
+            let tv = dr.get("trident.netapp.io/v1", "TridentVolume", Some(&ns), pv);
+            let internal = tv
+                .as_ref()
+                .and_then(|t| t.pointer("/config/internalName").and_then(Value::as_str))
+                .unwrap_or("");
+            match tv {
+                Some(_) if pv != v.pv => imported.push(format!("{} ({internal})", v.claim)),
+                Some(_) => {
+                    not_imported.push(format!("{}: PV {pv} kept the backed-up name", v.claim))
                 }
-                Some(p) => not.push(format!(
-                    "{} is {}",
-                    v.claim,
-                    p.pointer("/status/phase")
-                        .and_then(Value::as_str)
-                        .unwrap_or("Pending")
+                None => not_imported.push(format!(
+                    "{}: PV {pv} has no TridentVolume (restored as-is: it cannot attach)",
+                    v.claim
                 )),
-                None => not.push(format!("{} was not restored", v.claim)),
             }
         }
         let ok = not.is_empty();
@@ -635,34 +737,190 @@ impl Drill<'_> {
             ok,
             if ok { bound.join(", ") } else { not.join(", ") },
         );
-        let dr_backend = &self.lab.dr_trident.backend_uuid;
-        let repointed = VOLUMES
-            .iter()
-            .filter(|v| v.reclaim_policy != "Delete")
-            .all(|v| {
-                dr.get("v1", "PersistentVolume", None, v.pv)
-                    .is_some_and(|pv| {
-                        pv.pointer("/spec/csi/volumeAttributes/backendUUID")
-                            == Some(&Value::from(dr_backend.as_str()))
-                    })
-            });
+        let ok = not_imported.is_empty() && imported.len() == VOLUMES.len();
         self.check(
-            "pv-on-dr-backend",
-            repointed,
-            if repointed {
-                "as-is PVs point at the DR Trident backend (set by the plugin)".into()
+            "volumes-imported-by-trident",
+            ok,
+            if not_imported.is_empty() {
+                format!("TridentVolumes for {}", imported.join(", "))
             } else {
-                "an as-is PV is missing or still points at the primary's backend".into()
+                not_imported.join("; ")
             },
         );
         let ready = dr
             .get("apps/v1", "Deployment", Some(NAMESPACE), DEPLOYMENT)
             .and_then(|d| d.pointer("/status/readyReplicas").and_then(Value::as_u64))
             .unwrap_or(0);
+        let why_not = if ready >= 1 {
+            String::new()
+        } else {
+            self.pod_events()
+        };
         self.check(
             "app-running-on-dr",
             ready >= 1,
-            format!("Deployment {NAMESPACE}/{DEPLOYMENT}: {ready} ready"),
+            format!("Deployment {NAMESPACE}/{DEPLOYMENT}: {ready} ready{why_not}"),
+        );
+        self.scenario_checks(results);
+    }
+
+    /// The Events of the app's Pods (why a Pod does not run).
+    fn pod_events(&self) -> String {
+        let events: Vec<String> = self
+            .lab
+            .dr_kube
+            .list("v1", "Event", Some(NAMESPACE))
+            .iter()
+            .filter(|e| e.pointer("/involvedObject/kind").and_then(Value::as_str) == Some("Pod"))
+            .filter_map(|e| {
+                Some(format!(
+                    "{}: {}",
+                    e.get("reason")?.as_str()?,
+                    truncate(e.get("message")?.as_str()?, 160)
+                ))
+            })
+            .collect();
+        if events.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", events.join("; "))
+        }
+    }
+
+    /// What each scenario adds to a completed restore.
+    fn scenario_checks(&mut self, results: &sim::lab::RestoreResults) {
+        let dr = &self.lab.dr_kube;
+        match self.scenario {
+            Scenario::ChangeStorageClass => {
+                let classes: Vec<String> = VOLUMES
+                    .iter()
+                    .filter_map(|v| dr.get("v1", "PersistentVolumeClaim", Some(NAMESPACE), v.claim))
+                    .map(|p| {
+                        p.pointer("/spec/storageClassName")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_string()
+                    })
+                    .collect();
+                let ok = classes.len() == VOLUMES.len()
+                    && classes.iter().all(|c| c == super::scenario::DR_CLASS);
+                self.check(
+                    "imported-through-mapped-class",
+                    ok,
+                    format!("PVC classes: {}", classes.join(", ")),
+                );
+            }
+            Scenario::Trident2506 => {
+                let no_rename_annotation = VOLUMES.iter().all(|v| {
+                    dr.get("v1", "PersistentVolumeClaim", Some(NAMESPACE), v.claim)
+                        .is_some_and(|p| {
+                            p.pointer("/metadata/annotations/trident.netapp.io~1importNoRename")
+                                .is_none()
+                        })
+                });
+                self.check(
+                    "no-import-no-rename-on-25.06",
+                    no_rename_annotation,
+                    "the PVCs do not carry importNoRename (Trident 25.06 ignores it)".into(),
+                );
+                let warned = results
+                    .log
+                    .iter()
+                    .filter(|l| l.contains("ignores importNoRename") && l.contains("failback"))
+                    .count();
+                self.check(
+                    "plugin-warns-about-rename",
+                    warned == VOLUMES.len(),
+                    format!(
+                        "{warned} warning(s) in the restore log that failback needs the names back"
+                    ),
+                );
+                let snap = self.ctl.snapshot();
+                let renamed = VOLUMES
+                    .iter()
+                    .filter(|v| {
+                        !snap["volumes"].as_array().into_iter().flatten().any(|x| {
+                            x["cluster"] == "dr" && x["svm"] == DR_SVM && x["name"] == v.volume
+                        })
+                    })
+                    .count();
+                self.check(
+                    "flexvols-renamed-by-trident",
+                    renamed == VOLUMES.len(),
+                    format!(
+                        "{renamed}/{} replicated volumes renamed on {DR_SVM}",
+                        VOLUMES.len()
+                    ),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    /// The export scenario: the plugin refused each PVC, naming the
+    /// policy, its rule and the DR nodes; nothing was imported.
+    fn check_export_refusal(&mut self, phase: &str, errors: &[String]) {
+        let named = errors
+            .iter()
+            .filter(|e| {
+                e.contains("export policy default")
+                    && e.contains("198.51.100.21")
+                    && e.contains("export-policy rule create")
+            })
+            .count();
+        self.check(
+            "plugin-refuses-export-policy",
+            phase == "PartiallyFailed" && named == VOLUMES.len(),
+            format!(
+                "{named}/{} PVCs refused naming policy default, the DR nodes and the fix",
+                VOLUMES.len()
+            ),
+        );
+        self.check_nothing_imported();
+    }
+
+    /// The data-carrying backup scenarios, forced: the plugin refused the
+    /// PVCs, so no old copy shadows or overwrites the replicated volumes.
+    fn check_data_kept(
+        &mut self,
+        phase: &str,
+        errors: &[String],
+        results: &sim::lab::RestoreResults,
+    ) {
+        let refused = errors
+            .iter()
+            .filter(|e| e.contains("persistentvolumeclaims/") && e.contains("Velero"))
+            .count();
+        self.check(
+            "plugin-refuses-data-restore",
+            phase == "PartiallyFailed" && refused == VOLUMES.len(),
+            format!("{refused}/{} PVCs refused by the plugin", VOLUMES.len()),
+        );
+        let writes = &results.pod_volume_writes;
+        self.check(
+            "replicated-data-not-overwritten",
+            writes.is_empty() && results.ignored_imports.is_empty(),
+            if writes.is_empty() && results.ignored_imports.is_empty() {
+                "no pod volume restore wrote to, and no snapshot shadowed, a replicated volume"
+                    .into()
+            } else {
+                format!("{} write(s): {}", writes.len(), writes.join("; "))
+            },
+        );
+        self.check_nothing_imported();
+    }
+
+    fn check_nothing_imported(&mut self) {
+        let ns = self.lab.dr_trident.namespace.clone();
+        let tvols = self
+            .lab
+            .dr_kube
+            .list("trident.netapp.io/v1", "TridentVolume", Some(&ns))
+            .len();
+        self.check(
+            "nothing-imported",
+            tvols == 0,
+            format!("{tvols} TridentVolume(s) on DR"),
         );
     }
 }

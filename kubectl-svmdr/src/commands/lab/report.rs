@@ -76,6 +76,8 @@ pub struct DrillReport {
     pub timing: String,
     /// Faults injected.
     pub faults: Vec<String>,
+    /// The scenario drilled.
+    pub scenario: String,
     /// Phases in order.
     pub phases: Vec<Phase>,
     /// Checks in order.
@@ -94,13 +96,14 @@ pub struct DrillReport {
 
 impl DrillReport {
     /// An empty report of a drill with `timing` and `faults`.
-    pub fn new(timing: String, faults: Vec<String>) -> Self {
+    pub fn new(timing: String, faults: Vec<String>, scenario: String) -> Self {
         Self {
             api_version: "svmdr.netapp.io/v1",
             kind: "LabDrill",
             simulated: true,
             timing,
             faults,
+            scenario,
             phases: Vec::new(),
             checks: Vec::new(),
             rto: Rto::default(),
@@ -125,9 +128,14 @@ impl DrillReport {
             (Some(s), None) => format!("storage RTO {s:.2}s"),
             _ => "no RTO measured".into(),
         };
-        self.verdict = if self.passed {
+        self.verdict = if self.passed && self.scenario == "standard" {
             format!(
                 "PASS (simulated): failover, restore and failback worked and every check held; {rto}"
+            )
+        } else if self.passed {
+            format!(
+                "PASS (simulated): scenario {} behaved as real Trident and Velero would, and every check held; {rto}",
+                self.scenario
             )
         } else {
             let mut why = Vec::new();
@@ -185,7 +193,8 @@ impl DrillReport {
             .collect();
         let mut out = String::new();
         out.push_str(&format!(
-            "DR drill on the SIMULATED lab (timing {}, faults: {})\n",
+            "DR drill on the SIMULATED lab (scenario {}, timing {}, faults: {})\n",
+            self.scenario,
             self.timing,
             if self.faults.is_empty() {
                 "none".to_string()
@@ -250,7 +259,7 @@ mod tests {
                 ..Default::default()
             },
             wall_seconds: 3.0,
-            ..DrillReport::new("fast".into(), vec![])
+            ..DrillReport::new("fast".into(), vec![], "standard".into())
         }
     }
 

@@ -431,10 +431,16 @@ async fn restore_phases(kube: &KubeHandle, cfg: &RunnerConfig, restore: &Value) 
     drop(r);
     if let Some(host) = host {
         match host.shutdown().await {
-            Ok(x) if x.killed => res
-                .warnings
-                .push("the plugin did not exit after Shutdown; killed".into()),
-            Ok(_) => {}
+            Ok(x) => {
+                // Velero copies a plugin's log lines (go-plugin's hclog JSON on
+                // stderr) into the restore log: keep its warnings there.
+                res.log
+                    .extend(x.stderr.iter().filter_map(|l| plugin_warning(l)));
+                if x.killed {
+                    res.warnings
+                        .push("the plugin did not exit after Shutdown; killed".into());
+                }
+            }
             Err(e) => res.warnings.push(format!("stopping the plugin: {e}")),
         }
     }
@@ -537,4 +543,15 @@ mod tests {
             ]
         );
     }
+}
+
+/// A plugin stderr line at level warn or above, as the restore log shows it.
+fn plugin_warning(line: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(line).ok()?;
+    let level = v.get("@level").and_then(Value::as_str)?;
+    if !matches!(level, "warn" | "error") {
+        return None;
+    }
+    let msg = v.get("@message").and_then(Value::as_str)?;
+    Some(format!("plugin {level}: {msg}"))
 }
