@@ -577,18 +577,29 @@ async fn run_step<S: Storage>(
                 if Instant::now() >= deadline
                     && let super::step::StepKind::BackendsOnline { site, .. } = step.kind
                 {
-                    let offline = super::step::offline_backends(&obs, site);
+                    let offline: Vec<String> = super::step::offline_backends(&obs, site)
+                        .iter()
+                        .map(|b| b.describe())
+                        .collect();
+                    let prompted = prompted.unwrap_or_default();
                     return Err(PlanError::BackendsOffline {
                         step: id.to_string(),
                         cluster,
                         svm: plan.pair.svm(site).to_string(),
-                        backends: if offline.is_empty() {
-                            vec![what]
-                        } else {
-                            offline.iter().map(|b| b.describe()).collect()
-                        },
-                        prompted: prompted.unwrap_or_default(),
-                        waited: wait,
+                        detail: format!(
+                            "{} still not online after {}{}",
+                            if offline.is_empty() {
+                                what
+                            } else {
+                                offline.join("; ")
+                            },
+                            humantime::format_duration(wait),
+                            if prompted.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (prompted Trident: {})", prompted.join("; "))
+                            }
+                        ),
                     });
                 }
                 if Instant::now() >= deadline {

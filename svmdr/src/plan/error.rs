@@ -83,7 +83,7 @@ pub enum PlanError {
         waiting_for: String,
     },
     /// Trident backends stayed offline after the SVM started.
-    #[error("step {step}: {} still not online on {cluster} after {}{}", .backends.join("; "), humantime::format_duration(*waited), if .prompted.is_empty() { String::new() } else { format!(" (prompted Trident: {})", .prompted.join("; ")) })]
+    #[error("step {step} on {cluster}: {detail}")]
     BackendsOffline {
         /// Step id.
         step: String,
@@ -91,12 +91,9 @@ pub enum PlanError {
         cluster: String,
         /// The SVM.
         svm: String,
-        /// Each backend still offline: name, SVM, state, userState, stateReason.
-        backends: Vec<String>,
-        /// What the prompt did (or why it could not).
-        prompted: Vec<String>,
-        /// How long we waited.
-        waited: Duration,
+        /// Each backend still offline (name, SVM, state, userState,
+        /// stateReason), how long we waited, and what the prompt did.
+        detail: String,
     },
     /// A bug: a step status change the state machine forbids.
     #[error("internal error: step {step} cannot go from {status:?} on {event:?}")]
