@@ -272,8 +272,8 @@ pub(crate) fn render_table(w: &mut impl Write, r: &RestoreReport) -> anyhow::Res
         for p in n.unbound() {
             writeln!(
                 w,
-                "warning: PVC {}/{} is {}: its PV may have been re-provisioned instead of restored as-is (reclaim policy Delete without a snapshot)",
-                n.namespace, p.name, p.phase
+                "warning: PVC {}/{} is {}: it has no volume yet; for a Trident PVC look for the svmdr plugin's import in `velero restore logs {}` and at `tridentctl get volume`",
+                n.namespace, p.name, p.phase, r.name
             )?;
         }
     }
