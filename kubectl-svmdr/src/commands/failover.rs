@@ -306,8 +306,10 @@ async fn workflow(
     for n in &plan.notes {
         reporter.note(n);
     }
-    // The backup is judged before any storage change: a refusal leaves
-    // both sites as they are.
+    // The backup is judged before any storage change: a backup that would
+    // destroy the replicated data is refused with both sites as they are.
+    // Any other problem (no backup yet, Velero not reachable) must not hold
+    // up a failover: it is shown, and the restore reports it afterwards.
     if let Some(opts) = &restore {
         match svmdr::restore::prepare(&dr.kube, opts).await {
             Ok(p) => {
@@ -315,22 +317,21 @@ async fn workflow(
                     reporter.line(&format!("warning: {w}"));
                 }
             }
-            Err(e) => {
-                let outcome = match &e {
-                    svmdr::restore::RestoreError::VolumeData { .. } => AuditOutcome::Refused,
-                    _ => AuditOutcome::Failed,
-                };
+            Err(e @ svmdr::restore::RestoreError::VolumeData { .. }) => {
                 audit
                     .record(
-                        outcome,
+                        AuditOutcome::Refused,
                         format!("nothing changed: {e}"),
                         &pair,
                         &Timeline::default(),
                     )
                     .await;
-                return Err(super::restore::refusal(e)
+                return Err(super::restore::refusal(e, "--force-restore")
                     .context("nothing was changed: the Velero backup for --restore-from-backup"));
             }
+            Err(e) => reporter.line(&format!(
+                "warning: the Velero restore after the failover will likely fail: {e}"
+            )),
         }
     }
     if dry_run {
@@ -455,7 +456,7 @@ async fn workflow(
                     } else {
                         "the storage failover succeeded; the Velero restore did not (re-run `kubectl svmdr restore`)"
                     };
-                    return Err(super::restore::refusal(e).context(next));
+                    return Err(super::restore::refusal(e, "--force-restore").context(next));
                 }
             }
         }

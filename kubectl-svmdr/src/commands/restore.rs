@@ -126,7 +126,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         if dry_run {
             let prepared = svmdr::restore::prepare(&kube, &opts)
                 .await
-                .map_err(refusal)?;
+                .map_err(|e| refusal(e, "--force"))?;
             for w in &prepared.warnings {
                 reporter.line(&format!("warning: {w}"));
             }
@@ -167,7 +167,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         if let Err(e) = svmdr::audit::record(&kube, &namespace, &entry).await {
             reporter.note(&format!("warning: could not record the run: {e}"));
         }
-        let report = result.map_err(refusal)?;
+        let report = result.map_err(|e| refusal(e, "--force"))?;
         let mut w = std::io::stdout().lock();
         if format.is_machine() {
             output::write_structured(&mut w, format, &report)?;
@@ -182,11 +182,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     })
 }
 
-/// A backup that carries volume data is a safety refusal (exit 3); other
-/// restore errors exit 2.
-pub(crate) fn refusal(e: RestoreError) -> anyhow::Error {
+/// A backup that carries volume data is a safety refusal (exit 3), which
+/// `force_flag` overrides; other restore errors exit 2.
+pub(crate) fn refusal(e: RestoreError, force_flag: &str) -> anyhow::Error {
     match e {
-        RestoreError::VolumeData { .. } => anyhow::Error::new(Refused(e.to_string())),
+        RestoreError::VolumeData { .. } => anyhow::Error::new(Refused(format!(
+            "{e}; or pass {force_flag} to restore anyway"
+        ))),
         e => anyhow::Error::new(e),
     }
 }

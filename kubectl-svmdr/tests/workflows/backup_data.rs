@@ -77,7 +77,7 @@ async fn restore_refuses_a_file_system_backup_and_force_proceeds_with_warnings()
         err.contains("--default-volumes-to-fs-backup=false"),
         "{err}"
     );
-    assert!(err.contains("--force"), "{err}");
+    assert!(err.contains("pass --force to restore anyway"), "{err}");
     assert_eq!(restores(&lab), 0, "nothing was created");
 
     let forced = lab
@@ -143,7 +143,13 @@ async fn failover_refuses_such_a_backup_before_touching_the_storage() {
         "{}",
         refused.stderr
     );
-    assert!(refused.stderr.contains("--force"), "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("pass --force-restore to restore anyway"),
+        "{}",
+        refused.stderr
+    );
     assert_eq!(before, lab.snapshot(), "the storage was not touched");
     assert_eq!(restores(&lab), 0);
 }

@@ -153,7 +153,6 @@ impl BackupData {
         );
         s.push_str("\nFix: ");
         s.push_str(FIX);
-        s.push_str("; or pass --force to restore anyway");
         s
     }
 }
@@ -450,7 +449,6 @@ mod tests {
             text.contains("--default-volumes-to-fs-backup=false"),
             "{text}"
         );
-        assert!(text.contains("--force"), "{text}");
     }
 
     #[test]
