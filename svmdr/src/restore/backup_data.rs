@@ -331,18 +331,24 @@ fn resource(group: &str, version: &str, kind: &str) -> ApiResource {
 }
 
 /// Lists objects labelled with the backup; a missing CRD (404) is none.
+/// Without permission (403) the list is `Err(note)`: the Backup's spec and
+/// status still decide.
 async fn labelled(
     api: Api<DynamicObject>,
     selector: &str,
     what: &str,
-) -> Result<Vec<Value>, super::RestoreError> {
+) -> Result<Result<Vec<Value>, String>, super::RestoreError> {
     match api.list(&ListParams::default().labels(selector)).await {
-        Ok(l) => Ok(l
+        Ok(l) => Ok(Ok(l
             .items
             .iter()
             .filter_map(|o| serde_json::to_value(o).ok())
-            .collect()),
-        Err(kube::Error::Api(e)) if e.code == 404 => Ok(Vec::new()),
+            .collect())),
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(Ok(Vec::new())),
+        Err(kube::Error::Api(e)) if e.code == 403 => Ok(Err(format!(
+            "not allowed to list {what} ({}): only the Backup's spec and status were checked; grant `list` on them to check the objects too",
+            e.message
+        ))),
         Err(source) => Err(super::RestoreError::Kube {
             what: format!("listing {what} labelled {selector}"),
             source,
@@ -393,7 +399,17 @@ pub async fn inspect(
             "VolumeSnapshotContents"
         ),
     )?;
-    Ok(analyze(&backup, &pvbs, &dus, &vscs))
+    let mut notes = Vec::new();
+    let mut take = |r: Result<Vec<Value>, String>| {
+        r.unwrap_or_else(|n| {
+            notes.push(n);
+            Vec::new()
+        })
+    };
+    let (pvbs, dus, vscs) = (take(pvbs), take(dus), take(vscs));
+    let mut out = analyze(&backup, &pvbs, &dus, &vscs);
+    out.notes.extend(notes);
+    Ok(out)
 }
 
 #[cfg(test)]
