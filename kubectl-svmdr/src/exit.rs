@@ -5,7 +5,7 @@
 //! | 0    | success (also when stdout is closed early, e.g. piped into `head`) |
 //! | 1    | unhealthy or not ready (`status` found a problem) |
 //! | 2    | error: bad flags or config, unreachable cluster, ONTAP refused a call |
-//! | 3    | refused for safety (split-brain guard, declined confirmation) |
+//! | 3    | refused for safety (split-brain guard, declined confirmation, a backup that carries volume data) |
 //! | 130  | interrupted (Ctrl-C) |
 
 use std::fmt;
@@ -17,7 +17,8 @@ Exit codes:
   0    success (also when the output pipe is closed early)
   1    unhealthy or not ready (status found a problem)
   2    error (bad input, unreachable cluster, refused ONTAP call)
-  3    refused for safety (split-brain guard, declined confirmation)
+  3    refused for safety (split-brain guard, declined confirmation,
+       a Velero backup that carries volume data)
   130  interrupted (Ctrl-C)";
 
 /// What a command that ran to the end found.

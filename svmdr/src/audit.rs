@@ -41,6 +41,9 @@ pub enum AuditOutcome {
     Interrupted,
     /// `--dry-run`: nothing changed.
     DryRun,
+    /// Stopped waiting; the work goes on elsewhere (a Velero restore past
+    /// `--restore-timeout`).
+    TimedOut,
 }
 
 impl AuditOutcome {
@@ -52,6 +55,7 @@ impl AuditOutcome {
             Self::Refused => "refused",
             Self::Interrupted => "interrupted",
             Self::DryRun => "dry-run",
+            Self::TimedOut => "timed-out",
         }
     }
 }

@@ -8,6 +8,9 @@ mod lab;
 #[path = "plan/faults.rs"]
 mod faults;
 
+#[path = "plan/backends.rs"]
+mod backends;
+
 use std::time::Duration;
 
 use lab::{DR_SVM, Lab, PRIMARY_SVM, VOLUME, fast_timeouts};
@@ -40,7 +43,11 @@ fn svm_state(obs: &Observed, primary: bool) -> Option<SvmState> {
 
 async fn failover(lab: &Lab, force: bool) -> Result<svmdr::plan::RunReport, PlanError> {
     let obs = observe(lab, true).await;
-    let plan = svmdr::plan::failover::plan(&obs, &lab.pair(), FailoverOptions { force })?;
+    let opts = FailoverOptions {
+        force,
+        ..FailoverOptions::default()
+    };
+    let plan = svmdr::plan::failover::plan(&obs, &lab.pair(), opts)?;
     let mut sites = lab.sites();
     if !plan.observe_primary {
         sites.primary = None;
@@ -74,7 +81,18 @@ async fn failover_with_the_primary_site_down() {
         .iter()
         .map(|s| (s.id.as_str(), s.status))
         .collect();
-    assert_eq!(ids.len(), 5, "{ids:?}");
+    assert_eq!(ids.len(), 6, "{ids:?}");
+    // No Kubernetes API in this lab: the Trident backend step says so.
+    let backends = report.timeline.steps.last().expect("steps");
+    assert_eq!(backends.id, "backends-online");
+    assert_eq!(backends.status, StepStatus::Skipped);
+    assert!(
+        backends
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("Kubernetes API is not configured")),
+        "{backends:?}"
+    );
     assert!(
         ids.iter()
             .any(|(id, st)| *id == "break" && *st == StepStatus::Succeeded)

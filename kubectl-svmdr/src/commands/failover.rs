@@ -57,9 +57,24 @@ pub struct Args {
     #[arg(long)]
     pub update_backends: bool,
     /// After the failover, restore Kubernetes objects with Velero from this
-    /// backup (`latest` or a backup name).
+    /// backup (`latest` or a backup name). The backup is inspected before any
+    /// storage change: one that carries volume data for the Trident volumes
+    /// is refused (exit 3) unless --force-restore.
     #[arg(long, value_name = "latest|NAME")]
     pub restore_from_backup: Option<String>,
+    /// With --restore-from-backup: restore even from a backup that carries
+    /// volume data (snapshots, data mover, file-system backup); the findings
+    /// are printed as `warning:` lines.
+    #[arg(long, requires = "restore_from_backup")]
+    pub force_restore: bool,
+    /// How long a DR Trident backend may stay offline after the DR SVM
+    /// started before Trident is prompted to re-evaluate it.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub backend_grace: Duration,
+    /// Longest wait for the DR Trident backends to report online (step
+    /// backends-online).
+    #[arg(long, default_value = "5m", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub backend_timeout: Duration,
     /// Velero restore options.
     #[command(flatten)]
     pub restore: super::restore::RestoreFlags,
@@ -71,11 +86,15 @@ pub struct Args {
 /// Site errors, preflight refusals (exit 3 for the split-brain guard or a
 /// declined confirmation), the failed step.
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
-    let cmd = Command::Failover(FailoverOptions { force: args.force });
+    let cmd = Command::Failover(FailoverOptions {
+        force: args.force,
+        backend_grace: args.backend_grace,
+        backend_wait: args.backend_timeout,
+    });
     let restore = args
         .restore_from_backup
         .as_deref()
-        .map(|b| args.restore.options(b));
+        .map(|b| args.restore.options(b, args.force_restore));
     run_workflow(ctx, cmd, &args.pair, restore, args.update_backends)
 }
 
@@ -260,6 +279,10 @@ async fn workflow(
             .as_ref()
             .map(|p| p.ontap.name().to_string())
             .unwrap_or_else(|| "primary".into()),
+        trident: Some(svmdr::plan::trident::TridentApi::new(
+            dr.kube.clone(),
+            dr.namespace.clone(),
+        )),
     };
     // A failover without the primary also asks the DR cluster whether the
     // primary ONTAP still answers (its cluster peer record): the split-brain guard.
@@ -283,7 +306,38 @@ async fn workflow(
     for n in &plan.notes {
         reporter.note(n);
     }
+    // The backup is judged before any storage change: a backup that would
+    // destroy the replicated data is refused with both sites as they are.
+    // Any other problem (no backup yet, Velero not reachable) must not hold
+    // up a failover: it is shown, and the restore reports it afterwards.
+    if let Some(opts) = &restore {
+        match svmdr::restore::prepare(&dr.kube, opts).await {
+            Ok(p) => {
+                for w in &p.warnings {
+                    reporter.line(&format!("warning: {w}"));
+                }
+            }
+            Err(e @ svmdr::restore::RestoreError::VolumeData { .. }) => {
+                audit
+                    .record(
+                        AuditOutcome::Refused,
+                        format!("nothing changed: {e}"),
+                        &pair,
+                        &Timeline::default(),
+                    )
+                    .await;
+                return Err(super::restore::refusal(e, "--force-restore")
+                    .context("nothing was changed: the Velero backup for --restore-from-backup"));
+            }
+            Err(e) => reporter.line(&format!(
+                "warning: the Velero restore after the failover will likely fail: {e}"
+            )),
+        }
+    }
     if dry_run {
+        if plan.steps.iter().any(|s| s.kind.needs_trident()) {
+            obs.trident = sites.observe_trident().await;
+        }
         let steps = plan.preview(&obs);
         render_dry_run(format, &plan, &pair, steps)?;
         return Ok(Outcome::Ok);
@@ -369,27 +423,40 @@ async fn workflow(
         matches!(cmd, Command::Switchover).then(|| svmdr::plan::switchover::no_loss_proof(&report));
     let restore_report = match &restore {
         Some(opts) => {
+            // The warnings were shown before the failover; not again.
             let r = svmdr::restore::restore(
                 &dr.kube,
                 opts,
-                &super::restore::ProgressReporter(reporter.clone()),
+                &WarnedAlready(super::restore::ProgressReporter(reporter.clone())),
             )
             .await;
             match r {
                 Ok(r) => Some(r),
                 Err(e) => {
+                    let (outcome, what) = match &e {
+                        svmdr::restore::RestoreError::Timeout { .. } => {
+                            (AuditOutcome::TimedOut, "timed out")
+                        }
+                        svmdr::restore::RestoreError::VolumeData { .. } => {
+                            (AuditOutcome::Refused, "was refused")
+                        }
+                        _ => (AuditOutcome::Failed, "failed"),
+                    };
                     audit
                         .record(
-                            AuditOutcome::Failed,
-                            format!("storage part succeeded; restore failed: {e}"),
+                            outcome,
+                            format!("storage part succeeded; restore {what}: {e}"),
                             &pair,
                             &report.timeline,
                         )
                         .await;
                     print_timeline(format, &report.timeline);
-                    return Err(anyhow::Error::new(e).context(
-                        "the storage failover succeeded; the Velero restore did not (re-run `kubectl svmdr restore`)",
-                    ));
+                    let next = if matches!(e, svmdr::restore::RestoreError::Timeout { .. }) {
+                        "the storage failover succeeded; the Velero restore is still running (do not start another)"
+                    } else {
+                        "the storage failover succeeded; the Velero restore did not (re-run `kubectl svmdr restore`)"
+                    };
+                    return Err(super::restore::refusal(e, "--force-restore").context(next));
                 }
             }
         }
@@ -430,6 +497,19 @@ async fn workflow(
     } else {
         Outcome::Unhealthy
     })
+}
+
+/// Restore progress without the warnings already shown in preflight.
+struct WarnedAlready(super::restore::ProgressReporter);
+
+impl svmdr::restore::RestoreReporter for WarnedAlready {
+    fn created(&self, namespace: &str, name: &str, backup: &str) {
+        self.0.created(namespace, name, backup);
+    }
+
+    fn status(&self, status: &svmdr::restore::RestoreStatus) {
+        self.0.status(status);
+    }
 }
 
 fn workflow_name(cmd: Command) -> String {

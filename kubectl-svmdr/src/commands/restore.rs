@@ -1,6 +1,11 @@
 //! `kubectl svmdr restore`: a Velero restore on the DR cluster from the
 //! newest completed backup (or a named one), with progress, then a summary
 //! of what came back (workloads per namespace, each PVC's binding).
+//!
+//! The backup is inspected first: one that carries volume data for the
+//! Trident volumes is refused (exit 3) unless `--force`
+//! (`svmdr::restore::backup_data`). A restore still running at the timeout
+//! exits 2 and is recorded `timed-out`: Velero carries on with it.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -9,11 +14,13 @@ use std::time::Duration;
 use chrono::Utc;
 use svmdr::audit::{AuditEntry, AuditOutcome};
 use svmdr::report::Reporter as _;
-use svmdr::restore::{BackupChoice, RestoreOptions, RestoreReport, RestoreReporter, RestoreStatus};
+use svmdr::restore::{
+    BackupChoice, RestoreError, RestoreOptions, RestoreReport, RestoreReporter, RestoreStatus,
+};
 use svmdr::site::SiteRole;
 
 use crate::ctx::Ctx;
-use crate::exit::Outcome;
+use crate::exit::{Outcome, Refused};
 use crate::output;
 use crate::progress::CliReporter;
 
@@ -29,14 +36,20 @@ pub struct RestoreFlags {
     /// Restore only objects matching this label selector (e.g. `app=web,tier in (a,b)`).
     #[arg(long, short = 'l', value_name = "SELECTOR")]
     pub selector: Option<String>,
-    /// Longest wait for the restore to finish.
-    #[arg(long, alias = "timeout", default_value = "30m", value_parser = humantime::parse_duration, value_name = "DURATION")]
-    pub restore_timeout: Duration,
+    /// Longest wait for the restore to finish. Default: 30m plus the svmdr
+    /// plugin's worst case, its `waitForReady` (read from its ConfigMap in
+    /// the Velero namespace) for each DR Trident backend, so the CLI never
+    /// gives up while the plugin may still be waiting; a shorter value is
+    /// warned about. Velero itself has no deadline: at the timeout the
+    /// restore goes on, and the CLI says how to follow it.
+    #[arg(long, alias = "timeout", value_parser = humantime::parse_duration, value_name = "DURATION")]
+    pub restore_timeout: Option<Duration>,
 }
 
 impl RestoreFlags {
     /// The library options for `backup` (`latest` or a name).
-    pub fn options(&self, backup: &str) -> RestoreOptions {
+    /// `force`: restore even from a backup that carries volume data.
+    pub fn options(&self, backup: &str, force: bool) -> RestoreOptions {
         RestoreOptions {
             velero_namespace: self.velero_namespace.clone(),
             backup: BackupChoice::parse(backup),
@@ -44,6 +57,7 @@ impl RestoreFlags {
             selector: self.selector.clone(),
             timeout: self.restore_timeout,
             poll_interval: Duration::from_secs(1),
+            force,
         }
     }
 }
@@ -57,6 +71,12 @@ pub struct Args {
     /// Restore options.
     #[command(flatten)]
     pub flags: RestoreFlags,
+    /// Restore even from a backup that carries volume data (CSI or native
+    /// snapshots, data mover, file-system backup) for the Trident volumes,
+    /// which Velero re-provisions or overwrites; the findings are printed
+    /// as `warning:` lines. Without it such a backup is refused (exit 3).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Shows restore progress through the CLI reporter.
@@ -67,6 +87,10 @@ impl RestoreReporter for ProgressReporter {
         self.0.note(&format!(
             "created Velero restore {namespace}/{name} from backup {backup}"
         ));
+    }
+
+    fn warning(&self, message: &str) {
+        self.0.line(&format!("warning: {message}"));
     }
 
     fn status(&self, s: &RestoreStatus) {
@@ -93,17 +117,25 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let format = ctx.global.output;
     let dry_run = ctx.global.dry_run;
     let kubeconfig = spec.kubeconfig.clone();
-    let opts = args.flags.options(&args.backup);
+    let opts = args.flags.options(&args.backup, args.force);
     ctx.block_on(async move {
         // Kubernetes only: a restore makes no ONTAP call (the plugin checks
         // the storage inside Velero), so no Trident backend is needed here.
         let (kube, context) = svmdr::site::kube_client(&spec).await?;
         let namespace = spec.namespace.clone();
         if dry_run {
-            let backups = svmdr::restore::list_backups(&kube, &opts.velero_namespace).await?;
-            let b = svmdr::restore::choose_backup(&backups, &opts.backup, &opts.velero_namespace)?;
-            let obj = svmdr::restore::restore_object("<generated>", &opts, &b.name)?;
-            println!("Dry run: nothing was changed. Would create:");
+            let prepared = svmdr::restore::prepare(&kube, &opts)
+                .await
+                .map_err(|e| refusal(e, "--force"))?;
+            for w in &prepared.warnings {
+                reporter.line(&format!("warning: {w}"));
+            }
+            let name = svmdr::restore::restore_name(&prepared.backup.name, Utc::now());
+            let obj = svmdr::restore::restore_object(&name, &opts, &prepared.backup.name)?;
+            println!(
+                "Dry run: nothing was changed. Would create (and wait up to {}):",
+                humantime::format_duration(prepared.timeout)
+            );
             print!("{}", serde_yaml::to_string(&obj)?);
             return Ok(Outcome::Ok);
         }
@@ -118,6 +150,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                     r.name, r.backup.name, r.status.phase, r.status.warnings, r.status.errors
                 ),
             ),
+            Err(e @ RestoreError::Timeout { .. }) => (AuditOutcome::TimedOut, e.to_string()),
+            Err(e @ RestoreError::VolumeData { .. }) => (AuditOutcome::Refused, e.to_string()),
             Err(e) => (AuditOutcome::Failed, e.to_string()),
         };
         let entry = AuditEntry {
@@ -133,7 +167,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         if let Err(e) = svmdr::audit::record(&kube, &namespace, &entry).await {
             reporter.note(&format!("warning: could not record the run: {e}"));
         }
-        let report = result?;
+        let report = result.map_err(|e| refusal(e, "--force"))?;
         let mut w = std::io::stdout().lock();
         if format.is_machine() {
             output::write_structured(&mut w, format, &report)?;
@@ -146,6 +180,17 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             Outcome::Unhealthy
         })
     })
+}
+
+/// A backup that carries volume data is a safety refusal (exit 3), which
+/// `force_flag` overrides; other restore errors exit 2.
+pub(crate) fn refusal(e: RestoreError, force_flag: &str) -> anyhow::Error {
+    match e {
+        RestoreError::VolumeData { .. } => anyhow::Error::new(Refused(format!(
+            "{e}; or pass {force_flag} to restore anyway"
+        ))),
+        e => anyhow::Error::new(e),
+    }
 }
 
 /// The restore summary for people.
@@ -229,8 +274,8 @@ pub(crate) fn render_table(w: &mut impl Write, r: &RestoreReport) -> anyhow::Res
         for p in n.unbound() {
             writeln!(
                 w,
-                "warning: PVC {}/{} is {}: its PV may have been re-provisioned instead of restored as-is (reclaim policy Delete without a snapshot)",
-                n.namespace, p.name, p.phase
+                "warning: PVC {}/{} is {}: it has no volume yet; for a Trident PVC look for the svmdr plugin's import in `velero restore logs {}` and at `tridentctl get volume`",
+                n.namespace, p.name, p.phase, r.name
             )?;
         }
     }

@@ -149,6 +149,36 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
         )?;
         writeln!(w)?;
     }
+    if !r.trident_backends.is_empty() {
+        let rows = r
+            .trident_backends
+            .iter()
+            .map(|b| {
+                let state = if b.expected_offline {
+                    format!("{} (expected)", b.state)
+                } else {
+                    b.state.clone()
+                };
+                let mut row = vec![
+                    b.site.to_string(),
+                    b.name.clone(),
+                    or_dash(b.svm.as_ref()),
+                    state,
+                    b.user_state.clone(),
+                ];
+                if wide {
+                    row.push(or_dash(b.state_reason.as_ref()));
+                }
+                row
+            })
+            .collect();
+        let mut header = vec!["site", "trident backend", "svm", "state", "user state"];
+        if wide {
+            header.push("state reason");
+        }
+        writeln!(w, "{}", table(&header, rows))?;
+        writeln!(w)?;
+    }
     for n in &r.notes {
         writeln!(w, "note: {n}")?;
     }
@@ -235,6 +265,56 @@ mod tests {
         assert!(text.contains("update success 2.0 KiB"), "{text}");
         assert!(text.contains("running / stopped"), "{text}");
         assert!(text.trim_end().ends_with("Healthy."), "{text}");
+    }
+
+    #[test]
+    fn trident_backends_table_and_json() {
+        use svmdr::plan::trident::BackendState;
+        use svmdr::site::SiteRole;
+        let tbe = |name: &str, svm: &str, state: &str| BackendState {
+            name: name.into(),
+            uuid: "u".into(),
+            svm: Some(svm.into()),
+            state: state.into(),
+            user_state: "normal".into(),
+            state_reason: String::new(),
+            online: state == "online",
+            config_ref: String::new(),
+        };
+        let mut r = report("PT20M");
+        svmdr::status::backends::apply(
+            &mut r,
+            SiteRole::Dr,
+            Ok(&[tbe("nas-dr", "svm1_dr", "offline")]),
+        );
+        svmdr::status::backends::apply(
+            &mut r,
+            SiteRole::Primary,
+            Ok(&[tbe("nas-a", "svm1", "online")]),
+        );
+        let mut out = Vec::new();
+        render(&mut out, OutputFormat::Table, &r).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("TRIDENT BACKEND"), "{text}");
+        assert!(text.contains("nas-dr"), "{text}");
+        assert!(text.contains("offline (expected)"), "{text}");
+        assert!(text.contains("nas-a"), "{text}");
+        assert!(text.contains("as expected"), "{text}");
+        assert!(text.trim_end().ends_with("Healthy."), "{text}");
+        let mut out = Vec::new();
+        render(&mut out, OutputFormat::Json, &r).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let b = &v["tridentBackends"][0];
+        for key in [
+            "site",
+            "name",
+            "svm",
+            "state",
+            "userState",
+            "expectedOffline",
+        ] {
+            assert!(b.get(key).is_some(), "backend field {key} missing");
+        }
     }
 
     #[test]

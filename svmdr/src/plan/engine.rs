@@ -202,6 +202,9 @@ pub struct Sites<S> {
     pub dr: S,
     /// Label of the primary site for messages when `primary` is `None`.
     pub primary_label: String,
+    /// The DR cluster's Trident (Kubernetes API); `None` when not configured
+    /// (steps on Trident backends are then skipped with a note).
+    pub trident: Option<super::trident::TridentApi>,
 }
 
 impl<S: Storage> Sites<S> {
@@ -230,6 +233,15 @@ impl<S: Storage> Sites<S> {
             None
         };
         observe(p, &self.dr, pair, Depth { detail }, &self.primary_label).await
+    }
+
+    /// The DR cluster's Trident backends (one LIST), or
+    /// [`TridentReport::NotConfigured`](super::trident::TridentReport::NotConfigured).
+    pub async fn observe_trident(&self) -> super::trident::TridentReport {
+        match &self.trident {
+            Some(t) => t.observe().await,
+            None => super::trident::TridentReport::NotConfigured,
+        }
     }
 
     /// Observes both sites for a workflow's preflight: as
@@ -460,13 +472,17 @@ async fn run_step<S: Storage>(
     let id = step.id.as_str();
     let detail = step.kind.needs_detail();
     let observe = || async {
-        sites
+        let mut obs = sites
             .observe(&plan.pair, detail, plan.observe_primary)
             .await
             .map_err(|source| PlanError::Observe {
                 step: id.to_string(),
                 source: Box::new(source),
-            })
+            })?;
+        if step.kind.needs_trident() {
+            obs.trident = sites.observe_trident().await;
+        }
+        Ok::<_, PlanError>(obs)
     };
     *status = next_status(id, *status, StepEvent::Begin)?;
     let obs = observe().await?;
@@ -511,11 +527,40 @@ async fn run_step<S: Storage>(
     // preserved) rarely fix themselves: do not hold a failover for long.
     let wait = match step.kind {
         super::step::StepKind::Verify { .. } => opts.step_timeout.min(VERIFY_WAIT),
+        super::step::StepKind::BackendsOnline { limit, .. } => limit,
         _ => opts.step_timeout,
     };
-    let deadline = Instant::now() + wait;
+    let waiting_since = Instant::now();
+    let deadline = waiting_since + wait;
+    let mut prompted: Option<Vec<String>> = None;
     loop {
         let obs = observe().await?;
+        if let super::step::StepKind::BackendsOnline { site, grace, .. } = step.kind
+            && prompted.is_none()
+            && waiting_since.elapsed() >= grace
+            && step.kind.progress(&obs, &token) != Progress::Done
+        {
+            let mut done = Vec::new();
+            for b in super::step::offline_backends(&obs, site) {
+                let line = match &sites.trident {
+                    Some(t) => t
+                        .prompt(b)
+                        .await
+                        .unwrap_or_else(|e| format!("could not prompt: {e}")),
+                    None => continue,
+                };
+                reporter.step_waiting(
+                    id,
+                    &format!(
+                        "{} after {}: {line}",
+                        b.describe(),
+                        humantime::format_duration(grace)
+                    ),
+                );
+                done.push(line);
+            }
+            prompted = Some(done);
+        }
         match step.kind.progress(&obs, &token) {
             Progress::Done => {
                 *status = next_status(id, *status, StepEvent::Completed)?;
@@ -529,6 +574,34 @@ async fn run_step<S: Storage>(
                 });
             }
             Progress::Pending(what) => {
+                if Instant::now() >= deadline
+                    && let super::step::StepKind::BackendsOnline { site, .. } = step.kind
+                {
+                    let offline: Vec<String> = super::step::offline_backends(&obs, site)
+                        .iter()
+                        .map(|b| b.describe())
+                        .collect();
+                    let prompted = prompted.unwrap_or_default();
+                    return Err(PlanError::BackendsOffline {
+                        step: id.to_string(),
+                        cluster,
+                        svm: plan.pair.svm(site).to_string(),
+                        detail: format!(
+                            "{} still not online after {}{}",
+                            if offline.is_empty() {
+                                what
+                            } else {
+                                offline.join("; ")
+                            },
+                            humantime::format_duration(wait),
+                            if prompted.is_empty() {
+                                String::new()
+                            } else {
+                                format!(" (prompted Trident: {})", prompted.join("; "))
+                            }
+                        ),
+                    });
+                }
                 if Instant::now() >= deadline {
                     return Err(PlanError::Timeout {
                         step: id.to_string(),

@@ -82,6 +82,19 @@ pub enum PlanError {
         /// What we were waiting for.
         waiting_for: String,
     },
+    /// Trident backends stayed offline after the SVM started.
+    #[error("step {step} on {cluster}: {detail}")]
+    BackendsOffline {
+        /// Step id.
+        step: String,
+        /// Cluster label.
+        cluster: String,
+        /// The SVM.
+        svm: String,
+        /// Each backend still offline (name, SVM, state, userState,
+        /// stateReason), how long we waited, and what the prompt did.
+        detail: String,
+    },
     /// A bug: a step status change the state machine forbids.
     #[error("internal error: step {step} cannot go from {status:?} on {event:?}")]
     IllegalTransition {
@@ -108,6 +121,7 @@ impl PlanError {
             | PlanError::Observe { step, .. }
             | PlanError::StepFailed { step, .. }
             | PlanError::Timeout { step, .. }
+            | PlanError::BackendsOffline { step, .. }
             | PlanError::IllegalTransition { step, .. } => Some(step),
             PlanError::Refused { .. } | PlanError::Preflight { .. } => None,
         }
@@ -144,6 +158,9 @@ impl PlanError {
             }
             PlanError::Timeout { .. } => format!(
                 "ONTAP may still complete the change; wait, then {RERUN} (or raise --step-timeout)"
+            ),
+            PlanError::BackendsOffline { svm, .. } => format!(
+                "the storage failover is done; Trident cannot use SVM {svm} yet: check that it runs with a data LIF up and aggregates assigned (`kubectl svmdr status`), read the backend's stateReason (`tridentctl get backend -o yaml`), fix the cause, then {RERUN} (or raise --backend-timeout)"
             ),
             PlanError::IllegalTransition { .. } => {
                 format!("please report this bug; {RERUN}")

@@ -14,6 +14,12 @@
 //! 5. `start-dr`: PATCH the DR SVM `state=running` unless ONTAP already
 //!    started it after the break.
 //! 6. `verify-dr`: volumes `rw` and `online`, data LIFs `up`.
+//! 7. `backends-online`: every Trident backend of the DR SVM on the DR
+//!    cluster reports `state: online` (Trident keeps it offline while the
+//!    SVM is a stopped `dp_destination`); one still offline after
+//!    [`FailoverOptions::backend_grace`] is prompted to re-evaluate (see
+//!    [`super::trident`]); suspended backends are reported, not waited on.
+//!    Skipped with a note when the DR Kubernetes API is not configured.
 //!
 //! The split-brain guard refuses (exit 3) when the primary SVM is reachable
 //! and running: that is a planned switchover's job, or needs `--force`. When
@@ -40,11 +46,31 @@ use super::step::{Cond, Step, StepKind};
 use super::storage::{PeerState, RelState};
 
 /// Options of an unplanned failover.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailoverOptions {
     /// Proceed although the primary SVM is reachable and running (it is
     /// stopped first).
     pub force: bool,
+    /// How long to wait for an offline DR Trident backend before prompting
+    /// Trident to re-evaluate it.
+    pub backend_grace: Duration,
+    /// Longest wait for the DR Trident backends to come online.
+    pub backend_wait: Duration,
+}
+
+/// Default [`FailoverOptions::backend_grace`].
+pub const BACKEND_GRACE: Duration = Duration::from_secs(30);
+/// Default [`FailoverOptions::backend_wait`].
+pub const BACKEND_WAIT: Duration = Duration::from_secs(300);
+
+impl Default for FailoverOptions {
+    fn default() -> Self {
+        Self {
+            force: false,
+            backend_grace: BACKEND_GRACE,
+            backend_wait: BACKEND_WAIT,
+        }
+    }
 }
 
 /// What the preflight found; shown before the confirmation prompt.
@@ -202,6 +228,14 @@ pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan
         Step::new("break", StepKind::Break { dest: Site::Dr }),
         Step::new("start-dr", StepKind::StartSvm { site: Site::Dr }),
         Step::new("verify-dr", StepKind::Verify { site: Site::Dr }),
+        Step::new(
+            "backends-online",
+            StepKind::BackendsOnline {
+                site: Site::Dr,
+                grace: opts.backend_grace,
+                limit: opts.backend_wait.max(opts.backend_grace),
+            },
+        ),
     ]);
     let pf = preflight(obs);
     let mut notes = Vec::new();
@@ -310,12 +344,13 @@ mod tests {
     use crate::plan::testutil::*;
 
     /// The steps of a failover that cannot (or need not) stop the primary.
-    const NO_STOP_PRIMARY: [&str; 5] = [
+    const NO_STOP_PRIMARY: [&str; 6] = [
         "abort-transfer",
         "quiesce",
         "break",
         "start-dr",
         "verify-dr",
+        "backends-online",
     ];
 
     fn step_ids(p: &Plan) -> Vec<&str> {
@@ -327,7 +362,10 @@ mod tests {
         plan(
             &observed(primary_down(), dr),
             &pair(),
-            FailoverOptions { force },
+            FailoverOptions {
+                force,
+                ..FailoverOptions::default()
+            },
         )
     }
 
@@ -352,7 +390,11 @@ mod tests {
     #[test]
     fn force_stops_the_primary_first() {
         let obs = observed(primary_up(true), dr_site(RelState::Snapmirrored, false));
-        let p = plan(&obs, &pair(), FailoverOptions { force: true }).expect("plan");
+        let forced = FailoverOptions {
+            force: true,
+            ..FailoverOptions::default()
+        };
+        let p = plan(&obs, &pair(), forced).expect("plan");
         assert_eq!(
             step_ids(&p),
             [
@@ -361,7 +403,8 @@ mod tests {
                 "stop-primary",
                 "break",
                 "start-dr",
-                "verify-dr"
+                "verify-dr",
+                "backends-online"
             ]
         );
     }
@@ -486,7 +529,8 @@ mod tests {
 
     #[test]
     fn rerun_after_completion_skips_everything() {
-        let obs = observed(primary_down(), dr_site(RelState::BrokenOff, true));
+        let mut obs = observed(primary_down(), dr_site(RelState::BrokenOff, true));
+        obs.trident = listed(&[("nas-dr", "svm1_dr", "online", "normal")]);
         let p = plan(&obs, &pair(), FailoverOptions::default()).expect("plan");
         let preview = p.preview(&obs);
         for s in &preview {

@@ -10,6 +10,8 @@
 //! - [`engine`]: the executor (observe → decide → act → wait, per step) with
 //!   an explicit state machine ([`engine::next_status`]), a timeline and a
 //!   [`PlanReporter`] for progress; [`Plan::preview`] is `--dry-run`.
+//! - [`trident`]: the DR cluster's Trident backends (state, and the prompt
+//!   that makes Trident re-evaluate one) for the step that waits for them.
 //! - The workflows build plans from an observation (pure functions):
 //!   [`failover`], [`switchover`], [`resync`], [`failback`].
 //!
@@ -48,6 +50,7 @@ pub mod resync;
 pub mod step;
 pub mod storage;
 pub mod switchover;
+pub mod trident;
 
 #[cfg(test)]
 mod testutil;

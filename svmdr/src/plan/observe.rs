@@ -225,6 +225,9 @@ pub struct Observed {
     pub primary: SiteState,
     /// The DR site.
     pub dr: SiteState,
+    /// The DR cluster's Trident backends, when a step needs them.
+    #[serde(default)]
+    pub trident: super::trident::TridentReport,
 }
 
 impl Observed {
@@ -314,7 +317,12 @@ pub async fn observe<S: Storage>(
     };
     let d = observe_site(dr, Site::Dr, pair, depth);
     let (primary, dr) = tokio::try_join!(p, d)?;
-    Ok(Observed { at, primary, dr })
+    Ok(Observed {
+        at,
+        primary,
+        dr,
+        trident: super::trident::TridentReport::NotObserved,
+    })
 }
 
 /// Asks the DR cluster for its cluster peer record of the primary cluster

@@ -9,12 +9,14 @@
 //! only means a change started (`ontap-rest-svmdr.md` §1.6, §13.8).
 
 use std::fmt;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::observe::{DrPair, Observed, Site};
 use super::storage::{NewRelationship, RelState, RelTarget, Storage, StorageResult, SvmState};
+use super::trident::{BackendState, PROMPT_ANNOTATION, TridentReport};
 
 /// Names the relationship whose destination is the SVM at `dest`.
 pub fn rel_name(dest: Site) -> &'static str {
@@ -83,6 +85,18 @@ pub enum StepKind {
     DeleteRelationship {
         /// Destination site of the relationship.
         dest: Site,
+    },
+    /// Wait until every Trident backend of the SVM at `site` (on that site's
+    /// Kubernetes cluster) reports `state: online`; after `grace`, prompt
+    /// Trident to re-evaluate the ones still offline; give up after `limit`.
+    /// Suspended backends are reported, not waited on.
+    BackendsOnline {
+        /// Where.
+        site: Site,
+        /// Wait this long before prompting Trident.
+        grace: Duration,
+        /// Longest wait in total.
+        limit: Duration,
     },
 }
 
@@ -251,8 +265,14 @@ impl StepKind {
             | StepKind::DeleteRelationship { dest } => dest,
             StepKind::StopSvm { site }
             | StepKind::StartSvm { site }
-            | StepKind::Verify { site } => site,
+            | StepKind::Verify { site }
+            | StepKind::BackendsOnline { site, .. } => site,
         }
+    }
+
+    /// Whether deciding this step needs the Trident backends.
+    pub fn needs_trident(&self) -> bool {
+        matches!(self, StepKind::BackendsOnline { .. })
     }
 
     /// Whether deciding this step needs volumes and LIFs.
@@ -294,6 +314,12 @@ impl StepKind {
                 "delete the {} (releases {})",
                 rel_name(dest),
                 pair.svm(dest.other())
+            ),
+            StepKind::BackendsOnline { site, grace, limit } => format!(
+                "wait for the Trident backends of SVM {} on {site} to report online (prompt Trident after {}, at most {})",
+                pair.svm(site),
+                humantime::format_duration(grace),
+                humantime::format_duration(limit)
             ),
         }
     }
@@ -364,6 +390,16 @@ impl StepKind {
                 )]
             }
             StepKind::DeleteRelationship { .. } => vec![format!("{at}: DELETE {rels}/{rel}")],
+            StepKind::BackendsOnline { site: s, grace, .. } => vec![
+                format!(
+                    "{s} Kubernetes: LIST trident.netapp.io/v1 TridentBackends until those of SVM {} report state online",
+                    pair.svm(s)
+                ),
+                format!(
+                    "{s} Kubernetes, after {} if one is still offline: PATCH the credentials Secret of its TridentBackendConfig, annotation {PROMPT_ANNOTATION}",
+                    humantime::format_duration(grace)
+                ),
+            ],
         }
     }
 
@@ -401,6 +437,7 @@ impl StepKind {
                 .map(|_| format!("the {} is snapmirrored", rel_name(dest))),
             StepKind::DeleteRelationship { dest } => (s.reachable() && rel.is_none())
                 .then(|| format!("the {} does not exist", rel_name(dest))),
+            StepKind::BackendsOnline { site, .. } => backends_done(obs, site),
         }
     }
 
@@ -516,6 +553,19 @@ impl StepKind {
                     return Err(format!("a transfer is running on the {}", rel_name(dest)));
                 }
                 Ok(())
+            }
+            StepKind::BackendsOnline { site, .. } => {
+                need_svm(site)?;
+                if !obs.site(site).svm_running() {
+                    return Err(format!(
+                        "SVM {} on {site} is not running: Trident keeps its backends offline until it runs",
+                        pair.svm(site)
+                    ));
+                }
+                match &obs.trident {
+                    TridentReport::Failed { error } => Err(error.clone()),
+                    _ => Ok(()),
+                }
             }
         }
     }
@@ -640,6 +690,12 @@ impl StepKind {
                     transfer: None,
                 })
             }
+            // Waiting is the action; the prompt comes from the engine after
+            // the grace period.
+            StepKind::BackendsOnline { .. } => Ok(ActToken {
+                sent_at,
+                transfer: None,
+            }),
         }
     }
 
@@ -724,6 +780,21 @@ impl StepKind {
                     Progress::Pending(problems.join("; "))
                 }
             }
+            StepKind::BackendsOnline { site, .. } => {
+                if backends_done(obs, site).is_some() {
+                    return Progress::Done;
+                }
+                match &obs.trident {
+                    TridentReport::Failed { error } => Progress::Pending(error.clone()),
+                    _ => Progress::Pending(
+                        offline_backends(obs, site)
+                            .iter()
+                            .map(|b| b.describe())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    ),
+                }
+            }
             _ => match self.already_done(obs) {
                 Some(_) => Progress::Done,
                 None => Progress::Pending(self.pending_what(obs)),
@@ -757,6 +828,59 @@ impl StepKind {
             ),
         }
     }
+}
+
+/// The Trident backends of the SVM at `site` that are neither online nor
+/// suspended (pure).
+pub fn offline_backends(obs: &Observed, site: Site) -> Vec<&BackendState> {
+    let Some(svm) = obs.site(site).svm.as_ref().map(|s| s.name.as_str()) else {
+        return Vec::new();
+    };
+    obs.trident
+        .of_svm(svm)
+        .filter(|b| !b.is_online() && !b.is_suspended())
+        .collect()
+}
+
+/// Why the backends step has nothing (more) to wait for, if it has not.
+fn backends_done(obs: &Observed, site: Site) -> Option<String> {
+    match &obs.trident {
+        TridentReport::NotConfigured => {
+            return Some(format!(
+                "skipped: the {site} cluster's Kubernetes API is not configured, so its Trident backends cannot be checked (check them with `tridentctl get backend`)"
+            ));
+        }
+        TridentReport::NotObserved | TridentReport::Failed { .. } => return None,
+        TridentReport::Listed { .. } => {}
+    }
+    let svm = obs.site(site).svm.as_ref()?.name.as_str();
+    let mine: Vec<&BackendState> = obs.trident.of_svm(svm).collect();
+    if mine.is_empty() {
+        return Some(format!(
+            "no Trident backend on the {site} cluster uses SVM {svm}"
+        ));
+    }
+    if !offline_backends(obs, site).is_empty() {
+        return None;
+    }
+    let online: Vec<&str> = mine
+        .iter()
+        .filter(|b| b.is_online())
+        .map(|b| b.name.as_str())
+        .collect();
+    let mut why = if online.is_empty() {
+        String::from("no backend to wait for")
+    } else {
+        format!("Trident backend(s) {} online", online.join(", "))
+    };
+    for b in mine.iter().filter(|b| b.is_suspended()) {
+        why.push_str(&format!(
+            "; {} is suspended, not waited on (resume it with `tridentctl update backend state {} --user-state normal`)",
+            b.describe(),
+            b.name
+        ));
+    }
+    Some(why)
 }
 
 fn missing<S: Storage>(storage: &S, what: &str) -> super::storage::StorageError {

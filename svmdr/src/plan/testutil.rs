@@ -108,6 +108,7 @@ pub fn observed(primary: SiteState, dr: SiteState) -> Observed {
         at: Utc::now(),
         primary,
         dr,
+        trident: super::trident::TridentReport::NotObserved,
     }
 }
 
@@ -119,4 +120,27 @@ pub fn with_peer(mut dr: SiteState, state: PeerState) -> SiteState {
         state,
     });
     dr
+}
+
+/// A listing of DR Trident backends: `(name, svm, state, userState)`.
+pub fn listed(backends: &[(&str, &str, &str, &str)]) -> super::trident::TridentReport {
+    super::trident::TridentReport::Listed {
+        backends: backends
+            .iter()
+            .map(|(name, svm, state, user)| super::trident::BackendState {
+                name: (*name).into(),
+                uuid: format!("uuid-{name}"),
+                svm: Some((*svm).into()),
+                state: (*state).into(),
+                user_state: (*user).into(),
+                state_reason: if *state == "online" {
+                    String::new()
+                } else {
+                    format!("SVM {svm} is not running")
+                },
+                online: *state == "online",
+                config_ref: format!("tbc-{name}"),
+            })
+            .collect(),
+    }
 }

@@ -42,10 +42,16 @@
 //!   `unknown (schedule X)`), `rpoExceeded` (bool or null when unknown);
 //!   `lastTransfer` {`type`, `state`, `endTime`, `bytes`}; `transferring`;
 //!   `policy`; `identityPreservation`; `svmPeerState`; `problems[]`.
+//! - `tridentBackends[]`: `site` (primary|dr), `name`, `svm`, `state`
+//!   (online|offline|failed|...), `userState` (normal|suspended),
+//!   `stateReason`, `expectedOffline` (the SVM is a stopped SVM-DR
+//!   destination, so offline is by design: a note, not a problem). See
+//!   [`backends`].
 //!
 //! Fields are only ever added to this schema, never renamed or removed,
 //! within `svmdr.netapp.io/v1`.
 
+pub mod backends;
 mod report;
 pub mod rpo;
 
@@ -172,12 +178,49 @@ pub async fn collect(
             }),
         }
     };
-    let (dr_facts, primary_input) = tokio::join!(dr_fut, primary_fut);
+    let dr_tbe = site_backends(dr);
+    let primary_tbe = async {
+        match &primary {
+            Some(Ok(site)) => Some(site_backends(site).await),
+            _ => None,
+        }
+    };
+    let ((dr_facts, primary_input), dr_tbe, primary_tbe) = tokio::join!(
+        async { tokio::join!(dr_fut, primary_fut) },
+        dr_tbe,
+        primary_tbe
+    );
     let dr_input = SiteInput {
         info: site_info(dr),
         facts: dr_facts.map_err(|e| e.to_string()),
     };
-    evaluate(&dr_input, primary_input.as_ref(), svm, Utc::now())
+    let mut report = evaluate(&dr_input, primary_input.as_ref(), svm, Utc::now());
+    backends::apply(
+        &mut report,
+        crate::site::SiteRole::Dr,
+        dr_tbe.as_deref().map_err(String::as_str),
+    );
+    if let Some(p) = &primary_tbe {
+        backends::apply(
+            &mut report,
+            crate::site::SiteRole::Primary,
+            p.as_deref().map_err(String::as_str),
+        );
+    }
+    report
+}
+
+/// The TridentBackends of a site (one LIST in its Trident namespace).
+async fn site_backends(site: &Site) -> Result<Vec<crate::plan::trident::BackendState>, String> {
+    use crate::plan::trident::{TridentApi, TridentReport};
+    match TridentApi::new(site.kube.clone(), site.namespace.clone())
+        .observe()
+        .await
+    {
+        TridentReport::Listed { backends } => Ok(backends),
+        TridentReport::Failed { error } => Err(error),
+        TridentReport::NotObserved | TridentReport::NotConfigured => Ok(Vec::new()),
+    }
 }
 
 #[cfg(test)]

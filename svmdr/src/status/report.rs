@@ -80,6 +80,8 @@ pub struct StatusReport {
     pub cluster_peers: Vec<ClusterPeerStatus>,
     /// SVM-DR relationships on the DR cluster.
     pub relationships: Vec<RelationshipStatus>,
+    /// Trident backends on both sites' Kubernetes clusters.
+    pub trident_backends: Vec<super::backends::TridentBackendStatus>,
 }
 
 /// Both sites.
@@ -330,6 +332,7 @@ pub fn evaluate(
                 sites,
                 cluster_peers: Vec::new(),
                 relationships: Vec::new(),
+                trident_backends: Vec::new(),
             };
         }
     };
@@ -407,6 +410,7 @@ pub fn evaluate(
         sites,
         cluster_peers,
         relationships,
+        trident_backends: Vec::new(),
     }
 }
 

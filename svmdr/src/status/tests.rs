@@ -264,3 +264,104 @@ fn unhealthy_cluster_peer() {
         r.problems
     );
 }
+
+mod trident_backends {
+    use super::*;
+    use crate::plan::trident::BackendState;
+    use crate::site::SiteRole;
+
+    fn tbe(name: &str, svm: &str, state: &str, user: &str) -> BackendState {
+        BackendState {
+            name: name.into(),
+            uuid: format!("uuid-{name}"),
+            svm: Some(svm.into()),
+            state: state.into(),
+            user_state: user.into(),
+            state_reason: if state == "online" {
+                String::new()
+            } else {
+                format!("SVM {svm} is not in running state")
+            },
+            online: state == "online",
+            config_ref: "tbc".into(),
+        }
+    }
+
+    /// The report before (`failed_over` false: the DR SVM is a stopped
+    /// dp_destination) or after a failover (broken off, DR SVM running).
+    fn report(failed_over: bool) -> StatusReport {
+        let mut dr = dr_facts(relationship(
+            if failed_over {
+                "broken_off"
+            } else {
+                "snapmirrored"
+            },
+            Some("PT10M"),
+            Some("hourly"),
+        ));
+        if failed_over {
+            dr.svms = from(json!([{"name": "svm1_dr", "state": "running", "subtype": "default"}]));
+        }
+        evaluate(&input(Ok(dr)), None, None, now())
+    }
+
+    #[test]
+    fn offline_dr_backend_before_failover_is_expected() {
+        let mut r = report(false);
+        let problems_before = r.problems.clone();
+        let dr = [tbe("nas-dr", "svm1_dr", "offline", "normal")];
+        backends::apply(&mut r, SiteRole::Dr, Ok(&dr));
+        assert_eq!(r.problems, problems_before);
+        assert!(r.trident_backends[0].expected_offline);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("nas-dr") && n.contains("as expected")),
+            "{:?}",
+            r.notes
+        );
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(json["tridentBackends"][0]["state"], "offline");
+        assert_eq!(json["tridentBackends"][0]["userState"], "normal");
+        assert_eq!(json["tridentBackends"][0]["site"], "dr");
+        assert_eq!(json["tridentBackends"][0]["svm"], "svm1_dr");
+    }
+
+    #[test]
+    fn offline_dr_backend_after_failover_is_a_problem() {
+        let mut r = report(true);
+        let dr = [tbe("nas-dr", "svm1_dr", "offline", "normal")];
+        backends::apply(&mut r, SiteRole::Dr, Ok(&dr));
+        assert!(!r.healthy);
+        let p = r
+            .problems
+            .iter()
+            .find(|p| p.contains("Trident backend nas-dr"))
+            .expect("problem");
+        assert!(
+            p.contains("(SVM svm1_dr) is offline (SVM svm1_dr is not in running state)"),
+            "{p}"
+        );
+        assert!(!r.trident_backends[0].expected_offline);
+    }
+
+    #[test]
+    fn online_and_suspended_backends() {
+        let mut r = report(true);
+        let before = r.problems.len();
+        let dr = [
+            tbe("nas-dr", "svm1_dr", "online", "normal"),
+            tbe("san-dr", "svm1_dr", "online", "suspended"),
+        ];
+        backends::apply(&mut r, SiteRole::Dr, Ok(&dr));
+        assert_eq!(r.problems.len(), before);
+        assert_eq!(r.trident_backends.len(), 2);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("san-dr") && n.contains("suspended"))
+        );
+        backends::apply(&mut r, SiteRole::Primary, Err("403 forbidden"));
+        assert!(r.notes.iter().any(|n| n.contains("primary cluster: 403")));
+    }
+}

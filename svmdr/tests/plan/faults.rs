@@ -100,9 +100,14 @@ async fn observe(lab: &Lab) -> Observed {
 pub fn build(flow: Flow, lab: &Lab, obs: &Observed) -> Result<Plan, PlanError> {
     match flow {
         // Forced, with the primary up: the matrix also covers stop-primary.
-        Flow::Failover => {
-            svmdr::plan::failover::plan(obs, &lab.pair(), FailoverOptions { force: true })
-        }
+        Flow::Failover => svmdr::plan::failover::plan(
+            obs,
+            &lab.pair(),
+            FailoverOptions {
+                force: true,
+                ..FailoverOptions::default()
+            },
+        ),
         Flow::Switchover => svmdr::plan::switchover::plan(obs, &lab.pair()),
         Flow::Failback => svmdr::plan::failback::plan(obs, &lab.pair(), false),
     }
@@ -209,6 +214,8 @@ fn target(kind: &StepKind, acts: bool) -> (Option<Method>, &'static str) {
         StepKind::CreateRelationship { .. } => (Some(Method::POST), rels),
         StepKind::DeleteRelationship { .. } => (Some(Method::DELETE), rels),
         StepKind::Verify { .. } => (Some(Method::GET), "/api/storage/volumes"),
+        // Decided on the SVM's state (the backends are in Kubernetes).
+        StepKind::BackendsOnline { .. } => (Some(Method::GET), "/api/svm/svms"),
     }
 }
 

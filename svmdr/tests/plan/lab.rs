@@ -176,6 +176,7 @@ impl Lab {
             primary: Some(OntapStorage::new(self.primary.clone())),
             dr: OntapStorage::new(self.dr.clone()),
             primary_label: self.primary.name().to_string(),
+            trident: None,
         }
     }
 

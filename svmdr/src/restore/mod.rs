@@ -2,11 +2,20 @@
 //! create a `velero.io/v1` Restore, wait for it (bounded), and summarise what
 //! came back (workloads per namespace, each PVC's binding).
 //!
-//! Velero restores PVs before PVCs and both before pods
-//! (`trident-velero-krew.md` §3.2), so a PVC that stays `Pending` after a
-//! `Completed` restore usually means its PV was re-provisioned instead of
-//! restored as-is (§3.3): the summary shows each PVC's phase and volume for
-//! that reason.
+//! Before creating the Restore, [`prepare`] inspects the backup: one that
+//! carries volume data (snapshots, data mover, file-system backup) would
+//! re-provision or overwrite the replicated Trident volumes
+//! ([`backup_data`]), so [`restore`] refuses it unless forced. It also sizes
+//! the wait above the plugin's worst case ([`plugin_wait`]). Names and label
+//! values go through Velero's `GetValidName` ([`names`]).
+//!
+//! The summary shows each PVC's phase and volume: a PVC that stays `Pending`
+//! after a `Completed` restore did not get its volume (see
+//! `docs/velero-restore.md`).
+
+pub mod backup_data;
+pub mod names;
+pub mod plugin_wait;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -51,10 +60,14 @@ pub struct RestoreOptions {
     pub include_namespaces: Vec<String>,
     /// A label selector (`app=web,tier in (a,b)`), passed as `spec.labelSelector`.
     pub selector: Option<String>,
-    /// Longest wait for the restore to finish.
-    pub timeout: Duration,
+    /// Longest wait for the restore to finish; `None`: above the plugin's
+    /// worst case ([`plugin_wait::PluginWait::default_timeout`]).
+    pub timeout: Option<Duration>,
     /// Pause between status reads.
     pub poll_interval: Duration,
+    /// Restore even from a backup that carries volume data (its findings
+    /// become warnings).
+    pub force: bool,
 }
 
 impl Default for RestoreOptions {
@@ -64,8 +77,9 @@ impl Default for RestoreOptions {
             backup: BackupChoice::Latest,
             include_namespaces: Vec::new(),
             selector: None,
-            timeout: Duration::from_secs(1800),
+            timeout: None,
             poll_interval: Duration::from_secs(2),
+            force: false,
         }
     }
 }
@@ -121,8 +135,16 @@ pub enum RestoreError {
         #[source]
         source: kube::Error,
     },
-    /// The restore did not finish in time.
-    #[error("Velero restore {namespace}/{name} still {phase} after {}; it keeps running: follow it with `velero restore describe {name}`, or wait longer with --timeout", humantime::format_duration(*waited))]
+    /// The backup carries volume data: restoring it would re-provision,
+    /// overwrite or shadow the replicated Trident volumes.
+    #[error("{}", .report.explanation())]
+    VolumeData {
+        /// What was found.
+        report: Box<backup_data::BackupData>,
+    },
+    /// The restore did not finish in time. Velero has no deadline and keeps
+    /// running it.
+    #[error("timed out: Velero restore {namespace}/{name} still {phase} after {}; Velero is still running it (it does not stop a restore): follow it with `velero restore describe {name}` or `kubectl -n {namespace} get restore {name} -w`; next time wait longer with --restore-timeout", humantime::format_duration(*waited))]
     Timeout {
         /// Restore name.
         name: String,
@@ -349,7 +371,7 @@ pub fn restore_object(
             "namespace": opts.velero_namespace,
             "labels": {
                 "app.kubernetes.io/managed-by": "kubectl-svmdr",
-                "velero.io/backup-name": backup,
+                "velero.io/backup-name": names::valid_name(backup),
             },
         },
         "spec": spec,
@@ -415,6 +437,9 @@ pub trait RestoreReporter: Send + Sync {
     fn created(&self, _namespace: &str, _name: &str, _backup: &str) {}
     /// A status was read.
     fn status(&self, _status: &RestoreStatus) {}
+    /// Something the user must know (a forced restore's findings, a timeout
+    /// shorter than the plugin's wait).
+    fn warning(&self, _message: &str) {}
 }
 
 /// A reporter that ignores everything.
@@ -475,6 +500,12 @@ pub struct RestoreReport {
     pub duration: Duration,
     /// What came back, per namespace.
     pub namespaces: Vec<NamespaceSummary>,
+    /// The backup's volume data (findings are present only with `force`).
+    #[serde(default)]
+    pub backup_data: backup_data::BackupData,
+    /// The wait used.
+    #[serde(with = "secs", default)]
+    pub timeout: Duration,
 }
 
 mod secs {
@@ -508,6 +539,84 @@ pub async fn list_backups(
     Ok(list.items.iter().map(backup_info).collect())
 }
 
+/// What [`prepare`] found before any change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prepared {
+    /// The backup.
+    pub backup: BackupInfo,
+    /// Its volume data.
+    pub data: backup_data::BackupData,
+    /// What the plugin may wait.
+    pub plugin: plugin_wait::PluginWait,
+    /// The wait the CLI will use.
+    pub timeout: Duration,
+    /// Warnings to show (forced findings, a short explicit timeout).
+    pub warnings: Vec<String>,
+}
+
+/// Picks the backup, inspects it and sizes the wait; changes nothing.
+///
+/// # Errors
+///
+/// As [`choose_backup`]; [`RestoreError::VolumeData`] when the backup
+/// carries volume data and `force` is off; [`RestoreError::Kube`].
+pub async fn prepare(
+    client: &kube::Client,
+    opts: &RestoreOptions,
+) -> Result<Prepared, RestoreError> {
+    let ns = opts.velero_namespace.as_str();
+    let backups = list_backups(client, ns).await?;
+    let backup = choose_backup(&backups, &opts.backup, ns)?;
+    let (data, plugin) = tokio::join!(
+        backup_data::inspect(client, ns, &backup.name),
+        plugin_wait::read(client, ns)
+    );
+    let data = data?;
+    let mut warnings: Vec<String> = plugin.warnings.clone();
+    if data.carries_volume_data() {
+        if !opts.force {
+            return Err(RestoreError::VolumeData {
+                report: Box::new(data),
+            });
+        }
+        warnings.push(format!(
+            "--force: Velero backup {} carries volume data; the restore may re-provision, overwrite or shadow the replicated Trident volumes:",
+            data.backup
+        ));
+        warnings.extend(data.findings.iter().map(|f| format!("  {}", f.line())));
+    }
+    warnings.extend(data.notes.iter().cloned());
+    let timeout = match opts.timeout {
+        None => plugin.default_timeout(),
+        Some(t) => {
+            if t <= plugin.worst_case() && !plugin.wait_for_ready.is_zero() {
+                warnings.push(format!(
+                    "--restore-timeout {} is not longer than the svmdr plugin's worst case {} (waitForReady {} from {} × {} Trident backend(s)): the CLI may give up while Velero still restores",
+                    humantime::format_duration(t),
+                    humantime::format_duration(plugin.worst_case()),
+                    humantime::format_duration(plugin.wait_for_ready),
+                    plugin.source,
+                    plugin.backends.max(1)
+                ));
+            }
+            t
+        }
+    };
+    Ok(Prepared {
+        backup,
+        data,
+        plugin,
+        timeout,
+        warnings,
+    })
+}
+
+/// The name of the Restore for `backup` created at `now`:
+/// `<backup>-svmdr-<timestamp>` through Velero's `GetValidName`.
+pub fn restore_name(backup: &str, now: DateTime<Utc>) -> String {
+    names::valid_name(&format!("{backup}-svmdr-{}", now.format("%Y%m%d%H%M%S")))
+}
+
 /// Creates the Restore and waits for it, then summarises what came back.
 ///
 /// # Errors
@@ -517,7 +626,7 @@ pub async fn list_backups(
 ///
 /// # Caveats
 ///
-/// Bounded by [`RestoreOptions::timeout`]; on timeout the Restore keeps
+/// Bounded by the timeout (see [`prepare`]); on timeout the Restore keeps
 /// running in Velero.
 pub async fn restore(
     client: &kube::Client,
@@ -525,13 +634,12 @@ pub async fn restore(
     reporter: &dyn RestoreReporter,
 ) -> Result<RestoreReport, RestoreError> {
     let ns = opts.velero_namespace.as_str();
-    let backups = list_backups(client, ns).await?;
-    let backup = choose_backup(&backups, &opts.backup, ns)?;
-    let name = format!(
-        "{}-svmdr-{}",
-        truncate(&backup.name, 40),
-        Utc::now().format("%Y%m%d%H%M%S")
-    );
+    let prepared = prepare(client, opts).await?;
+    for w in &prepared.warnings {
+        reporter.warning(w);
+    }
+    let backup = prepared.backup.clone();
+    let name = restore_name(&backup.name, Utc::now());
     let obj = restore_object(&name, opts, &backup.name)?;
     let api: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), ns, &velero_resource("Restore"));
@@ -545,7 +653,15 @@ pub async fn restore(
         .await
         .map_err(kube_err(format!("creating Velero restore {ns}/{name}")))?;
     reporter.created(ns, &name, &backup.name);
-    let status = wait_restore(&api, ns, &name, opts, reporter).await?;
+    let status = wait_restore(
+        &api,
+        ns,
+        &name,
+        prepared.timeout,
+        opts.poll_interval,
+        reporter,
+    )
+    .await?;
     let duration = start.elapsed();
     let namespaces = if opts.include_namespaces.is_empty() {
         if backup.included_namespaces.is_empty() || backup.included_namespaces == ["*"] {
@@ -564,21 +680,17 @@ pub async fn restore(
         status,
         duration,
         namespaces: summaries,
+        backup_data: prepared.data,
+        timeout: prepared.timeout,
     })
-}
-
-fn truncate(s: &str, n: usize) -> &str {
-    match s.char_indices().nth(n) {
-        Some((i, _)) => s[..i].trim_end_matches('-'),
-        None => s,
-    }
 }
 
 async fn wait_restore(
     api: &Api<DynamicObject>,
     ns: &str,
     name: &str,
-    opts: &RestoreOptions,
+    timeout: Duration,
+    poll_interval: Duration,
     reporter: &dyn RestoreReporter,
 ) -> Result<RestoreStatus, RestoreError> {
     let start = Instant::now();
@@ -605,16 +717,16 @@ async fn wait_restore(
             }
             return Ok(last);
         }
-        if start.elapsed() >= opts.timeout {
+        if start.elapsed() >= timeout {
             return Err(RestoreError::Timeout {
                 name: name.into(),
                 namespace: ns.into(),
                 phase: last.phase,
-                waited: opts.timeout,
+                waited: timeout,
             });
         }
-        let left = opts.timeout.saturating_sub(start.elapsed());
-        tokio::time::sleep(opts.poll_interval.min(left)).await;
+        let left = timeout.saturating_sub(start.elapsed());
+        tokio::time::sleep(poll_interval.min(left)).await;
     }
 }
 
@@ -824,9 +936,36 @@ mod tests {
     }
 
     #[test]
-    fn long_backup_names_are_cut() {
-        assert_eq!(truncate("abc", 40), "abc");
-        assert_eq!(truncate("abcdef-", 6), "abcdef");
-        assert_eq!(truncate("abc-def", 4), "abc");
+    fn restore_names_and_labels_are_valid_names() {
+        let at = DateTime::parse_from_rfc3339("2026-12-07T03:15:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .expect("time");
+        assert_eq!(restore_name("nightly", at), "nightly-svmdr-20261207031500");
+        let long = "nightly-full-backup-of-every-namespace-in-cluster-a-2026-12-07";
+        assert_eq!(
+            restore_name(long, at),
+            "nightly-full-backup-of-every-namespace-in-cluster-a-2026-d1e6c8"
+        );
+        let long_backup = "b".repeat(70);
+        let o = restore_object("r", &RestoreOptions::default(), &long_backup).expect("obj");
+        assert_eq!(
+            o["metadata"]["labels"]["velero.io/backup-name"],
+            names::valid_name(&long_backup)
+        );
+        assert_eq!(o["spec"]["backupName"], long_backup);
+    }
+
+    #[test]
+    fn timeout_error_says_velero_keeps_running() {
+        let e = RestoreError::Timeout {
+            name: "r1".into(),
+            namespace: "velero".into(),
+            phase: "InProgress".into(),
+            waited: Duration::from_secs(60),
+        };
+        let t = e.to_string();
+        assert!(t.contains("Velero is still running it"), "{t}");
+        assert!(t.contains("velero restore describe r1"), "{t}");
+        assert!(t.contains("kubectl -n velero get restore r1 -w"), "{t}");
     }
 }

@@ -1,0 +1,207 @@
+//! Backups that carry volume data: `restore` and `failover
+//! --restore-from-backup` refuse them (exit 3) before any change, `--force`
+//! (`--force-restore` for failover) proceeds with `warning:` lines; and the
+//! failover plan's `backends-online` step in `--dry-run`.
+
+use serde_json::{Value, json};
+
+use super::common::{DR_SVM, Lab};
+use super::{install_nightly, primary_site_down};
+
+/// Turns the lab's `nightly` backup into a file-system backup: the Backup
+/// says `defaultVolumesToFsBackup: true` and a PodVolumeBackup labelled with
+/// it names pod `shop/web-0` and PVC `shop/data` (Velero:
+/// `pkg/podvolume/backupper.go`).
+fn make_fs_backup(lab: &Lab) {
+    let mut b: Value = lab
+        .dr_kube
+        .get("velero.io/v1", "Backup", Some("velero"), "nightly")
+        .expect("backup nightly");
+    b["spec"]["defaultVolumesToFsBackup"] = json!(true);
+    lab.dr_kube.apply(b).expect("backup");
+    lab.dr_kube
+        .apply(json!({
+            "apiVersion": "velero.io/v1",
+            "kind": "PodVolumeBackup",
+            "metadata": {
+                "name": "nightly-7xk2p",
+                "namespace": "velero",
+                "labels": {"velero.io/backup-name": "nightly"},
+                "annotations": {"velero.io/pvc-name": "data"},
+            },
+            "spec": {"pod": {"kind": "Pod", "namespace": "shop", "name": "web-0"}, "volume": "data",
+                     "backupStorageLocation": "default", "uploaderType": "kopia"},
+            "status": {"phase": "Completed"},
+        }))
+        .expect("pod volume backup");
+}
+
+fn restores(lab: &Lab) -> usize {
+    lab.dr_kube
+        .list("velero.io/v1", "Restore", Some("velero"))
+        .len()
+}
+
+#[tokio::test]
+async fn restore_refuses_a_file_system_backup_and_force_proceeds_with_warnings() {
+    let lab = Lab::start().await;
+    install_nightly(&lab, false);
+    make_fs_backup(&lab);
+    let refused = lab
+        .run(&[
+            "restore",
+            "--include-namespaces",
+            "shop",
+            "--timeout",
+            "10s",
+        ])
+        .await
+        .expect_code(3);
+    let err = &refused.stderr;
+    assert!(
+        err.contains("Velero backup nightly carries volume data"),
+        "{err}"
+    );
+    assert!(
+        err.contains("spec.defaultVolumesToFsBackup = true"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "PodVolumeBackup velero/nightly-7xk2p (PVC shop/data, pod shop/web-0, volume data)"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("over the replicated data"), "{err}");
+    assert!(
+        err.contains("--default-volumes-to-fs-backup=false"),
+        "{err}"
+    );
+    assert!(err.contains("pass --force to restore anyway"), "{err}");
+    assert_eq!(restores(&lab), 0, "nothing was created");
+
+    let forced = lab
+        .run(&[
+            "restore",
+            "--include-namespaces",
+            "shop",
+            "--timeout",
+            "10s",
+            "--force",
+        ])
+        .await
+        .expect_code(0);
+    let err = &forced.stderr;
+    assert!(
+        err.contains("warning: --force: Velero backup nightly carries volume data"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning:   PodVolumeBackup velero/nightly-7xk2p (PVC shop/data"),
+        "{err}"
+    );
+    assert!(forced.stdout.contains("Completed"), "{}", forced.stdout);
+    assert_eq!(restores(&lab), 1);
+    let h = lab
+        .run(&["history", "-o", "json"])
+        .await
+        .expect_code(0)
+        .json();
+    let outcomes: Vec<&str> = h["items"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|e| e["outcome"].as_str()).collect())
+        .unwrap_or_default();
+    assert!(outcomes.contains(&"refused"), "{h}");
+}
+
+#[tokio::test]
+async fn failover_refuses_such_a_backup_before_touching_the_storage() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    install_nightly(&lab, false);
+    make_fs_backup(&lab);
+    primary_site_down(&lab);
+    let before = lab.snapshot();
+    let refused = lab
+        .run(&[
+            "failover",
+            "--yes",
+            "--restore-from-backup",
+            "latest",
+            "--request-timeout",
+            "3s",
+        ])
+        .await
+        .expect_code(3);
+    assert!(
+        refused.stderr.contains("nothing was changed"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused.stderr.contains("PodVolumeBackup"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .contains("pass --force-restore to restore anyway"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(before, lab.snapshot(), "the storage was not touched");
+    assert_eq!(restores(&lab), 0);
+}
+
+#[tokio::test]
+async fn failover_dry_run_shows_the_backends_online_step() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    primary_site_down(&lab);
+    let dry = lab
+        .run(&[
+            "failover",
+            "--dry-run",
+            "--request-timeout",
+            "3s",
+            "--backend-grace",
+            "45s",
+        ])
+        .await
+        .expect_code(0);
+    let out = &dry.stdout;
+    assert!(out.contains("backends-online"), "{}", dry.all());
+    assert!(
+        out.contains(&format!(
+            "wait for the Trident backends of SVM {DR_SVM} on dr to report online (prompt Trident after 45s, at most 5m)"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("LIST trident.netapp.io/v1 TridentBackends"),
+        "{out}"
+    );
+    assert!(
+        out.contains("credentials Secret of its TridentBackendConfig"),
+        "{out}"
+    );
+    let json = lab
+        .run(&[
+            "failover",
+            "--dry-run",
+            "--request-timeout",
+            "3s",
+            "-o",
+            "json",
+        ])
+        .await
+        .expect_code(0)
+        .json();
+    let last = json["steps"]
+        .as_array()
+        .and_then(|s| s.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["id"], "backends-online", "{json:#}");
+}
