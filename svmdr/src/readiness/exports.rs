@@ -551,7 +551,11 @@ fn evaluate_ip(
         reason: if rules.is_empty() {
             "the policy has no rules, so it admits no client".into()
         } else {
-            format!("no rule matches {ip}")
+            let listed: Vec<String> = rules
+                .iter()
+                .map(|r| format!("{}: {}", r.index, r.clientmatch()))
+                .collect();
+            format!("no rule matches {ip} (rules {})", listed.join("; "))
         },
     };
     settle(unknown, none)
