@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use super::error::SimError;
 use super::exports::{ExportRule, renumber};
 use super::luns::Lun;
+use super::mount::NfsClient;
 use super::server::Shared;
 use super::world::{Cluster, World, WriteRec};
 
@@ -416,6 +417,46 @@ impl Control {
             found = true;
         }
         found
+    }
+
+    /// Would ONTAP let an NFS client at `client_ip` (host name `hostname`)
+    /// mount a volume (read-write, or read-only)? Checks the SVM serves
+    /// NFS, the volume is online and mounted, and the export policies of the
+    /// SVM root volume (read) and of the volume (the access asked) admit
+    /// the client (AUTH_SYS). See `sim/src/ontap/mount.rs` for the rules.
+    ///
+    /// # Errors
+    /// [`SimError::NoCluster`], [`SimError::NoSvm`],
+    /// [`SimError::MountRefused`] naming the policy and rule.
+    pub fn nfs_mount_check(
+        &self,
+        cluster: &str,
+        svm: &str,
+        volume: &str,
+        client_ip: &str,
+        hostname: Option<&str>,
+        read_write: bool,
+    ) -> Result<(), SimError> {
+        let mut w = self.shared.world();
+        w.tick();
+        let (key, su) = svm_key(&w, cluster, svm)?;
+        let refuse = |reason: String| SimError::MountRefused {
+            cluster: key.clone(),
+            svm: svm.into(),
+            volume: volume.into(),
+            client: client_ip.into(),
+            reason,
+        };
+        let ip = client_ip
+            .trim()
+            .parse()
+            .map_err(|_| refuse(format!("{client_ip:?} is not an IP address")))?;
+        let client = NfsClient {
+            ip,
+            hostname: hostname.map(str::to_string),
+        };
+        w.nfs_mount(&su, volume, &client, read_write)
+            .map_err(refuse)
     }
 
     /// A JSON dump of the whole lab, for debugging and asserts.

@@ -143,6 +143,20 @@ pub enum SimError {
         /// What is wrong.
         reason: String,
     },
+    /// ONTAP would refuse the NFS mount.
+    #[error("mount of {svm}:{volume} on {cluster} by {client} refused: {reason}")]
+    MountRefused {
+        /// Cluster key.
+        cluster: String,
+        /// SVM name.
+        svm: String,
+        /// Volume name.
+        volume: String,
+        /// The client address.
+        client: String,
+        /// Why (naming the export policy and rule).
+        reason: String,
+    },
     /// No LIF with that name on the cluster.
     #[error("no LIF {lif:?} on cluster {cluster:?}")]
     NoLif {

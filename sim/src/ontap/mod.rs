@@ -66,6 +66,14 @@
 //! # let _ = url; Ok(()) }
 //! ```
 //!
+//! NFS exports: every SVM has a `default` export policy (the topology may
+//! give it rules; `exports.rs`); volumes carry `nas.export_policy` and
+//! `size`. SVM-DR copies export policies and volume policy names to the
+//! destination when the identity preservation includes the protocol
+//! configuration (`full`, `exclude_network_config`), and LUNs with their
+//! volumes always. [`Control::nfs_mount_check`] answers whether ONTAP would
+//! let a client address mount a volume (`mount.rs`).
+//!
 //! Not modelled: volume-level (non-SVM) relationships, CIFS, FlexGroups,
 //! scheduled (cron) updates, PATCH-reverse of a relationship (use the §9.4
 //! create-and-resync route or `failback=true`), OAuth.
@@ -78,6 +86,7 @@ mod error;
 mod exports;
 pub(crate) mod listeners;
 mod luns;
+mod mount;
 mod network;
 mod peers;
 mod protocols;

@@ -329,3 +329,67 @@ async fn destination_exports_are_writable_once_broken_off() {
     );
     assert_eq!(r.body["num_records"], 2, "{:?}", r.body);
 }
+
+#[tokio::test]
+async fn nfs_mounts_follow_the_export_rules() {
+    let lab = OntapSim::start(Topology::two_sites()).await.unwrap();
+    let ctl = lab.control();
+    let mount = |ip: &str| ctl.nfs_mount_check(PRIMARY, "svm1", VOL_A, ip, Some("dr-node-1"), true);
+    // The topology's default policy admits everyone.
+    mount("198.51.100.21").unwrap();
+    ctl.set_export_rules(PRIMARY, "svm1", "default", vec![only_primary(1)]);
+    mount("192.0.2.11").unwrap();
+    let e = mount("198.51.100.21").unwrap_err().to_string();
+    assert!(
+        e.contains("no rule of export policy default matches client 198.51.100.21"),
+        "{e}"
+    );
+    // Read-only rule: a read-write mount is refused, a read-only one works.
+    let mut ro = only_primary(1);
+    ro["clients"] = json!([{"match": "198.51.100.0/24"}]);
+    ro["rw_rule"] = json!(["never"]);
+    ctl.set_export_rules(PRIMARY, "svm1", "default", vec![ro]);
+    let e = mount("198.51.100.21").unwrap_err().to_string();
+    assert!(
+        e.contains("rule 1 (clientmatch 198.51.100.0/24)") && e.contains("read-only"),
+        "{e}"
+    );
+    ctl.nfs_mount_check(PRIMARY, "svm1", VOL_A, "198.51.100.21", None, false)
+        .unwrap();
+    // The volume's own policy admits, the root volume's does not.
+    ctl.set_export_rules(PRIMARY, "svm1", "default", vec![only_primary(1)]);
+    let mut dr = only_primary(1);
+    dr["clients"] = json!([{"match": "dr-node-1"}]);
+    ctl.set_export_rules(PRIMARY, "svm1", "k8s", vec![dr]);
+    ctl.set_volume_export_policy(PRIMARY, "svm1", VOL_A, "k8s");
+    let e = mount("198.51.100.21").unwrap_err().to_string();
+    assert!(e.contains("SVM root volume svm1_root"), "{e}");
+    ctl.set_export_rules(PRIMARY, "svm1", "default", vec![]);
+    assert!(
+        mount("198.51.100.21").is_err(),
+        "an empty policy admits nobody"
+    );
+    // Open to all again; then a cluster that is down serves no mount.
+    ctl.set_export_rules(
+        PRIMARY,
+        "svm1",
+        "default",
+        vec![json!({"clients": [{"match": "0.0.0.0/0"}], "ro_rule": ["any"], "rw_rule": ["any"]})],
+    );
+    mount("198.51.100.21").unwrap();
+    assert!(
+        ctl.nfs_mount_check(PRIMARY, "svm1", "svm1_root", "198.51.100.21", None, true)
+            .is_ok()
+    );
+    assert!(
+        ctl.nfs_mount_check(PRIMARY, "svm1", "missing", "198.51.100.21", None, true)
+            .is_err()
+    );
+    assert!(
+        ctl.nfs_mount_check(PRIMARY, "svm1", VOL_A, "not-an-ip", None, true)
+            .is_err()
+    );
+    ctl.set_cluster_down(PRIMARY, true);
+    let e = mount("198.51.100.21").unwrap_err().to_string();
+    assert!(e.contains("does not serve NFS"), "{e}");
+}

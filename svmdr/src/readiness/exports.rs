@@ -357,6 +357,11 @@ fn short(name: &str) -> &str {
 
 fn client_matches(pattern: &str, ip: IpAddr, hostnames: &[String]) -> Match {
     let p = pattern.trim().trim_end_matches('.').to_ascii_lowercase();
+    let lowered: Vec<String> = hostnames
+        .iter()
+        .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+        .collect();
+    let hostnames = lowered.as_slice();
     if p.is_empty() {
         return Match::No;
     }
@@ -551,7 +556,11 @@ fn evaluate_ip(
         reason: if rules.is_empty() {
             "the policy has no rules, so it admits no client".into()
         } else {
-            format!("no rule matches {ip}")
+            let listed: Vec<String> = rules
+                .iter()
+                .map(|r| format!("{}: {}", r.index, r.clientmatch()))
+                .collect();
+            format!("no rule matches {ip} (rules {})", listed.join("; "))
         },
     };
     settle(unknown, none)
@@ -917,7 +926,7 @@ mod tests {
         assert!(verdict(&[rule(1, &["DR-NODE-1"])], &dr1()).is_admitted());
         assert!(verdict(&[rule(1, &["dr-node-1.example.com"])], &dr1()).is_admitted());
         assert!(verdict(&[rule(1, &["dr-node-2"])], &dr1()).is_denied());
-        let fq = node("n", &["198.51.100.21"], Some("dr-node-1.dr.example.com"));
+        let fq = node("n", &["198.51.100.21"], Some("DR-Node-1.dr.Example.com."));
         assert!(verdict(&[rule(1, &[".example.com"])], &fq).is_admitted());
         assert!(verdict(&[rule(1, &[".other.com"])], &fq).is_denied());
         assert!(verdict(&[rule(1, &["dr-node-1.other.com"])], &fq).is_denied());
