@@ -129,9 +129,10 @@ async fn drill_runs_the_whole_scenario_and_passes() {
     for id in [
         "replicated-before-disaster",
         "dr-has-pre-disaster-data",
+        "dr-backend-online",
         "restore-completed",
         "pvcs-bound-on-dr",
-        "pv-on-dr-backend",
+        "volumes-imported-by-trident",
         "app-running-on-dr",
         "primary-has-all-data",
         "healthy-after",
@@ -139,8 +140,11 @@ async fn drill_runs_the_whole_scenario_and_passes() {
         assert!(check(&j, id), "{id}: {j:#}");
     }
     assert_eq!(j["restore"]["phase"], "Completed");
-    // Velero's rules: the Retain PV and both PVCs go through the plugin; the
-    // Delete PV is re-provisioned before any plugin runs (its PVC imported).
+    assert_eq!(j["scenario"], "standard");
+    // Velero's rules: the Retain PV and both PVCs go through the plugin (the
+    // PV as an additional item of velero.io/pvc, so before its PVC); the
+    // Delete PV is re-provisioned before any plugin runs. The plugin skips
+    // the PV and both PVCs are imported.
     let calls: Vec<&str> = j["restore"]["pluginCalls"]
         .as_array()
         .expect("pluginCalls")
@@ -328,5 +332,138 @@ async fn lab_up_serves_commands_until_lab_down() {
         again.stderr.contains("no simulated lab is running"),
         "{}",
         again.stderr
+    );
+}
+
+/// `lab drill --scenario NAME -o json`, and the report.
+async fn scenario(name: &str) -> (Run, Value) {
+    let r = drill(&["--scenario", name]).await;
+    let j = r.json();
+    assert_eq!(j["scenario"], name, "{j:#}");
+    (r, j)
+}
+
+fn assert_passed(r: &Run, j: &Value) {
+    assert_eq!(r.code, 0, "{j:#}\n{}", r.stderr);
+    assert_eq!(j["passed"], true, "{j:#}");
+}
+
+fn checks_pass(j: &Value, ids: &[&str]) {
+    for id in ids {
+        assert!(check(j, id), "{id}: {j:#}");
+    }
+}
+
+#[tokio::test]
+async fn scenario_export_policy_of_the_primary_nodes_only_is_refused_by_name() {
+    let (r, j) = scenario("export-primary-only").await;
+    assert_passed(&r, &j);
+    checks_pass(
+        &j,
+        &[
+            "dr-backend-online",
+            "plugin-refuses-export-policy",
+            "nothing-imported",
+        ],
+    );
+    let errors = j["restore"]["errors"].as_array().expect("errors");
+    assert!(
+        errors.iter().any(|e| e
+            .as_str()
+            .is_some_and(|e| e.contains("no rule matches 198.51.100.21")
+                && e.contains("rules 1: 192.0.2.11,192.0.2.12"))),
+        "{j:#}"
+    );
+}
+
+#[tokio::test]
+async fn scenario_fs_backup_is_refused_and_forced_keeps_the_data() {
+    let (r, j) = scenario("fs-backup").await;
+    assert_passed(&r, &j);
+    checks_pass(
+        &j,
+        &[
+            "restore-refuses-data-backup",
+            "plugin-refuses-data-restore",
+            "replicated-data-not-overwritten",
+            "nothing-imported",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn scenario_csi_snapshot_backup_is_refused_and_forced_keeps_the_data() {
+    let (r, j) = scenario("csi-snapshot").await;
+    assert_passed(&r, &j);
+    checks_pass(
+        &j,
+        &[
+            "restore-refuses-data-backup",
+            "plugin-refuses-data-restore",
+            "replicated-data-not-overwritten",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn scenario_change_storage_class_imports_through_the_new_class() {
+    let (r, j) = scenario("change-storage-class").await;
+    assert_passed(&r, &j);
+    checks_pass(
+        &j,
+        &[
+            "imported-through-mapped-class",
+            "volumes-imported-by-trident",
+            "app-running-on-dr",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn scenario_pvc_without_its_pv_is_imported() {
+    let (r, j) = scenario("pvc-without-pv").await;
+    assert_passed(&r, &j);
+    checks_pass(&j, &["volumes-imported-by-trident", "app-running-on-dr"]);
+    // No PV reached the plugin: Velero restored none.
+    let calls = j["restore"]["pluginCalls"].as_array().expect("calls");
+    assert!(
+        calls
+            .iter()
+            .all(|c| !c.as_str().unwrap_or("").starts_with("persistentvolumes/")),
+        "{j:#}"
+    );
+}
+
+#[tokio::test]
+async fn scenario_trident_25_06_renames_and_the_plugin_warns() {
+    let (r, j) = scenario("trident-25.06").await;
+    assert_passed(&r, &j);
+    checks_pass(
+        &j,
+        &[
+            "no-import-no-rename-on-25.06",
+            "plugin-warns-about-rename",
+            "flexvols-renamed-by-trident",
+            "app-running-on-dr",
+        ],
+    );
+    assert!(
+        phase(&j, "failback")["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("volume rename"))
+    );
+}
+
+#[tokio::test]
+async fn scenario_another_dr_storage_prefix_still_finds_the_volumes() {
+    let (r, j) = scenario("dr-storage-prefix").await;
+    assert_passed(&r, &j);
+    checks_pass(
+        &j,
+        &[
+            "volumes-imported-by-trident",
+            "app-running-on-dr",
+            "healthy-after",
+        ],
     );
 }

@@ -279,7 +279,7 @@ impl Lab {
                     // (Velero's defaults are 10m and 4h); no restore deadline.
                     features: vec!["EnableCSI".into()],
                     resource_timeout: Duration::from_secs(10),
-                    fs_backup_timeout: Duration::from_secs(20),
+                    fs_backup_timeout: Duration::from_secs(5),
                     safety_bound: Duration::from_secs(3600),
                     on_start: opts.on_restore_start.clone(),
                 },

@@ -34,6 +34,7 @@ pub enum Scenario {
     PvcWithoutPv,
     /// Trident 25.06 on both sites: no importNoRename; the import renames
     /// the FlexVols and the plugin warns that failback needs the names back.
+    #[value(name = "trident-25.06")]
     Trident2506,
     /// The DR backend has another storagePrefix: the import still finds
     /// the replicated volumes (they keep the primary's names).
