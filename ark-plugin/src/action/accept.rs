@@ -8,6 +8,7 @@
 //! and the drivers' `Import` (economy drivers by version).
 
 use serde_json::Value;
+use svmdr::readiness::SvmFacts;
 use svmdr::trident::backend::Backend;
 use svmdr::trident::version::TridentVersion;
 use svmdr::trident::volume::Protocol;
@@ -151,6 +152,56 @@ pub fn size_fits(requested: Option<&str>, actual_bytes: Option<u64>) -> Result<(
     }
 }
 
+/// A SAN import (`ontap_san.go` Import): the FlexVol holds exactly one LUN,
+/// online; an unmanaged import also needs it named `lun0` (a managed one
+/// renames it).
+///
+/// # Errors
+/// No LUN, several, offline, or misnamed for an unmanaged import.
+pub fn san_lun_fits(facts: &SvmFacts, volume: &str, managed: bool) -> Result<(), String> {
+    if let Some(e) = &facts.luns_error {
+        return Err(format!(
+            "the LUNs of SVM {} could not be read ({e}); Trident needs volume {volume} to hold one online LUN",
+            facts.svm
+        ));
+    }
+    let luns: Vec<_> = facts.luns_in(volume).collect();
+    let lun = match luns.as_slice() {
+        [one] => *one,
+        [] => {
+            return Err(format!(
+                "volume {volume} on SVM {} holds no LUN; Trident imports a SAN volume with exactly one",
+                facts.svm
+            ));
+        }
+        many => {
+            return Err(format!(
+                "volume {volume} on SVM {} holds {} LUNs ({}); Trident imports a SAN volume with exactly one",
+                facts.svm,
+                many.len(),
+                many.iter()
+                    .map(|l| l.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+    };
+    if !lun.is_online() {
+        return Err(format!(
+            "LUN {} is {} (enabled={}); bring it online (`lun online -vserver {} -path {}`)",
+            lun.path, lun.state, lun.enabled, facts.svm, lun.path
+        ));
+    }
+    if !managed && lun.name != "lun0" {
+        return Err(format!(
+            "LUN {} is named {}; an unmanaged (notManaged) import needs it named lun0 \
+             (`lun rename -vserver {} -path {} -new-path /vol/{volume}/lun0`), or import it managed",
+            lun.path, lun.name, facts.svm, lun.path
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +273,37 @@ mod tests {
         let mut p = pvc("Block", "ReadWriteOnce");
         p["metadata"] = json!({"annotations": {"trident.netapp.io/protocol": "file"}});
         assert!(protocol_fits(&p, &san).is_err());
+    }
+
+    #[test]
+    fn san_luns() {
+        use svmdr::readiness::LunFacts;
+        let lun = |name: &str, state: &str| LunFacts {
+            path: format!("/vol/v1/{name}"),
+            volume: "v1".into(),
+            name: name.into(),
+            state: state.into(),
+            enabled: true,
+            size_bytes: None,
+        };
+        let mut f = SvmFacts {
+            svm: "svm1_dr".into(),
+            ..SvmFacts::default()
+        };
+        assert!(san_lun_fits(&f, "v1", true).unwrap_err().contains("no LUN"));
+        f.luns = vec![lun("lun0", "online")];
+        assert!(san_lun_fits(&f, "v1", false).is_ok());
+        f.luns = vec![lun("data", "online")];
+        assert!(san_lun_fits(&f, "v1", true).is_ok());
+        assert!(san_lun_fits(&f, "v1", false).unwrap_err().contains("lun0"));
+        f.luns = vec![lun("lun0", "offline")];
+        assert!(
+            san_lun_fits(&f, "v1", true)
+                .unwrap_err()
+                .contains("offline")
+        );
+        f.luns = vec![lun("lun0", "online"), lun("lun1", "online")];
+        assert!(san_lun_fits(&f, "v1", true).unwrap_err().contains("2 LUNs"));
     }
 
     #[test]

@@ -277,6 +277,11 @@ async fn import(
         )
     })?;
     accept::protocol_fits(&item, &backend).map_err(|w| refuse(&volume, w))?;
+    if Protocol::for_driver(&backend.driver) == Protocol::Block
+        && let Some(f) = &facts
+    {
+        accept::san_lun_fits(f, &volume, cfg.import_managed).map_err(|w| refuse(&volume, w))?;
+    }
 
     // 5. The storage itself: SVM running, volume rw and online, LIF up, TCP.
     let protocol = Protocol::for_driver(&backend.driver);

@@ -89,7 +89,11 @@ impl Storage {
             .get_or_try_init(&(restore.to_string(), backup.to_string()), || async {
                 let api = self.kube().await?;
                 let path = format!("/apis/velero.io/v1/namespaces/{ns}/podvolumebackups");
-                let selector = format!("velero.io/backup-name={backup}");
+                // Velero labels with the name cut to a valid label value.
+                let selector = format!(
+                    "velero.io/backup-name={}",
+                    svmdr::restore::names::valid_name(backup)
+                );
                 let items = match bounded(
                     &format!("listing PodVolumeBackups of backup {backup} in {ns}"),
                     api.list(&path, Some(&selector)),
