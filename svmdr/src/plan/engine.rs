@@ -541,7 +541,7 @@ async fn run_step<S: Storage>(
             && step.kind.progress(&obs, &token) != Progress::Done
         {
             let mut done = Vec::new();
-            for b in super::step::offline_backends(&obs, site) {
+            for b in super::trident::offline_backends(&obs, site) {
                 let line = match &sites.trident {
                     Some(t) => t
                         .prompt(b)
@@ -577,7 +577,7 @@ async fn run_step<S: Storage>(
                 if Instant::now() >= deadline
                     && let super::step::StepKind::BackendsOnline { site, .. } = step.kind
                 {
-                    let offline: Vec<String> = super::step::offline_backends(&obs, site)
+                    let offline: Vec<String> = super::trident::offline_backends(&obs, site)
                         .iter()
                         .map(|b| b.describe())
                         .collect();
