@@ -79,6 +79,21 @@ async fn restore_refuses_a_file_system_backup_and_force_proceeds_with_warnings()
     );
     assert!(err.contains("pass --force to restore anyway"), "{err}");
     assert_eq!(restores(&lab), 0, "nothing was created");
+    // `status` says so before anyone needs the backup.
+    let status = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(1)
+        .json();
+    assert_eq!(status["velero"]["latestBackup"], "nightly", "{status:#}");
+    assert!(
+        status["problems"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|x| x
+                .as_str()
+                .is_some_and(|x| x.contains("newest Velero backup nightly carries volume data")))),
+        "{status:#}"
+    );
 
     let forced = lab
         .run(&[
