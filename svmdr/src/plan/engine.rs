@@ -7,7 +7,7 @@
 //! 2. **Decide** (pure, [`Step::check`]): already done → `Skipped`; blocked →
 //!    fail with the reason; otherwise act.
 //! 3. **Act**: one ONTAP call (or none for verification).
-//! 4. **Wait**: re-observe until [`StepKind::progress`] says done, or the step
+//! 4. **Wait**: re-observe until [`StepKind::progress`](super::step::StepKind::progress) says done, or the step
 //!    deadline passes.
 //!
 //! # Guarantees
