@@ -16,6 +16,9 @@ mod backup_data;
 #[path = "workflows/restore_wait.rs"]
 mod restore_wait;
 
+#[path = "workflows/dr_backend.rs"]
+mod dr_backend;
+
 use common::{DR_SVM, Lab, PRIMARY_SVM, Run, step_statuses};
 
 const VOLUME: &str = "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90";

@@ -26,6 +26,11 @@ pub struct Args {
     /// Refresh interval for --watch.
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     pub interval: Duration,
+    /// Namespace Velero runs in on the DR cluster: its newest Completed
+    /// backup is checked for volume data (a restore from such a backup
+    /// would destroy the replicated data).
+    #[arg(long, default_value = "velero", value_name = "NS")]
+    pub velero_namespace: String,
 }
 
 /// Shows the status.
@@ -59,7 +64,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             .map(|r| r.map_err(|e| (primary_info.clone().unwrap_or_default(), e.to_string())));
         loop {
             let p = primary.as_ref().map(|r| r.as_ref().map_err(Clone::clone));
-            let report = status::collect(&dr, p, args.svm.as_deref()).await;
+            let (mut report, velero) = tokio::join!(
+                status::collect(&dr, p, args.svm.as_deref()),
+                status::velero::collect(&dr.kube, &args.velero_namespace)
+            );
+            status::velero::apply(&mut report, velero);
             let mut out = std::io::stdout().lock();
             if redraw {
                 out.write_all(b"\x1b[2J\x1b[H")?;

@@ -43,6 +43,20 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
     let wide = format == OutputFormat::Wide;
     writeln!(w, "{}", site_line(&r.sites.dr))?;
     writeln!(w, "{}", site_line(&r.sites.primary))?;
+    if let Some(v) = &r.velero
+        && let Some(b) = &v.latest_backup
+    {
+        let data = match &v.backup_data {
+            Some(d) if d.carries_volume_data() => "CARRIES VOLUME DATA",
+            Some(_) => "no volume data",
+            None => "not inspected",
+        };
+        writeln!(
+            w,
+            "{:<8} newest backup {}/{b}: {data}",
+            "VELERO", v.namespace
+        )?;
+    }
     writeln!(w)?;
     if !r.relationships.is_empty() {
         let mut header = vec![

@@ -79,6 +79,21 @@ async fn restore_refuses_a_file_system_backup_and_force_proceeds_with_warnings()
     );
     assert!(err.contains("pass --force to restore anyway"), "{err}");
     assert_eq!(restores(&lab), 0, "nothing was created");
+    // `status` says so before anyone needs the backup.
+    let status = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(1)
+        .json();
+    assert_eq!(status["velero"]["latestBackup"], "nightly", "{status:#}");
+    assert!(
+        status["problems"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|x| x
+                .as_str()
+                .is_some_and(|x| x.contains("newest Velero backup nightly carries volume data")))),
+        "{status:#}"
+    );
 
     let forced = lab
         .run(&[
@@ -204,4 +219,75 @@ async fn failover_dry_run_shows_the_backends_online_step() {
         .cloned()
         .unwrap_or_default();
     assert_eq!(last["id"], "backends-online", "{json:#}");
+}
+
+#[tokio::test]
+async fn failover_force_restore_proceeds_with_warnings() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    install_nightly(&lab, false);
+    make_fs_backup(&lab);
+    primary_site_down(&lab);
+    let run = lab
+        .run(&[
+            "failover",
+            "--yes",
+            "--restore-from-backup",
+            "latest",
+            "--force-restore",
+            "--restore-timeout",
+            "20s",
+            "--request-timeout",
+            "3s",
+        ])
+        .await
+        .expect_code(0);
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("warning: --force: Velero backup nightly carries volume data"))
+        .collect();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "shown once, before the failover:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("warning:   PodVolumeBackup velero/nightly-7xk2p"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(restores(&lab), 1);
+}
+
+#[tokio::test]
+async fn failover_without_a_backup_yet_warns_and_proceeds() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    primary_site_down(&lab);
+    let run = lab
+        .run(&[
+            "failover",
+            "--yes",
+            "--restore-from-backup",
+            "latest",
+            "--request-timeout",
+            "3s",
+        ])
+        .await
+        .expect_code(2);
+    assert!(
+        run.stderr
+            .contains("warning: the Velero restore after the failover will likely fail: no Completed Velero backup"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("the storage failover succeeded; the Velero restore did not"),
+        "{}",
+        run.stderr
+    );
 }

@@ -7,7 +7,7 @@
 //! 2. **Decide** (pure, [`Step::check`]): already done → `Skipped`; blocked →
 //!    fail with the reason; otherwise act.
 //! 3. **Act**: one ONTAP call (or none for verification).
-//! 4. **Wait**: re-observe until [`StepKind::progress`] says done, or the step
+//! 4. **Wait**: re-observe until [`StepKind::progress`](super::step::StepKind::progress) says done, or the step
 //!    deadline passes.
 //!
 //! # Guarantees
@@ -541,7 +541,7 @@ async fn run_step<S: Storage>(
             && step.kind.progress(&obs, &token) != Progress::Done
         {
             let mut done = Vec::new();
-            for b in super::step::offline_backends(&obs, site) {
+            for b in super::trident::offline_backends(&obs, site) {
                 let line = match &sites.trident {
                     Some(t) => t
                         .prompt(b)
@@ -577,7 +577,7 @@ async fn run_step<S: Storage>(
                 if Instant::now() >= deadline
                     && let super::step::StepKind::BackendsOnline { site, .. } = step.kind
                 {
-                    let offline: Vec<String> = super::step::offline_backends(&obs, site)
+                    let offline: Vec<String> = super::trident::offline_backends(&obs, site)
                         .iter()
                         .map(|b| b.describe())
                         .collect();

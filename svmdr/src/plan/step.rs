@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::observe::{DrPair, Observed, Site};
 use super::storage::{NewRelationship, RelState, RelTarget, Storage, StorageResult, SvmState};
-use super::trident::{BackendState, PROMPT_ANNOTATION, TridentReport};
+use super::trident::{PROMPT_ANNOTATION, TridentReport, backends_done, offline_backends};
 
 /// Names the relationship whose destination is the SVM at `dest`.
 pub fn rel_name(dest: Site) -> &'static str {
@@ -828,59 +828,6 @@ impl StepKind {
             ),
         }
     }
-}
-
-/// The Trident backends of the SVM at `site` that are neither online nor
-/// suspended (pure).
-pub fn offline_backends(obs: &Observed, site: Site) -> Vec<&BackendState> {
-    let Some(svm) = obs.site(site).svm.as_ref().map(|s| s.name.as_str()) else {
-        return Vec::new();
-    };
-    obs.trident
-        .of_svm(svm)
-        .filter(|b| !b.is_online() && !b.is_suspended())
-        .collect()
-}
-
-/// Why the backends step has nothing (more) to wait for, if it has not.
-fn backends_done(obs: &Observed, site: Site) -> Option<String> {
-    match &obs.trident {
-        TridentReport::NotConfigured => {
-            return Some(format!(
-                "skipped: the {site} cluster's Kubernetes API is not configured, so its Trident backends cannot be checked (check them with `tridentctl get backend`)"
-            ));
-        }
-        TridentReport::NotObserved | TridentReport::Failed { .. } => return None,
-        TridentReport::Listed { .. } => {}
-    }
-    let svm = obs.site(site).svm.as_ref()?.name.as_str();
-    let mine: Vec<&BackendState> = obs.trident.of_svm(svm).collect();
-    if mine.is_empty() {
-        return Some(format!(
-            "no Trident backend on the {site} cluster uses SVM {svm}"
-        ));
-    }
-    if !offline_backends(obs, site).is_empty() {
-        return None;
-    }
-    let online: Vec<&str> = mine
-        .iter()
-        .filter(|b| b.is_online())
-        .map(|b| b.name.as_str())
-        .collect();
-    let mut why = if online.is_empty() {
-        String::from("no backend to wait for")
-    } else {
-        format!("Trident backend(s) {} online", online.join(", "))
-    };
-    for b in mine.iter().filter(|b| b.is_suspended()) {
-        why.push_str(&format!(
-            "; {} is suspended, not waited on (resume it with `tridentctl update backend state {} --user-state normal`)",
-            b.describe(),
-            b.name
-        ));
-    }
-    Some(why)
 }
 
 fn missing<S: Storage>(storage: &S, what: &str) -> super::storage::StorageError {

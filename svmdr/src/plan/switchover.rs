@@ -8,7 +8,8 @@
 //! 2. `stop-primary`: stop the primary SVM; clients stop writing.
 //! 3. `last-update`: a transfer after the stop: it carries every write made
 //!    before the stop. The report compares its end time with the stop time.
-//! 4. `quiesce`, 5. `break`, 6. `start-dr`, 7. `verify-dr` as in a failover.
+//! 4. `quiesce`, 5. `break`, 6. `start-dr`, 7. `verify-dr`, and
+//!    `backends-online` (with the default grace and limit) as in a failover.
 //! 8. `create-reverse`: on the primary cluster, the relationship DR → primary.
 //! 9. `resync-reverse`: PATCH it `state=snapmirrored`; the primary SVM (stopped)
 //!    becomes the destination.
@@ -92,6 +93,14 @@ pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
         Step::new("break", StepKind::Break { dest: Site::Dr }),
         Step::new("start-dr", StepKind::StartSvm { site: Site::Dr }),
         Step::new("verify-dr", StepKind::Verify { site: Site::Dr }),
+        Step::new(
+            "backends-online",
+            StepKind::BackendsOnline {
+                site: Site::Dr,
+                grace: super::failover::BACKEND_GRACE,
+                limit: super::failover::BACKEND_WAIT,
+            },
+        ),
         Step::new(
             "create-reverse",
             StepKind::CreateRelationship {
@@ -192,6 +201,7 @@ mod tests {
                 "break",
                 "start-dr",
                 "verify-dr",
+                "backends-online",
                 "create-reverse",
                 "resync-reverse"
             ]

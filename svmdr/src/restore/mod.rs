@@ -16,13 +16,16 @@
 pub mod backup_data;
 pub mod names;
 pub mod plugin_wait;
+mod selector;
+mod summary;
 
-use std::collections::BTreeMap;
+pub use selector::label_selector;
+use summary::user_namespaces;
+pub use summary::{NamespaceSummary, PvcBinding, summarize};
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::apps::v1::{Deployment, StatefulSet};
-use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use serde::{Deserialize, Serialize};
@@ -269,83 +272,6 @@ pub fn choose_backup(
     }
 }
 
-/// Parses a kubectl-style label selector into a `metav1.LabelSelector`
-/// (`matchLabels` for `k=v`, `matchExpressions` for `!=`, `in`, `notin`,
-/// `k`, `!k`).
-///
-/// # Errors
-///
-/// [`RestoreError::Selector`] on malformed input.
-pub fn label_selector(selector: &str) -> Result<Value, RestoreError> {
-    let bad = |reason: &str| RestoreError::Selector {
-        selector: selector.into(),
-        reason: reason.into(),
-    };
-    let mut labels = serde_json::Map::new();
-    let mut exprs = Vec::new();
-    for term in split_terms(selector) {
-        let term = term.trim();
-        if term.is_empty() {
-            return Err(bad("empty term"));
-        }
-        let set_op = |op: &str| -> Option<(String, Vec<String>)> {
-            let (k, rest) = term.split_once(&format!(" {op} "))?;
-            let rest = rest.trim();
-            let inner = rest.strip_prefix('(')?.strip_suffix(')')?;
-            Some((
-                k.trim().to_string(),
-                inner.split(',').map(|v| v.trim().to_string()).collect(),
-            ))
-        };
-        if let Some((k, vals)) = set_op("notin") {
-            exprs.push(json!({"key": k, "operator": "NotIn", "values": vals}));
-        } else if let Some((k, vals)) = set_op("in") {
-            exprs.push(json!({"key": k, "operator": "In", "values": vals}));
-        } else if let Some((k, v)) = term.split_once("!=") {
-            exprs.push(json!({"key": k.trim(), "operator": "NotIn", "values": [v.trim()]}));
-        } else if let Some((k, v)) = term.split_once("==").or_else(|| term.split_once('=')) {
-            if k.trim().is_empty() {
-                return Err(bad("missing key before '='"));
-            }
-            labels.insert(k.trim().into(), Value::String(v.trim().into()));
-        } else if let Some(k) = term.strip_prefix('!') {
-            exprs.push(json!({"key": k.trim(), "operator": "DoesNotExist"}));
-        } else if term.contains(' ') || term.contains('(') {
-            return Err(bad(&format!("cannot parse {term:?}")));
-        } else {
-            exprs.push(json!({"key": term, "operator": "Exists"}));
-        }
-    }
-    let mut out = serde_json::Map::new();
-    if !labels.is_empty() {
-        out.insert("matchLabels".into(), Value::Object(labels));
-    }
-    if !exprs.is_empty() {
-        out.insert("matchExpressions".into(), Value::Array(exprs));
-    }
-    Ok(Value::Object(out))
-}
-
-/// Splits on commas outside parentheses.
-fn split_terms(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0i32;
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
 /// The Restore object for `backup` (pure).
 ///
 /// # Errors
@@ -447,42 +373,6 @@ pub trait RestoreReporter: Send + Sync {
 pub struct NoopRestoreReporter;
 
 impl RestoreReporter for NoopRestoreReporter {}
-
-/// One PVC after the restore.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PvcBinding {
-    /// Name.
-    pub name: String,
-    /// `status.phase` (`Bound`, `Pending`, `Lost`).
-    pub phase: String,
-    /// `spec.volumeName`.
-    pub volume: Option<String>,
-    /// `spec.storageClassName`.
-    pub storage_class: Option<String>,
-}
-
-/// What one namespace holds after the restore.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NamespaceSummary {
-    /// Namespace.
-    pub namespace: String,
-    /// Deployments: name → `ready/desired`.
-    pub deployments: BTreeMap<String, String>,
-    /// StatefulSets: name → `ready/desired`.
-    pub statefulsets: BTreeMap<String, String>,
-    /// Pods: name → phase.
-    pub pods: BTreeMap<String, String>,
-    /// PVCs.
-    pub pvcs: Vec<PvcBinding>,
-}
-
-impl NamespaceSummary {
-    /// PVCs not `Bound`.
-    pub fn unbound(&self) -> impl Iterator<Item = &PvcBinding> {
-        self.pvcs.iter().filter(|p| p.phase != "Bound")
-    }
-}
 
 /// The outcome of a restore.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -730,120 +620,6 @@ async fn wait_restore(
     }
 }
 
-/// Namespaces other than the system ones (`kube-*`, `default` is kept).
-async fn user_namespaces(client: &kube::Client) -> Result<Vec<String>, RestoreError> {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let list = api
-        .list(&ListParams::default())
-        .await
-        .map_err(kube_err("listing namespaces"))?;
-    let skip = [
-        "kube-system",
-        "kube-public",
-        "kube-node-lease",
-        "velero",
-        "trident",
-    ];
-    Ok(list
-        .items
-        .iter()
-        .filter_map(|n| n.metadata.name.clone())
-        .filter(|n| !skip.contains(&n.as_str()))
-        .collect())
-}
-
-/// Workloads and PVC bindings of each namespace.
-///
-/// # Errors
-///
-/// [`RestoreError::Kube`].
-pub async fn summarize(
-    client: &kube::Client,
-    namespaces: &[String],
-) -> Result<Vec<NamespaceSummary>, RestoreError> {
-    let mut out = Vec::new();
-    for ns in namespaces {
-        let lp = ListParams::default();
-        let deps: Api<Deployment> = Api::namespaced(client.clone(), ns);
-        let sts: Api<StatefulSet> = Api::namespaced(client.clone(), ns);
-        let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
-        let pvcs: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), ns);
-        let (d, s, p, c) = tokio::try_join!(
-            async {
-                deps.list(&lp)
-                    .await
-                    .map_err(kube_err(format!("listing deployments in {ns}")))
-            },
-            async {
-                sts.list(&lp)
-                    .await
-                    .map_err(kube_err(format!("listing statefulsets in {ns}")))
-            },
-            async {
-                pods.list(&lp)
-                    .await
-                    .map_err(kube_err(format!("listing pods in {ns}")))
-            },
-            async {
-                pvcs.list(&lp)
-                    .await
-                    .map_err(kube_err(format!("listing PVCs in {ns}")))
-            },
-        )?;
-        let mut sum = NamespaceSummary {
-            namespace: ns.clone(),
-            ..Default::default()
-        };
-        for x in d.items {
-            let want = x.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-            let ready = x
-                .status
-                .as_ref()
-                .and_then(|s| s.ready_replicas)
-                .unwrap_or(0);
-            sum.deployments.insert(
-                x.metadata.name.unwrap_or_default(),
-                format!("{ready}/{want}"),
-            );
-        }
-        for x in s.items {
-            let want = x.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
-            let ready = x
-                .status
-                .as_ref()
-                .and_then(|s| s.ready_replicas)
-                .unwrap_or(0);
-            sum.statefulsets.insert(
-                x.metadata.name.unwrap_or_default(),
-                format!("{ready}/{want}"),
-            );
-        }
-        for x in p.items {
-            let phase = x
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_else(|| "Unknown".into());
-            sum.pods.insert(x.metadata.name.unwrap_or_default(), phase);
-        }
-        for x in c.items {
-            sum.pvcs.push(PvcBinding {
-                name: x.metadata.name.unwrap_or_default(),
-                phase: x
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.phase.clone())
-                    .unwrap_or_else(|| "Pending".into()),
-                volume: x.spec.as_ref().and_then(|s| s.volume_name.clone()),
-                storage_class: x.spec.as_ref().and_then(|s| s.storage_class_name.clone()),
-            });
-        }
-        sum.pvcs.sort_by(|a, b| a.name.cmp(&b.name));
-        out.push(sum);
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -884,24 +660,6 @@ mod tests {
             choose_backup(&[b("x", "Failed", 1)], &BackupChoice::Latest, "velero"),
             Err(RestoreError::NoBackup { found: 1, .. })
         ));
-    }
-
-    #[test]
-    fn selectors_map_to_label_selector() {
-        let v = label_selector("app=web,tier in (a, b),env!=dev,critical,!legacy").expect("sel");
-        assert_eq!(v["matchLabels"], json!({"app": "web"}));
-        assert_eq!(
-            v["matchExpressions"],
-            json!([
-                {"key": "tier", "operator": "In", "values": ["a", "b"]},
-                {"key": "env", "operator": "NotIn", "values": ["dev"]},
-                {"key": "critical", "operator": "Exists"},
-                {"key": "legacy", "operator": "DoesNotExist"},
-            ])
-        );
-        assert!(label_selector("a=b,,c").is_err());
-        assert!(label_selector("=b").is_err());
-        assert!(label_selector("a b c").is_err());
     }
 
     #[test]

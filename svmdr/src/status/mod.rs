@@ -47,6 +47,11 @@
 //!   `stateReason`, `expectedOffline` (the SVM is a stopped SVM-DR
 //!   destination, so offline is by design: a note, not a problem). See
 //!   [`backends`].
+//! - `velero` (when checked): `namespace`, `latestBackup` (the newest
+//!   Completed backup), `backupData` {`backup`, `findings[]` {`kind`
+//!   (fsBackup|csiSnapshot|dataMover|nativeSnapshot), `evidence`, `pvc`,
+//!   `pod`}, `notes[]`}, `error`. A backup with findings is a problem: a
+//!   restore from it destroys the replicated data. See [`velero`].
 //!
 //! Fields are only ever added to this schema, never renamed or removed,
 //! within `svmdr.netapp.io/v1`.
@@ -54,6 +59,7 @@
 pub mod backends;
 mod report;
 pub mod rpo;
+pub mod velero;
 
 use chrono::Utc;
 

@@ -82,6 +82,9 @@ pub struct StatusReport {
     pub relationships: Vec<RelationshipStatus>,
     /// Trident backends on both sites' Kubernetes clusters.
     pub trident_backends: Vec<super::backends::TridentBackendStatus>,
+    /// The newest Velero backup on the DR cluster, when checked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub velero: Option<super::velero::VeleroStatus>,
 }
 
 /// Both sites.
@@ -333,6 +336,7 @@ pub fn evaluate(
                 cluster_peers: Vec::new(),
                 relationships: Vec::new(),
                 trident_backends: Vec::new(),
+                velero: None,
             };
         }
     };
@@ -411,6 +415,7 @@ pub fn evaluate(
         cluster_peers,
         relationships,
         trident_backends: Vec::new(),
+        velero: None,
     }
 }
 

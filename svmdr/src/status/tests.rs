@@ -365,3 +365,74 @@ mod trident_backends {
         assert!(r.notes.iter().any(|n| n.contains("primary cluster: 403")));
     }
 }
+
+mod velero_backups {
+    use super::*;
+    use crate::restore::backup_data::analyze;
+
+    fn report() -> StatusReport {
+        let dr = dr_facts(relationship("snapmirrored", Some("PT10M"), Some("hourly")));
+        evaluate(&input(Ok(dr)), None, None, now())
+    }
+
+    fn status(backup: Value) -> velero::VeleroStatus {
+        velero::VeleroStatus {
+            namespace: "velero".into(),
+            latest_backup: Some("nightly".into()),
+            backup_data: Some(analyze(&backup, &[], &[], &[])),
+            error: None,
+        }
+    }
+
+    #[test]
+    fn a_backup_with_volume_data_is_a_problem() {
+        let mut r = report();
+        velero::apply(
+            &mut r,
+            status(
+                json!({"metadata": {"name": "nightly"}, "spec": {"snapshotVolumes": false},
+                "status": {"csiVolumeSnapshotsAttempted": 2}}),
+            ),
+        );
+        assert!(!r.healthy);
+        let p = r.problems.last().expect("problem");
+        assert!(
+            p.contains("newest Velero backup nightly carries volume data"),
+            "{p}"
+        );
+        assert!(p.contains("csiVolumeSnapshotsAttempted = 2"), "{p}");
+        let v = serde_json::to_value(&r).expect("json");
+        assert_eq!(v["velero"]["latestBackup"], "nightly");
+        assert_eq!(
+            v["velero"]["backupData"]["findings"][0]["kind"],
+            "csiSnapshot"
+        );
+    }
+
+    #[test]
+    fn a_clean_backup_or_none_is_not_a_problem() {
+        let mut r = report();
+        let before = r.problems.len();
+        velero::apply(
+            &mut r,
+            status(json!({"metadata": {"name": "nightly"}, "spec": {"snapshotVolumes": false}})),
+        );
+        assert_eq!(r.problems.len(), before);
+        let mut r = report();
+        velero::apply(
+            &mut r,
+            velero::VeleroStatus {
+                namespace: "velero".into(),
+                latest_backup: None,
+                backup_data: None,
+                error: None,
+            },
+        );
+        assert_eq!(r.problems.len(), before);
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("no Completed Velero backup"))
+        );
+    }
+}
