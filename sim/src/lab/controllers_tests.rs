@@ -390,8 +390,9 @@ async fn managed_import_renames_in_ontap_and_mounts_go_through_the_export_policy
         )),
         "{m}"
     );
+    // ONTAP's own mount check (`Control::nfs_mount_check`) gives the reason.
     assert!(
-        m.contains("export policy default on SVM svm1: no rule matches node dr-node-1 (198.51.100.21, dr-node-1)"),
+        m.contains(&format!("(simulated ONTAP: node dr-node-1 (198.51.100.21): SVM svm1: volume {renamed}: no rule of export policy default matches client 198.51.100.21)")),
         "{m}"
     );
 }

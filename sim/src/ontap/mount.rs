@@ -222,6 +222,9 @@ mod tests {
             (".other.com", false),
             ("@nodes", false),
             ("192.0.2.11,198.51.100.21", true),
+            ("192.0.2.11, 198.51.100.21", true),
+            ("DR-NODE-1.dr.example.com", true),
+            ("::/0", false),
         ] {
             assert_eq!(rule_applies(&rule(1, m), &c), want, "{m}");
         }

@@ -11,15 +11,15 @@
 //!   a per-volume export policy allowing the node
 //!   (`storage_drivers/ontap/ontap_nas.go` publishFlexVolShare).
 //! - Mount (NodePublishVolume): for NFS the ONTAP volume must exist and be
-//!   online and its export policy must let the node in ([`super::exports`]);
-//!   for SAN the volume's LUN must be online.
+//!   online, and ONTAP must let the node mount it read-write: the simulated
+//!   ONTAP's own export-rule evaluation decides ([`OntapWrites::nfs_mount`],
+//!   `sim/src/ontap/mount.rs`); for SAN the volume's LUN must be online.
 
 use std::net::IpAddr;
 
 use serde_json::{Value, json};
 
 use super::backends::{self, Backend};
-use super::exports::{self, Access, Client};
 use super::ontap_view::{OntapView, OntapWrites};
 use super::{TRIDENT_API, s};
 use crate::kube::KubeHandle;
@@ -34,9 +34,18 @@ pub enum VolumeProblem {
     Mount(String),
 }
 
-/// A node's addresses as an NFS server sees them.
-pub fn node_client(node: &Value) -> Client {
-    let mut c = Client::default();
+/// A node's addresses as Kubernetes reports them (`status.addresses`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NodeAddresses {
+    /// `InternalIP` addresses, in order.
+    pub internal_ips: Vec<IpAddr>,
+    /// The `Hostname` address, if any.
+    pub hostname: Option<String>,
+}
+
+/// The node's `InternalIP`s and host name.
+pub fn node_addresses(node: &Value) -> NodeAddresses {
+    let mut n = NodeAddresses::default();
     for a in node
         .pointer("/status/addresses")
         .and_then(Value::as_array)
@@ -45,12 +54,12 @@ pub fn node_client(node: &Value) -> Client {
     {
         let addr = a["address"].as_str().unwrap_or("");
         match a["type"].as_str().unwrap_or("") {
-            "InternalIP" | "ExternalIP" => c.ips.extend(addr.parse::<IpAddr>().ok()),
-            "Hostname" | "InternalDNS" | "ExternalDNS" => c.hostnames.push(addr.to_string()),
+            "InternalIP" => n.internal_ips.extend(addr.parse::<IpAddr>().ok()),
+            "Hostname" if n.hostname.is_none() => n.hostname = Some(addr.to_string()),
             _ => {}
         }
     }
-    c
+    n
 }
 
 /// What Trident and the node do before a Pod on `node` can use `pv`;
@@ -84,11 +93,11 @@ pub fn check_volume(
             b.name
         )));
     }
-    let client = node_client(node);
     if b.is_san() {
         return check_lun(view, &b, &tv);
     }
-    auto_export(view, ontap, &b, &tv, &client);
+    let addrs = node_addresses(node);
+    auto_export(view, ontap, &b, &tv, &addrs);
     // The policy may just have changed: read ONTAP again.
     let fresh;
     let view = if b.auto_export_policy() {
@@ -97,7 +106,7 @@ pub fn check_volume(
     } else {
         view
     };
-    check_nfs_mount(view, &b, &tv, node, &client)
+    check_nfs_mount(view, ontap, &b, &tv, node, &addrs)
 }
 
 fn internal_name(tv: &Value) -> &str {
@@ -106,7 +115,13 @@ fn internal_name(tv: &Value) -> &str {
 
 /// With `autoExportPolicy`, a managed volume on the empty policy or its own
 /// gets its own policy with a rule for the node's IPs.
-fn auto_export(view: &OntapView, ontap: &dyn OntapWrites, b: &Backend, tv: &Value, c: &Client) {
+fn auto_export(
+    view: &OntapView,
+    ontap: &dyn OntapWrites,
+    b: &Backend,
+    tv: &Value,
+    n: &NodeAddresses,
+) {
     if !b.auto_export_policy() || tv.pointer("/config/importNotManaged") == Some(&json!(true)) {
         return;
     }
@@ -126,7 +141,7 @@ fn auto_export(view: &OntapView, ontap: &dyn OntapWrites, b: &Backend, tv: &Valu
         .export_rules(&cluster, b.svm(), flexvol)
         .unwrap_or_default();
     let mut changed = current != flexvol;
-    for ip in &c.ips {
+    for ip in &n.internal_ips {
         let covered = rules.iter().any(|r| {
             r["clients"]
                 .as_array()
@@ -148,10 +163,11 @@ fn auto_export(view: &OntapView, ontap: &dyn OntapWrites, b: &Backend, tv: &Valu
 
 fn check_nfs_mount(
     view: &OntapView,
+    ontap: &dyn OntapWrites,
     b: &Backend,
     tv: &Value,
     node: &Value,
-    client: &Client,
+    addrs: &NodeAddresses,
 ) -> Result<(), VolumeProblem> {
     let cluster = b.cluster(view).unwrap_or_default();
     let flexvol = internal_name(tv);
@@ -173,43 +189,30 @@ fn check_nfs_mount(
             vol.map_or("missing", |v| v["state"].as_str().unwrap_or("unknown"))
         )));
     }
-    if !view.has_export_policies() {
-        return Ok(());
-    }
-    let policy = vol
-        .and_then(|v| v["export_policy"].as_str())
-        .unwrap_or("default");
     let denied = |why: String| {
         VolumeProblem::Mount(format!(
-            "rpc error: code = Internal desc = mount.nfs: access denied by server while mounting {target} (simulated ONTAP: export policy {policy} on SVM {}: {why})",
-            b.svm()
+            "rpc error: code = Internal desc = mount.nfs: access denied by server while mounting {target} (simulated ONTAP: {why})"
         ))
     };
-    let Some(rules) = view.export_rules(&cluster, b.svm(), policy) else {
-        return Err(denied("the policy does not exist".into()));
+    // An NFS mount comes from one source address: the node's first
+    // InternalIP stands for it (the lab's nodes have one each).
+    let Some(ip) = addrs.internal_ips.first() else {
+        return Err(denied(format!(
+            "node {node_name} has no InternalIP address"
+        )));
     };
-    match exports::evaluate(&rules, client) {
-        Access::ReadWrite(_) => Ok(()),
-        Access::ReadOnly(i) => Err(denied(format!(
-            "rule {i} grants node {node_name} read-only access (rw_rule does not allow sys)"
-        ))),
-        Access::Denied(Some(i)) => Err(denied(format!(
-            "rule {i} matches node {node_name} and its ro_rule does not allow sys"
-        ))),
-        Access::Denied(None) => Err(denied(format!(
-            "no rule matches node {node_name} ({})",
-            describe(client)
-        ))),
-    }
-}
-
-fn describe(c: &Client) -> String {
-    c.ips
-        .iter()
-        .map(ToString::to_string)
-        .chain(c.hostnames.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(", ")
+    // The Pod mounts read-write, so a rule granting read-only access fails
+    // the mount as a refusal does.
+    ontap
+        .nfs_mount(
+            &cluster,
+            b.svm(),
+            flexvol,
+            &ip.to_string(),
+            addrs.hostname.as_deref(),
+            true,
+        )
+        .map_err(|why| denied(format!("node {node_name} ({ip}): {why}")))
 }
 
 fn check_lun(view: &OntapView, b: &Backend, tv: &Value) -> Result<(), VolumeProblem> {

@@ -2,16 +2,15 @@
 //! (`NetApp/trident`; each file cites the upstream file it models):
 //! [`backends`] (backend state, the periodic state poll, TridentBackendConfig
 //! updates and deletion, finalizers), [`pools`] (StorageClass ↔ pool
-//! matching), [`import`] (volume import), [`attach`] (ControllerPublishVolume
-//! and the NFS mount's export-policy check) and [`exports`] (ONTAP's
-//! export-rule evaluation, on the ONTAP side of that mount).
+//! matching), [`import`] (volume import) and [`attach`]
+//! (ControllerPublishVolume and the NFS mount, whose export-policy check is
+//! the ONTAP simulator's own, `Control::nfs_mount_check`).
 //!
 //! The simulated Trident reads its version from the cluster's
 //! `TridentVersion` CR ([`installed_version`]).
 
 pub mod attach;
 pub mod backends;
-pub mod exports;
 pub mod import;
 pub mod ontap_view;
 pub mod pools;
@@ -133,3 +132,6 @@ mod tests {
 
 #[cfg(test)]
 mod rule_tests;
+
+#[cfg(test)]
+mod attach_tests;

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::ontap::Control;
+use crate::ontap::{Control, SimError};
 
 /// One read of the simulated ONTAP clusters.
 #[derive(Debug, Clone)]
@@ -122,11 +122,6 @@ impl OntapView {
             .find(|v| v["cluster"] == cluster && v["svm"] == svm && v["name"] == name)
     }
 
-    /// Whether the simulator reports export policies at all.
-    pub fn has_export_policies(&self) -> bool {
-        self.snap.get("export_policies").is_some()
-    }
-
     /// The rules of export policy `name` on the SVM; `None` if no such policy.
     pub fn export_rules(&self, cluster: &str, svm: &str, name: &str) -> Option<Vec<Value>> {
         arr(&self.snap, "export_policies")
@@ -158,6 +153,19 @@ pub trait OntapWrites {
     fn set_volume_export_policy(&self, cluster: &str, svm: &str, volume: &str, policy: &str);
     /// Replaces an export policy's rules (creating the policy).
     fn set_export_rules(&self, cluster: &str, svm: &str, policy: &str, rules: Vec<Value>);
+    /// Whether ONTAP lets the NFS client at `client_ip` (host name
+    /// `hostname`) mount `volume`, read-write or read-only
+    /// (`Control::nfs_mount_check`, the simulator's one export-rule
+    /// evaluation); `Err` is ONTAP's reason, naming the policy and rule.
+    fn nfs_mount(
+        &self,
+        cluster: &str,
+        svm: &str,
+        volume: &str,
+        client_ip: &str,
+        hostname: Option<&str>,
+        read_write: bool,
+    ) -> Result<(), String>;
 }
 
 impl OntapWrites for Control {
@@ -172,5 +180,21 @@ impl OntapWrites for Control {
     }
     fn set_export_rules(&self, cluster: &str, svm: &str, policy: &str, rules: Vec<Value>) {
         Control::set_export_rules(self, cluster, svm, policy, rules);
+    }
+    fn nfs_mount(
+        &self,
+        cluster: &str,
+        svm: &str,
+        volume: &str,
+        client_ip: &str,
+        hostname: Option<&str>,
+        read_write: bool,
+    ) -> Result<(), String> {
+        Control::nfs_mount_check(self, cluster, svm, volume, client_ip, hostname, read_write)
+            .map_err(|e| match e {
+                // The attach message already names the volume and client.
+                SimError::MountRefused { svm, reason, .. } => format!("SVM {svm}: {reason}"),
+                other => other.to_string(),
+            })
     }
 }

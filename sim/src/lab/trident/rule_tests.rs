@@ -5,14 +5,13 @@ use std::sync::Mutex;
 
 use serde_json::{Value, json};
 
-use super::attach::{VolumeProblem, check_volume};
 use super::backends::{self, Backend, state_reason};
 use super::import::{ImportRequest, import};
 use super::ontap_view::{OntapView, OntapWrites};
 use super::*;
 use crate::kube::KubeSim;
 use crate::kube::fixtures::{
-    DR_NODES, TridentSite, node, storage_class, trident_csi_pv, trident_version, trident_volume,
+    DR_NODES, TridentSite, storage_class, trident_version, trident_volume,
 };
 
 const GI: u64 = 1 << 30;
@@ -82,6 +81,20 @@ impl OntapWrites for Fake {
                 list.push(json!({"cluster": c, "svm": svm, "name": policy, "rules": rules}));
             }
         });
+    }
+    /// The NFS mount is ONTAP's to decide: tests of it use the real
+    /// simulator (`attach_tests.rs`), not this stand-in.
+    fn nfs_mount(
+        &self,
+        _c: &str,
+        svm: &str,
+        volume: &str,
+        ip: &str,
+        _h: Option<&str>,
+        _rw: bool,
+    ) -> Result<(), String> {
+        self.log(format!("mount {svm}/{volume} from {ip}"));
+        Err("the Fake does not evaluate export rules".into())
     }
 }
 
@@ -419,140 +432,6 @@ async fn economy_imports_follow_the_version() {
         .err()
         .unwrap_or_default();
     assert!(got.contains("before Trident 26.06"), "{got}");
-}
-
-#[tokio::test]
-async fn attach_needs_a_trident_volume_an_online_backend_and_the_export_policy() {
-    let w = world("ontap-nas", "26.06.0").await;
-    let kube = w.kube.handle();
-    let fake = Fake::new(snapshot());
-    let dr_node = node(DR_NODES[0].0, DR_NODES[0].1);
-    let pv = trident_csi_pv(
-        "pvc-1",
-        &w.site.backend_uuid,
-        "vol1",
-        "file",
-        "1Gi",
-        "shop",
-        "data",
-        "Retain",
-    );
-    let check = || check_volume(&kube, "trident", &fake.view(), &fake, &pv, &dr_node);
-    assert_eq!(
-        check(),
-        Err(VolumeProblem::Attach(
-            "rpc error: code = NotFound desc = volume pvc-1 was not found".into()
-        ))
-    );
-    // The TridentVolume's own backend decides, not the PV's backendUUID.
-    kube.apply(trident_volume(
-        "trident",
-        "pvc-1",
-        "other-uuid",
-        "vol1",
-        "file",
-        "1Gi",
-        "198.51.100.5",
-        "/vol1",
-    ))
-    .expect("tv");
-    assert_eq!(
-        check(),
-        Err(VolumeProblem::Attach(
-            "rpc error: code = Unknown desc = backend other-uuid not found".into()
-        ))
-    );
-    kube.apply(trident_volume(
-        "trident",
-        "pvc-1",
-        &w.site.backend_uuid,
-        "vol1",
-        "file",
-        "1Gi",
-        "198.51.100.5",
-        "/vol1",
-    ))
-    .expect("tv");
-    assert_eq!(check(), Ok(()));
-    w.edit_backend(|b| b["state"] = json!("offline"));
-    assert_eq!(
-        check(),
-        Err(VolumeProblem::Attach(
-            "rpc error: code = Unknown desc = backend nas-dr is not Online or Deleting".into()
-        ))
-    );
-    w.edit_backend(|b| b["state"] = json!("online"));
-    // An export policy replicated from the primary: only the primary nodes.
-    fake.edit(|s| {
-        s["export_policies"] = json!([{"cluster": "dr", "svm": "svm1", "name": "default",
-            "rules": [rule(1, "192.0.2.11,192.0.2.12")]}]);
-    });
-    let Err(VolumeProblem::Mount(m)) = check() else {
-        panic!("the DR node must be refused");
-    };
-    assert!(
-        m.contains("access denied by server while mounting 198.51.100.5:/vol1"),
-        "{m}"
-    );
-    assert!(m.contains("export policy default on SVM svm1: no rule matches node dr-node-1 (198.51.100.21, dr-node-1)"), "{m}");
-    // A rule admitting the DR subnet ahead of a denying one lets it in.
-    fake.edit(|s| {
-        let mut deny = rule(2, "0.0.0.0/0");
-        deny["ro_rule"] = json!(["never"]);
-        s["export_policies"][0]["rules"] = json!([deny, rule(1, "198.51.100.0/24")]);
-    });
-    assert_eq!(check(), Ok(()));
-    // The ONTAP volume offline: the mount fails.
-    fake.edit(|s| s["volumes"][0]["state"] = json!("offline"));
-    assert!(
-        matches!(check(), Err(VolumeProblem::Mount(m)) if m.contains("No such file or directory"))
-    );
-}
-
-#[tokio::test]
-async fn auto_export_policy_publish_admits_the_node() {
-    let w = world("ontap-nas", "26.06.0").await;
-    w.edit_backend(|b| b["config"]["ontap_config"]["autoExportPolicy"] = json!(true));
-    let kube = w.kube.handle();
-    let fake = Fake::new(snapshot());
-    fake.edit(|s| s["volumes"][0]["export_policy"] = json!("trident_empty"));
-    fake.edit(|s| {
-        if let Some(p) = s["export_policies"].as_array_mut() {
-            p.push(json!({"cluster": "dr", "svm": "svm1", "name": "trident_empty", "rules": []}));
-        }
-    });
-    kube.apply(trident_volume(
-        "trident",
-        "pvc-1",
-        &w.site.backend_uuid,
-        "vol1",
-        "file",
-        "1Gi",
-        "198.51.100.5",
-        "/vol1",
-    ))
-    .expect("tv");
-    let pv = trident_csi_pv(
-        "pvc-1",
-        &w.site.backend_uuid,
-        "vol1",
-        "file",
-        "1Gi",
-        "shop",
-        "data",
-        "Retain",
-    );
-    let dr_node = node(DR_NODES[1].0, DR_NODES[1].1);
-    assert_eq!(
-        check_volume(&kube, "trident", &fake.view(), &fake, &pv, &dr_node),
-        Ok(())
-    );
-    assert!(
-        fake.calls()
-            .contains(&"policy svm1/vol1 = vol1".to_string()),
-        "{:?}",
-        fake.calls()
-    );
 }
 
 #[tokio::test]
