@@ -283,6 +283,9 @@ async fn workflow(
             dr.kube.clone(),
             dr.namespace.clone(),
         )),
+        primary_trident: primary
+            .as_ref()
+            .map(|p| svmdr::plan::trident::TridentApi::new(p.kube.clone(), p.namespace.clone())),
     };
     // A failover without the primary also asks the DR cluster whether the
     // primary ONTAP still answers (its cluster peer record): the split-brain guard.
@@ -335,8 +338,8 @@ async fn workflow(
         }
     }
     if dry_run {
-        if plan.steps.iter().any(|s| s.kind.needs_trident()) {
-            obs.trident = sites.observe_trident().await;
+        if let Some(step) = plan.steps.iter().find(|s| s.kind.needs_trident()) {
+            obs.trident = sites.observe_trident(step.kind.site()).await;
         }
         let steps = plan.preview(&obs);
         render_dry_run(format, &plan, &pair, steps)?;

@@ -36,6 +36,12 @@ pub struct RestoreFlags {
     /// Restore only objects matching this label selector (e.g. `app=web,tier in (a,b)`).
     #[arg(long, short = 'l', value_name = "SELECTOR")]
     pub selector: Option<String>,
+    /// Restore cluster-scoped objects (PVs, StorageClasses, …) too, as
+    /// `velero restore create --include-cluster-resources`; default: Velero's.
+    /// With `false` no PV is restored and the plugin imports each Trident
+    /// PVC from the replicated volume named after its PV.
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub include_cluster_resources: Option<bool>,
     /// Longest wait for the restore to finish. Default: 30m plus the svmdr
     /// plugin's worst case, its `waitForReady` (read from its ConfigMap in
     /// the Velero namespace) for each DR Trident backend, so the CLI never
@@ -55,6 +61,7 @@ impl RestoreFlags {
             backup: BackupChoice::parse(backup),
             include_namespaces: self.include_namespaces.clone(),
             selector: self.selector.clone(),
+            include_cluster_resources: self.include_cluster_resources,
             timeout: self.restore_timeout,
             poll_interval: Duration::from_secs(1),
             force,

@@ -205,6 +205,8 @@ pub struct Sites<S> {
     /// The DR cluster's Trident (Kubernetes API); `None` when not configured
     /// (steps on Trident backends are then skipped with a note).
     pub trident: Option<super::trident::TridentApi>,
+    /// The primary cluster's Trident, for a failback's backends step.
+    pub primary_trident: Option<super::trident::TridentApi>,
 }
 
 impl<S: Storage> Sites<S> {
@@ -235,10 +237,18 @@ impl<S: Storage> Sites<S> {
         observe(p, &self.dr, pair, Depth { detail }, &self.primary_label).await
     }
 
-    /// The DR cluster's Trident backends (one LIST), or
+    /// The Trident of `site`, when configured.
+    pub fn trident(&self, site: Site) -> Option<&super::trident::TridentApi> {
+        match site {
+            Site::Primary => self.primary_trident.as_ref(),
+            Site::Dr => self.trident.as_ref(),
+        }
+    }
+
+    /// The Trident backends of `site`'s cluster (one LIST), or
     /// [`TridentReport::NotConfigured`](super::trident::TridentReport::NotConfigured).
-    pub async fn observe_trident(&self) -> super::trident::TridentReport {
-        match &self.trident {
+    pub async fn observe_trident(&self, site: Site) -> super::trident::TridentReport {
+        match self.trident(site) {
             Some(t) => t.observe().await,
             None => super::trident::TridentReport::NotConfigured,
         }
@@ -480,7 +490,7 @@ async fn run_step<S: Storage>(
                 source: Box::new(source),
             })?;
         if step.kind.needs_trident() {
-            obs.trident = sites.observe_trident().await;
+            obs.trident = sites.observe_trident(step.kind.site()).await;
         }
         Ok::<_, PlanError>(obs)
     };
@@ -542,7 +552,7 @@ async fn run_step<S: Storage>(
         {
             let mut done = Vec::new();
             for b in super::trident::offline_backends(&obs, site) {
-                let line = match &sites.trident {
+                let line = match sites.trident(site) {
                     Some(t) => t
                         .prompt(b)
                         .await

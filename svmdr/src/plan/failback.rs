@@ -11,8 +11,10 @@
 //! 5. `update-reverse`: a final transfer carries every DR write.
 //! 6. `quiesce-reverse`, 7. `break-reverse`: the primary volumes become rw.
 //! 8. `start-primary` (ONTAP may have started it), 9. `verify-primary`.
-//! 10. `resync-forward`: on the DR cluster, primary → DR again (DR stopped).
-//! 11. `delete-reverse`: on the primary cluster; also releases the DR side.
+//! 10. `backends-online`: the primary's Trident backends serve again (its
+//!     SVM was stopped, so Trident had them offline; see `docs/trident.md`).
+//! 11. `resync-forward`: on the DR cluster, primary → DR again (DR stopped).
+//! 12. `delete-reverse`: on the primary cluster; also releases the DR side.
 //!
 //! Steps 1–7 are skipped once the forward relationship mirrors again, so a
 //! re-run after step 10 only finishes the clean-up. Not used: the single
@@ -118,6 +120,14 @@ pub fn plan(obs: &Observed, pair: &DrPair, quick: bool) -> Result<Plan, PlanErro
             },
         ),
         Step::new(
+            "backends-online",
+            StepKind::BackendsOnline {
+                site: Site::Primary,
+                grace: super::failover::BACKEND_GRACE,
+                limit: super::failover::BACKEND_WAIT,
+            },
+        ),
+        Step::new(
             "resync-forward",
             StepKind::Resync {
                 dest: Site::Dr,
@@ -155,7 +165,7 @@ mod tests {
         let obs = observed(primary_up(true), dr_site(RelState::BrokenOff, true));
         let p = plan(&obs, &pair(), false).expect("plan");
         let pv = p.preview(&obs);
-        assert_eq!(pv.len(), 11);
+        assert_eq!(pv.len(), 12);
         assert_eq!(pv[0].check, Check::Todo);
     }
 

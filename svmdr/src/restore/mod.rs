@@ -63,6 +63,10 @@ pub struct RestoreOptions {
     pub include_namespaces: Vec<String>,
     /// A label selector (`app=web,tier in (a,b)`), passed as `spec.labelSelector`.
     pub selector: Option<String>,
+    /// `spec.includeClusterResources`: `Some(false)` restores no
+    /// cluster-scoped objects (no PVs: each PVC is then imported from the
+    /// volume named after its PV); `None`: Velero's default.
+    pub include_cluster_resources: Option<bool>,
     /// Longest wait for the restore to finish; `None`: above the plugin's
     /// worst case ([`plugin_wait::PluginWait::default_timeout`]).
     pub timeout: Option<Duration>,
@@ -80,6 +84,7 @@ impl Default for RestoreOptions {
             backup: BackupChoice::Latest,
             include_namespaces: Vec::new(),
             selector: None,
+            include_cluster_resources: None,
             timeout: None,
             poll_interval: Duration::from_secs(2),
             force: false,
@@ -288,6 +293,9 @@ pub fn restore_object(
     }
     if let Some(sel) = &opts.selector {
         spec["labelSelector"] = label_selector(sel)?;
+    }
+    if let Some(include) = opts.include_cluster_resources {
+        spec["includeClusterResources"] = json!(include);
     }
     Ok(json!({
         "apiVersion": "velero.io/v1",
@@ -674,6 +682,13 @@ mod tests {
         assert_eq!(o["spec"]["backupName"], "nightly");
         assert_eq!(o["spec"]["includedNamespaces"], json!(["shop"]));
         assert_eq!(o["spec"]["labelSelector"]["matchLabels"]["app"], "web");
+        assert!(o["spec"].get("includeClusterResources").is_none());
+        let no_pvs = RestoreOptions {
+            include_cluster_resources: Some(false),
+            ..Default::default()
+        };
+        let o = restore_object("r1", &no_pvs, "nightly").expect("obj");
+        assert_eq!(o["spec"]["includeClusterResources"], false);
     }
 
     #[test]

@@ -177,6 +177,7 @@ impl Lab {
             dr: OntapStorage::new(self.dr.clone()),
             primary_label: self.primary.name().to_string(),
             trident: None,
+            primary_trident: None,
         }
     }
 

@@ -74,6 +74,12 @@ impl Scenario {
         }
     }
 
+    /// Whether the newest backup carries volume data, which `status` reports
+    /// as a problem (exit 1) on both sites' status.
+    pub fn backup_carries_data(self) -> bool {
+        matches!(self, Self::FsBackup | Self::CsiSnapshot)
+    }
+
     /// Whether the drill goes on to resync and fail back after the restore.
     /// After Trident 25.06 renamed the replicated volumes it cannot: SVM-DR
     /// would need the names back first (what the plugin warned about).

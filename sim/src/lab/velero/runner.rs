@@ -501,6 +501,17 @@ async fn restore_phases(kube: &KubeHandle, cfg: &RunnerConfig, restore: &Value) 
     res
 }
 
+/// A plugin stderr line at level warn or above, as the restore log shows it.
+fn plugin_warning(line: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(line).ok()?;
+    let level = v.get("@level").and_then(Value::as_str)?;
+    if !matches!(level, "warn" | "error") {
+        return None;
+    }
+    let msg = v.get("@message").and_then(Value::as_str)?;
+    Some(format!("plugin {level}: {msg}"))
+}
+
 #[cfg(test)]
 #[path = "runner_tests.rs"]
 mod runner_tests;
@@ -543,15 +554,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// A plugin stderr line at level warn or above, as the restore log shows it.
-fn plugin_warning(line: &str) -> Option<String> {
-    let v: Value = serde_json::from_str(line).ok()?;
-    let level = v.get("@level").and_then(Value::as_str)?;
-    if !matches!(level, "warn" | "error") {
-        return None;
-    }
-    let msg = v.get("@message").and_then(Value::as_str)?;
-    Some(format!("plugin {level}: {msg}"))
 }
