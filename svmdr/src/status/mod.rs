@@ -14,6 +14,9 @@
 //!   `/api/snapmirror/policies` (each with `fields=` naming what is used).
 //! - Primary site, 4: `GET /api/cluster`, `/api/svm/svms`,
 //!   `/api/cluster/peers`, `/api/svm/peers`.
+//! - Then, for the DR SVMs of the relationships found, 2 more on DR (every
+//!   export policy, and those SVMs' volumes) and one LIST of the DR Nodes:
+//!   [`exports`].
 //!
 //! (More only if a collection spans several pages.)
 //!
@@ -57,6 +60,7 @@
 //! within `svmdr.netapp.io/v1`.
 
 pub mod backends;
+pub mod exports;
 mod report;
 pub mod rpo;
 pub mod velero;
@@ -212,6 +216,11 @@ pub async fn collect(
             crate::site::SiteRole::Primary,
             p.as_deref().map_err(String::as_str),
         );
+    }
+    let svms = exports::destination_svms(&report);
+    if !svms.is_empty() {
+        let inputs = exports::collect(&dr.ontap, &dr.kube, &svms).await;
+        exports::apply(&mut report, inputs.as_ref().map_err(String::as_str));
     }
     report
 }

@@ -310,7 +310,7 @@ impl Drill<'_> {
         if peer.code != 0 {
             anyhow::bail!("peer failed; nothing else can run");
         }
-        let codes: &[i32] = if self.scenario.backup_carries_data() {
+        let codes: &[i32] = if self.scenario.expected_status_problem().is_some() {
             &[1]
         } else {
             &[0]
@@ -664,13 +664,14 @@ impl Drill<'_> {
         Ok(())
     }
 
-    /// `status` healthy; in a scenario whose newest backup carries volume
-    /// data, unhealthy for that reason alone (the Velero half of status).
+    /// `status` healthy; in a scenario that sets up a problem `status` must
+    /// see (a backup with volume data, an export policy refusing the DR
+    /// nodes), unhealthy for that reason alone.
     fn check_status(&mut self, id: &str, st: &CliRun) {
-        if !self.scenario.backup_carries_data() {
+        let Some(expected) = self.scenario.expected_status_problem() else {
             self.check(id, st.code == 0, status_line(st));
             return;
-        }
+        };
         let problems: Vec<String> = st
             .json()
             .and_then(|j| j["problems"].as_array().cloned())
@@ -678,11 +679,10 @@ impl Drill<'_> {
             .iter()
             .filter_map(|p| p.as_str().map(str::to_string))
             .collect();
-        let only_backup =
-            !problems.is_empty() && problems.iter().all(|p| p.contains("carries volume data"));
+        let only_expected = !problems.is_empty() && problems.iter().all(|p| p.contains(expected));
         self.check(
-            &format!("{id}-but-backup-flagged"),
-            st.code == 1 && only_backup,
+            &format!("{id}-but-problem-reported"),
+            st.code == 1 && only_expected,
             status_line(st),
         );
     }

@@ -74,10 +74,15 @@ impl Scenario {
         }
     }
 
-    /// Whether the newest backup carries volume data, which `status` reports
-    /// as a problem (exit 1) on both sites' status.
-    pub fn backup_carries_data(self) -> bool {
-        matches!(self, Self::FsBackup | Self::CsiSnapshot)
+    /// The problem `status` must report before and after the disaster (exit
+    /// 1), as words it contains: the newest backup carries volume data, or
+    /// the DR SVM's export policy would refuse the DR nodes.
+    pub fn expected_status_problem(self) -> Option<&'static str> {
+        match self {
+            Self::FsBackup | Self::CsiSnapshot => Some("carries volume data"),
+            Self::ExportPrimaryOnly => Some("could not mount"),
+            _ => None,
+        }
     }
 
     /// Whether the drill goes on to resync and fail back after the restore.
