@@ -125,6 +125,9 @@ struct RunOutput<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     backend_changes: Vec<BackendChange>,
     backends_updated: bool,
+    /// The DR SVM's export policies refuse the DR nodes' NFS mounts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    export_problems: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     restore: Option<svmdr::restore::RestoreReport>,
 }
@@ -422,6 +425,26 @@ async fn workflow(
             }
         }
     }
+    // The DR SVM serves: would the DR nodes be allowed to mount it? (SVM-DR
+    // replicated the primary's export policies; see docs/trident.md.)
+    let export_problems = if ends_on_dr {
+        let svms = [pair.dr_svm.clone()];
+        match svmdr::status::exports::collect(&dr.ontap, &dr.kube, &svms).await {
+            Ok(inputs) => svmdr::status::exports::svm_problems(&pair.dr_svm, &inputs),
+            Err(e) => {
+                reporter.note(&format!(
+                    "the export policies of {} were not checked against the DR nodes: {e}",
+                    pair.dr_svm
+                ));
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    for p in &export_problems {
+        reporter.line(&format!("warning: {p}"));
+    }
     let proof =
         matches!(cmd, Command::Switchover).then(|| svmdr::plan::switchover::no_loss_proof(&report));
     let restore_report = match &restore {
@@ -480,6 +503,7 @@ async fn workflow(
         no_loss_proof: proof,
         backend_changes,
         backends_updated,
+        export_problems: export_problems.clone(),
         restore: restore_report,
     };
     render_run(format, &out)?;
@@ -487,15 +511,20 @@ async fn workflow(
         .record(
             AuditOutcome::Succeeded,
             format!(
-                "{} steps in {} ms",
+                "{} steps in {} ms{}",
                 report.timeline.steps.len(),
-                report.timeline.total.as_millis()
+                report.timeline.total.as_millis(),
+                if export_problems.is_empty() {
+                    ""
+                } else {
+                    "; the DR SVM's export policy refuses the DR nodes"
+                }
             ),
             &pair,
             &report.timeline,
         )
         .await;
-    Ok(if restore_complete {
+    Ok(if restore_complete && export_problems.is_empty() {
         Outcome::Ok
     } else {
         Outcome::Unhealthy

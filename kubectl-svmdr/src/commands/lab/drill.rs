@@ -360,18 +360,32 @@ impl Drill<'_> {
         self.phase("disaster", "primary site lost", t.elapsed(), true, detail);
 
         // 4. Failover: the storage RTO.
+        // With export rules that refuse the DR nodes, the storage failover
+        // succeeds and says so, but exits 1: the DR nodes could not mount.
+        let export_refused = self.scenario == Scenario::ExportPrimaryOnly;
         let fo = self.cli_phase(
             "failover",
             "failover (storage RTO)",
             &["failover", "--yes", "--request-timeout", "3s", "-o", "json"],
-            &[0],
+            if export_refused { &[1] } else { &[0] },
         )?;
+        if export_refused {
+            let warned = fo
+                .json()
+                .and_then(|j| j["exportProblems"].as_array().map(Vec::len))
+                .unwrap_or(0);
+            self.check(
+                "failover-reports-export-policy",
+                warned == 1,
+                format!("{warned} export policy problem(s) in the failover result"),
+            );
+        }
         self.report.rto.storage_seconds = Some(fo.elapsed.as_secs_f64());
         self.report.rto.failover_timeline_seconds = fo
             .json()
             .and_then(|j| j.pointer("/timeline/total").and_then(Value::as_f64))
             .map(|ms| ms / 1000.0);
-        if fo.code != 0 {
+        if fo.code != 0 && !(export_refused && fo.code == 1) {
             anyhow::bail!("failover failed; the DR site is not serving");
         }
         self.check_dr_backend_online();
