@@ -69,9 +69,9 @@ cat >"$WORK/pv-ebs.json" <<'JSON'
 JSON
 check no-kube-other-pv       OK  '"itemChanged": false'             none  -- -item "$WORK/pv-ebs.json" -restore "$TD/restore.json" -n 5
 check no-kube-trident-pv     OK  'cannot reach the Kubernetes API'  none  -- -item "$TD/pv.json" -item-from-backup "$TD/pv-from-backup.json" -restore "$TD/restore.json" -expect-error
-check testdata-pv            OK  '"itemChanged": true'              ready -- -item "$TD/pv.json" -item-from-backup "$TD/pv-from-backup.json" -restore "$TD/restore.json" -n 20
-check testdata-no-typemeta   OK  'backendUUID'                      ready -- -item "$TD/pv.json" -restore "$TD/restore-no-typemeta.json"
-check own-pv-strict          OK  '"itemChanged": true'              ready -- "${OWN_PV[@]}" -strict -n 5
+check testdata-pv            OK  '"skipRestore": true'              ready -- -item "$TD/pv.json" -item-from-backup "$TD/pv-from-backup.json" -restore "$TD/restore.json" -n 20
+check testdata-no-typemeta   OK  '"skipRestore": true'              ready -- -item "$TD/pv.json" -restore "$TD/restore-no-typemeta.json"
+check own-pv-strict          OK  '"skipRestore": true'              ready -- "${OWN_PV[@]}" -strict -n 5
 check pvc-import             OK  'importOriginalName'               ready -- "${OWN_PVC[@]}" -strict
 check legacy-nfs-pv          OK  '"itemChanged": false'             ready -- -item '$FX/pv-legacy.json' -restore '$FX/restore.json' -strict
 check other-csi-pv           OK  '"itemChanged": false'             ready -- -item '$FX/pv-ebs.json' -restore '$FX/restore.json' -strict

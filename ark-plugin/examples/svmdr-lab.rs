@@ -12,9 +12,12 @@
 //! ```
 //! Scenarios: ready (default), volume-dp, svm-stopped, volume-offline,
 //! volume-missing, lif-down, port-closed, ontap-down, wrong-password.
-//! `--bench-pvs N` restores N distinct Trident PVs spread over the SVMs
-//! through one plugin process and prints the timing as JSON (with
-//! `SVMDR_LAB_SMAPS=1`, also the plugin's resident memory by mapping).
+//! `--bench-pvs N` restores N distinct Trident PVs and their PVCs spread
+//! over the SVMs through one plugin process, as Velero sends them (each PV,
+//! then its PVC with the backup copy), and prints the timing as JSON (with
+//! `SVMDR_LAB_SMAPS=1`, also the plugin's resident memory by mapping). The
+//! cluster has two Nodes, and every SVM's `default` export policy admits
+//! them, so each PVC import runs the export-policy check.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,7 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use sim::kube::KubeSim;
-use sim::kube::fixtures::{TridentSite, legacy_nfs_pv, trident_csi_pv, trident_pvc};
+use sim::kube::fixtures::{DR_NODES, TridentSite, legacy_nfs_pv, node, trident_csi_pv, trident_pvc};
 use sim::ontap::{OntapSim, Timing, Topology};
 use sim::velero::{PluginHost, VELERO_SERVER_ARGS};
 
@@ -103,7 +106,7 @@ fn topology(o: &Opts) -> Result<Topology> {
             ("running", "default")
         };
         yaml.push_str(&format!(
-            "      - name: svm{n}\n        state: {state}\n        subtype: {subtype}\n        nfs: true\n        iscsi: true\n        lifs:\n          - {{ name: svm{n}_nfs_lif1, ip: 127.0.{n}.1, services: [data_nfs], home_node: ontap-b-01 }}\n          - {{ name: svm{n}_iscsi_lif1, ip: 127.0.{n}.2, services: [data_iscsi], home_node: ontap-b-02 }}\n        volumes:\n          - {{ name: svm{n}_root, size: 1GB, is_svm_root: true, junction_path: / }}\n"
+            "      - name: svm{n}\n        state: {state}\n        subtype: {subtype}\n        nfs: true\n        iscsi: true\n        export_policies:\n          - name: default\n            rules:\n              - {{ clients: [{{ match: 198.51.100.0/24 }}], protocols: [nfs], ro_rule: [sys], rw_rule: [sys], superuser: [sys] }}\n        lifs:\n          - {{ name: svm{n}_nfs_lif1, ip: 127.0.{n}.1, services: [data_nfs], home_node: ontap-b-01 }}\n          - {{ name: svm{n}_iscsi_lif1, ip: 127.0.{n}.2, services: [data_iscsi], home_node: ontap-b-02 }}\n        volumes:\n          - {{ name: svm{n}_root, size: 1GB, is_svm_root: true, junction_path: / }}\n"
         ));
         let mut vols: Vec<String> = (0..per_svm).map(|i| volume_name(&bench_pv(i, n))).collect();
         if n == 1 && o.scenario != "volume-missing" {
@@ -212,6 +215,9 @@ async fn run() -> Result<i32> {
         sites.push(site);
     }
     kube.apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "velero"}}))?;
+    for (name, ip) in DR_NODES {
+        kube.apply(node(name, ip))?;
+    }
     let (nfs, iscsi) = ontap.probe_ports();
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0")?;
@@ -294,44 +300,60 @@ async fn run() -> Result<i32> {
 
 async fn bench(o: &Opts, plugin: &PathBuf, env: &[(&str, String)], ontap: &OntapSim) -> Result<()> {
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let restore = serde_json::to_vec(
-        &json!({"metadata": {"name": "bench", "namespace": "velero", "uid": "bench-0001"}}),
-    )?;
-    let items: Vec<Vec<u8>> = (0..o.bench_pvs)
-        .map(|i| {
-            let svm = i % o.svms + 1;
-            let name = bench_pv(i / o.svms, svm);
-            let mut pv = trident_csi_pv(
-                &name,
-                OLD_BACKEND,
-                &volume_name(&name),
-                "file",
-                "1Gi",
-                "shop",
-                &format!("data-{i}"),
-                "Retain",
-            );
-            pv["spec"]["storageClassName"] = json!("ontap-nas");
-            serde_json::to_vec(&restored(pv))
-        })
-        .collect::<Result<_, _>>()?;
+    let restore = serde_json::to_vec(&json!({"metadata": {"name": "bench", "namespace": "velero",
+        "uid": "bench-0001"}, "spec": {"backupName": "bench"}}))?;
+    // Each PV as Velero sends it (restored as-is: Retain, no snapshot), then
+    // its PVC after velero.io/pvc (annotations stripped) with the backup copy.
+    let mut items: Vec<(Vec<u8>, Vec<u8>)> = Vec::with_capacity(o.bench_pvs * 2);
+    for i in 0..o.bench_pvs {
+        let svm = i % o.svms + 1;
+        let name = bench_pv(i / o.svms, svm);
+        let claim = format!("data-{i}");
+        let class = if svm == 1 {
+            "ontap-nas".to_string()
+        } else {
+            format!("ontap-nas-svm{svm}")
+        };
+        let mut pv = trident_csi_pv(
+            &name,
+            OLD_BACKEND,
+            &volume_name(&name),
+            "file",
+            "1Gi",
+            "shop",
+            &claim,
+            "Retain",
+        );
+        pv["spec"]["storageClassName"] = json!(class);
+        let pv = serde_json::to_vec(&restored(pv))?;
+        items.push((pv.clone(), pv));
+        let backed_up = trident_pvc("shop", &claim, &name, &class, "1Gi");
+        let mut item = restored(backed_up.clone());
+        item["metadata"]["annotations"] = json!({});
+        items.push((serde_json::to_vec(&item)?, serde_json::to_vec(&backed_up)?));
+    }
     let before = ontap.control().request_count("dr");
     let t0 = Instant::now();
     let host = PluginHost::spawn(plugin, &env, VELERO_SERVER_ARGS).await?;
     let started = t0.elapsed();
     let mut lat = Vec::with_capacity(items.len());
-    let mut repointed = 0usize;
+    let (mut skipped, mut imported) = (0usize, 0usize);
     let t1 = Instant::now();
-    for item in &items {
+    for (item, from_backup) in &items {
         let t = Instant::now();
         let r = host
-            .execute(PLUGIN, item, &restore, item)
+            .execute(PLUGIN, item, &restore, from_backup)
             .await
             .map_err(|s| anyhow::anyhow!("Execute failed: {}", s.message()))?;
         lat.push(t.elapsed());
         let v: Value = serde_json::from_slice(&r.item)?;
-        if v["spec"]["csi"]["volumeAttributes"]["backendUUID"] != OLD_BACKEND {
-            repointed += 1;
+        if r.skip_restore {
+            skipped += 1;
+        }
+        if v.pointer("/metadata/annotations/trident.netapp.io~1importOriginalName")
+            .is_some()
+        {
+            imported += 1;
         }
     }
     let executes = t1.elapsed();
@@ -365,7 +387,8 @@ async fn bench(o: &Opts, plugin: &PathBuf, env: &[(&str, String)], ontap: &Ontap
     println!(
         "{}",
         json!({
-            "pvs": o.bench_pvs, "svms": o.svms, "repointedToRestoreBackend": repointed,
+            "pvs": o.bench_pvs, "svms": o.svms, "executes": items.len(),
+            "pvsSkipped": skipped, "pvcsImported": imported,
             "totalMs": ms(total), "startToReadyMs": ms(started), "executesMs": ms(executes),
             "executeP50Ms": pct(0.50), "executeP99Ms": pct(0.99), "executeMaxMs": pct(1.0),
             "ontapRequests": ontap.control().request_count("dr") - before,
