@@ -5,10 +5,12 @@
 use std::fmt;
 
 use super::facts::{LifFacts, SvmFacts, VolumeFacts};
+use super::transport::Transport;
 use crate::trident::volume::Protocol;
 
 /// The volume is usable: the SVM runs, the volume is online and writable,
-/// and at least one data LIF for the protocol is up.
+/// and at least one data LIF for the transport is up (FC: the SVM's FC
+/// service is on; its LIFs are not IP interfaces and are not checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ready {
     /// Cluster label.
@@ -19,7 +21,10 @@ pub struct Ready {
     pub volume: String,
     /// Protocol checked.
     pub protocol: Protocol,
-    /// The data LIFs for the protocol that are up and enabled (never empty).
+    /// Transport checked (its protocol is `protocol`).
+    pub transport: Transport,
+    /// The data LIFs for the transport that are up and enabled (never empty,
+    /// except for FC, which has no IP LIFs).
     pub lifs: Vec<LifFacts>,
 }
 
@@ -133,10 +138,11 @@ pub enum NotReady {
         /// Its type (`dp` while SVM-DR is not broken, `ls`).
         vol_type: String,
     },
-    /// An NFS volume without a junction path cannot be mounted.
+    /// A NAS volume without a junction path cannot be mounted (NFS) or
+    /// shared (SMB).
     #[error(
-        "volume {volume} on SVM {svm} ({cluster}) has no junction path, so NFS clients cannot \
-         mount it; mount it (`volume mount -vserver {svm} -volume {volume} -junction-path /{volume}`)"
+        "volume {volume} on SVM {svm} ({cluster}) has no junction path, so {transport} clients \
+         cannot mount it; mount it (`volume mount -vserver {svm} -volume {volume} -junction-path /{volume}`)"
     )]
     VolumeNotMounted {
         /// Cluster label.
@@ -145,36 +151,40 @@ pub enum NotReady {
         svm: String,
         /// Volume name.
         volume: String,
+        /// The NAS transport (NFS or SMB).
+        transport: Transport,
     },
-    /// The SVM's protocol service is disabled.
+    /// The SVM's service for the transport is disabled.
     #[error(
-        "{protocol} is disabled on SVM {svm} ({cluster}); enable the {protocol} service on the SVM"
+        "{transport} is disabled on SVM {svm} ({cluster}) ({} is false); enable the {transport} \
+         service on the SVM",
+        transport.svm_service_field()
     )]
     ProtocolDisabled {
         /// Cluster label.
         cluster: String,
         /// SVM name.
         svm: String,
-        /// The protocol.
-        protocol: Protocol,
+        /// The transport.
+        transport: Transport,
     },
-    /// No LIF of the SVM serves the protocol.
+    /// No LIF of the SVM serves the transport.
     #[error(
-        "SVM {svm} ({cluster}) has no {protocol} data LIF; with SVM-DR identity preservation \
-         off, create the data LIFs on this site (service policy default-data-{})",
-        if matches!(protocol, Protocol::File) { "files" } else { "blocks" }
+        "SVM {svm} ({cluster}) has no {transport} data LIF; with SVM-DR identity preservation \
+         off, create the data LIFs on this site (a service policy with the {} service)",
+        transport.lif_service().unwrap_or("FC")
     )]
     NoDataLif {
         /// Cluster label.
         cluster: String,
         /// SVM name.
         svm: String,
-        /// The protocol.
-        protocol: Protocol,
+        /// The transport.
+        transport: Transport,
     },
-    /// Every LIF serving the protocol is down or disabled.
+    /// Every LIF serving the transport is down or disabled.
     #[error(
-        "every {protocol} data LIF of SVM {svm} ({cluster}) is down: {}; bring a LIF up \
+        "every {transport} data LIF of SVM {svm} ({cluster}) is down: {}; bring a LIF up \
          (check the home port and `network interface revert`)",
         describe_lifs(lifs)
     )]
@@ -183,14 +193,14 @@ pub enum NotReady {
         cluster: String,
         /// SVM name.
         svm: String,
-        /// The protocol.
-        protocol: Protocol,
+        /// The transport.
+        transport: Transport,
         /// The LIFs that serve it, all down.
         lifs: Vec<LifFacts>,
     },
-    /// A LIF reported up did not accept TCP on the protocol port.
+    /// A LIF reported up did not accept TCP on the transport's port.
     #[error(
-        "{protocol} data LIF {lif} ({ip}:{port}) of SVM {svm} ({cluster}) is not reachable: \
+        "{transport} data LIF {lif} ({ip}:{port}) of SVM {svm} ({cluster}) is not reachable: \
          {error}; check routing and firewalls between this cluster's nodes and the LIF"
     )]
     ProbeFailed {
@@ -198,8 +208,8 @@ pub enum NotReady {
         cluster: String,
         /// SVM name.
         svm: String,
-        /// The protocol.
-        protocol: Protocol,
+        /// The transport.
+        transport: Transport,
         /// LIF name.
         lif: String,
         /// LIF address.
@@ -288,12 +298,27 @@ impl NotReady {
     }
 }
 
-/// Checks the SVM, the SVM's service and LIFs for `protocol`, without
-/// looking at a volume. `Ok` carries the up LIFs.
+/// Checks the SVM, the SVM's service and LIFs for `protocol` over its
+/// default transport (NFS, iSCSI), without looking at a volume. `Ok` carries
+/// the up LIFs. [`svm_serving_lif_for`] takes the transport.
 ///
 /// # Errors
 /// [`NotReady`] for the SVM state, protocol service and LIF checks.
 pub fn svm_serving_lif(facts: &SvmFacts, protocol: Protocol) -> Result<Vec<LifFacts>, NotReady> {
+    svm_serving_lif_for(facts, Transport::default_for(protocol))
+}
+
+/// Checks the SVM state, its service flag for `transport` and its data LIFs
+/// for it (the LIFs whose services include [`Transport::lif_service`]).
+/// `Ok` carries the up LIFs; for FC it is empty (FC LIFs are not IP
+/// interfaces and are not checked here).
+///
+/// # Errors
+/// [`NotReady`] for the SVM state, service and LIF checks.
+pub fn svm_serving_lif_for(
+    facts: &SvmFacts,
+    transport: Transport,
+) -> Result<Vec<LifFacts>, NotReady> {
     let (cluster, svm) = (facts.cluster.clone(), facts.svm.clone());
     if facts.state != "running" {
         return Err(NotReady::SvmNotRunning {
@@ -307,19 +332,26 @@ pub fn svm_serving_lif(facts: &SvmFacts, protocol: Protocol) -> Result<Vec<LifFa
             subtype: facts.subtype.clone(),
         });
     }
-    if facts.service(protocol).is_some_and(|s| !s.enabled) {
+    if facts.service_for(transport).is_some_and(|s| !s.enabled) {
         return Err(NotReady::ProtocolDisabled {
             cluster,
             svm,
-            protocol,
+            transport,
         });
     }
-    let serving: Vec<&LifFacts> = facts.lifs.iter().filter(|l| l.serves(protocol)).collect();
+    if transport.lif_service().is_none() {
+        return Ok(Vec::new());
+    }
+    let serving: Vec<&LifFacts> = facts
+        .lifs
+        .iter()
+        .filter(|l| l.serves_transport(transport))
+        .collect();
     if serving.is_empty() {
         return Err(NotReady::NoDataLif {
             cluster,
             svm,
-            protocol,
+            transport,
         });
     }
     let up: Vec<LifFacts> = serving
@@ -331,26 +363,39 @@ pub fn svm_serving_lif(facts: &SvmFacts, protocol: Protocol) -> Result<Vec<LifFa
         return Err(NotReady::LifDown {
             cluster,
             svm,
-            protocol,
+            transport,
             lifs: serving.into_iter().cloned().collect(),
         });
     }
     Ok(up)
 }
 
-/// Checks that `volume` on the SVM can serve `protocol` now.
-///
-/// Order: SVM running, volume exists, online, rw, mounted (NFS), protocol
-/// service enabled, a data LIF for the protocol up. (A TCP probe of the LIF
-/// is separate: [`super::probe_tcp`].)
+/// Checks that `volume` on the SVM can serve `protocol` now, over the
+/// protocol's default transport (NFS, iSCSI); see [`check_volume_for`].
 ///
 /// # Errors
 /// The first [`NotReady`] reason found.
 pub fn check_volume(facts: &SvmFacts, volume: &str, protocol: Protocol) -> Result<Ready, NotReady> {
+    check_volume_for(facts, volume, Transport::default_for(protocol))
+}
+
+/// Checks that `volume` on the SVM can be used over `transport` now.
+///
+/// Order: SVM running, volume exists, online, rw, mounted (NFS, SMB),
+/// service enabled, a data LIF for the transport up (not for FC). (A TCP
+/// probe of the LIF is separate: [`super::probe_tcp`].)
+///
+/// # Errors
+/// The first [`NotReady`] reason found.
+pub fn check_volume_for(
+    facts: &SvmFacts,
+    volume: &str,
+    transport: Transport,
+) -> Result<Ready, NotReady> {
     let (cluster, svm) = (facts.cluster.clone(), facts.svm.clone());
     if facts.state != "running" {
         // Reported before the volume: a stopped SVM hides everything else.
-        svm_serving_lif(facts, protocol)?;
+        svm_serving_lif_for(facts, transport)?;
     }
     let vol = facts
         .volumes
@@ -360,13 +405,14 @@ pub fn check_volume(facts: &SvmFacts, volume: &str, protocol: Protocol) -> Resul
             svm: svm.clone(),
             volume: volume.to_string(),
         })?;
-    check_volume_facts(facts, vol, protocol)?;
-    let lifs = svm_serving_lif(facts, protocol)?;
+    check_volume_facts(facts, vol, transport)?;
+    let lifs = svm_serving_lif_for(facts, transport)?;
     Ok(Ready {
         cluster,
         svm,
         volume: volume.to_string(),
-        protocol,
+        protocol: transport.protocol(),
+        transport,
         lifs,
     })
 }
@@ -374,7 +420,7 @@ pub fn check_volume(facts: &SvmFacts, volume: &str, protocol: Protocol) -> Resul
 fn check_volume_facts(
     facts: &SvmFacts,
     vol: &VolumeFacts,
-    protocol: Protocol,
+    transport: Transport,
 ) -> Result<(), NotReady> {
     let (cluster, svm, volume) = (facts.cluster.clone(), facts.svm.clone(), vol.name.clone());
     if vol.state != "online" {
@@ -397,11 +443,12 @@ fn check_volume_facts(
             vol_type: vol.vol_type.clone(),
         });
     }
-    if protocol == Protocol::File && vol.junction.is_none() {
+    if transport.protocol() == Protocol::File && vol.junction.is_none() {
         return Err(NotReady::VolumeNotMounted {
             cluster,
             svm,
             volume,
+            transport,
         });
     }
     Ok(())
@@ -420,13 +467,21 @@ pub fn find_volume_by_junction<'a>(facts: &'a SvmFacts, junction: &str) -> Optio
 
 impl fmt::Display for Ready {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.lifs.is_empty() {
+            return write!(
+                f,
+                "volume {} on SVM {} ({}) is online and rw; {} enabled (FC: LIF state not \
+                 checked over IP)",
+                self.volume, self.svm, self.cluster, self.transport
+            );
+        }
         write!(
             f,
             "volume {} on SVM {} ({}) is online and rw; {} LIF(s) up: {}",
             self.volume,
             self.svm,
             self.cluster,
-            self.protocol,
+            self.transport,
             self.lifs
                 .iter()
                 .map(|l| format!("{} ({})", l.name, l.ip))
