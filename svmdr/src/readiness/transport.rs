@@ -197,9 +197,27 @@ mod tests {
     #[test]
     fn services_ports_and_flags() {
         let want = [
-            (Transport::Nfs, Some("data_nfs"), Some(2049), "nfs.enabled", "NFS"),
-            (Transport::Smb, Some("data_cifs"), Some(445), "cifs.enabled", "SMB"),
-            (Transport::Iscsi, Some("data_iscsi"), Some(3260), "iscsi.enabled", "iSCSI"),
+            (
+                Transport::Nfs,
+                Some("data_nfs"),
+                Some(2049),
+                "nfs.enabled",
+                "NFS",
+            ),
+            (
+                Transport::Smb,
+                Some("data_cifs"),
+                Some(445),
+                "cifs.enabled",
+                "SMB",
+            ),
+            (
+                Transport::Iscsi,
+                Some("data_iscsi"),
+                Some(3260),
+                "iscsi.enabled",
+                "iSCSI",
+            ),
             (
                 Transport::NvmeTcp,
                 Some("data_nvme_tcp"),

@@ -101,7 +101,10 @@ fn disabled_service_names_the_transport_and_flag() {
         );
         // The other transports are not affected.
         for other in Transport::ALL.into_iter().filter(|o| *o != t) {
-            assert!(check_volume_for(&f, VOL, other).is_ok(), "{t} off broke {other}");
+            assert!(
+                check_volume_for(&f, VOL, other).is_ok(),
+                "{t} off broke {other}"
+            );
         }
     }
 }
@@ -114,7 +117,8 @@ fn nvme_lif_down_is_named() {
     assert_eq!(e.reason(), "LifDown");
     let msg = e.to_string();
     assert!(
-        msg.contains("every NVMe/TCP data LIF of SVM svm1") && msg.contains("nvme_lif (10.1.0.13, down)"),
+        msg.contains("every NVMe/TCP data LIF of SVM svm1")
+            && msg.contains("nvme_lif (10.1.0.13, down)"),
         "{msg}"
     );
     // iSCSI on the same SVM is still fine.
@@ -155,7 +159,10 @@ fn fc_checks_the_fcp_flag_but_no_ip_lif() {
     f.lifs.clear();
     let r = check_volume_for(&f, VOL, Transport::Fc).unwrap();
     assert!(r.lifs.is_empty());
-    assert!(r.to_string().contains("FC: LIF state not checked over IP"), "{r}");
+    assert!(
+        r.to_string().contains("FC: LIF state not checked over IP"),
+        "{r}"
+    );
     assert_eq!(svm_serving_lif_for(&f, Transport::Fc), Ok(Vec::new()));
     // A stopped SVM still stops FC.
     f.state = "stopped".into();
