@@ -1,6 +1,7 @@
 //! The backend's transport (Trident `sanType`) decides which data LIF the
 //! plugin checks: an NVMe/TCP backend whose `data_nvme_tcp` LIF is down is
-//! refused naming NVMe/TCP, even though the SVM's iSCSI LIF is up.
+//! refused naming NVMe/TCP, even though the SVM's iSCSI LIF is up; an FC
+//! backend needs no IP LIF, only the SVM's FC service.
 
 use serde_json::{Value, json};
 use sim::ontap::Topology;
@@ -35,8 +36,8 @@ clusters:
     Topology::from_yaml(&yaml).expect("test topology")
 }
 
-/// Turns the lab's backend into `ontap-san` with `sanType: nvme`.
-fn make_nvme_backend(lab: &Lab) {
+/// Turns the lab's backend into `ontap-san` with `sanType: <san_type>`.
+fn make_backend(lab: &Lab, san_type: &str) {
     let tbes = lab
         .kube
         .list("trident.netapp.io/v1", "TridentBackend", Some("trident"));
@@ -44,7 +45,7 @@ fn make_nvme_backend(lab: &Lab) {
     let mut tbe = tbes.into_iter().next().unwrap_or(Value::Null);
     let cfg = &mut tbe["config"]["ontap_config"];
     cfg["storageDriverName"] = json!("ontap-san");
-    cfg["sanType"] = json!("nvme");
+    cfg["sanType"] = json!(san_type);
     if let Some(o) = cfg.as_object_mut() {
         o.remove("dataLIF");
     }
@@ -62,7 +63,7 @@ fn block_pv(lab: &Lab) -> Value {
 #[tokio::test]
 async fn nvme_backend_with_its_lif_down_is_refused_naming_nvme_tcp() {
     let lab = Lab::start(san_topology(), "Netapp1!", &[("tcpProbe", "false")]).await;
-    make_nvme_backend(&lab);
+    make_backend(&lab, "nvme");
     lab.ontap
         .control()
         .set_lif_down("dr", "svm1_nvme_lif1", true);
@@ -92,7 +93,7 @@ async fn nvme_disabled_on_the_svm_is_refused_naming_the_flag() {
     let mut topo = san_topology();
     topo.clusters[0].svms[0].nvme = false;
     let lab = Lab::start(topo, "Netapp1!", &[("tcpProbe", "false")]).await;
-    make_nvme_backend(&lab);
+    make_backend(&lab, "nvme");
     let pv = block_pv(&lab);
     let host = lab.plugin().await;
     let r = host
@@ -102,6 +103,44 @@ async fn nvme_disabled_on_the_svm_is_refused_naming_the_flag() {
     let msg = r.expect_err("NVMe is off").message().to_string();
     assert!(
         msg.contains("NVMe/TCP is disabled on SVM svm1") && msg.contains("nvme.enabled"),
+        "{msg}"
+    );
+}
+
+#[tokio::test]
+async fn fc_backend_needs_no_ip_lif() {
+    let mut topo = san_topology();
+    let svm = &mut topo.clusters[0].svms[0];
+    svm.fcp = true;
+    // FC LIFs are not IP interfaces: the SVM has none the plugin could check.
+    svm.lifs.clear();
+    let lab = Lab::start(topo, "Netapp1!", &[]).await;
+    make_backend(&lab, "fcp");
+    let pv = block_pv(&lab);
+    let host = lab.plugin().await;
+    let r = host
+        .execute(PLUGIN, &to_vec(&pv), &restore("t3"), &to_vec(&pv))
+        .await;
+    host.shutdown().await.expect("plugin stops");
+    let r = r.expect("an FC volume is checked without IP LIFs");
+    assert!(r.skip_restore, "a ready Trident CSI PV is skipped");
+}
+
+#[tokio::test]
+async fn fc_disabled_on_the_svm_is_refused() {
+    let mut topo = san_topology();
+    topo.clusters[0].svms[0].lifs.clear();
+    let lab = Lab::start(topo, "Netapp1!", &[]).await;
+    make_backend(&lab, "fcp");
+    let pv = block_pv(&lab);
+    let host = lab.plugin().await;
+    let r = host
+        .execute(PLUGIN, &to_vec(&pv), &restore("t4"), &to_vec(&pv))
+        .await;
+    host.shutdown().await.expect("plugin stops");
+    let msg = r.expect_err("FC is off").message().to_string();
+    assert!(
+        msg.contains("FC is disabled on SVM svm1") && msg.contains("fcp.enabled"),
         "{msg}"
     );
 }

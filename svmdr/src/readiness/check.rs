@@ -470,8 +470,7 @@ impl fmt::Display for Ready {
         if self.lifs.is_empty() {
             return write!(
                 f,
-                "volume {} on SVM {} ({}) is online and rw; {} enabled (FC: LIF state not \
-                 checked over IP)",
+                "volume {} on SVM {} ({}) is online and rw; {}: LIF state not checked over IP",
                 self.volume, self.svm, self.cluster, self.transport
             );
         }
