@@ -25,6 +25,7 @@ mod check;
 mod collect;
 mod exports;
 mod facts;
+mod not_ready;
 mod probe;
 mod transport;
 #[cfg(test)]
