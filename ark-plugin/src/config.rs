@@ -13,6 +13,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use svmdr::readiness::Transport;
+
 use crate::lister::{KIND_RESTORE_ITEM_ACTION, PLUGIN_NAME};
 
 /// The label every plugin ConfigMap carries.
@@ -59,6 +61,10 @@ pub struct PluginConfig {
     pub nfs_probe_port: u16,
     /// `iscsiProbePort` (default 3260).
     pub iscsi_probe_port: u16,
+    /// `nvmeProbePort`: NVMe/TCP backends (`sanType: nvme`, default 4420).
+    pub nvme_probe_port: u16,
+    /// `smbProbePort`: SMB backends (`nasType: smb`, default 445).
+    pub smb_probe_port: u16,
     /// `ontapCA`: PEM (or base64 of PEM) CA trusted for every ONTAP cluster;
     /// when unset, each backend's `trustedCACertificate`, else public roots.
     pub ontap_ca: Option<String>,
@@ -84,6 +90,8 @@ impl Default for PluginConfig {
             probe_timeout: Duration::from_secs(3),
             nfs_probe_port: svmdr::readiness::NFS_PORT,
             iscsi_probe_port: svmdr::readiness::ISCSI_PORT,
+            nvme_probe_port: svmdr::readiness::NVME_TCP_PORT,
+            smb_probe_port: svmdr::readiness::SMB_PORT,
             ontap_ca: None,
             ontap_timeout: Duration::from_secs(15),
             cache_ttl: Duration::from_secs(30),
@@ -275,6 +283,8 @@ impl PluginConfig {
                 }
                 "nfsProbePort" => c.nfs_probe_port = parse_port(source, key, v)?,
                 "iscsiProbePort" => c.iscsi_probe_port = parse_port(source, key, v)?,
+                "nvmeProbePort" => c.nvme_probe_port = parse_port(source, key, v)?,
+                "smbProbePort" => c.smb_probe_port = parse_port(source, key, v)?,
                 "ontapCA" => {
                     c.ontap_ca = if v.is_empty() {
                         None
@@ -304,11 +314,22 @@ impl PluginConfig {
         Ok((c, unknown))
     }
 
-    /// The probe port for `protocol`.
+    /// The probe port for `protocol`'s default transport (NFS, iSCSI).
     pub fn probe_port(&self, protocol: svmdr::trident::volume::Protocol) -> u16 {
         match protocol {
             svmdr::trident::volume::Protocol::File => self.nfs_probe_port,
             svmdr::trident::volume::Protocol::Block => self.iscsi_probe_port,
+        }
+    }
+
+    /// The probe port for `transport`; `None` for FC (no TCP to probe).
+    pub fn transport_probe_port(&self, transport: Transport) -> Option<u16> {
+        match transport {
+            Transport::Nfs => Some(self.nfs_probe_port),
+            Transport::Smb => Some(self.smb_probe_port),
+            Transport::Iscsi => Some(self.iscsi_probe_port),
+            Transport::NvmeTcp => Some(self.nvme_probe_port),
+            Transport::Fc => None,
         }
     }
 }
@@ -345,6 +366,8 @@ mod tests {
         assert!(c.import_managed && c.import_no_rename && c.tcp_probe);
         assert_eq!(c.nfs_probe_port, 2049);
         assert_eq!(c.iscsi_probe_port, 3260);
+        assert_eq!(c.nvme_probe_port, 4420);
+        assert_eq!(c.smb_probe_port, 445);
         assert_eq!(c.trident_namespace, "trident");
         assert!(unknown.is_empty());
     }
@@ -368,6 +391,8 @@ mod tests {
                 ("probeTimeout", "1s"),
                 ("nfsProbePort", "12049"),
                 ("iscsiProbePort", "13260"),
+                ("nvmeProbePort", "14420"),
+                ("smbProbePort", "10445"),
                 ("ontapTimeout", "5s"),
                 ("cacheTTL", "0"),
                 ("colour", "blue"),
@@ -386,6 +411,11 @@ mod tests {
         assert_eq!(c.backend_mapping.len(), 3);
         assert_eq!(c.nfs_probe_port, 12049);
         assert_eq!(c.iscsi_probe_port, 13260);
+        assert_eq!(c.transport_probe_port(Transport::Nfs), Some(12049));
+        assert_eq!(c.transport_probe_port(Transport::Iscsi), Some(13260));
+        assert_eq!(c.transport_probe_port(Transport::NvmeTcp), Some(14420));
+        assert_eq!(c.transport_probe_port(Transport::Smb), Some(10445));
+        assert_eq!(c.transport_probe_port(Transport::Fc), None);
         assert_eq!(c.cache_ttl, Duration::ZERO);
         assert_eq!(unknown, vec!["colour".to_string()]);
     }
@@ -398,6 +428,8 @@ mod tests {
             ("waitForReady", "5h"),
             ("nfsProbePort", "0"),
             ("nfsProbePort", "70000"),
+            ("nvmeProbePort", "0"),
+            ("smbProbePort", "x"),
             ("tcpProbe", "maybe"),
             ("backendMapping", "nas-dr"),
             ("tridentNamespace", "Trident"),

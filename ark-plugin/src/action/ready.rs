@@ -1,10 +1,16 @@
 //! "Is the storage ready?" for one volume on one backend, with the TCP
 //! probe and the bounded wait-for-ready shared by the PV and PVC actions.
+//!
+//! The backend's [`Transport`] (its `nasType` / `sanType`) decides the SVM
+//! service flag, the data LIF service and the probe port. FC backends have
+//! no IP data LIF: only the SVM and its FC service are checked, nothing is
+//! probed, and the log line says "FC: LIF state not checked over IP".
 
 use std::time::{Duration, Instant};
 
 use svmdr::readiness::{
-    NotReady, Ready, SvmFacts, check_volume, find_volume_by_junction, same_address, svm_serving_lif,
+    NotReady, Ready, SvmFacts, Transport, check_volume_for, find_volume_by_junction, same_address,
+    svm_serving_lif_for,
 };
 use svmdr::trident::backend::Backend;
 use svmdr::trident::volume::Protocol;
@@ -36,6 +42,18 @@ pub struct Checked {
     pub probed: bool,
 }
 
+/// The transport to check for `backend` when the caller wants `protocol`:
+/// the backend's own ([`Transport::for_backend`]) when it carries that
+/// protocol, else the protocol's default (NFS, iSCSI).
+pub fn transport_for(backend: &Backend, protocol: Protocol) -> Transport {
+    let t = Transport::for_backend(backend);
+    if t.protocol() == protocol {
+        t
+    } else {
+        Transport::default_for(protocol)
+    }
+}
+
 /// Checks, and while the reason is transient and `waitForReady` allows,
 /// waits and checks again. An SVM whose wait already ran out in this restore
 /// is not waited for again.
@@ -56,12 +74,13 @@ pub async fn ensure_ready(
     } else {
         cfg.wait_for_ready
     };
+    let transport = transport_for(backend, protocol);
     let start = Instant::now();
     let mut attempts = 0u32;
     loop {
         attempts += 1;
         let (result, probed_addrs) =
-            attempt(storage, restore, cfg, backend, sel, protocol, lif_address).await;
+            attempt(storage, restore, cfg, backend, sel, transport, lif_address).await;
         match result {
             Ok(c) => return Ok(c),
             Err(e) if e.is_transient() && start.elapsed() + cfg.retry_interval <= budget => {
@@ -70,8 +89,10 @@ pub async fn ensure_ready(
                     "storage not ready yet, retrying in {}: {e}", humantime::format_duration(cfg.retry_interval)
                 );
                 storage.forget(&restore.key, backend);
-                for addr in &probed_addrs {
-                    storage.forget_probe(&restore.key, addr, cfg.probe_port(protocol));
+                if let Some(port) = cfg.transport_probe_port(transport) {
+                    for addr in &probed_addrs {
+                        storage.forget_probe(&restore.key, addr, port);
+                    }
                 }
                 tokio::time::sleep(cfg.retry_interval).await;
             }
@@ -92,7 +113,7 @@ async fn attempt(
     cfg: &PluginConfig,
     backend: &Backend,
     sel: VolumeSel<'_>,
-    protocol: Protocol,
+    transport: Transport,
     lif_address: Option<&str>,
 ) -> (Result<Checked, NotReady>, Vec<String>) {
     let facts = match storage.facts(&restore.key, cfg, backend).await {
@@ -102,7 +123,7 @@ async fn attempt(
     let volume = match sel {
         VolumeSel::Name(n) => n.to_string(),
         VolumeSel::SvmOnly(what) => {
-            let lifs = match svm_serving_lif(&facts, protocol) {
+            let lifs = match svm_serving_lif_for(&facts, transport) {
                 Ok(l) => l,
                 Err(e) => return (Err(e), Vec::new()),
             };
@@ -110,10 +131,11 @@ async fn attempt(
                 cluster: facts.cluster.clone(),
                 svm: facts.svm.clone(),
                 volume: what.to_string(),
-                protocol,
+                protocol: transport.protocol(),
+                transport,
                 lifs,
             };
-            return probe_lifs(storage, restore, cfg, &facts, ready, protocol, lif_address).await;
+            return probe_lifs(storage, restore, cfg, &facts, ready, lif_address).await;
         }
         VolumeSel::Junction(path) => match find_volume_by_junction(&facts, path) {
             Some(v) => v.name.clone(),
@@ -129,11 +151,11 @@ async fn attempt(
             }
         },
     };
-    let ready = match check_volume(&facts, &volume, protocol) {
+    let ready = match check_volume_for(&facts, &volume, transport) {
         Ok(r) => r,
         Err(e) => return (Err(e), Vec::new()),
     };
-    probe_lifs(storage, restore, cfg, &facts, ready, protocol, lif_address).await
+    probe_lifs(storage, restore, cfg, &facts, ready, lif_address).await
 }
 
 /// Picks the LIF(s) that matter and probes them.
@@ -143,19 +165,34 @@ async fn probe_lifs(
     cfg: &PluginConfig,
     facts: &SvmFacts,
     ready: Ready,
-    protocol: Protocol,
     lif_address: Option<&str>,
 ) -> (Result<Checked, NotReady>, Vec<String>) {
+    let transport = ready.transport;
+    let Some(port) = cfg.transport_probe_port(transport) else {
+        // FC: no IP LIF to pick or probe; the SVM's FC service was checked.
+        tracing::debug!(
+            svm = %facts.svm, cluster = %facts.cluster,
+            "{transport}: LIF state not checked over IP, no TCP probe"
+        );
+        return (
+            Ok(Checked {
+                ready,
+                lif: (String::new(), String::new()),
+                probed: false,
+            }),
+            Vec::new(),
+        );
+    };
     // Which LIF(s) matter: the one the PV mounts (legacy NFS server, or the
     // backend's dataLIF for NFS), else any up LIF for the protocol.
     let candidates: Vec<(String, String)> = match lif_address {
         Some(addr) => match facts.lifs.iter().find(|l| same_address(&l.ip, addr)) {
-            Some(l) if !l.serves(protocol) => {
+            Some(l) if !l.serves_transport(transport) => {
                 return (
                     Err(NotReady::NoDataLif {
                         cluster: facts.cluster.clone(),
                         svm: facts.svm.clone(),
-                        protocol,
+                        transport,
                     }),
                     Vec::new(),
                 );
@@ -165,7 +202,7 @@ async fn probe_lifs(
                     Err(NotReady::LifDown {
                         cluster: facts.cluster.clone(),
                         svm: facts.svm.clone(),
-                        protocol,
+                        transport,
                         lifs: vec![l.clone()],
                     }),
                     Vec::new(),
@@ -193,7 +230,6 @@ async fn probe_lifs(
             addrs,
         );
     }
-    let port = cfg.probe_port(protocol);
     let mut first_err = None;
     for (name, addr) in candidates {
         match storage.probe(&restore.key, cfg, &addr, port).await {
@@ -212,7 +248,7 @@ async fn probe_lifs(
                     first_err = Some(NotReady::ProbeFailed {
                         cluster: facts.cluster.clone(),
                         svm: facts.svm.clone(),
-                        protocol,
+                        transport,
                         lif: name,
                         ip: addr,
                         port,
@@ -225,7 +261,38 @@ async fn probe_lifs(
     let err = first_err.unwrap_or(NotReady::NoDataLif {
         cluster: facts.cluster.clone(),
         svm: facts.svm.clone(),
-        protocol,
+        transport,
     });
     (Err(err), addrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn backend(driver: &str, nas: Option<&str>, san: Option<&str>) -> Backend {
+        Backend {
+            driver: driver.into(),
+            nas_type: nas.map(str::to_string),
+            san_type: san.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn transport_follows_the_backend() {
+        let nvme = backend("ontap-san", None, Some("nvme"));
+        assert_eq!(transport_for(&nvme, Protocol::Block), Transport::NvmeTcp);
+        let fc = backend("ontap-san-economy", None, Some("fcp"));
+        assert_eq!(transport_for(&fc, Protocol::Block), Transport::Fc);
+        let smb = backend("ontap-nas", Some("smb"), None);
+        assert_eq!(transport_for(&smb, Protocol::File), Transport::Smb);
+        assert_eq!(
+            transport_for(&backend("ontap-nas", None, None), Protocol::File),
+            Transport::Nfs
+        );
+        // A caller asking for the other protocol gets that protocol's default.
+        assert_eq!(transport_for(&nvme, Protocol::File), Transport::Nfs);
+        assert_eq!(transport_for(&smb, Protocol::Block), Transport::Iscsi);
+    }
 }

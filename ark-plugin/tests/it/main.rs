@@ -8,3 +8,4 @@ mod lab;
 mod malformed;
 mod protocol;
 mod storage;
+mod transport;

@@ -726,6 +726,9 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
                         ipspace: "Default".into(),
                         nfs: false,
                         iscsi: false,
+                        cifs: false,
+                        nvme: false,
+                        fcp: false,
                         iscsi_target_sn: new_uuid().replace('-', ""),
                     });
                     w.volumes.push(Volume {

@@ -61,7 +61,9 @@ pub fn svm_json(w: &World, s: &Svm) -> Value {
     if s.state != "stopped" {
         v["nfs"] = json!({"enabled": s.nfs, "allowed": true});
         v["iscsi"] = json!({"enabled": s.iscsi, "allowed": true});
-        v["cifs"] = json!({"enabled": false, "allowed": true});
+        v["cifs"] = json!({"enabled": s.cifs, "allowed": true});
+        v["nvme"] = json!({"enabled": s.nvme, "allowed": true});
+        v["fcp"] = json!({"enabled": s.fcp, "allowed": true});
     }
     v
 }
@@ -178,6 +180,9 @@ fn create_svm(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
         ipspace: ctx.s("ipspace.name").unwrap_or("Default").to_string(),
         nfs: ctx.b("nfs.enabled").unwrap_or(false),
         iscsi: ctx.b("iscsi.enabled").unwrap_or(false),
+        cifs: ctx.b("cifs.enabled").unwrap_or(false),
+        nvme: ctx.b("nvme.enabled").unwrap_or(false),
+        fcp: ctx.b("fcp.enabled").unwrap_or(false),
         iscsi_target_sn: new_uuid().replace('-', ""),
     };
     let cluster = ctx.cluster.clone();
@@ -356,6 +361,19 @@ fn patch_svm(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
                 .and_then(Value::as_bool)
             {
                 s.iscsi = e;
+            }
+            for (key, flag) in [
+                ("cifs", &mut s.cifs),
+                ("nvme", &mut s.nvme),
+                ("fcp", &mut s.fcp),
+            ] {
+                if let Some(e) = body
+                    .get(key)
+                    .and_then(|n| n.get("enabled"))
+                    .and_then(Value::as_bool)
+                {
+                    *flag = e;
+                }
             }
             Ok(())
         }),
@@ -882,5 +900,33 @@ pub fn permissions(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, Api
             Ok(Reply::empty())
         }
         _ => Err(not_allowed(ctx)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ontap::{Timing, Topology};
+
+    /// Every protocol service flag of `/api/svm/svms` is reported, false
+    /// unless the topology enables it; NVMe/TCP LIFs carry `data_nvme_tcp`.
+    #[test]
+    fn service_flags_and_nvme_lif_services() {
+        let yaml = "clusters:\n- key: a\n  name: a\n  nodes: [n1]\n  svms:\n  - name: s1\n    nfs: true\n  - name: s2\n    nvme: true\n    fcp: true\n    cifs: true\n    lifs: [{name: nv, ip: 127.0.0.9, services: [data_nvme_tcp], home_node: n1}]\n";
+        let topo = Topology::from_yaml(yaml).expect("topology");
+        let w = World::new(&topo, Timing::fast(), 0, 0).expect("world");
+        let flags = |name: &str| {
+            let s = w.svm_by_name("a", name).expect("svm");
+            let v = svm_json(&w, s);
+            ["nfs", "cifs", "iscsi", "nvme", "fcp"].map(|k| v[k]["enabled"].as_bool())
+        };
+        let (t, f) = (Some(true), Some(false));
+        assert_eq!(flags("s1"), [t, f, f, f, f]);
+        assert_eq!(flags("s2"), [f, t, f, t, t]);
+        let lif = w.lifs.iter().find(|l| l.name == "nv").expect("lif");
+        assert_eq!(
+            policy_services(&lif.service_policy),
+            ["data_core", "data_nvme_tcp"]
+        );
     }
 }

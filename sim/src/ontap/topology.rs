@@ -168,6 +168,15 @@ pub struct SvmSpec {
     /// iSCSI service enabled.
     #[serde(default)]
     pub iscsi: bool,
+    /// SMB (`cifs`) service enabled.
+    #[serde(default)]
+    pub cifs: bool,
+    /// NVMe service enabled (NVMe/TCP LIFs use `data_nvme_tcp`).
+    #[serde(default)]
+    pub nvme: bool,
+    /// FC (`fcp`) service enabled.
+    #[serde(default)]
+    pub fcp: bool,
     /// Data LIFs.
     #[serde(default)]
     pub lifs: Vec<DataLifSpec>,
@@ -218,7 +227,8 @@ pub struct DataLifSpec {
     pub name: String,
     /// Address in 127.0.0.0/8 or ::1.
     pub ip: String,
-    /// `data_nfs` and/or `data_iscsi`.
+    /// `data_nfs` and/or `data_iscsi`, or `data_cifs`, or `data_nvme_tcp`
+    /// (ONTAP's IP LIF service names; FC LIFs are not IP interfaces).
     pub services: Vec<String>,
     /// Home node.
     pub home_node: String,
@@ -411,9 +421,13 @@ impl Topology {
                         );
                     }
                     for svc in &l.services {
-                        if !matches!(svc.as_str(), "data_nfs" | "data_iscsi") {
+                        if !matches!(
+                            svc.as_str(),
+                            "data_nfs" | "data_iscsi" | "data_cifs" | "data_nvme_tcp"
+                        ) {
                             bail!(
-                                "LIF {:?}: service {svc:?} is not data_nfs or data_iscsi",
+                                "LIF {:?}: service {svc:?} is not data_nfs, data_iscsi, data_cifs \
+                                 or data_nvme_tcp",
                                 l.name
                             );
                         }

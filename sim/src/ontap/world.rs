@@ -85,6 +85,12 @@ pub struct Svm {
     pub ipspace: String,
     pub nfs: bool,
     pub iscsi: bool,
+    /// SMB service (`cifs.enabled`).
+    pub cifs: bool,
+    /// NVMe service (`nvme.enabled`).
+    pub nvme: bool,
+    /// FC service (`fcp.enabled`).
+    pub fcp: bool,
     pub iscsi_target_sn: String,
 }
 
@@ -115,6 +121,7 @@ pub fn policy_services(policy: &str) -> Vec<&'static str> {
         "default-data-blocks" => vec!["data_core", "data_iscsi"],
         "default-data-iscsi" => vec!["data_core", "data_iscsi"],
         "default-data-nfs" => vec!["data_core", "data_nfs"],
+        "default-data-nvme-tcp" => vec!["data_core", "data_nvme_tcp"],
         // A custom policy the topology uses for a LIF carrying both protocols.
         "data-nfs-iscsi" => vec!["data_core", "data_nfs", "data_iscsi"],
         "default-management" => vec!["management_https", "management_ssh"],
@@ -468,6 +475,9 @@ impl World {
                     ipspace: "Default".into(),
                     nfs: s.nfs,
                     iscsi: s.iscsi,
+                    cifs: s.cifs,
+                    nvme: s.nvme,
+                    fcp: s.fcp,
                     iscsi_target_sn: new_uuid().replace('-', ""),
                 });
                 for l in &s.lifs {
@@ -477,6 +487,10 @@ impl World {
                         } else {
                             "default-data-files"
                         }
+                    } else if l.services.iter().any(|x| x == "data_cifs") {
+                        "default-data-files"
+                    } else if l.services.iter().any(|x| x == "data_nvme_tcp") {
+                        "default-data-nvme-tcp"
                     } else {
                         "default-data-iscsi"
                     };
@@ -876,6 +890,9 @@ impl World {
                 if let Some(d) = self.svm_mut(&dst_svm) {
                     d.nfs = src.nfs;
                     d.iscsi = src.iscsi;
+                    d.cifs = src.cifs;
+                    d.nvme = src.nvme;
+                    d.fcp = src.fcp;
                 }
                 // Export policies travel with the protocol configuration
                 // (`World::replicate_exports` cites the ONTAP doc).

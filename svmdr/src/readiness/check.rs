@@ -5,10 +5,13 @@
 use std::fmt;
 
 use super::facts::{LifFacts, SvmFacts, VolumeFacts};
+pub use super::not_ready::NotReady;
+use super::transport::Transport;
 use crate::trident::volume::Protocol;
 
 /// The volume is usable: the SVM runs, the volume is online and writable,
-/// and at least one data LIF for the protocol is up.
+/// and at least one data LIF for the transport is up (FC: the SVM's FC
+/// service is on; its LIFs are not IP interfaces and are not checked).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ready {
     /// Cluster label.
@@ -19,281 +22,34 @@ pub struct Ready {
     pub volume: String,
     /// Protocol checked.
     pub protocol: Protocol,
-    /// The data LIFs for the protocol that are up and enabled (never empty).
+    /// Transport checked (its protocol is `protocol`).
+    pub transport: Transport,
+    /// The data LIFs for the transport that are up and enabled (never empty,
+    /// except for FC, which has no IP LIFs).
     pub lifs: Vec<LifFacts>,
 }
 
-/// Why storage is not ready. Every variant names where (cluster, SVM,
-/// volume, LIF) and its `Display` says what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum NotReady {
-    /// The ONTAP management LIF did not answer (connect failure, timeout).
-    #[error(
-        "ONTAP cluster {cluster} (SVM {svm}) is unreachable: {error}; check the backend's \
-         managementLIF and the network path from this cluster, or wait until the site is back"
-    )]
-    OntapUnreachable {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// The client's error.
-        error: String,
-    },
-    /// ONTAP refused the credentials.
-    #[error(
-        "ONTAP cluster {cluster} (SVM {svm}) refused the login: {error}; fix the credentials \
-         Secret of the Trident backend"
-    )]
-    OntapAuth {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// The client's error.
-        error: String,
-    },
-    /// Any other ONTAP failure while collecting facts.
-    #[error("ONTAP cluster {cluster} (SVM {svm}): {error}")]
-    OntapFailed {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// The client's error (it carries ONTAP's code and message).
-        error: String,
-    },
-    /// The SVM does not exist on that cluster.
-    #[error(
-        "SVM {svm} does not exist on ONTAP cluster {cluster}; check the Trident backend's svm, \
-         or that SVM-DR created it on this site"
-    )]
-    SvmMissing {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-    },
-    /// The SVM is not `running`.
-    #[error(
-        "SVM {svm} on {cluster} is {state}, not running; {}",
-        svm_hint(subtype)
-    )]
-    SvmNotRunning {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// Its state.
-        state: String,
-        /// Its subtype (`dp_destination` means SVM-DR has not been broken).
-        subtype: String,
-    },
-    /// The volume is not on the SVM.
-    #[error(
-        "volume {volume} not found on SVM {svm} ({cluster}); the replicated volume is missing: \
-         check that SVM-DR replicates it (`kubectl svmdr status`)"
-    )]
-    VolumeMissing {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// Volume name.
-        volume: String,
-    },
-    /// The volume is not online.
-    #[error(
-        "volume {volume} on SVM {svm} ({cluster}) is {state}, not online; bring it online \
-         (`volume online -vserver {svm} -volume {volume}`)"
-    )]
-    VolumeOffline {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// Volume name.
-        volume: String,
-        /// Its state.
-        state: String,
-    },
-    /// The volume is not read-write.
-    #[error(
-        "volume {volume} on SVM {svm} ({cluster}) is type {vol_type}, not rw; {}",
-        type_hint(vol_type)
-    )]
-    VolumeNotWritable {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// Volume name.
-        volume: String,
-        /// Its type (`dp` while SVM-DR is not broken, `ls`).
-        vol_type: String,
-    },
-    /// An NFS volume without a junction path cannot be mounted.
-    #[error(
-        "volume {volume} on SVM {svm} ({cluster}) has no junction path, so NFS clients cannot \
-         mount it; mount it (`volume mount -vserver {svm} -volume {volume} -junction-path /{volume}`)"
-    )]
-    VolumeNotMounted {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// Volume name.
-        volume: String,
-    },
-    /// The SVM's protocol service is disabled.
-    #[error(
-        "{protocol} is disabled on SVM {svm} ({cluster}); enable the {protocol} service on the SVM"
-    )]
-    ProtocolDisabled {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// The protocol.
-        protocol: Protocol,
-    },
-    /// No LIF of the SVM serves the protocol.
-    #[error(
-        "SVM {svm} ({cluster}) has no {protocol} data LIF; with SVM-DR identity preservation \
-         off, create the data LIFs on this site (service policy default-data-{})",
-        if matches!(protocol, Protocol::File) { "files" } else { "blocks" }
-    )]
-    NoDataLif {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// The protocol.
-        protocol: Protocol,
-    },
-    /// Every LIF serving the protocol is down or disabled.
-    #[error(
-        "every {protocol} data LIF of SVM {svm} ({cluster}) is down: {}; bring a LIF up \
-         (check the home port and `network interface revert`)",
-        describe_lifs(lifs)
-    )]
-    LifDown {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// The protocol.
-        protocol: Protocol,
-        /// The LIFs that serve it, all down.
-        lifs: Vec<LifFacts>,
-    },
-    /// A LIF reported up did not accept TCP on the protocol port.
-    #[error(
-        "{protocol} data LIF {lif} ({ip}:{port}) of SVM {svm} ({cluster}) is not reachable: \
-         {error}; check routing and firewalls between this cluster's nodes and the LIF"
-    )]
-    ProbeFailed {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// The protocol.
-        protocol: Protocol,
-        /// LIF name.
-        lif: String,
-        /// LIF address.
-        ip: String,
-        /// Port probed.
-        port: u16,
-        /// What the probe saw (refused, timed out, ...).
-        error: String,
-    },
-    /// The volume's NFS export policy would refuse (or cannot be shown to
-    /// allow) the nodes' read-write mounts; `detail` is
-    /// [`ExportReport::message`](super::ExportReport::message).
-    #[error("{detail}")]
-    ExportNotAllowed {
-        /// Cluster label.
-        cluster: String,
-        /// SVM name.
-        svm: String,
-        /// Volume name.
-        volume: String,
-        /// Export policy name.
-        policy: String,
-        /// The full explanation with the refused nodes, rules and fix.
-        detail: String,
-    },
-}
-
-fn svm_hint(subtype: &str) -> &'static str {
-    if subtype == "dp_destination" {
-        "SVM-DR not broken: run `kubectl svmdr failover` to activate this site"
-    } else {
-        "start it (`vserver start`), or run `kubectl svmdr failover` if this is the DR site"
-    }
-}
-
-fn type_hint(vol_type: &str) -> &'static str {
-    if vol_type == "dp" {
-        "SVM-DR not broken: run `kubectl svmdr failover`"
-    } else {
-        "only rw volumes can be used by a restored workload"
-    }
-}
-
-fn describe_lifs(lifs: &[LifFacts]) -> String {
-    lifs.iter()
-        .map(|l| {
-            let admin = if l.enabled { "" } else { ", disabled" };
-            format!("{} ({}, {}{admin})", l.name, l.ip, l.state)
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-impl NotReady {
-    /// Whether waiting could fix it (storage still coming up after a
-    /// failover: SVM starting, volumes still dp, LIFs coming up, ONTAP not
-    /// answering yet). Missing objects and refused logins are not retried.
-    pub fn is_transient(&self) -> bool {
-        !matches!(
-            self,
-            Self::OntapAuth { .. }
-                | Self::SvmMissing { .. }
-                | Self::OntapFailed { .. }
-                | Self::ExportNotAllowed { .. }
-        )
-    }
-
-    /// A short machine-readable reason, for logs and metrics.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            Self::OntapUnreachable { .. } => "OntapUnreachable",
-            Self::OntapAuth { .. } => "OntapAuth",
-            Self::OntapFailed { .. } => "OntapFailed",
-            Self::SvmMissing { .. } => "SvmMissing",
-            Self::SvmNotRunning { .. } => "SvmNotRunning",
-            Self::VolumeMissing { .. } => "VolumeMissing",
-            Self::VolumeOffline { .. } => "VolumeOffline",
-            Self::VolumeNotWritable { .. } => "VolumeNotWritable",
-            Self::VolumeNotMounted { .. } => "VolumeNotMounted",
-            Self::ProtocolDisabled { .. } => "ProtocolDisabled",
-            Self::NoDataLif { .. } => "NoDataLif",
-            Self::LifDown { .. } => "LifDown",
-            Self::ProbeFailed { .. } => "ProbeFailed",
-            Self::ExportNotAllowed { .. } => "ExportNotAllowed",
-        }
-    }
-}
-
-/// Checks the SVM, the SVM's service and LIFs for `protocol`, without
-/// looking at a volume. `Ok` carries the up LIFs.
+/// Checks the SVM, the SVM's service and LIFs for `protocol` over its
+/// default transport (NFS, iSCSI), without looking at a volume. `Ok` carries
+/// the up LIFs. [`svm_serving_lif_for`] takes the transport.
 ///
 /// # Errors
 /// [`NotReady`] for the SVM state, protocol service and LIF checks.
 pub fn svm_serving_lif(facts: &SvmFacts, protocol: Protocol) -> Result<Vec<LifFacts>, NotReady> {
+    svm_serving_lif_for(facts, Transport::default_for(protocol))
+}
+
+/// Checks the SVM state, its service flag for `transport` and its data LIFs
+/// for it (the LIFs whose services include [`Transport::lif_service`]).
+/// `Ok` carries the up LIFs; for FC it is empty (FC LIFs are not IP
+/// interfaces and are not checked here).
+///
+/// # Errors
+/// [`NotReady`] for the SVM state, service and LIF checks.
+pub fn svm_serving_lif_for(
+    facts: &SvmFacts,
+    transport: Transport,
+) -> Result<Vec<LifFacts>, NotReady> {
     let (cluster, svm) = (facts.cluster.clone(), facts.svm.clone());
     if facts.state != "running" {
         return Err(NotReady::SvmNotRunning {
@@ -307,19 +63,26 @@ pub fn svm_serving_lif(facts: &SvmFacts, protocol: Protocol) -> Result<Vec<LifFa
             subtype: facts.subtype.clone(),
         });
     }
-    if facts.service(protocol).is_some_and(|s| !s.enabled) {
+    if facts.service_for(transport).is_some_and(|s| !s.enabled) {
         return Err(NotReady::ProtocolDisabled {
             cluster,
             svm,
-            protocol,
+            transport,
         });
     }
-    let serving: Vec<&LifFacts> = facts.lifs.iter().filter(|l| l.serves(protocol)).collect();
+    if transport.lif_service().is_none() {
+        return Ok(Vec::new());
+    }
+    let serving: Vec<&LifFacts> = facts
+        .lifs
+        .iter()
+        .filter(|l| l.serves_transport(transport))
+        .collect();
     if serving.is_empty() {
         return Err(NotReady::NoDataLif {
             cluster,
             svm,
-            protocol,
+            transport,
         });
     }
     let up: Vec<LifFacts> = serving
@@ -331,26 +94,39 @@ pub fn svm_serving_lif(facts: &SvmFacts, protocol: Protocol) -> Result<Vec<LifFa
         return Err(NotReady::LifDown {
             cluster,
             svm,
-            protocol,
+            transport,
             lifs: serving.into_iter().cloned().collect(),
         });
     }
     Ok(up)
 }
 
-/// Checks that `volume` on the SVM can serve `protocol` now.
-///
-/// Order: SVM running, volume exists, online, rw, mounted (NFS), protocol
-/// service enabled, a data LIF for the protocol up. (A TCP probe of the LIF
-/// is separate: [`super::probe_tcp`].)
+/// Checks that `volume` on the SVM can serve `protocol` now, over the
+/// protocol's default transport (NFS, iSCSI); see [`check_volume_for`].
 ///
 /// # Errors
 /// The first [`NotReady`] reason found.
 pub fn check_volume(facts: &SvmFacts, volume: &str, protocol: Protocol) -> Result<Ready, NotReady> {
+    check_volume_for(facts, volume, Transport::default_for(protocol))
+}
+
+/// Checks that `volume` on the SVM can be used over `transport` now.
+///
+/// Order: SVM running, volume exists, online, rw, mounted (NFS, SMB),
+/// service enabled, a data LIF for the transport up (not for FC). (A TCP
+/// probe of the LIF is separate: [`super::probe_tcp`].)
+///
+/// # Errors
+/// The first [`NotReady`] reason found.
+pub fn check_volume_for(
+    facts: &SvmFacts,
+    volume: &str,
+    transport: Transport,
+) -> Result<Ready, NotReady> {
     let (cluster, svm) = (facts.cluster.clone(), facts.svm.clone());
     if facts.state != "running" {
         // Reported before the volume: a stopped SVM hides everything else.
-        svm_serving_lif(facts, protocol)?;
+        svm_serving_lif_for(facts, transport)?;
     }
     let vol = facts
         .volumes
@@ -360,13 +136,14 @@ pub fn check_volume(facts: &SvmFacts, volume: &str, protocol: Protocol) -> Resul
             svm: svm.clone(),
             volume: volume.to_string(),
         })?;
-    check_volume_facts(facts, vol, protocol)?;
-    let lifs = svm_serving_lif(facts, protocol)?;
+    check_volume_facts(facts, vol, transport)?;
+    let lifs = svm_serving_lif_for(facts, transport)?;
     Ok(Ready {
         cluster,
         svm,
         volume: volume.to_string(),
-        protocol,
+        protocol: transport.protocol(),
+        transport,
         lifs,
     })
 }
@@ -374,7 +151,7 @@ pub fn check_volume(facts: &SvmFacts, volume: &str, protocol: Protocol) -> Resul
 fn check_volume_facts(
     facts: &SvmFacts,
     vol: &VolumeFacts,
-    protocol: Protocol,
+    transport: Transport,
 ) -> Result<(), NotReady> {
     let (cluster, svm, volume) = (facts.cluster.clone(), facts.svm.clone(), vol.name.clone());
     if vol.state != "online" {
@@ -397,11 +174,12 @@ fn check_volume_facts(
             vol_type: vol.vol_type.clone(),
         });
     }
-    if protocol == Protocol::File && vol.junction.is_none() {
+    if transport.protocol() == Protocol::File && vol.junction.is_none() {
         return Err(NotReady::VolumeNotMounted {
             cluster,
             svm,
             volume,
+            transport,
         });
     }
     Ok(())
@@ -420,13 +198,20 @@ pub fn find_volume_by_junction<'a>(facts: &'a SvmFacts, junction: &str) -> Optio
 
 impl fmt::Display for Ready {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.lifs.is_empty() {
+            return write!(
+                f,
+                "volume {} on SVM {} ({}) is online and rw; {}: LIF state not checked over IP",
+                self.volume, self.svm, self.cluster, self.transport
+            );
+        }
         write!(
             f,
             "volume {} on SVM {} ({}) is online and rw; {} LIF(s) up: {}",
             self.volume,
             self.svm,
             self.cluster,
-            self.protocol,
+            self.transport,
             self.lifs
                 .iter()
                 .map(|l| format!("{} ({})", l.name, l.ip))

@@ -15,7 +15,9 @@ use super::exports::export_policies_from_json;
 use super::facts::{LifFacts, LunFacts, ServiceFacts, SvmFacts, VolumeFacts};
 use crate::ontap::{OntapClient, OntapError};
 
-const SVM_FIELDS: &str = "name,uuid,state,subtype,nfs.enabled,iscsi.enabled,aggregates.name";
+/// Every transport's service flag is asked for ([`super::Transport::svm_service_field`]).
+const SVM_FIELDS: &str = "name,uuid,state,subtype,nfs.enabled,cifs.enabled,iscsi.enabled,\
+                          nvme.enabled,fcp.enabled,aggregates.name";
 const VOLUME_FIELDS: &str = "name,state,type,nas.path,is_svm_root,nas.export_policy.name,size";
 const EXPORT_FIELDS: &str = "name,rules";
 const LUN_FIELDS: &str =
@@ -263,6 +265,9 @@ pub fn facts_from_json(cluster: &str, svm: &Value, volumes: &[Value], lifs: &[Va
             .collect(),
         nfs: service("nfs"),
         iscsi: service("iscsi"),
+        cifs: service("cifs"),
+        nvme: service("nvme"),
+        fcp: service("fcp"),
         aggregates: svm
             .get("aggregates")
             .and_then(Value::as_array)
@@ -293,7 +298,8 @@ mod tests {
     #[test]
     fn decodes_ontap_records() {
         let svm = json!({"name": "svm1", "uuid": "u1", "state": "running", "subtype": "default",
-            "nfs": {"enabled": true}, "iscsi": {"enabled": false}});
+            "nfs": {"enabled": true}, "iscsi": {"enabled": false},
+            "cifs": {"enabled": false}, "nvme": {"enabled": true}});
         let vols = vec![
             json!({"name": "svm1_root", "state": "online", "type": "rw", "is_svm_root": true, "nas": {"path": "/", "export_policy": {"name": "default"}}}),
             json!({"name": "trident_pvc_1", "state": "online", "type": "dp"}),
@@ -309,6 +315,9 @@ mod tests {
         assert_eq!(f.state, "running");
         assert_eq!(f.nfs, Some(ServiceFacts { enabled: true }));
         assert_eq!(f.iscsi, Some(ServiceFacts { enabled: false }));
+        assert_eq!(f.cifs, Some(ServiceFacts { enabled: false }));
+        assert_eq!(f.nvme, Some(ServiceFacts { enabled: true }));
+        assert_eq!(f.fcp, None, "not reported");
         assert_eq!(f.volumes.len(), 2, "root volume left out");
         assert_eq!(f.root_export_policy.as_deref(), Some("default"));
         assert_eq!(f.volumes["trident_pvc_1"].vol_type, "dp");
@@ -323,6 +332,17 @@ mod tests {
         assert_eq!(v2.export_policy.as_deref(), Some("k8s"));
         assert_eq!(v2.size_bytes, Some(1 << 30));
         assert_eq!(f.volumes["trident_pvc_1"].export_policy, None);
+    }
+
+    #[test]
+    fn asks_for_every_transport_flag() {
+        for t in crate::readiness::Transport::ALL {
+            assert!(
+                SVM_FIELDS.split(',').any(|f| f == t.svm_service_field()),
+                "{t}: {} missing from {SVM_FIELDS}",
+                t.svm_service_field()
+            );
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::exports::ExportRule;
+use super::transport::Transport;
 use crate::trident::volume::Protocol;
 
 /// One SVM as seen at one moment.
@@ -26,6 +27,12 @@ pub struct SvmFacts {
     pub nfs: Option<ServiceFacts>,
     /// iSCSI service flags, when the SVM reports them.
     pub iscsi: Option<ServiceFacts>,
+    /// SMB (`cifs`) service flags, when the SVM reports them.
+    pub cifs: Option<ServiceFacts>,
+    /// NVMe service flags (NVMe/TCP and NVMe/FC), when the SVM reports them.
+    pub nvme: Option<ServiceFacts>,
+    /// FC (`fcp`) service flags, when the SVM reports them.
+    pub fcp: Option<ServiceFacts>,
     /// Aggregates assigned to the SVM (Trident's physical pools).
     pub aggregates: Vec<String>,
     /// The SVM root volume's export policy (every NFS mount traverses it).
@@ -94,7 +101,8 @@ pub struct LifFacts {
     pub state: String,
     /// Admin `enabled` flag.
     pub enabled: bool,
-    /// `services` (e.g. `data_nfs`, `data_iscsi`, `management_https`).
+    /// `services` (e.g. `data_nfs`, `data_cifs`, `data_iscsi`,
+    /// `data_nvme_tcp`, `management_https`).
     pub services: Vec<String>,
 }
 
@@ -106,13 +114,18 @@ pub struct ServiceFacts {
 }
 
 impl LifFacts {
-    /// Whether this LIF serves `protocol` (`data_nfs` / `data_iscsi`).
+    /// Whether this LIF serves `protocol` over its default transport
+    /// (`data_nfs` / `data_iscsi`).
     pub fn serves(&self, protocol: Protocol) -> bool {
-        let wanted = match protocol {
-            Protocol::File => "data_nfs",
-            Protocol::Block => "data_iscsi",
-        };
-        self.services.iter().any(|s| s == wanted)
+        self.serves_transport(Transport::default_for(protocol))
+    }
+
+    /// Whether this LIF carries `transport` (its [`Transport::lif_service`]);
+    /// never for FC, which has no IP LIFs.
+    pub fn serves_transport(&self, transport: Transport) -> bool {
+        transport
+            .lif_service()
+            .is_some_and(|wanted| self.services.iter().any(|s| s == wanted))
     }
 
     /// Up and enabled.
@@ -122,11 +135,19 @@ impl LifFacts {
 }
 
 impl SvmFacts {
-    /// The service flags for `protocol`.
+    /// The service flags for `protocol`'s default transport (NFS / iSCSI).
     pub fn service(&self, protocol: Protocol) -> Option<ServiceFacts> {
-        match protocol {
-            Protocol::File => self.nfs,
-            Protocol::Block => self.iscsi,
+        self.service_for(Transport::default_for(protocol))
+    }
+
+    /// The SVM's service flags for `transport`, when reported.
+    pub fn service_for(&self, transport: Transport) -> Option<ServiceFacts> {
+        match transport {
+            Transport::Nfs => self.nfs,
+            Transport::Smb => self.cifs,
+            Transport::Iscsi => self.iscsi,
+            Transport::NvmeTcp => self.nvme,
+            Transport::Fc => self.fcp,
         }
     }
 
@@ -162,6 +183,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn service_flags_per_transport() {
+        let on = Some(ServiceFacts { enabled: true });
+        let off = Some(ServiceFacts { enabled: false });
+        let f = SvmFacts {
+            nfs: on,
+            cifs: off,
+            iscsi: None,
+            nvme: on,
+            fcp: off,
+            ..Default::default()
+        };
+        assert_eq!(f.service_for(Transport::Nfs), on);
+        assert_eq!(f.service_for(Transport::Smb), off);
+        assert_eq!(f.service_for(Transport::Iscsi), None);
+        assert_eq!(f.service_for(Transport::NvmeTcp), on);
+        assert_eq!(f.service_for(Transport::Fc), off);
+        assert_eq!(f.service(Protocol::File), on);
+        assert_eq!(f.service(Protocol::Block), None);
+    }
+
+    #[test]
     fn addresses_compare_as_ips() {
         assert!(same_address("::1", "0:0:0:0:0:0:0:1"));
         assert!(same_address("[::1]", "::1"));
@@ -181,6 +223,21 @@ mod tests {
         };
         assert!(l.serves(Protocol::File));
         assert!(!l.serves(Protocol::Block));
+        assert!(l.serves_transport(Transport::Nfs));
+        assert!(!l.serves_transport(Transport::Smb));
+        let nvme = LifFacts {
+            services: vec!["data_core".into(), "data_nvme_tcp".into()],
+            ..l.clone()
+        };
+        assert!(nvme.serves_transport(Transport::NvmeTcp));
+        assert!(!nvme.serves(Protocol::Block), "iSCSI is the block default");
+        assert!(!nvme.serves_transport(Transport::Fc));
+        let smb = LifFacts {
+            services: vec!["data_cifs".into()],
+            ..l.clone()
+        };
+        assert!(smb.serves_transport(Transport::Smb));
+        assert!(!smb.serves(Protocol::File));
         assert!(l.is_up());
         assert!(
             !LifFacts {

@@ -12,8 +12,11 @@
 //! - [`check_volume_exports`] / [`evaluate_node`] decide whether a
 //!   volume's export policy lets the nodes mount it read-write over NFS
 //!   (ONTAP's first-matching-rule semantics), naming the rule and the fix.
-//! - [`probe_tcp`] checks that a data LIF accepts TCP on the protocol's port
-//!   (NFS 2049, iSCSI 3260), with a timeout.
+//! - [`probe_tcp`] checks that a data LIF accepts TCP on the transport's port
+//!   (NFS 2049, SMB 445, iSCSI 3260, NVMe/TCP 4420; FC has none), with a
+//!   timeout.
+//! - [`Transport`] is how a backend's volumes travel (its `nasType` /
+//!   `sanType`): the SVM service flag, the LIF service and the port to check.
 //!
 //! Used by the Velero plugin before a PV is restored and by the CLI to verify
 //! a failover.
@@ -22,13 +25,21 @@ mod check;
 mod collect;
 mod exports;
 mod facts;
+mod not_ready;
 mod probe;
+mod transport;
+#[cfg(test)]
+mod transport_checks;
 
-pub use check::{NotReady, Ready, check_volume, find_volume_by_junction, svm_serving_lif};
+pub use check::{
+    NotReady, Ready, check_volume, check_volume_for, find_volume_by_junction, svm_serving_lif,
+    svm_serving_lif_for,
+};
 pub use collect::{collect_svm_facts, facts_from_json, luns_from_json};
 pub use exports::{
     AccessWanted, ExportReport, ExportRule, NodeAddresses, NodeDecision, RuleRef, Verdict,
     check_volume_exports, evaluate_node, export_policies_from_json,
 };
 pub use facts::{LifFacts, LunFacts, ServiceFacts, SvmFacts, VolumeFacts, same_address};
-pub use probe::{ISCSI_PORT, NFS_PORT, ProbeError, default_port, probe_tcp};
+pub use probe::{ProbeError, default_port, probe_tcp};
+pub use transport::{ISCSI_PORT, NFS_PORT, NVME_TCP_PORT, SMB_PORT, Transport};

@@ -3,19 +3,18 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::transport::{ISCSI_PORT, NFS_PORT, Transport};
 use crate::trident::volume::Protocol;
 
-/// NFS server port.
-pub const NFS_PORT: u16 = 2049;
-/// iSCSI target port.
-pub const ISCSI_PORT: u16 = 3260;
-
-/// The standard port for `protocol`.
+/// The standard port for `protocol`'s default transport (NFS 2049, iSCSI
+/// 3260); [`Transport::default_port`] for the others.
 pub fn default_port(protocol: Protocol) -> u16 {
-    match protocol {
-        Protocol::File => NFS_PORT,
-        Protocol::Block => ISCSI_PORT,
-    }
+    Transport::default_for(protocol)
+        .default_port()
+        .unwrap_or(match protocol {
+            Protocol::File => NFS_PORT,
+            Protocol::Block => ISCSI_PORT,
+        })
 }
 
 /// Why a probe failed.
