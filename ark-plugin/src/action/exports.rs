@@ -4,7 +4,7 @@
 //! `autoExportPolicy` (`storage_drivers/ontap/ontap_nas.go` Import), so the
 //! DR nodes' mounts are refused when the rules admit only the primary's.
 
-use svmdr::readiness::{AccessWanted, check_volume_exports};
+use svmdr::readiness::{AccessWanted, Transport, check_volume_exports};
 use svmdr::trident::backend::Backend;
 use svmdr::trident::volume::Protocol;
 
@@ -33,7 +33,8 @@ pub async fn check(
     volume: &str,
     protocol: Protocol,
 ) -> Result<(), Denied> {
-    if protocol != Protocol::File {
+    // NFS only: an SMB share's access is its share ACL, not an export policy.
+    if protocol != Protocol::File || Transport::for_backend(backend) != Transport::Nfs {
         return Ok(());
     }
     if backend.auto_export_policy && cfg.import_managed {
