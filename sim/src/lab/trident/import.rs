@@ -329,8 +329,10 @@ pub fn objects(
         s(pvc, "/metadata/name"),
         s(pvc, "/metadata/uid"),
     );
+    // The external-provisioner turns CSI's capacity_bytes into a binary-SI
+    // quantity (Kubernetes `resource.NewQuantity(bytes, BinarySI)`): `20Gi`.
     let size = if done.size > 0 {
-        done.size.to_string()
+        binary_si(done.size)
     } else {
         s(pvc, "/spec/resources/requests/storage").to_string()
     };
@@ -391,4 +393,25 @@ pub fn objects(
     claim["status"] = json!({"phase": "Bound", "capacity": {"storage": size},
         "accessModes": pvc["spec"]["accessModes"]});
     (pv, tv, claim)
+}
+
+/// `bytes` as Kubernetes prints a BinarySI quantity: the largest of Ki, Mi,
+/// Gi, Ti, Pi that divides it exactly, else plain bytes.
+fn binary_si(bytes: u64) -> String {
+    for (shift, unit) in [(50, "Pi"), (40, "Ti"), (30, "Gi"), (20, "Mi"), (10, "Ki")] {
+        if bytes >= 1 << shift && bytes.is_multiple_of(1 << shift) {
+            return format!("{}{unit}", bytes >> shift);
+        }
+    }
+    bytes.to_string()
+}
+
+#[cfg(test)]
+mod quantity_tests {
+    #[test]
+    fn binary_si_like_kubernetes() {
+        assert_eq!(super::binary_si(20 << 30), "20Gi");
+        assert_eq!(super::binary_si(1536 << 20), "1536Mi");
+        assert_eq!(super::binary_si(1000), "1000");
+    }
 }
