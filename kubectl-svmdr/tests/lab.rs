@@ -288,9 +288,9 @@ async fn lab_up_serves_commands_until_lab_down() {
             if let Some(kv) = l.strip_prefix("export ") {
                 let (k, v) = kv.split_once('=').expect("k=v");
                 env.push((k.to_string(), v.to_string()));
-                if k == "SVMDR_CONFIG" {
-                    break;
-                }
+            }
+            if l.starts_with("# stop:") {
+                break;
             }
         }
     })
@@ -317,6 +317,37 @@ async fn lab_up_serves_commands_until_lab_down() {
     let status = run(&["--context", "lab-dr", "status", "-o", "json"], &env).await;
     assert_eq!(status.code, 0, "{}", status.stderr);
     assert_eq!(status.json()["relationships"][0]["state"], "snapmirrored");
+
+    // Faults by command, as the lines printed by `lab up` say.
+    assert!(
+        printed.contains(&format!(
+            "lab fault primary-down|primary-up|dr-lif-down|dr-lif-up --dir {d}"
+        )),
+        "{printed}"
+    );
+    let fault = run(&["lab", "fault", "primary-down", "--dir", &d], &[]).await;
+    assert_eq!(fault.code, 0, "{}", fault.stderr);
+    assert!(fault.stdout.contains("down"), "{}", fault.stdout);
+    let status = run(&["--context", "lab-dr", "status", "-o", "json"], &env).await;
+    assert_eq!(status.code, 1, "primary down: {}", status.stdout);
+    let fault = run(&["lab", "fault", "primary-up", "--dir", &d], &[]).await;
+    assert_eq!(fault.code, 0, "{}", fault.stderr);
+    let status = run(&["--context", "lab-dr", "status", "-o", "json"], &env).await;
+    assert_eq!(status.code, 0, "primary back: {}", status.stdout);
+    let nolab = tempfile::tempdir().expect("dir");
+    let none = run(
+        &[
+            "lab",
+            "fault",
+            "dr-lif-down",
+            "--dir",
+            nolab.path().to_str().expect("utf-8"),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("lab up --dir"), "{}", none.stderr);
 
     let down = run(&["lab", "down", "--dir", &d], &[]).await;
     assert_eq!(down.code, 0, "{}", down.stderr);

@@ -8,6 +8,7 @@
 //! - `lab up` / `lab down`: keep the lab running to try commands by hand.
 
 mod drill;
+mod fault;
 mod plugin;
 mod report;
 mod scenario;
@@ -39,6 +40,9 @@ pub enum LabCommand {
     Up(up::UpArgs),
     /// Stop a lab started with `lab up`.
     Down(up::DownArgs),
+    /// Inject a fault into (or repair) a lab started with `lab up`:
+    /// primary-down, primary-up, dr-lif-down, dr-lif-up.
+    Fault(fault::Args),
 }
 
 /// Runs a `lab` subcommand.
@@ -50,6 +54,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         LabCommand::Drill(a) => drill::run(a, ctx),
         LabCommand::Up(a) => up::up(a, ctx),
         LabCommand::Down(a) => up::down(a),
+        LabCommand::Fault(a) => fault::run(a),
     }
 }
 

@@ -295,8 +295,7 @@ impl Drill<'_> {
     }
 
     fn set_primary_down(&self, down: bool) {
-        self.ctl.set_cluster_down("primary", down);
-        self.lab.primary_kube.set_down(down);
+        self.lab.set_primary_down(down);
     }
 
     fn scenario(&mut self) -> anyhow::Result<()> {

@@ -46,7 +46,7 @@ pub struct DownArgs {
 }
 
 /// The default state dir.
-fn default_dir() -> PathBuf {
+pub(super) fn default_dir() -> PathBuf {
     dirs::runtime_dir()
         .or_else(dirs::state_dir)
         .or_else(dirs::data_local_dir)
@@ -80,6 +80,7 @@ fn read_pid(dir: &Path) -> Option<u32> {
 fn remove_files(dir: &Path) {
     let _ = std::fs::remove_file(dir.join(PID_FILE));
     let _ = std::fs::remove_file(dir.join(ENV_FILE));
+    let _ = std::fs::remove_file(dir.join(super::fault::SOCKET));
     for f in LabFiles::new(dir).written() {
         let _ = std::fs::remove_file(f);
     }
@@ -95,8 +96,12 @@ pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         && alive(pid)
     {
         bail!(
-            "a simulated lab is already running (pid {pid}, dir {}); stop it with `kubectl svmdr lab down`",
-            dir.display()
+            "a simulated lab is already running (pid {pid}, dir {}); stop it with `kubectl svmdr lab down{}`",
+            dir.display(),
+            args.dir
+                .as_ref()
+                .map(|d| format!(" --dir {}", d.display()))
+                .unwrap_or_default()
         );
     }
     let plugin = match plugin::locate(args.plugin.as_deref()) {
@@ -114,9 +119,14 @@ pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         dir: Some(dir.clone()),
         ..LabOptions::default()
     };
-    let lab = rt
-        .block_on(Lab::start(opts))
-        .context("starting the simulated lab")?;
+    let lab = std::sync::Arc::new(
+        rt.block_on(Lab::start(opts))
+            .context("starting the simulated lab")?,
+    );
+    {
+        let _guard = rt.enter();
+        super::fault::serve(&dir, lab.clone())?;
+    }
     let pid = std::process::id();
     let env = format!(
         "export KUBECONFIG={}\nexport SVMDR_CONFIG={}\n",
@@ -142,13 +152,18 @@ pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             w,
             "# then, e.g.: kubectl svmdr peer --svm {PRIMARY_SVM} --dr-svm {DR_SVM} --yes && kubectl svmdr status"
         )?;
+        let dir_flag = args
+            .dir
+            .as_ref()
+            .map(|d| format!(" --dir {}", d.display()))
+            .unwrap_or_default();
         writeln!(
             w,
-            "# stop: kubectl svmdr lab down{} (or Ctrl-C here)",
-            args.dir
-                .as_ref()
-                .map(|d| format!(" --dir {}", d.display()))
-                .unwrap_or_default()
+            "# faults: kubectl svmdr lab fault primary-down|primary-up|dr-lif-down|dr-lif-up{dir_flag}"
+        )?;
+        writeln!(
+            w,
+            "# stop: kubectl svmdr lab down{dir_flag} (or Ctrl-C here)"
         )?;
         w.flush()?;
     }
