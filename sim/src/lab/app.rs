@@ -22,11 +22,22 @@ pub const DEPLOYMENT: &str = "web";
 pub const BACKUP: &str = "shop-nightly";
 /// Velero's namespace on both sites.
 pub const VELERO_NAMESPACE: &str = "velero";
-/// When the backup completed.
-pub const BACKUP_TIME: &str = "2026-11-28T03:00:00Z";
+/// When the backup completed: 30 minutes before the lab started (a nightly
+/// schedule's last run, fresh against an hourly RPO while the lab is new).
+pub fn backup_time() -> String {
+    ago(30)
+}
+
 /// When the other backup variants ([`backup_contents`]) completed: after
 /// [`BACKUP`], so a seeded variant is the newest Completed backup.
-pub const VARIANT_BACKUP_TIME: &str = "2026-11-28T03:30:00Z";
+pub fn variant_backup_time() -> String {
+    ago(10)
+}
+
+fn ago(minutes: i64) -> String {
+    (chrono::Utc::now() - chrono::Duration::minutes(minutes))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
 
 /// One volume of the application.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,7 +173,7 @@ pub fn backup_object() -> Value {
         BACKUP,
         VELERO_NAMESPACE,
         "Completed",
-        Some(BACKUP_TIME),
+        Some(&backup_time()),
         &[NAMESPACE],
     ))
 }
@@ -181,15 +192,15 @@ pub fn backup_name(kind: BackupKind) -> String {
 pub fn backup_contents(site: &TridentSite, kind: BackupKind) -> BackupContents {
     let name = backup_name(kind);
     let time = if kind == BackupKind::Plain {
-        BACKUP_TIME
+        backup_time()
     } else {
-        VARIANT_BACKUP_TIME
+        variant_backup_time()
     };
     let backup = mark(velero_backup(
         &name,
         VELERO_NAMESPACE,
         "Completed",
-        Some(time),
+        Some(&time),
         &[NAMESPACE],
     ));
     BackupContents::of_kind(kind, backup, backup_items(site), VELERO_NAMESPACE)
@@ -231,9 +242,18 @@ mod tests {
         let fs = backup_contents(&site, BackupKind::FsBackup);
         assert_eq!(fs.name(), "shop-nightly-fs-backup");
         assert_eq!(fs.pod_volume_backups.len(), VOLUMES.len());
-        assert_eq!(
-            fs.backup["status"]["completionTimestamp"],
-            VARIANT_BACKUP_TIME
+        // The variant completed after the plain backup: it is the newest.
+        let at = |b: &serde_json::Value| {
+            b["status"]["completionTimestamp"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(
+            at(&fs.backup) > at(&plain.backup),
+            "{} {}",
+            at(&fs.backup),
+            at(&plain.backup)
         );
         let csi = backup_contents(&site, BackupKind::CsiSnapshot);
         assert_eq!(csi.csi_volume_snapshots.len(), VOLUMES.len());

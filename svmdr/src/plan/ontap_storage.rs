@@ -116,6 +116,7 @@ pub fn rel_view(r: models::Relationship) -> RelView {
         lag: r.lag_time,
         policy: r.policy.and_then(|p| p.name),
         identity_preservation: r.identity_preservation.map(|i| i.as_str().to_string()),
+        transfer_schedule: r.transfer_schedule.and_then(|s| s.name),
     }
 }
 
@@ -300,7 +301,7 @@ impl Storage for OntapStorage {
                 destination_path: rel.destination_path.clone(),
                 policy: rel.policy.clone(),
                 identity_preservation: rel.identity_preservation.as_deref().and_then(identity),
-                transfer_schedule: None,
+                transfer_schedule: rel.transfer_schedule.clone(),
             })
             .await
             .map_err(storage_error)?;

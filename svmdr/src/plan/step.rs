@@ -666,6 +666,7 @@ impl StepKind {
                     destination_path: pair.path(dest),
                     policy: template.and_then(|r| r.policy.clone()),
                     identity_preservation: template.and_then(|r| r.identity_preservation.clone()),
+                    transfer_schedule: template.and_then(|r| r.transfer_schedule.clone()),
                 };
                 storage.create_relationship(&rel).await?;
                 Ok(ActToken {

@@ -171,6 +171,8 @@ pub struct RelView {
     pub policy: Option<String>,
     /// `identity_preservation` (relationship or policy level).
     pub identity_preservation: Option<String>,
+    /// `transfer_schedule.name`, when the relationship has one.
+    pub transfer_schedule: Option<String>,
 }
 
 impl RelView {
@@ -327,6 +329,10 @@ pub struct NewRelationship {
     pub policy: Option<String>,
     /// `identity_preservation` (ONTAP 9.11.1+ at relationship level).
     pub identity_preservation: Option<String>,
+    /// `transfer_schedule.name`: the relationship that takes over protection
+    /// keeps the schedule of the one it replaces, or nothing would copy the
+    /// data back until someone runs a transfer.
+    pub transfer_schedule: Option<String>,
 }
 
 /// Why a storage call failed, with what ONTAP said.

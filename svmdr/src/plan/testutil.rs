@@ -40,6 +40,7 @@ pub fn rel(uuid: &str, src: &str, dst: &str, state: RelState) -> RelView {
         lag: Some(std::time::Duration::from_secs(600)),
         policy: Some("MirrorAllSnapshots".into()),
         identity_preservation: Some("full".into()),
+        transfer_schedule: Some("hourly".into()),
     }
 }
 
