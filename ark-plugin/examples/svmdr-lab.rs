@@ -27,9 +27,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use sim::kube::KubeSim;
-use sim::kube::fixtures::{
-    DR_NODES, TridentSite, legacy_nfs_pv, node, trident_csi_pv, trident_pvc,
-};
+use sim::kube::fixtures::{DR_NODES, TridentSite, legacy_nfs_pv, node, trident_csi_pv, trident_pvc};
 use sim::ontap::{OntapSim, Timing, Topology};
 use sim::velero::{PluginHost, VELERO_SERVER_ARGS};
 
