@@ -9,8 +9,8 @@
 //! relationship manually", ONTAP docs, *Create a replication job
 //! schedule*). A DR set-up without a schedule protects nothing after the
 //! baseline, so `peer` sets ONTAP's built-in cron schedule `hourly` unless
-//! told otherwise: an RPO of one hour, which ONTAP supports for SVM-DR of
-//! FlexVol and FlexGroup volumes alike, and which every cluster has.
+//! told otherwise: an RPO of one hour, on a schedule every cluster has,
+//! and not so frequent that transfers of a busy SVM overlap.
 //!
 //! # What ONTAP lets a PATCH change
 //! `PATCH /api/snapmirror/relationships/{uuid}` takes `policy`,
