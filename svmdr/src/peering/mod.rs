@@ -9,7 +9,11 @@
 //! would make ([`planned_calls`](steps::planned_calls), for `--dry-run`),
 //! and [`apply`](steps::apply). [`run`] observes, checks each step in
 //! order, applies what is `Todo` and observes again, so a re-run after any
-//! failure continues from where the clusters really are.
+//! failure continues from where the clusters really are. The relationship
+//! step converges: on an existing relationship it PATCHes the schedule,
+//! policy, throttle or identity preservation the request names explicitly
+//! ([`settings`]). Schedule and policy names are checked on the DR cluster
+//! before any step runs, in dry runs too ([`PeeringError::Invalid`]).
 //!
 //! # Caveats
 //! ONTAP shows a generated cluster peer passphrase once (in the POST
