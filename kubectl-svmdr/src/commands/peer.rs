@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use svmdr::ontap::models::IdentityPreservation;
-use svmdr::peering::{self, LifSpec, PeerRequest, PeeringError};
+use svmdr::peering::{self, Explicit, LifSpec, PeerRequest, PeeringError};
 use svmdr::site::{Access, SiteRole};
 
 use crate::ctx::Ctx;
@@ -45,15 +45,28 @@ pub struct Args {
     /// SVM when it has another name than the source, else `<svm>_dr`).
     #[arg(long)]
     pub dr_svm: Option<String>,
-    /// What the DR SVM inherits from the source.
-    #[arg(long, value_enum, default_value_t)]
-    pub identity_preservation: Identity,
-    /// SnapMirror policy (must be async).
-    #[arg(long, default_value = "MirrorAllSnapshots")]
-    pub policy: String,
-    /// Transfer schedule, e.g. hourly, 15min (default: the policy's).
+    /// What the DR SVM inherits from the source [default: full]. On an
+    /// existing relationship ONTAP can only lower it.
+    #[arg(long, value_enum)]
+    pub identity_preservation: Option<Identity>,
+    /// SnapMirror policy (must be async) [default: MirrorAllSnapshots].
+    /// Given on a re-run, it changes the existing relationship.
     #[arg(long)]
+    pub policy: Option<String>,
+    /// Transfer schedule: a cron schedule of the DR cluster, e.g. 5min,
+    /// hourly, 8hour, daily [default: hourly]. Given on a re-run, it
+    /// changes the existing relationship.
+    #[arg(long, conflicts_with = "rpo")]
     pub schedule: Option<String>,
+    /// Pick the schedule from the RPO: the least frequent of ONTAP's
+    /// built-in schedules (5min, hourly, 8hour, daily, weekly) that
+    /// transfers at least once per RPO, e.g. --rpo 4h gives hourly.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub rpo: Option<Duration>,
+    /// Transfer throttle in KB/s (0: unlimited) [default: ONTAP's,
+    /// unlimited]. Given on a re-run, it changes the existing relationship.
+    #[arg(long, value_name = "KBPS")]
+    pub throttle: Option<u64>,
     /// Create the relationship but do not run the baseline transfer.
     #[arg(long)]
     pub no_initialize: bool,
@@ -74,6 +87,14 @@ pub struct Args {
 /// # Errors
 /// Site errors, a blocked step (exit 2), an unsafe one (exit 3).
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
+    // The schedule: --schedule, else the one --rpo picks, else the default.
+    let schedule = match (&args.schedule, args.rpo) {
+        (Some(s), _) => s.clone(),
+        (None, Some(rpo)) => peering::schedule_for_rpo(rpo)
+            .map(str::to_string)
+            .map_err(anyhow::Error::msg)?,
+        (None, None) => peering::DEFAULT_SCHEDULE.to_string(),
+    };
     let mut primary_spec = ctx.required_spec(SiteRole::Primary)?;
     let mut dr_spec = ctx.required_spec(SiteRole::Dr)?;
     primary_spec.svm_hint.clone_from(&args.svm);
@@ -100,9 +121,18 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         };
         let mut req = PeerRequest::new(svm.clone());
         req.dr_svm = default_dr_svm(args.dr_svm.as_deref(), dr.svm(), &svm);
-        req.identity_preservation = args.identity_preservation.into();
-        req.policy = args.policy.clone();
-        req.schedule = args.schedule.clone();
+        req.identity_preservation = args.identity_preservation.unwrap_or_default().into();
+        if let Some(p) = &args.policy {
+            req.policy.clone_from(p);
+        }
+        req.schedule = Some(schedule.clone());
+        req.throttle = args.throttle;
+        req.explicit = Explicit {
+            policy: args.policy.is_some(),
+            schedule: args.schedule.is_some() || args.rpo.is_some(),
+            throttle: args.throttle.is_some(),
+            identity: args.identity_preservation.is_some(),
+        };
         req.initialize = !args.no_initialize;
         req.primary_lifs = args.primary_intercluster_ip.clone();
         req.dr_lifs = args.dr_intercluster_ip.clone();
@@ -116,6 +146,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         match peering::run(&primary.ontap, &dr.ontap, &req, dry_run, &steps_reporter).await {
             Ok(r) => Ok(r),
             Err(e @ PeeringError::Unsafe { .. }) => Err(Refused(e.to_string()).into()),
+            // Bad input: nothing was changed, and the same command would fail again.
+            Err(e @ PeeringError::Invalid { .. }) => {
+                Err(anyhow::Error::new(e).context("nothing was changed"))
+            }
             Err(e) => Err(anyhow::Error::new(e)
                 .context("peering stopped; fix the cause and re-run the same command to continue")),
         }

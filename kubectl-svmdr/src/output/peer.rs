@@ -42,8 +42,9 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &PeerReport) -> anyho
     if !r.dry_run {
         writeln!(
             w,
-            "relationship: {}{}",
+            "relationship: {}, schedule {}{}",
             or_dash(r.relationship_state.as_ref()),
+            r.schedule.as_deref().unwrap_or("none"),
             r.lag_seconds
                 .map(|s| format!(
                     ", lag {}",
@@ -88,6 +89,7 @@ mod tests {
             }],
             relationship_state: Some("snapmirrored".into()),
             lag_seconds: Some(90),
+            schedule: Some("hourly".into()),
         }
     }
 
@@ -105,7 +107,7 @@ mod tests {
         render(&mut out, OutputFormat::Table, &report(false)).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "relationship: snapmirrored, lag 1m 30s\n"
+            "relationship: snapmirrored, schedule hourly, lag 1m 30s\n"
         );
     }
 }

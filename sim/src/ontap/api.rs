@@ -8,7 +8,9 @@ use super::error::ApiError;
 use super::query::Query;
 use super::topology::RoleSpec;
 use super::world::{JobAction, JobHook, World};
-use super::{cluster, exports, luns, network, peers, protocols, snapmirror, svm, volumes};
+use super::{
+    cluster, exports, luns, network, peers, protocols, schedules, snapmirror, svm, volumes,
+};
 
 /// Who is calling.
 #[derive(Debug, Clone)]
@@ -210,6 +212,7 @@ pub fn dispatch(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
         ["cluster"] => cluster::cluster(w, ctx),
         ["cluster", "nodes", rest @ ..] => cluster::nodes(w, ctx, rest),
         ["cluster", "jobs", rest @ ..] => cluster::jobs(w, ctx, rest),
+        ["cluster", "schedules", rest @ ..] => schedules::handle(w, ctx, rest),
         ["cluster", "peers", rest @ ..] => peers::handle(w, ctx, rest),
         ["network", "ip", "interfaces", rest @ ..] => network::handle(w, ctx, rest),
         ["svm", "svms", rest @ ..] => svm::svms(w, ctx, rest),

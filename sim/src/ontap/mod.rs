@@ -91,6 +91,7 @@ mod network;
 mod peers;
 mod protocols;
 mod query;
+mod schedules;
 mod server;
 mod snapmirror;
 mod svm;

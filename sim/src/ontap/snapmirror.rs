@@ -21,6 +21,7 @@ use serde_json::{Value, json};
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
+use super::schedules::check_transfer_schedule;
 use super::svm::{check_can_serve, peered_cluster};
 use super::timefmt::format_duration;
 use super::world::{Policy, Relationship, Svm, SvmPeer, Volume, World, new_uuid, ts};
@@ -683,7 +684,13 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
     let uuid = new_uuid();
     let dst_cluster = ctx.cluster.clone();
     let schedule = ctx.s("transfer_schedule.name").map(str::to_string);
-    let throttle = ctx.v("throttle").and_then(Value::as_u64).unwrap_or(0);
+    if let Some(s) = &schedule {
+        check_transfer_schedule(s)?;
+    }
+    let throttle = match ctx.v("throttle") {
+        Some(v) => throttle_value(v)?,
+        None => 0,
+    };
     let u = uuid.clone();
     let svm_info = plan.dst_svm.clone().map(|d| (plan.dst_name.clone(), d));
     let job = ctx.job(
@@ -1139,10 +1146,21 @@ fn patch(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
         }
         None => None,
     };
-    let schedule = ctx
-        .v("transfer_schedule")
-        .map(|v| v.get("name").and_then(Value::as_str).map(str::to_string));
-    let throttle = ctx.v("throttle").and_then(Value::as_u64);
+    // `transfer_schedule: null` removes the relationship's own schedule
+    // (REST reference, `snapmirror_relationship.transfer_schedule`).
+    let schedule = match ctx.body.get("transfer_schedule") {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(v) => {
+            let name = v.get("name").and_then(Value::as_str).ok_or_else(|| {
+                ApiError::invalid("transfer_schedule needs a \"name\" (or null to remove it).")
+                    .target("transfer_schedule.name")
+            })?;
+            check_transfer_schedule(name)?;
+            Some(Some(name.to_string()))
+        }
+    };
+    let throttle = ctx.v("throttle").map(throttle_value).transpose()?;
     if ctx.query.flag("validate_only")? {
         return Ok(Reply::ok(json!({})));
     }
@@ -1178,6 +1196,16 @@ fn patch(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
     );
     let _ = op;
     Ok(Ctx::job_reply(job))
+}
+
+/// `throttle` in KB/s: a non-negative integer (`0`: unlimited).
+fn throttle_value(v: &Value) -> Result<u64, ApiError> {
+    v.as_u64().ok_or_else(|| {
+        ApiError::invalid(format!(
+            "Invalid throttle {v}: give KB/s as a non-negative integer (0 is unlimited)."
+        ))
+        .target("throttle")
+    })
 }
 
 fn delete(w: &mut World, ctx: &Ctx, i: usize, on_dst: bool) -> Result<Reply, ApiError> {

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use super::error::OntapError;
 use super::models::{
-    IdentityPreservation, Relationship, RelationshipState, SnapmirrorPolicy, Transfer,
+    IdentityPreservation, JobSchedule, Relationship, RelationshipChange, RelationshipState,
+    SnapmirrorPolicy, Transfer,
 };
 use super::query::Query;
 use super::transport::{CallMode, OntapClient};
@@ -32,6 +33,7 @@ pub(crate) const RELATIONSHIP_FIELDS: &[&str] = &[
     "exported_snapshot",
     "transfer_schedule",
     "total_transfer_bytes",
+    "throttle",
 ];
 const POLICY_FIELDS: &[&str] = &[
     "uuid",
@@ -212,6 +214,19 @@ impl OntapClient {
         &self,
         req: &CreateRelationship,
     ) -> Result<Relationship, OntapError> {
+        self.create_relationship_throttled(req, None).await
+    }
+
+    /// [`OntapClient::create_relationship`] with a transfer throttle in KB/s
+    /// (`None`: ONTAP's default, unlimited).
+    ///
+    /// # Errors
+    /// As for [`OntapClient::create_relationship`].
+    pub async fn create_relationship_throttled(
+        &self,
+        req: &CreateRelationship,
+        throttle: Option<u64>,
+    ) -> Result<Relationship, OntapError> {
         let mut source = json!({ "path": req.source_path });
         if let Some(cluster) = &req.source_cluster {
             source["cluster"] = json!({ "name": cluster });
@@ -228,6 +243,9 @@ impl OntapClient {
         }
         if let Some(schedule) = &req.transfer_schedule {
             body["transfer_schedule"] = json!({ "name": schedule });
+        }
+        if let Some(throttle) = throttle {
+            body["throttle"] = json!(throttle);
         }
         let path = "/api/snapmirror/relationships";
         self.mutate(Method::POST, path, Query::new(), Some(&body), CallMode::Job)
@@ -264,6 +282,53 @@ impl OntapClient {
         self.mutate(Method::PATCH, &path, q, Some(&body), CallMode::Job)
             .await?;
         Ok(())
+    }
+
+    /// Changes a relationship's policy, schedule, throttle or identity
+    /// preservation (PATCH, a job). ONTAP refuses, among others, a raise of
+    /// identity preservation and a schedule that does not exist.
+    ///
+    /// # Errors
+    /// `JobFailed` or a 4xx with ONTAP's reason, or any call error.
+    pub async fn patch_relationship(
+        &self,
+        uuid: &str,
+        change: &RelationshipChange,
+    ) -> Result<(), OntapError> {
+        let path = format!(
+            "/api/snapmirror/relationships/{}",
+            super::path_segment(uuid)
+        );
+        self.mutate(
+            Method::PATCH,
+            &path,
+            Query::new(),
+            Some(&change.body()),
+            CallMode::Job,
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Job schedules, all or those named `name`
+    /// (`GET /api/cluster/schedules`).
+    ///
+    /// # Errors
+    /// As for any call.
+    pub async fn schedules(&self, name: Option<&str>) -> Result<Vec<JobSchedule>, OntapError> {
+        let q = Query::new()
+            .fields(&["uuid", "name", "type", "svm.name"])
+            .opt("name", name.map(str::to_string));
+        self.get_collection("/api/cluster/schedules", &q).await
+    }
+
+    /// Every SnapMirror policy of the cluster (system and SVM-owned).
+    ///
+    /// # Errors
+    /// As for any call.
+    pub async fn snapmirror_policies(&self) -> Result<Vec<SnapmirrorPolicy>, OntapError> {
+        let q = Query::new().fields(POLICY_FIELDS);
+        self.get_collection("/api/snapmirror/policies", &q).await
     }
 
     /// Deletes a relationship. Without flags (on the destination) this also

@@ -9,7 +9,11 @@
 //! would make ([`planned_calls`](steps::planned_calls), for `--dry-run`),
 //! and [`apply`](steps::apply). [`run`] observes, checks each step in
 //! order, applies what is `Todo` and observes again, so a re-run after any
-//! failure continues from where the clusters really are.
+//! failure continues from where the clusters really are. The relationship
+//! step converges: on an existing relationship it PATCHes the schedule,
+//! policy, throttle or identity preservation the request names explicitly
+//! ([`settings`]). Schedule and policy names are checked on the DR cluster
+//! before any step runs, in dry runs too ([`PeeringError::Invalid`]).
 //!
 //! # Caveats
 //! ONTAP shows a generated cluster peer passphrase once (in the POST
@@ -25,6 +29,7 @@
 
 pub mod lif;
 pub mod observe;
+pub mod settings;
 pub mod steps;
 pub mod sync;
 
@@ -35,6 +40,7 @@ use serde::Serialize;
 
 pub use lif::LifSpec;
 pub use observe::{ClusterView, Observed, observe};
+pub use settings::{DEFAULT_SCHEDULE, Explicit, schedule_for_rpo};
 pub use steps::{ALL_STEPS, Check, Clients, Step, identity_from_flag};
 
 use crate::ontap::models::IdentityPreservation;
@@ -70,8 +76,13 @@ pub struct PeerRequest {
     pub identity_preservation: IdentityPreservation,
     /// SnapMirror policy (async).
     pub policy: String,
-    /// Transfer schedule (`None`: the policy's).
+    /// Transfer schedule (`None`: the policy's; [`DEFAULT_SCHEDULE`] by
+    /// default, see [`settings`]).
     pub schedule: Option<String>,
+    /// Transfer throttle in KB/s (`0`: unlimited; `None`: ONTAP's default).
+    pub throttle: Option<u64>,
+    /// Which settings were given explicitly (a re-run converges those).
+    pub explicit: Explicit,
     /// Run the baseline transfer.
     pub initialize: bool,
     /// Intercluster LIFs to create on primary nodes that lack one.
@@ -97,7 +108,9 @@ impl PeerRequest {
             svm,
             identity_preservation: IdentityPreservation::Full,
             policy: "MirrorAllSnapshots".into(),
-            schedule: None,
+            schedule: Some(DEFAULT_SCHEDULE.into()),
+            throttle: None,
+            explicit: Explicit::default(),
             initialize: true,
             primary_lifs: Vec::new(),
             dr_lifs: Vec::new(),
@@ -162,6 +175,9 @@ pub struct PeerReport {
     pub relationship_state: Option<String>,
     /// Lag at the end, in seconds.
     pub lag_seconds: Option<u64>,
+    /// The relationship's effective transfer schedule at the end (its own,
+    /// else its policy's).
+    pub schedule: Option<String>,
 }
 
 /// Why peering stopped.
@@ -183,6 +199,14 @@ pub enum PeeringError {
         /// The step.
         step: String,
         /// What is missing and what to do.
+        detail: String,
+    },
+    /// The request names something the DR cluster does not have (a
+    /// schedule, a policy), or asks for a change ONTAP refuses (raising
+    /// identity preservation); nothing was changed.
+    #[error("{detail}")]
+    Invalid {
+        /// What is wrong, what exists and the fix.
         detail: String,
     },
     /// Proceeding could harm data.
@@ -213,6 +237,17 @@ pub async fn run(
         source: Box::new(source),
     };
     let mut obs = observe(primary, dr, req).await.map_err(observe_err)?;
+    // Names are checked before any change, in dry runs too.
+    settings::validate_names(req, &obs).map_err(|detail| PeeringError::Invalid { detail })?;
+    // So is a change ONTAP would refuse on an existing relationship.
+    if let Some(rel) = obs
+        .relationship
+        .as_ref()
+        .filter(|r| r.source_path() == steps::source_path(&obs, req))
+    {
+        settings::relationship_change(req, &obs, rel)
+            .map_err(|detail| PeeringError::Invalid { detail })?;
+    }
     let clients = Clients { primary, dr };
     let mut reports = Vec::new();
     let mut pending_before = false;
@@ -278,6 +313,10 @@ pub async fn run(
             .as_ref()
             .and_then(|r| r.lag_time)
             .map(|d| d.as_secs()),
+        schedule: obs
+            .relationship
+            .as_ref()
+            .and_then(|r| settings::effective_schedule(r, &obs)),
     })
 }
 

@@ -1,7 +1,8 @@
 //! The observed state of both clusters that the peering steps decide on.
 
 use crate::ontap::models::{
-    Cluster, ClusterPeer, IpInterface, Node, Relationship, SnapmirrorPolicy, Svm, SvmPeer,
+    Cluster, ClusterPeer, IpInterface, JobSchedule, Node, PolicyType, Relationship, ScheduleType,
+    SnapmirrorPolicy, Svm, SvmPeer,
 };
 use crate::ontap::{OntapClient, OntapError, SvmPeerQuery};
 
@@ -79,6 +80,18 @@ pub struct Observed {
     pub relationship: Option<Relationship>,
     /// The requested SnapMirror policy as it applies on the DR cluster.
     pub policy: Option<SnapmirrorPolicy>,
+    /// The existing relationship's policy (for its schedule), when there is
+    /// a relationship.
+    pub relationship_policy: Option<SnapmirrorPolicy>,
+    /// The requested transfer schedule on the DR cluster
+    /// (`GET /api/cluster/schedules?name=`), usable by the DR SVM.
+    pub schedule: Option<JobSchedule>,
+    /// The DR cluster's cron schedule names, read only when the requested
+    /// schedule is missing or not cron (for the error message).
+    pub schedule_names: Vec<String>,
+    /// The DR cluster's async policy names, read only when the requested
+    /// policy is missing or not async (for the error message).
+    pub policy_names: Vec<String>,
 }
 
 async fn view(client: &OntapClient, svm: &str) -> Result<ClusterView, OntapError> {
@@ -104,7 +117,8 @@ async fn view(client: &OntapClient, svm: &str) -> Result<ClusterView, OntapError
     })
 }
 
-/// Reads both clusters concurrently (GETs only).
+/// Reads both clusters concurrently (GETs only). The schedule and policy
+/// lists for error messages are read only when a name is wrong.
 ///
 /// # Errors
 /// The first failing call.
@@ -114,16 +128,91 @@ pub async fn observe(
     req: &PeerRequest,
 ) -> Result<Observed, OntapError> {
     let dst_path = format!("{}:", req.dr_svm);
-    let (p, d, relationship, policy) = tokio::try_join!(
+    let schedules = async {
+        match &req.schedule {
+            Some(name) => dr.schedules(Some(name)).await,
+            None => Ok(Vec::new()),
+        }
+    };
+    let (p, d, relationship, policy, schedules) = tokio::try_join!(
         view(primary, &req.svm),
         view(dr, &req.dr_svm),
         dr.relationship_by_destination(&dst_path),
         dr.snapmirror_policy_for_svm(&req.policy, Some(&req.dr_svm)),
+        schedules,
     )?;
+    // A schedule owned by another SVM (9.10+) cannot serve this one.
+    let schedule = schedules.into_iter().find(|s| {
+        s.name == req.schedule
+            && s.svm
+                .as_ref()
+                .and_then(|x| x.name.as_deref())
+                .is_none_or(|owner| owner == req.dr_svm)
+    });
+    let rel_policy_name = relationship
+        .as_ref()
+        .and_then(|r| r.policy.as_ref())
+        .and_then(|p| p.name.clone());
+    let relationship_policy = match rel_policy_name {
+        Some(n) if n == req.policy => policy.clone(),
+        Some(n) => dr.snapmirror_policy_for_svm(&n, Some(&req.dr_svm)).await?,
+        None => None,
+    };
+    let schedule_bad = req.schedule.is_some()
+        && schedule
+            .as_ref()
+            .is_none_or(|s| s.kind == Some(ScheduleType::Interval));
+    let schedule_names = if schedule_bad {
+        let mut names: Vec<String> = dr
+            .schedules(None)
+            .await?
+            .into_iter()
+            .filter(|s| s.kind != Some(ScheduleType::Interval))
+            .filter(|s| {
+                s.svm
+                    .as_ref()
+                    .and_then(|x| x.name.as_deref())
+                    .is_none_or(|owner| owner == req.dr_svm)
+            })
+            .filter_map(|s| s.name)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    } else {
+        Vec::new()
+    };
+    let policy_bad = policy
+        .as_ref()
+        .is_none_or(|p| p.kind.is_some_and(|k| k != PolicyType::Async));
+    let policy_names = if policy_bad {
+        let mut names: Vec<String> = dr
+            .snapmirror_policies()
+            .await?
+            .into_iter()
+            .filter(|p| p.kind == Some(PolicyType::Async))
+            .filter(|p| {
+                p.svm
+                    .as_ref()
+                    .and_then(|x| x.name.as_deref())
+                    .is_none_or(|owner| owner == req.dr_svm)
+            })
+            .filter_map(|p| p.name)
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    } else {
+        Vec::new()
+    };
     Ok(Observed {
         primary: p,
         dr: d,
         relationship,
         policy,
+        relationship_policy,
+        schedule,
+        schedule_names,
+        policy_names,
     })
 }

@@ -119,7 +119,7 @@ fn dr_name_for_primary(obs: &Observed) -> String {
 
 /// The source path as the DR cluster knows it: `<alias>:`, where alias is
 /// the DR cluster's local name for the peer SVM.
-fn source_path(obs: &Observed, req: &PeerRequest) -> String {
+pub(super) fn source_path(obs: &Observed, req: &PeerRequest) -> String {
     let alias = svm_peer_toward(&obs.dr, &req.dr_svm, &req.svm)
         .and_then(|p| p.name.clone())
         .unwrap_or_else(|| req.svm.clone());
@@ -364,12 +364,26 @@ pub fn check(step: Step, req: &PeerRequest, obs: &Observed) -> Check {
                         obs.dr.name()
                     ));
                 }
-                return Check::Done(format!(
-                    "{} -> {}: ({})",
-                    r.source_path(),
-                    req.dr_svm,
-                    r.state.map_or("?", |s| s.as_str())
-                ));
+                return match super::settings::relationship_change(req, obs, r) {
+                    Err(refusal) => Check::Blocked(refusal),
+                    Ok((change, _)) if change.is_empty() => Check::Done(format!(
+                        "{} -> {}: ({}), {}",
+                        r.source_path(),
+                        req.dr_svm,
+                        r.state.map_or("?", |s| s.as_str()),
+                        super::settings::describe(r, obs)
+                    )),
+                    Ok((_, deltas)) => Check::Todo(format!(
+                        "change {} -> {}: {}",
+                        r.source_path(),
+                        req.dr_svm,
+                        deltas
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )),
+                };
             }
             match &obs.policy {
                 None => Check::Blocked(format!(
@@ -387,13 +401,13 @@ pub fn check(step: Step, req: &PeerRequest, obs: &Observed) -> Check {
                     ))
                 }
                 Some(_) => Check::Todo(format!(
-                    "create {wanted_src} -> {}: (policy {}, identity preservation {}{})",
+                    "create {wanted_src} -> {}: (policy {}, identity preservation {}, schedule {}{})",
                     req.dr_svm,
                     req.policy,
                     req.identity_preservation,
-                    req.schedule
-                        .as_ref()
-                        .map(|s| format!(", schedule {s}"))
+                    req.schedule.as_deref().unwrap_or("the policy's"),
+                    req.throttle
+                        .map(|t| format!(", throttle {t} KB/s"))
                         .unwrap_or_default()
                 )),
             }
@@ -667,6 +681,24 @@ pub fn planned_calls(step: Step, req: &PeerRequest, obs: &Observed) -> Vec<Plann
             )]
         }
         Step::Relationship => {
+            if let Some(r) = &obs.relationship {
+                let Ok((change, _)) = super::settings::relationship_change(req, obs, r) else {
+                    return Vec::new();
+                };
+                if change.is_empty() {
+                    return Vec::new();
+                }
+                let uuid = r
+                    .uuid
+                    .clone()
+                    .unwrap_or_else(|| "<uuid of the relationship>".into());
+                return vec![call(
+                    &d,
+                    "PATCH",
+                    &format!("/api/snapmirror/relationships/{uuid}"),
+                    Some(change.body()),
+                )];
+            }
             let mut body = json!({
                 "source": {"path": source_path(obs, req), "cluster": {"name": dr_name_for_primary(obs)}},
                 "destination": {"path": format!("{}:", req.dr_svm)},
@@ -675,6 +707,9 @@ pub fn planned_calls(step: Step, req: &PeerRequest, obs: &Observed) -> Vec<Plann
             });
             if let Some(s) = &req.schedule {
                 body["transfer_schedule"] = json!({"name": s});
+            }
+            if let Some(t) = req.throttle {
+                body["throttle"] = json!(t);
             }
             vec![call(
                 &d,
@@ -899,6 +934,30 @@ pub async fn apply(
             }
         }
         Step::Relationship => {
+            if let Some(r) = &obs.relationship {
+                let (change, deltas) =
+                    super::settings::relationship_change(req, obs, r).map_err(|detail| {
+                        PeeringError::Blocked {
+                            step: step.title().into(),
+                            detail,
+                        }
+                    })?;
+                let uuid = r.uuid.clone().unwrap_or_default();
+                clients
+                    .dr
+                    .patch_relationship(&uuid, &change)
+                    .await
+                    .map_err(ontap)?;
+                let text: Vec<String> = deltas.iter().map(ToString::to_string).collect();
+                reporter.note(&format!(
+                    "changed the relationship {} -> {}: on {}: {}",
+                    r.source_path(),
+                    req.dr_svm,
+                    obs.dr.name(),
+                    text.join(", ")
+                ));
+                return Ok(());
+            }
             let identity = match &obs.policy {
                 // Before 9.11.1 identity preservation lives on the policy only.
                 Some(p)
@@ -924,14 +983,17 @@ pub async fn apply(
             };
             clients
                 .dr
-                .create_relationship(&CreateRelationship {
-                    source_path: source_path(obs, req),
-                    source_cluster: Some(dr_name_for_primary(obs)),
-                    destination_path: format!("{}:", req.dr_svm),
-                    policy: Some(req.policy.clone()),
-                    identity_preservation: identity,
-                    transfer_schedule: req.schedule.clone(),
-                })
+                .create_relationship_throttled(
+                    &CreateRelationship {
+                        source_path: source_path(obs, req),
+                        source_cluster: Some(dr_name_for_primary(obs)),
+                        destination_path: format!("{}:", req.dr_svm),
+                        policy: Some(req.policy.clone()),
+                        identity_preservation: identity,
+                        transfer_schedule: req.schedule.clone(),
+                    },
+                    req.throttle,
+                )
                 .await
                 .map_err(ontap)?;
             Ok(())

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use crate::ontap::models::{IdentityPreservation, Relationship};
 
 fn from<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).expect("fixture parses")
@@ -44,6 +45,8 @@ fn fresh() -> (PeerRequest, Observed) {
         dr: view("ontap-b", &["b1", "b2"], &["b1", "b2"], None),
         relationship: None,
         policy: Some(from(json!({"name": "MirrorAllSnapshots", "type": "async"}))),
+        schedule: Some(from(json!({"name": "hourly", "type": "cron"}))),
+        ..Observed::default()
     };
     (req, obs)
 }
@@ -315,4 +318,122 @@ fn same_name_dr_svm_is_refused_before_anything_changes() {
         Check::Blocked(d) => assert!(d.contains("--dr-svm svm1_dr"), "{d}"),
         other => panic!("{other:?}"),
     }
+}
+
+/// A snapmirrored relationship with `schedule` (its own) and throttle.
+fn existing(schedule: Option<&str>, identity: &str) -> Relationship {
+    let mut r = json!({"uuid": "r1", "source": {"path": "svm1:"},
+        "destination": {"path": "svm1_dr:"}, "state": "snapmirrored",
+        "policy": {"name": "MirrorAllSnapshots"}, "identity_preservation": identity,
+        "throttle": 0});
+    if let Some(s) = schedule {
+        r["transfer_schedule"] = json!({"name": s});
+    }
+    from(r)
+}
+
+#[test]
+fn default_peer_creates_the_relationship_with_the_default_schedule() {
+    let (req, obs) = fresh();
+    assert_eq!(req.schedule.as_deref(), Some(DEFAULT_SCHEDULE));
+    let calls = steps::planned_calls(Step::Relationship, &req, &obs);
+    assert_eq!(
+        calls[0].body.as_ref().unwrap()["transfer_schedule"],
+        json!({"name": "hourly"})
+    );
+}
+
+#[test]
+fn a_rerun_converges_explicit_settings_with_a_patch() {
+    let (mut req, mut obs) = fresh();
+    obs.relationship = Some(existing(Some("hourly"), "full"));
+    assert!(matches!(
+        steps::check(Step::Relationship, &req, &obs),
+        Check::Done(d) if d.contains("schedule hourly")
+    ));
+    req.schedule = Some("5min".into());
+    // Not explicit: the existing schedule stays.
+    assert!(matches!(
+        steps::check(Step::Relationship, &req, &obs),
+        Check::Done(_)
+    ));
+    req.explicit.schedule = true;
+    req.throttle = Some(2048);
+    req.explicit.throttle = true;
+    assert!(matches!(
+        steps::check(Step::Relationship, &req, &obs),
+        Check::Todo(d) if d.contains("transfer_schedule hourly → 5min")
+            && d.contains("throttle unlimited → 2048 KB/s")
+    ));
+    let calls = steps::planned_calls(Step::Relationship, &req, &obs);
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0].method, "PATCH");
+    assert_eq!(calls[0].path, "/api/snapmirror/relationships/r1");
+    assert_eq!(
+        calls[0].body,
+        Some(json!({"transfer_schedule": {"name": "5min"}, "throttle": 2048}))
+    );
+}
+
+#[test]
+fn a_relationship_without_any_schedule_gets_the_default() {
+    let (req, mut obs) = fresh();
+    obs.relationship = Some(existing(None, "full"));
+    assert!(matches!(
+        steps::check(Step::Relationship, &req, &obs),
+        Check::Todo(d) if d.contains("transfer_schedule none → hourly")
+    ));
+    // The policy's schedule protects it: nothing to do.
+    obs.relationship_policy = Some(from(
+        json!({"name": "MirrorAllSnapshots", "type": "async", "transfer_schedule": {"name": "daily"}}),
+    ));
+    assert!(matches!(
+        steps::check(Step::Relationship, &req, &obs),
+        Check::Done(d) if d.contains("daily (the policy's)")
+    ));
+}
+
+#[test]
+fn identity_preservation_is_lowered_but_never_raised() {
+    let (mut req, mut obs) = fresh();
+    req.explicit.identity = true;
+    obs.relationship = Some(existing(Some("hourly"), "exclude_network_config"));
+    req.identity_preservation = IdentityPreservation::Full;
+    assert!(matches!(
+        steps::check(Step::Relationship, &req, &obs),
+        Check::Blocked(d) if d.contains("only lower") && d.contains("exclude_network_config")
+    ));
+    assert!(steps::planned_calls(Step::Relationship, &req, &obs).is_empty());
+    req.identity_preservation = IdentityPreservation::ExcludeNetworkAndProtocolConfig;
+    assert!(matches!(
+        steps::check(Step::Relationship, &req, &obs),
+        Check::Todo(d) if d.contains("identity_preservation exclude_network_config → exclude_network_and_protocol_config")
+    ));
+}
+
+#[test]
+fn unknown_schedule_or_policy_names_the_cluster_and_what_exists() {
+    let (req, mut obs) = fresh();
+    assert_eq!(settings::validate_names(&req, &obs), Ok(()));
+    obs.schedule = None;
+    obs.schedule_names = vec!["5min".into(), "hourly".into()];
+    let e = settings::validate_names(&req, &obs).unwrap_err();
+    assert!(
+        e.contains("schedule hourly does not exist on the DR cluster ontap-b")
+            && e.contains("5min, hourly")
+            && e.contains("--schedule"),
+        "{e}"
+    );
+    obs.schedule = Some(from(json!({"name": "hourly", "type": "interval"})));
+    let e = settings::validate_names(&req, &obs).unwrap_err();
+    assert!(e.contains("cron"), "{e}");
+    obs.schedule = Some(from(json!({"name": "hourly", "type": "cron"})));
+    obs.policy = None;
+    obs.policy_names = vec!["MirrorAllSnapshots".into()];
+    let e = settings::validate_names(&req, &obs).unwrap_err();
+    assert!(
+        e.contains("policy MirrorAllSnapshots does not exist on the DR cluster ontap-b")
+            && e.contains("async policies there: MirrorAllSnapshots"),
+        "{e}"
+    );
 }

@@ -26,9 +26,9 @@ pub use peers::{
 };
 pub use protocols::{IscsiService, IscsiTarget, NfsProtocol, NfsService, NfsState};
 pub use snapmirror::{
-    GroupType, IdentityPreservation, PolicyType, Relationship, RelationshipEndpoint,
-    RelationshipPolicy, RelationshipState, SnapmirrorPolicy, Transfer, TransferState,
-    TransferSummary, TransferType, UnhealthyReason,
+    GroupType, IdentityPreservation, JobSchedule, PolicyType, Relationship, RelationshipChange,
+    RelationshipEndpoint, RelationshipPolicy, RelationshipState, ScheduleType, SnapmirrorPolicy,
+    Transfer, TransferState, TransferSummary, TransferType, UnhealthyReason,
 };
 pub use svm::{ProtectionType, Svm, SvmProtocol, SvmSnapmirror, SvmState, SvmSubtype};
 pub use volumes::{

@@ -246,6 +246,9 @@ pub struct Relationship {
     /// Bytes moved in all.
     #[serde(default)]
     pub total_transfer_bytes: Option<u64>,
+    /// Transfer throttle in KB/s (`0`: unlimited).
+    #[serde(default)]
+    pub throttle: Option<u64>,
     /// Constituent volumes of an SVM-DR relationship (ask by name).
     #[serde(default)]
     pub svmdr_volumes: Option<Vec<NamedRef>>,
@@ -306,6 +309,82 @@ impl Relationship {
         }
         s
     }
+}
+
+/// The attribute changes of a relationship PATCH (`policy`,
+/// `transfer_schedule`, `throttle`, `identity_preservation`); `None` leaves
+/// an attribute as it is. See ONTAP's `PATCH /snapmirror/relationships/{uuid}`
+/// and Ansible's `na_ontap_snapmirror.py`
+/// (`snapmirror_mod_init_resync_break_quiesce_resume_rest`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RelationshipChange {
+    /// New policy name.
+    pub policy: Option<String>,
+    /// New cron schedule name; `Some(None)` removes the relationship's own.
+    pub transfer_schedule: Option<Option<String>>,
+    /// New throttle in KB/s (`0`: unlimited).
+    pub throttle: Option<u64>,
+    /// New identity preservation (ONTAP only lowers it).
+    pub identity_preservation: Option<IdentityPreservation>,
+}
+
+impl RelationshipChange {
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The PATCH body.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = serde_json::Map::new();
+        if let Some(p) = &self.policy {
+            body.insert("policy".into(), serde_json::json!({ "name": p }));
+        }
+        if let Some(s) = &self.transfer_schedule {
+            let v = match s {
+                Some(name) => serde_json::json!({ "name": name }),
+                None => serde_json::Value::Null,
+            };
+            body.insert("transfer_schedule".into(), v);
+        }
+        if let Some(t) = self.throttle {
+            body.insert("throttle".into(), serde_json::json!(t));
+        }
+        if let Some(i) = self.identity_preservation {
+            body.insert(
+                "identity_preservation".into(),
+                serde_json::json!(i.as_str()),
+            );
+        }
+        serde_json::Value::Object(body)
+    }
+}
+
+ontap_enum! {
+    /// Job schedule type; SnapMirror transfers take only `cron` schedules.
+    pub enum ScheduleType {
+        /// Runs at given minutes, hours, days.
+        Cron => "cron",
+        /// Runs every interval.
+        Interval => "interval",
+    }
+}
+
+/// A job schedule (`/api/cluster/schedules`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobSchedule {
+    /// UUID.
+    #[serde(default)]
+    pub uuid: Option<String>,
+    /// Name (`hourly`, `5min`, ...).
+    #[serde(default)]
+    pub name: Option<String>,
+    /// `cron` or `interval`.
+    #[serde(rename = "type", default)]
+    pub kind: Option<ScheduleType>,
+    /// Owning SVM (9.10+; absent for cluster schedules).
+    #[serde(default)]
+    pub svm: Option<NamedRef>,
 }
 
 /// A transfer (`/api/snapmirror/relationships/{uuid}/transfers`).
