@@ -1,5 +1,11 @@
 //! SVM-DR replication status: state, health, lag against the RPO, SVM
-//! state on both sides, cluster and SVM peer health.
+//! state on both sides, cluster and SVM peer health, which site is active
+//! and which way data flows (see [`direction`] for the decision table), and
+//! the Velero half ([`velero`]).
+//!
+//! A relationship with no effective transfer schedule (none on the
+//! relationship, none on its policy) is *unprotected*: a problem, never
+//! healthy, because data moves only when someone starts a transfer.
 //!
 //! Collect, then decide: [`collect`] reads each site's ONTAP cluster in one
 //! concurrent round of GETs (both sites at the same time, so the wall time
@@ -12,8 +18,8 @@
 //! - DR site, 6: `GET /api/cluster`, `/api/svm/svms`, `/api/cluster/peers`,
 //!   `/api/svm/peers`, `/api/snapmirror/relationships`,
 //!   `/api/snapmirror/policies` (each with `fields=` naming what is used).
-//! - Primary site, 4: `GET /api/cluster`, `/api/svm/svms`,
-//!   `/api/cluster/peers`, `/api/svm/peers`.
+//! - Primary site, 6: the same six (its relationships are the reverse
+//!   ones, DR → primary, after `resync --direction reverse`).
 //! - Then, for the DR SVMs of the relationships found, 2 more on DR (every
 //!   export policy, and those SVMs' volumes) and one LIST of the DR Nodes:
 //!   [`exports`].
@@ -44,7 +50,15 @@
 //!   `schedule`, `rpoSeconds`, `rpo` (human, or `none (no schedule)` /
 //!   `unknown (schedule X)`), `rpoExceeded` (bool or null when unknown);
 //!   `lastTransfer` {`type`, `state`, `endTime`, `bytes`}; `transferring`;
-//!   `policy`; `identityPreservation`; `svmPeerState`; `problems[]`.
+//!   `policy`; `identityPreservation`; `svmPeerState`; `problems[]`;
+//!   `direction` (forward|reverse), `heldOn` (primary|dr: the cluster that
+//!   lists it, its destination), `live` (it replicates its SVM pair now),
+//!   `protected` (live, snapmirrored and scheduled), `activeSite`
+//!   (primary|dr|both|unknown) and `flow` (`primary → dr`|`dr → primary`|
+//!   `none`) of its SVM pair. `rpo` is `none (no schedule)` for an
+//!   unprotected one.
+//! - `activeSite` (primary|dr|both|mixed|unknown), `flow` (`primary → dr`|
+//!   `dr → primary`|`none`|`mixed`): the summary over the SVM pairs.
 //! - `tridentBackends[]`: `site` (primary|dr), `name`, `svm`, `state`
 //!   (online|offline|failed|...), `userState` (normal|suspended),
 //!   `stateReason`, `expectedOffline` (the SVM is a stopped SVM-DR
@@ -53,14 +67,23 @@
 //! - `velero` (when checked): `namespace`, `latestBackup` (the newest
 //!   Completed backup), `backupData` {`backup`, `findings[]` {`kind`
 //!   (fsBackup|csiSnapshot|dataMover|nativeSnapshot), `evidence`, `pvc`,
-//!   `pod`}, `notes[]`}, `error`. A backup with findings is a problem: a
-//!   restore from it destroys the replicated data. See [`velero`].
+//!   `pod`}, `notes[]`}, `error`; `latestBackupCompletedAt` (RFC 3339),
+//!   `latestBackupAgeSeconds`, `latestBackupAge` (human), `maxAgeSeconds`
+//!   (the RPO it is held to), `stale`; `schedule` {`name`, `found`,
+//!   `cron`, `phase`, `paused`} (the Velero Schedule named by the backup's
+//!   `velero.io/schedule-name` label); `storageLocations[]` {`name`,
+//!   `phase` (Available|Unavailable), `default`, `usedByBackup`}. A backup
+//!   with findings is a problem: a restore from it destroys the replicated
+//!   data; so are a stale backup, a paused or invalid Schedule, and an
+//!   Unavailable location the backup is stored in. See [`velero`].
 //!
 //! Fields are only ever added to this schema, never renamed or removed,
 //! within `svmdr.netapp.io/v1`.
 
 pub mod backends;
+mod direction;
 pub mod exports;
+mod relationship;
 mod report;
 pub mod rpo;
 pub mod velero;
@@ -83,14 +106,16 @@ transfer_schedule,exported_snapshot";
 /// Fields read for policies.
 const POLICY_FIELDS: &str = "uuid,name,type,identity_preservation,scope,svm,transfer_schedule";
 
-/// Reads one site's facts in one concurrent round. `destination` adds the
-/// relationships and policies (the DR side).
+/// Reads one site's facts in one concurrent round: cluster, SVMs, cluster
+/// and SVM peers, and the relationships this cluster is the destination of
+/// with the SnapMirror policies (the forward relationship on DR, a reverse
+/// one on the primary). `relationships: false` leaves those two out.
 ///
 /// # Errors
 /// The first failing call (the site counts as unreachable in the report).
 pub async fn collect_site(
     client: &OntapClient,
-    destination: bool,
+    relationships: bool,
 ) -> Result<SiteFacts, OntapError> {
     let svm_q = SvmQuery::default();
     let peer_q = SvmPeerQuery::default();
@@ -102,7 +127,7 @@ pub async fn collect_site(
             client.svm_peers(&peer_q),
         )
     };
-    if destination {
+    if relationships {
         let ((cluster, svms, cluster_peers, svm_peers), relationships, policies) = tokio::try_join!(
             base,
             list::<Relationship>(client, "/api/snapmirror/relationships", RELATIONSHIP_FIELDS),
@@ -182,7 +207,7 @@ pub async fn collect(
             }),
             Some(Ok(site)) => Some(SiteInput {
                 info: site_info(site),
-                facts: collect_site(&site.ontap, false)
+                facts: collect_site(&site.ontap, true)
                     .await
                     .map_err(|e| e.to_string()),
             }),
