@@ -265,3 +265,5 @@ async fn site_backends(site: &Site) -> Result<Vec<crate::plan::trident::BackendS
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_direction;
