@@ -541,8 +541,8 @@ async fn status_calls_do_not_grow_with_the_number_of_relationships() {
         "--schedule",
         "hourly",
     ])
-        .await
-        .expect_code(0);
+    .await
+    .expect_code(0);
     let c = lab.ontap.control();
     let (p0, d0) = (c.request_count("primary"), c.request_count("dr"));
     let j = lab

@@ -263,7 +263,13 @@ async fn the_velero_half_age_schedule_and_location() {
     assert_eq!(v["schedule"]["cron"], json!("@every 1h"), "{j:#}");
     assert_eq!(v["storageLocations"][0]["phase"], json!("Available"));
     let table = lab.run(&["status"]).await.expect_code(0);
-    assert!(table.stdout.contains("max 1h): no volume data; schedule hourly (@every 1h); location default Available"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains(
+            "max 1h): no volume data; schedule hourly (@every 1h); location default Available"
+        ),
+        "{}",
+        table.stdout
+    );
     assert!(
         table
             .stdout
@@ -280,7 +286,8 @@ async fn the_velero_half_age_schedule_and_location() {
         .expect_code(1)
         .json();
     assert!(
-        problems(&j).contains("BackupStorageLocation velero/default on the DR cluster is Unavailable"),
+        problems(&j)
+            .contains("BackupStorageLocation velero/default on the DR cluster is Unavailable"),
         "{j:#}"
     );
 
@@ -296,10 +303,7 @@ async fn the_velero_half_age_schedule_and_location() {
         .expect_code(1)
         .json();
     assert_eq!(j["velero"]["stale"], json!(true), "{j:#}");
-    assert!(
-        problems(&j).contains("velero/hourly-old is 3h"),
-        "{j:#}"
-    );
+    assert!(problems(&j).contains("velero/hourly-old is 3h"), "{j:#}");
     lab.run(&["status", "--backup-max-age", "4h"])
         .await
         .expect_code(0);

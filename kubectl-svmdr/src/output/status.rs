@@ -341,7 +341,10 @@ mod tests {
         assert!(text.contains("20m"), "{text}");
         assert!(text.contains("update success 2.0 KiB"), "{text}");
         assert!(text.contains("running / stopped"), "{text}");
-        assert!(text.contains("ACTIVE   primary  FLOW primary → dr"), "{text}");
+        assert!(
+            text.contains("ACTIVE   primary  FLOW primary → dr"),
+            "{text}"
+        );
         assert!(text.contains("PROTECTED"), "{text}");
         assert!(text.trim_end().ends_with("Healthy."), "{text}");
     }

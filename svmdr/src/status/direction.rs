@@ -102,7 +102,9 @@ pub(super) fn relationships(
                 )
             })
             .collect();
-        let both_mirror = forward.zip(reverse).is_some_and(|(f, r)| !broken(f.rel) && !broken(r.rel));
+        let both_mirror = forward
+            .zip(reverse)
+            .is_some_and(|(f, r)| !broken(f.rel) && !broken(r.rel));
         let live = statuses.iter().find(|s| s.live).map(|s| s.held_on);
         let (active, flow) = match live {
             Some(holder) => {
@@ -144,7 +146,12 @@ pub(super) fn relationships(
                     key.0, key.1
                 ));
             }
-            if !s.live && s.held_on == selected && live.is_none() && forward.is_some() && reverse.is_some() {
+            if !s.live
+                && s.held_on == selected
+                && live.is_none()
+                && forward.is_some()
+                && reverse.is_some()
+            {
                 s.problems.push(format!(
                     "unprotected: both the forward and the reverse relationship of {} / {} are \
                      broken off, so nothing replicates (active site: {active}); finish with \

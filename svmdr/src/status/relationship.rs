@@ -75,11 +75,13 @@ pub(super) fn flow_text(from: Option<SiteRole>) -> String {
 /// The ONTAP hint to give a relationship a schedule.
 fn schedule_hint(holder: SiteRole, dst_path: &str) -> String {
     match holder {
-        SiteRole::Dr => "give it one: `kubectl svmdr peer --schedule hourly` (or on the DR cluster \
+        SiteRole::Dr => {
+            "give it one: `kubectl svmdr peer --schedule hourly` (or on the DR cluster \
              `snapmirror modify -destination-path "
-            .to_string()
-            + dst_path
-            + " -schedule hourly`)",
+                .to_string()
+                + dst_path
+                + " -schedule hourly`)"
+        }
         SiteRole::Primary => format!(
             "give it one on the primary cluster: `snapmirror modify -destination-path {dst_path} \
              -schedule hourly` (PATCH transfer_schedule.name), or fail back with `kubectl svmdr failback`"
@@ -217,11 +219,7 @@ pub(super) fn relationship_status(
         .or_else(|| policy_record.and_then(|p| p.identity_preservation));
     let rpo = rpo::rpo_for(schedule.as_deref());
     let lag = r.lag_time;
-    let rpo_exceeded = if live {
-        rpo::exceeds(lag, &rpo)
-    } else {
-        None
-    };
+    let rpo_exceeded = if live { rpo::exceeds(lag, &rpo) } else { None };
     if rpo_exceeded == Some(true)
         && let (Some(lag), Rpo::Interval(i)) = (lag, &rpo)
     {

@@ -102,7 +102,10 @@ const BEFORE: Case = Case {
 fn forward_replication_is_primary_active_flowing_to_dr() {
     let r = eval(&BEFORE);
     assert!(r.healthy, "{:?}", r.problems);
-    assert_eq!((r.active_site.as_str(), r.flow.as_str()), ("primary", "primary → dr"));
+    assert_eq!(
+        (r.active_site.as_str(), r.flow.as_str()),
+        ("primary", "primary → dr")
+    );
     let x = &r.relationships[0];
     assert_eq!(x.direction, "forward");
     assert!(x.live && x.protected);
@@ -157,9 +160,20 @@ fn after_a_reverse_resync_dr_is_active_flowing_to_primary() {
         schedule: Some("hourly"),
     });
     assert!(r.healthy, "{:?}", r.problems);
-    assert_eq!((r.active_site.as_str(), r.flow.as_str()), ("dr", "dr → primary"));
-    let fwd = r.relationships.iter().find(|x| x.direction == "forward").expect("forward");
-    let rev = r.relationships.iter().find(|x| x.direction == "reverse").expect("reverse");
+    assert_eq!(
+        (r.active_site.as_str(), r.flow.as_str()),
+        ("dr", "dr → primary")
+    );
+    let fwd = r
+        .relationships
+        .iter()
+        .find(|x| x.direction == "forward")
+        .expect("forward");
+    let rev = r
+        .relationships
+        .iter()
+        .find(|x| x.direction == "reverse")
+        .expect("reverse");
     assert!(!fwd.live && fwd.problems.is_empty(), "{:?}", fwd.problems);
     assert!(rev.live && rev.protected);
     assert_eq!(rev.held_on, crate::site::SiteRole::Primary);
@@ -167,7 +181,9 @@ fn after_a_reverse_resync_dr_is_active_flowing_to_primary() {
     assert_eq!(rev.destination.svm, "svm1");
     assert_eq!(rev.destination.cluster.as_deref(), Some("ontap-a"));
     assert!(
-        r.notes.iter().any(|n| n.contains("forward relationship") && n.contains("failback")),
+        r.notes
+            .iter()
+            .any(|n| n.contains("forward relationship") && n.contains("failback")),
         "{:?}",
         r.notes
     );
@@ -186,7 +202,11 @@ fn a_reverse_relationship_without_schedule_is_unprotected() {
     });
     assert!(!r.healthy);
     assert_eq!(r.flow, "dr → primary");
-    let p = r.problems.iter().find(|p| p.contains("unprotected")).expect("problem");
+    let p = r
+        .problems
+        .iter()
+        .find(|p| p.contains("unprotected"))
+        .expect("problem");
     assert!(p.starts_with("svm1_dr: -> svm1:"), "{p}");
     assert!(p.contains("on the primary cluster"), "{p}");
 }
@@ -215,7 +235,10 @@ fn both_broken_off_is_unprotected() {
         schedule: Some("hourly"),
     });
     assert!(!r.healthy);
-    assert_eq!((r.active_site.as_str(), r.flow.as_str()), ("primary", "none"));
+    assert_eq!(
+        (r.active_site.as_str(), r.flow.as_str()),
+        ("primary", "none")
+    );
     assert!(
         r.problems
             .iter()
@@ -235,8 +258,15 @@ fn after_failback_forward_again_and_a_leftover_reverse_is_a_note() {
         schedule: Some("hourly"),
     });
     assert!(r.healthy, "{:?}", r.problems);
-    assert_eq!((r.active_site.as_str(), r.flow.as_str()), ("primary", "primary → dr"));
-    assert!(r.notes.iter().any(|n| n.contains("reverse relationship") && n.contains("left from a failback")));
+    assert_eq!(
+        (r.active_site.as_str(), r.flow.as_str()),
+        ("primary", "primary → dr")
+    );
+    assert!(
+        r.notes
+            .iter()
+            .any(|n| n.contains("reverse relationship") && n.contains("left from a failback"))
+    );
 }
 
 #[test]
@@ -246,7 +276,13 @@ fn both_directions_mirroring_is_a_problem() {
         reverse: Some("snapmirrored"),
         ..BEFORE
     });
-    assert!(r.problems.iter().any(|p| p.contains("both directions replicate")), "{:?}", r.problems);
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.contains("both directions replicate")),
+        "{:?}",
+        r.problems
+    );
 }
 
 #[test]
@@ -262,8 +298,17 @@ fn reverse_only_and_the_svm_filter() {
     assert!(r.healthy, "{:?}", r.problems);
     assert_eq!(r.flow, "dr → primary");
     let (dr, primary) = facts(&c);
-    assert_eq!(evaluate(&dr, Some(&primary), Some("svm1"), now()).relationships.len(), 1);
-    assert!(evaluate(&dr, Some(&primary), Some("other"), now()).relationships.is_empty());
+    assert_eq!(
+        evaluate(&dr, Some(&primary), Some("svm1"), now())
+            .relationships
+            .len(),
+        1
+    );
+    assert!(
+        evaluate(&dr, Some(&primary), Some("other"), now())
+            .relationships
+            .is_empty()
+    );
 }
 
 mod velero_half {
@@ -285,10 +330,12 @@ mod velero_half {
     }
 
     fn bsl(name: &str, phase: &str) -> DynamicObject {
-        obj(json!({"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+        obj(
+            json!({"apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
             "metadata": {"name": name, "namespace": "velero"},
             "spec": {"default": name == "default", "provider": "aws"},
-            "status": {"phase": phase}}))
+            "status": {"phase": phase}}),
+        )
     }
 
     fn schedule(name: &str, paused: bool) -> DynamicObject {
@@ -298,7 +345,11 @@ mod velero_half {
             "status": {"phase": "Enabled"}}))
     }
 
-    fn facts(backups: Vec<DynamicObject>, schedules: Vec<DynamicObject>, locations: Vec<DynamicObject>) -> velero::VeleroFacts {
+    fn facts(
+        backups: Vec<DynamicObject>,
+        schedules: Vec<DynamicObject>,
+        locations: Vec<DynamicObject>,
+    ) -> velero::VeleroFacts {
         velero::VeleroFacts {
             backups,
             schedules: Ok(schedules),
@@ -328,7 +379,10 @@ mod velero_half {
         assert!(r.healthy, "{:?}", r.problems);
         let j = serde_json::to_value(&r).expect("json");
         assert_eq!(j["velero"]["stale"], false);
-        assert_eq!(j["velero"]["maxAgeSeconds"], 3600, "the RPO of the live relationship");
+        assert_eq!(
+            j["velero"]["maxAgeSeconds"], 3600,
+            "the RPO of the live relationship"
+        );
         assert_eq!(j["velero"]["latestBackupAge"], "30m");
         assert_eq!(j["velero"]["schedule"]["name"], "hourly");
         assert_eq!(j["velero"]["schedule"]["cron"], "@every 1h");
@@ -346,7 +400,11 @@ mod velero_half {
         let mut r = report();
         velero::apply(&mut r, velero::from_facts("velero", &f, now()));
         assert!(!r.healthy);
-        let p = r.problems.iter().find(|p| p.contains("nightly-1")).expect("stale problem");
+        let p = r
+            .problems
+            .iter()
+            .find(|p| p.contains("nightly-1"))
+            .expect("stale problem");
         assert!(p.contains("is 1d 4h old, older than 1h"), "{p}");
         assert!(p.contains("velero schedule describe nightly"), "{p}");
         assert_eq!(r.velero.as_ref().and_then(|v| v.stale), Some(true));
@@ -368,9 +426,17 @@ mod velero_half {
         );
         let mut r = report();
         velero::apply(&mut r, velero::from_facts("velero", &f, now()));
-        let p: Vec<&String> = r.problems.iter().filter(|p| p.contains("Unavailable")).collect();
+        let p: Vec<&String> = r
+            .problems
+            .iter()
+            .filter(|p| p.contains("Unavailable"))
+            .collect();
         assert_eq!(p.len(), 1, "{:?}", r.problems);
-        assert!(p[0].contains("velero/default") && p[0].contains("a restore would fail"), "{}", p[0]);
+        assert!(
+            p[0].contains("velero/default") && p[0].contains("a restore would fail"),
+            "{}",
+            p[0]
+        );
         assert!(r.notes.iter().any(|n| n.contains("velero/other")));
     }
 
@@ -383,7 +449,11 @@ mod velero_half {
         );
         let mut r = report();
         velero::apply(&mut r, velero::from_facts("velero", &f, now()));
-        assert!(r.problems.iter().any(|p| p.contains("velero/hourly is paused")));
+        assert!(
+            r.problems
+                .iter()
+                .any(|p| p.contains("velero/hourly is paused"))
+        );
 
         let f = facts(
             vec![backup("by-hand", "2026-11-28T04:30:00Z", None)],
@@ -399,8 +469,16 @@ mod velero_half {
     #[test]
     fn no_backup_is_a_note_with_the_command_to_make_them() {
         let mut r = report();
-        velero::apply(&mut r, velero::from_facts("velero", &facts(vec![], vec![], vec![]), now()));
+        velero::apply(
+            &mut r,
+            velero::from_facts("velero", &facts(vec![], vec![], vec![]), now()),
+        );
         assert!(r.healthy, "{:?}", r.problems);
-        assert!(r.notes.iter().any(|n| n.contains("no Completed Velero backup") && n.contains("velero schedule create")));
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("no Completed Velero backup")
+                    && n.contains("velero schedule create"))
+        );
     }
 }

@@ -213,7 +213,11 @@ pub fn from_facts(namespace: &str, facts: &VeleroFacts, now: DateTime<Utc>) -> V
     out
 }
 
-async fn list(client: &kube::Client, namespace: &str, kind: &str) -> Result<Vec<DynamicObject>, kube::Error> {
+async fn list(
+    client: &kube::Client,
+    namespace: &str,
+    kind: &str,
+) -> Result<Vec<DynamicObject>, kube::Error> {
     Api::<DynamicObject>::namespaced_with(client.clone(), namespace, &velero_resource(kind))
         .list(&ListParams::default())
         .await
@@ -313,9 +317,11 @@ pub fn apply(report: &mut StatusReport, mut v: VeleroStatus) {
         .map(Duration::from_secs);
     let max_age = v.max_age_override.or(rpo);
     v.max_age_seconds = max_age.map(|d| d.as_secs());
-    if let (Some(name), Some(age), Some(max)) =
-        (v.latest_backup.clone(), v.latest_backup_age_seconds, max_age)
-    {
+    if let (Some(name), Some(age), Some(max)) = (
+        v.latest_backup.clone(),
+        v.latest_backup_age_seconds,
+        max_age,
+    ) {
         let stale = age > max.as_secs();
         v.stale = Some(stale);
         if stale {
