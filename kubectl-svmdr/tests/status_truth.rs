@@ -308,3 +308,53 @@ async fn the_velero_half_age_schedule_and_location() {
         .await
         .expect_code(0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backup_that_leaves_out_a_namespace_with_protected_data() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    seed_velero(&lab, "Available");
+    seed_backup(&lab, "hourly-fresh", chrono::Duration::minutes(5));
+    // Trident PVs on the primary's backend (svm1): `shop` is in the backup,
+    // `billing` is not.
+    let backend = lab
+        .primary_kube
+        .list("trident.netapp.io/v1", "TridentBackend", Some("trident"))
+        .into_iter()
+        .next()
+        .expect("primary backend");
+    let uuid = backend["backendUUID"].as_str().expect("backendUUID");
+    for (ns, pv) in [("shop", "pvc-1"), ("billing", "pvc-2")] {
+        lab.primary_kube
+            .apply(sim::kube::fixtures::trident_csi_pv(
+                pv,
+                uuid,
+                &format!("trident_{pv}"),
+                "file",
+                "1Gi",
+                ns,
+                "data",
+                "Retain",
+            ))
+            .expect("pv");
+    }
+    let j = lab
+        .run(&["status", "-o", "json"])
+        .await
+        .expect_code(1)
+        .json();
+    assert_eq!(
+        j["protectedNamespaces"],
+        json!(["billing", "shop"]),
+        "{j:#}"
+    );
+    assert_eq!(
+        j["velero"]["uncoveredNamespaces"],
+        json!(["billing"]),
+        "{j:#}"
+    );
+    assert!(
+        problems(&j).contains("leaves out namespaces billing"),
+        "{j:#}"
+    );
+}

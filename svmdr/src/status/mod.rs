@@ -23,6 +23,10 @@
 //! - Then, for the DR SVMs of the relationships found, 2 more on DR (every
 //!   export policy, and those SVMs' volumes) and one LIST of the DR Nodes:
 //!   [`exports`].
+//! - Kubernetes: the TridentBackends of each site (one LIST each), the
+//!   primary's PersistentVolumes (one LIST, [`coverage`]), and on DR the
+//!   Velero Backups, Schedules and BackupStorageLocations (one LIST each,
+//!   [`velero`]).
 //!
 //! (More only if a collection spans several pages.)
 //!
@@ -76,11 +80,18 @@
 //!   with findings is a problem: a restore from it destroys the replicated
 //!   data; so are a stale backup, a paused or invalid Schedule, and an
 //!   Unavailable location the backup is stored in. See [`velero`].
+//!   `backupIncludedNamespaces[]`, `backupExcludedNamespaces[]` (the
+//!   backup's spec), `uncoveredNamespaces[]` (namespaces in
+//!   `protectedNamespaces` the backup leaves out: a problem).
+//! - `protectedNamespaces[]` (when the primary's Kubernetes answered): the
+//!   namespaces whose PVs are Trident volumes on a protected primary SVM
+//!   ([`coverage`]).
 //!
 //! Fields are only ever added to this schema, never renamed or removed,
 //! within `svmdr.netapp.io/v1`.
 
 pub mod backends;
+pub mod coverage;
 mod direction;
 pub mod exports;
 mod relationship;
@@ -214,17 +225,24 @@ pub async fn collect(
         }
     };
     let dr_tbe = site_backends(dr);
-    let primary_tbe = async {
+    let primary_k8s = async {
         match &primary {
-            Some(Ok(site)) => Some(site_backends(site).await),
+            Some(Ok(site)) => Some(tokio::join!(
+                site_backends(site),
+                coverage::list_pvs(&site.kube)
+            )),
             _ => None,
         }
     };
-    let ((dr_facts, primary_input), dr_tbe, primary_tbe) = tokio::join!(
+    let ((dr_facts, primary_input), dr_tbe, primary_k8s) = tokio::join!(
         async { tokio::join!(dr_fut, primary_fut) },
         dr_tbe,
-        primary_tbe
+        primary_k8s
     );
+    let (primary_tbe, primary_pvs) = match primary_k8s {
+        Some((t, p)) => (Some(t), Some(p)),
+        None => (None, None),
+    };
     let dr_input = SiteInput {
         info: site_info(dr),
         facts: dr_facts.map_err(|e| e.to_string()),
@@ -241,6 +259,25 @@ pub async fn collect(
             crate::site::SiteRole::Primary,
             p.as_deref().map_err(String::as_str),
         );
+    }
+    if let (Some(Ok(backends)), Some(pvs)) = (&primary_tbe, &primary_pvs) {
+        match pvs {
+            Ok(pvs) => {
+                let svms: Vec<String> = report
+                    .relationships
+                    .iter()
+                    .map(|r| r.end_on(crate::site::SiteRole::Primary).svm.clone())
+                    .collect();
+                report.protected_namespaces = Some(
+                    coverage::protected_namespaces(pvs, backends, &svms)
+                        .into_iter()
+                        .collect(),
+                );
+            }
+            Err(e) => report.notes.push(format!(
+                "which namespaces keep data on the protected SVMs was not checked: {e}"
+            )),
+        }
     }
     let svms = exports::destination_svms(&report);
     if !svms.is_empty() {

@@ -91,6 +91,10 @@ pub struct StatusReport {
     /// The newest Velero backup on the DR cluster, when checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub velero: Option<super::velero::VeleroStatus>,
+    /// Namespaces whose PVs are Trident volumes on a protected primary SVM
+    /// (read from the primary's Kubernetes; absent when not checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected_namespaces: Option<Vec<String>>,
 }
 
 /// Both sites.
@@ -366,6 +370,7 @@ pub fn evaluate(
                 flow: "none".into(),
                 trident_backends: Vec::new(),
                 velero: None,
+                protected_namespaces: None,
             };
         }
     };
@@ -443,5 +448,6 @@ pub fn evaluate(
         flow,
         trident_backends: Vec::new(),
         velero: None,
+        protected_namespaces: None,
     }
 }

@@ -481,4 +481,28 @@ mod velero_half {
                     && n.contains("velero schedule create"))
         );
     }
+
+    #[test]
+    fn namespaces_with_protected_data_left_out_of_the_backup_are_a_problem() {
+        let mut b = backup("hourly-2", "2026-11-28T04:30:00Z", Some("hourly"));
+        b.data["spec"]["includedNamespaces"] = json!(["shop"]);
+        let f = facts(
+            vec![b],
+            vec![schedule("hourly", false)],
+            vec![bsl("default", "Available")],
+        );
+        let mut r = report();
+        r.protected_namespaces = Some(vec!["billing".into(), "shop".into()]);
+        velero::apply(&mut r, velero::from_facts("velero", &f, now()));
+        let p = r
+            .problems
+            .iter()
+            .find(|p| p.contains("leaves out namespaces billing"))
+            .unwrap_or_else(|| panic!("{:?}", r.problems));
+        assert!(p.contains("--include-namespaces"), "{p}");
+        let j = serde_json::to_value(&r).expect("json");
+        assert_eq!(j["velero"]["uncoveredNamespaces"], json!(["billing"]));
+        assert_eq!(j["velero"]["backupIncludedNamespaces"], json!(["shop"]));
+        assert_eq!(j["protectedNamespaces"], json!(["billing", "shop"]));
+    }
 }

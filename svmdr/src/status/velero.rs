@@ -67,6 +67,12 @@ pub struct VeleroStatus {
     /// The backup's `spec.storageLocation` (empty: the default location).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backup_storage_location: Option<String>,
+    /// The backup's `spec.includedNamespaces` (empty: all).
+    pub backup_included_namespaces: Vec<String>,
+    /// The backup's `spec.excludedNamespaces`.
+    pub backup_excluded_namespaces: Vec<String>,
+    /// Namespaces with data on a protected SVM that the backup leaves out.
+    pub uncovered_namespaces: Vec<String>,
     /// `--backup-max-age`, when given.
     #[serde(skip)]
     pub max_age_override: Option<Duration>,
@@ -170,6 +176,20 @@ pub fn from_facts(namespace: &str, facts: &VeleroFacts, now: DateTime<Utc>) -> V
         .filter(|s| !s.is_empty())
         .map(str::to_string);
     out.backup_storage_location.clone_from(&location);
+    if let Some(l) = &latest {
+        out.backup_included_namespaces
+            .clone_from(&l.included_namespaces);
+    }
+    out.backup_excluded_namespaces = raw
+        .and_then(|o| o.data.pointer("/spec/excludedNamespaces"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
     if let Some(name) = raw
         .and_then(|o| o.metadata.labels.as_ref())
         .and_then(|l| l.get(SCHEDULE_LABEL))
@@ -285,7 +305,8 @@ pub async fn collect(
 /// Adds `velero` to the report (pure). Problems: a backup that carries
 /// volume data; a backup older than the RPO (`--backup-max-age`, else the
 /// smallest RPO of the live relationships); a paused or invalid Schedule;
-/// an Unavailable location the backup is stored in. Notes: no backup, no
+/// an Unavailable location the backup is stored in; namespaces with data
+/// on a protected SVM the backup leaves out. Notes: no backup, no
 /// Velero, a backup made by hand, a Schedule that no longer exists.
 pub fn apply(report: &mut StatusReport, mut v: VeleroStatus) {
     let ns = v.namespace.clone();
@@ -365,6 +386,20 @@ pub fn apply(report: &mut StatusReport, mut v: VeleroStatus) {
                 ));
             }
             Some(_) => {}
+        }
+    }
+    if let (Some(name), Some(wanted)) = (&v.latest_backup, &report.protected_namespaces) {
+        let wanted = wanted.iter().cloned().collect();
+        v.uncovered_namespaces = super::coverage::uncovered(
+            &wanted,
+            &v.backup_included_namespaces,
+            &v.backup_excluded_namespaces,
+        );
+        if !v.uncovered_namespaces.is_empty() {
+            report.problems.push(format!(
+                "the newest Velero backup {ns}/{name} leaves out namespaces {} whose PVCs are on the protected SVM: a restore would not bring their applications back; include them in the backup's Schedule (`--include-namespaces`)",
+                v.uncovered_namespaces.join(", ")
+            ));
         }
     }
     for l in &v.storage_locations {
