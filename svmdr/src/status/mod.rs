@@ -92,7 +92,7 @@
 
 pub mod backends;
 pub mod coverage;
-mod direction;
+pub mod direction;
 pub mod exports;
 mod relationship;
 mod report;
