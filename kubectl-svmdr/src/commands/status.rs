@@ -31,6 +31,10 @@ pub struct Args {
     /// would destroy the replicated data).
     #[arg(long, default_value = "velero", value_name = "NS")]
     pub velero_namespace: String,
+    /// The age above which the newest Velero backup is stale (a problem).
+    /// Default: the smallest RPO of the live relationships.
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub backup_max_age: Option<Duration>,
 }
 
 /// Shows the status.
@@ -66,7 +70,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             let p = primary.as_ref().map(|r| r.as_ref().map_err(Clone::clone));
             let (mut report, velero) = tokio::join!(
                 status::collect(&dr, p, args.svm.as_deref()),
-                status::velero::collect(&dr.kube, &args.velero_namespace)
+                status::velero::collect(&dr.kube, &args.velero_namespace, args.backup_max_age)
             );
             status::velero::apply(&mut report, velero);
             let mut out = std::io::stdout().lock();

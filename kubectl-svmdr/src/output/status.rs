@@ -2,6 +2,7 @@
 
 use std::io::Write;
 
+use svmdr::status::velero::VeleroStatus;
 use svmdr::status::{SiteStatus, StatusReport};
 
 use super::{bytes, or_dash, table, write_structured};
@@ -32,6 +33,62 @@ fn site_line(s: &SiteStatus) -> String {
     }
 }
 
+/// `VELERO   newest backup velero/b (30m old, max 1h): no volume data;
+/// schedule hourly (@every 1h); location default Available`.
+fn velero_line(v: &VeleroStatus) -> String {
+    let Some(b) = &v.latest_backup else {
+        return format!(
+            "{:<8} no Completed backup in namespace {}{}",
+            "VELERO",
+            v.namespace,
+            v.error
+                .as_ref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        );
+    };
+    let data = match &v.backup_data {
+        Some(d) if d.carries_volume_data() => "CARRIES VOLUME DATA",
+        Some(_) => "no volume data",
+        None => "not inspected",
+    };
+    let age = match (&v.latest_backup_age, v.max_age_seconds, v.stale) {
+        (Some(a), Some(m), Some(true)) => format!(" ({a} old, max {}: STALE)", human_secs(m)),
+        (Some(a), Some(m), _) => format!(" ({a} old, max {})", human_secs(m)),
+        (Some(a), None, _) => format!(" ({a} old)"),
+        (None, ..) => String::new(),
+    };
+    let schedule = match &v.schedule {
+        None => "no schedule".to_string(),
+        Some(s) if !s.found => format!("schedule {} (missing)", s.name),
+        Some(s) => format!(
+            "schedule {}{}{}",
+            s.name,
+            s.cron
+                .as_ref()
+                .map(|c| format!(" ({c})"))
+                .unwrap_or_default(),
+            if s.paused { " PAUSED" } else { "" }
+        ),
+    };
+    let location = v
+        .storage_locations
+        .iter()
+        .find(|l| l.used_by_backup)
+        .map_or_else(
+            || "location -".to_string(),
+            |l| format!("location {} {}", l.name, or_dash(l.phase.as_ref())),
+        );
+    format!(
+        "{:<8} newest backup {}/{b}{age}: {data}; {schedule}; {location}",
+        "VELERO", v.namespace
+    )
+}
+
+fn human_secs(s: u64) -> String {
+    svmdr::status::rpo::human(std::time::Duration::from_secs(s))
+}
+
 /// Renders the status report.
 ///
 /// # Errors
@@ -43,19 +100,9 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
     let wide = format == OutputFormat::Wide;
     writeln!(w, "{}", site_line(&r.sites.dr))?;
     writeln!(w, "{}", site_line(&r.sites.primary))?;
-    if let Some(v) = &r.velero
-        && let Some(b) = &v.latest_backup
-    {
-        let data = match &v.backup_data {
-            Some(d) if d.carries_volume_data() => "CARRIES VOLUME DATA",
-            Some(_) => "no volume data",
-            None => "not inspected",
-        };
-        writeln!(
-            w,
-            "{:<8} newest backup {}/{b}: {data}",
-            "VELERO", v.namespace
-        )?;
+    writeln!(w, "{:<8} {}  FLOW {}", "ACTIVE", r.active_site, r.flow)?;
+    if let Some(v) = &r.velero {
+        writeln!(w, "{}", velero_line(v))?;
     }
     writeln!(w)?;
     if !r.relationships.is_empty() {
@@ -64,13 +111,22 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
             "destination",
             "state",
             "healthy",
+            "protected",
             "lag",
             "rpo",
             "last transfer",
             "svm states",
         ];
         if wide {
-            header.extend(["policy", "identity", "schedule", "svm peer", "uuid"]);
+            header.extend([
+                "direction",
+                "live",
+                "policy",
+                "identity",
+                "schedule",
+                "svm peer",
+                "uuid",
+            ]);
         }
         let rows = r
             .relationships
@@ -111,6 +167,11 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
                     dst,
                     x.state.clone(),
                     if x.healthy { "yes".into() } else { "NO".into() },
+                    match (x.live, x.protected) {
+                        (true, true) => "yes".into(),
+                        (true, false) => "NO".into(),
+                        (false, _) => "- (not in use)".into(),
+                    },
                     lag,
                     x.rpo.clone(),
                     last,
@@ -118,6 +179,8 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
                 ];
                 if wide {
                     row.extend([
+                        x.direction.clone(),
+                        if x.live { "yes".into() } else { "no".into() },
                         or_dash(x.policy.as_ref()),
                         or_dash(x.identity_preservation.as_ref()),
                         or_dash(x.schedule.as_ref()),
@@ -278,7 +341,51 @@ mod tests {
         assert!(text.contains("20m"), "{text}");
         assert!(text.contains("update success 2.0 KiB"), "{text}");
         assert!(text.contains("running / stopped"), "{text}");
+        assert!(
+            text.contains("ACTIVE   primary  FLOW primary → dr"),
+            "{text}"
+        );
+        assert!(text.contains("PROTECTED"), "{text}");
         assert!(text.trim_end().ends_with("Healthy."), "{text}");
+    }
+
+    #[test]
+    fn velero_line_shows_age_schedule_and_location() {
+        use svmdr::status::velero::{LocationStatus, ScheduleStatus, VeleroStatus};
+        let v = VeleroStatus {
+            namespace: "velero".into(),
+            latest_backup: Some("hourly-2".into()),
+            latest_backup_age: Some("2h".into()),
+            max_age_seconds: Some(3600),
+            stale: Some(true),
+            schedule: Some(ScheduleStatus {
+                name: "hourly".into(),
+                found: true,
+                cron: Some("@every 1h".into()),
+                phase: Some("Enabled".into()),
+                paused: false,
+            }),
+            storage_locations: vec![LocationStatus {
+                name: "default".into(),
+                phase: Some("Unavailable".into()),
+                default: true,
+                used_by_backup: true,
+            }],
+            ..VeleroStatus::default()
+        };
+        assert_eq!(
+            velero_line(&v),
+            "VELERO   newest backup velero/hourly-2 (2h old, max 1h: STALE): not inspected; \
+             schedule hourly (@every 1h); location default Unavailable"
+        );
+        let none = VeleroStatus {
+            namespace: "velero".into(),
+            ..VeleroStatus::default()
+        };
+        assert_eq!(
+            velero_line(&none),
+            "VELERO   no Completed backup in namespace velero"
+        );
     }
 
     #[test]
@@ -370,10 +477,18 @@ mod tests {
             "identityPreservation",
             "svmPeerState",
             "problems",
+            "direction",
+            "heldOn",
+            "live",
+            "protected",
+            "activeSite",
+            "flow",
         ] {
             assert!(r.get(key).is_some(), "relationship field {key} missing");
         }
         assert_eq!(r["rpoSeconds"], json!(3600));
         assert_eq!(r["lagSeconds"], json!(1200));
+        assert_eq!(v["activeSite"], json!("primary"));
+        assert_eq!(v["flow"], json!("primary → dr"));
     }
 }

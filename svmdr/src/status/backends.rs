@@ -40,16 +40,14 @@ pub struct TridentBackendStatus {
 /// replicates into it (a stopped `dp_destination`), i.e. not failed over.
 fn is_waiting_destination(rels: &[RelationshipStatus], svm: &str, site: SiteRole) -> bool {
     rels.iter().any(|r| {
-        let end = match site {
-            SiteRole::Dr => &r.destination,
-            SiteRole::Primary => &r.source,
-        };
+        let end = r.end_on(site);
         if end.svm != svm {
             return false;
         }
         let stopped = end.svm_state.as_deref() == Some("stopped");
         match site {
-            // The DR SVM before a failover.
+            // The DR SVM before a failover (or made the destination of a
+            // reverse relationship again).
             SiteRole::Dr => {
                 end.svm_subtype.as_deref() == Some("dp_destination")
                     || (stopped && r.state != "broken_off")

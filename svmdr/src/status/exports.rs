@@ -187,7 +187,7 @@ pub fn destination_svms(report: &StatusReport) -> Vec<String> {
     let mut out: Vec<String> = report
         .relationships
         .iter()
-        .map(|r| r.destination.svm.clone())
+        .map(|r| r.end_on(crate::site::SiteRole::Dr).svm.clone())
         .collect();
     out.sort();
     out.dedup();

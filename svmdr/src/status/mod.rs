@@ -1,5 +1,11 @@
 //! SVM-DR replication status: state, health, lag against the RPO, SVM
-//! state on both sides, cluster and SVM peer health.
+//! state on both sides, cluster and SVM peer health, which site is active
+//! and which way data flows (see [`direction`] for the decision table), and
+//! the Velero half ([`velero`]).
+//!
+//! A relationship with no effective transfer schedule (none on the
+//! relationship, none on its policy) is *unprotected*: a problem, never
+//! healthy, because data moves only when someone starts a transfer.
 //!
 //! Collect, then decide: [`collect`] reads each site's ONTAP cluster in one
 //! concurrent round of GETs (both sites at the same time, so the wall time
@@ -12,11 +18,15 @@
 //! - DR site, 6: `GET /api/cluster`, `/api/svm/svms`, `/api/cluster/peers`,
 //!   `/api/svm/peers`, `/api/snapmirror/relationships`,
 //!   `/api/snapmirror/policies` (each with `fields=` naming what is used).
-//! - Primary site, 4: `GET /api/cluster`, `/api/svm/svms`,
-//!   `/api/cluster/peers`, `/api/svm/peers`.
+//! - Primary site, 6: the same six (its relationships are the reverse
+//!   ones, DR → primary, after `resync --direction reverse`).
 //! - Then, for the DR SVMs of the relationships found, 2 more on DR (every
 //!   export policy, and those SVMs' volumes) and one LIST of the DR Nodes:
 //!   [`exports`].
+//! - Kubernetes: the TridentBackends of each site (one LIST each), the
+//!   primary's PersistentVolumes (one LIST, [`coverage`]), and on DR the
+//!   Velero Backups, Schedules and BackupStorageLocations (one LIST each,
+//!   [`velero`]).
 //!
 //! (More only if a collection spans several pages.)
 //!
@@ -44,7 +54,15 @@
 //!   `schedule`, `rpoSeconds`, `rpo` (human, or `none (no schedule)` /
 //!   `unknown (schedule X)`), `rpoExceeded` (bool or null when unknown);
 //!   `lastTransfer` {`type`, `state`, `endTime`, `bytes`}; `transferring`;
-//!   `policy`; `identityPreservation`; `svmPeerState`; `problems[]`.
+//!   `policy`; `identityPreservation`; `svmPeerState`; `problems[]`;
+//!   `direction` (forward|reverse), `heldOn` (primary|dr: the cluster that
+//!   lists it, its destination), `live` (it replicates its SVM pair now),
+//!   `protected` (live, snapmirrored and scheduled), `activeSite`
+//!   (primary|dr|both|unknown) and `flow` (`primary → dr`|`dr → primary`|
+//!   `none`) of its SVM pair. `rpo` is `none (no schedule)` for an
+//!   unprotected one.
+//! - `activeSite` (primary|dr|both|mixed|unknown), `flow` (`primary → dr`|
+//!   `dr → primary`|`none`|`mixed`): the summary over the SVM pairs.
 //! - `tridentBackends[]`: `site` (primary|dr), `name`, `svm`, `state`
 //!   (online|offline|failed|...), `userState` (normal|suspended),
 //!   `stateReason`, `expectedOffline` (the SVM is a stopped SVM-DR
@@ -53,14 +71,30 @@
 //! - `velero` (when checked): `namespace`, `latestBackup` (the newest
 //!   Completed backup), `backupData` {`backup`, `findings[]` {`kind`
 //!   (fsBackup|csiSnapshot|dataMover|nativeSnapshot), `evidence`, `pvc`,
-//!   `pod`}, `notes[]`}, `error`. A backup with findings is a problem: a
-//!   restore from it destroys the replicated data. See [`velero`].
+//!   `pod`}, `notes[]`}, `error`; `latestBackupCompletedAt` (RFC 3339),
+//!   `latestBackupAgeSeconds`, `latestBackupAge` (human), `maxAgeSeconds`
+//!   (the RPO it is held to), `stale`; `schedule` {`name`, `found`,
+//!   `cron`, `phase`, `paused`} (the Velero Schedule named by the backup's
+//!   `velero.io/schedule-name` label); `storageLocations[]` {`name`,
+//!   `phase` (Available|Unavailable), `default`, `usedByBackup`}. A backup
+//!   with findings is a problem: a restore from it destroys the replicated
+//!   data; so are a stale backup, a paused or invalid Schedule, and an
+//!   Unavailable location the backup is stored in. See [`velero`].
+//!   `backupIncludedNamespaces[]`, `backupExcludedNamespaces[]` (the
+//!   backup's spec), `uncoveredNamespaces[]` (namespaces in
+//!   `protectedNamespaces` the backup leaves out: a problem).
+//! - `protectedNamespaces[]` (when the primary's Kubernetes answered): the
+//!   namespaces whose PVs are Trident volumes on a protected primary SVM
+//!   ([`coverage`]).
 //!
 //! Fields are only ever added to this schema, never renamed or removed,
 //! within `svmdr.netapp.io/v1`.
 
 pub mod backends;
+pub mod coverage;
+pub mod direction;
 pub mod exports;
+mod relationship;
 mod report;
 pub mod rpo;
 pub mod velero;
@@ -83,14 +117,16 @@ transfer_schedule,exported_snapshot";
 /// Fields read for policies.
 const POLICY_FIELDS: &str = "uuid,name,type,identity_preservation,scope,svm,transfer_schedule";
 
-/// Reads one site's facts in one concurrent round. `destination` adds the
-/// relationships and policies (the DR side).
+/// Reads one site's facts in one concurrent round: cluster, SVMs, cluster
+/// and SVM peers, and the relationships this cluster is the destination of
+/// with the SnapMirror policies (the forward relationship on DR, a reverse
+/// one on the primary). `relationships: false` leaves those two out.
 ///
 /// # Errors
 /// The first failing call (the site counts as unreachable in the report).
 pub async fn collect_site(
     client: &OntapClient,
-    destination: bool,
+    relationships: bool,
 ) -> Result<SiteFacts, OntapError> {
     let svm_q = SvmQuery::default();
     let peer_q = SvmPeerQuery::default();
@@ -102,7 +138,7 @@ pub async fn collect_site(
             client.svm_peers(&peer_q),
         )
     };
-    if destination {
+    if relationships {
         let ((cluster, svms, cluster_peers, svm_peers), relationships, policies) = tokio::try_join!(
             base,
             list::<Relationship>(client, "/api/snapmirror/relationships", RELATIONSHIP_FIELDS),
@@ -182,24 +218,31 @@ pub async fn collect(
             }),
             Some(Ok(site)) => Some(SiteInput {
                 info: site_info(site),
-                facts: collect_site(&site.ontap, false)
+                facts: collect_site(&site.ontap, true)
                     .await
                     .map_err(|e| e.to_string()),
             }),
         }
     };
     let dr_tbe = site_backends(dr);
-    let primary_tbe = async {
+    let primary_k8s = async {
         match &primary {
-            Some(Ok(site)) => Some(site_backends(site).await),
+            Some(Ok(site)) => Some(tokio::join!(
+                site_backends(site),
+                coverage::list_pvs(&site.kube)
+            )),
             _ => None,
         }
     };
-    let ((dr_facts, primary_input), dr_tbe, primary_tbe) = tokio::join!(
+    let ((dr_facts, primary_input), dr_tbe, primary_k8s) = tokio::join!(
         async { tokio::join!(dr_fut, primary_fut) },
         dr_tbe,
-        primary_tbe
+        primary_k8s
     );
+    let (primary_tbe, primary_pvs) = match primary_k8s {
+        Some((t, p)) => (Some(t), Some(p)),
+        None => (None, None),
+    };
     let dr_input = SiteInput {
         info: site_info(dr),
         facts: dr_facts.map_err(|e| e.to_string()),
@@ -216,6 +259,25 @@ pub async fn collect(
             crate::site::SiteRole::Primary,
             p.as_deref().map_err(String::as_str),
         );
+    }
+    if let (Some(Ok(backends)), Some(pvs)) = (&primary_tbe, &primary_pvs) {
+        match pvs {
+            Ok(pvs) => {
+                let svms: Vec<String> = report
+                    .relationships
+                    .iter()
+                    .map(|r| r.end_on(crate::site::SiteRole::Primary).svm.clone())
+                    .collect();
+                report.protected_namespaces = Some(
+                    coverage::protected_namespaces(pvs, backends, &svms)
+                        .into_iter()
+                        .collect(),
+                );
+            }
+            Err(e) => report.notes.push(format!(
+                "which namespaces keep data on the protected SVMs was not checked: {e}"
+            )),
+        }
     }
     let svms = exports::destination_svms(&report);
     if !svms.is_empty() {
@@ -240,3 +302,5 @@ async fn site_backends(site: &Site) -> Result<Vec<crate::plan::trident::BackendS
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_direction;

@@ -4,10 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::rpo::{self, Rpo};
 use crate::ontap::models::{
-    Cluster, ClusterPeer, GroupType, IdentityPreservation, Relationship, RelationshipState,
-    SnapmirrorPolicy, Svm, SvmPeer, SvmPeerState, SvmState, SvmSubtype, TransferState,
+    Cluster, ClusterPeer, GroupType, Relationship, SnapmirrorPolicy, Svm, SvmPeer,
 };
 use crate::site::SiteRole;
 
@@ -27,9 +25,10 @@ pub struct SiteFacts {
     pub cluster_peers: Vec<ClusterPeer>,
     /// `GET /api/svm/peers`.
     pub svm_peers: Vec<SvmPeer>,
-    /// `GET /api/snapmirror/relationships` (destination side only).
+    /// `GET /api/snapmirror/relationships`: those this cluster is the
+    /// destination of.
     pub relationships: Vec<Relationship>,
-    /// `GET /api/snapmirror/policies` (destination side only).
+    /// `GET /api/snapmirror/policies`.
     pub policies: Vec<SnapmirrorPolicy>,
 }
 
@@ -78,13 +77,24 @@ pub struct StatusReport {
     pub sites: Sites,
     /// Cluster peer records on both sides that concern this pair.
     pub cluster_peers: Vec<ClusterPeerStatus>,
-    /// SVM-DR relationships on the DR cluster.
+    /// SVM-DR relationships: forward ones on the DR cluster, reverse ones
+    /// on the primary cluster.
     pub relationships: Vec<RelationshipStatus>,
+    /// Where the applications' SVMs serve: `primary`, `dr`, `both`,
+    /// `mixed` (SVM pairs disagree) or `unknown`.
+    pub active_site: String,
+    /// Which way data flows: `primary → dr`, `dr → primary`, `none` or
+    /// `mixed`.
+    pub flow: String,
     /// Trident backends on both sites' Kubernetes clusters.
     pub trident_backends: Vec<super::backends::TridentBackendStatus>,
     /// The newest Velero backup on the DR cluster, when checked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub velero: Option<super::velero::VeleroStatus>,
+    /// Namespaces whose PVs are Trident volumes on a protected primary SVM
+    /// (read from the primary's Kubernetes; absent when not checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protected_namespaces: Option<Vec<String>>,
 }
 
 /// Both sites.
@@ -209,6 +219,35 @@ pub struct RelationshipStatus {
     pub svm_peer_state: Option<String>,
     /// What is wrong with this relationship (empty when healthy).
     pub problems: Vec<String>,
+    /// `forward` (primary → DR, held on the DR cluster) or `reverse`
+    /// (DR → primary after `resync --direction reverse`, held on the
+    /// primary cluster).
+    pub direction: String,
+    /// The site whose ONTAP cluster holds it (its destination).
+    pub held_on: SiteRole,
+    /// This is the relationship that replicates its SVM pair now (see
+    /// [`super::direction`]); `false` for a broken-off one.
+    pub live: bool,
+    /// Live, snapmirrored and with a transfer schedule.
+    pub protected: bool,
+    /// Where the pair's SVM serves: `primary`, `dr`, `both` (split brain)
+    /// or `unknown`.
+    pub active_site: String,
+    /// Which way data flows for the pair: `primary → dr`, `dr → primary` or
+    /// `none`.
+    pub flow: String,
+}
+
+impl RelationshipStatus {
+    /// The end of the relationship on `site`: for the forward relationship
+    /// the source is on the primary, for the reverse one on DR.
+    pub fn end_on(&self, site: SiteRole) -> &Endpoint {
+        if self.held_on == site {
+            &self.destination
+        } else {
+            &self.source
+        }
+    }
 }
 
 /// Whether a relationship is SVM-DR: `group_type=svm_dr`, or both paths
@@ -221,14 +260,6 @@ pub fn is_svm_dr(r: &Relationship) -> bool {
         }
         Some(_) => false,
     }
-}
-
-fn svm_of_path(path: &str) -> &str {
-    path.split(':').next().unwrap_or("")
-}
-
-fn find_svm<'a>(svms: &'a [Svm], name: &str) -> Option<&'a Svm> {
-    svms.iter().find(|s| s.name.as_deref() == Some(name))
 }
 
 fn peer_matches(p: &ClusterPeer, cluster: &str) -> bool {
@@ -335,26 +366,25 @@ pub fn evaluate(
                 sites,
                 cluster_peers: Vec::new(),
                 relationships: Vec::new(),
+                active_site: "unknown".into(),
+                flow: "none".into(),
                 trident_backends: Vec::new(),
                 velero: None,
+                protected_namespaces: None,
             };
         }
     };
     let dr_cluster = dr_facts.cluster.name.clone();
     let primary_cluster = primary_facts.and_then(|f| f.cluster.name.clone());
 
-    let relationships: Vec<RelationshipStatus> = dr_facts
-        .relationships
-        .iter()
-        .filter(|r| is_svm_dr(r))
-        .map(|r| relationship_status(r, dr_facts, primary_facts))
-        .filter(|r| svm.is_none_or(|s| r.source.svm == s || r.destination.svm == s))
-        .collect();
+    let (relationships, active_site, flow) =
+        super::direction::relationships(dr_facts, primary_facts, svm, &mut notes);
 
     // Cluster peers that matter: those naming the other site's cluster (or
     // the relationships' source clusters when the primary did not answer).
     let mut wanted_remote: Vec<String> = relationships
         .iter()
+        .filter(|r| r.held_on == SiteRole::Dr)
         .filter_map(|r| r.source.cluster.clone())
         .collect();
     wanted_remote.extend(primary_cluster.clone());
@@ -414,229 +444,10 @@ pub fn evaluate(
         sites,
         cluster_peers,
         relationships,
+        active_site,
+        flow,
         trident_backends: Vec::new(),
         velero: None,
-    }
-}
-
-fn relationship_status(
-    r: &Relationship,
-    dr: &SiteFacts,
-    primary: Option<&SiteFacts>,
-) -> RelationshipStatus {
-    let mut problems = Vec::new();
-    let src_path = r.source_path().to_string();
-    let dst_path = r.destination_path().to_string();
-    let dst_svm_name = svm_of_path(&dst_path).to_string();
-    let alias = svm_of_path(&src_path).to_string();
-    // The source path carries the DR cluster's alias of the peer SVM.
-    let svm_peer = dr.svm_peers.iter().find(|p| {
-        p.svm.as_ref().and_then(|s| s.name.as_deref()) == Some(dst_svm_name.as_str())
-            && (p.name.as_deref() == Some(alias.as_str())
-                || p.peer
-                    .as_ref()
-                    .and_then(|x| x.svm.as_ref())
-                    .and_then(|s| s.name.as_deref())
-                    == Some(alias.as_str()))
-    });
-    let src_svm_name = svm_peer
-        .and_then(|p| p.peer.as_ref())
-        .and_then(|x| x.svm.as_ref())
-        .and_then(|s| s.name.clone())
-        .unwrap_or_else(|| alias.clone());
-    let src_cluster = r
-        .source
-        .as_ref()
-        .and_then(|e| e.cluster.as_ref())
-        .and_then(|c| c.name.clone())
-        .or_else(|| {
-            svm_peer
-                .and_then(|p| p.peer.as_ref())
-                .and_then(|x| x.cluster.as_ref())
-                .and_then(|c| c.name.clone())
-        });
-
-    let dst_svm = find_svm(&dr.svms, &dst_svm_name);
-    let src_svm = primary.and_then(|p| find_svm(&p.svms, &src_svm_name));
-
-    let state = r.state.unwrap_or(RelationshipState::Unknown);
-    match state {
-        RelationshipState::Snapmirrored => {}
-        RelationshipState::Uninitialized => problems.push(
-            "not initialized yet: run `kubectl svmdr peer` (or wait for the initial transfer)"
-                .into(),
-        ),
-        RelationshipState::Paused => {
-            problems.push("quiesced (paused): scheduled transfers are not running".into());
-        }
-        RelationshipState::BrokenOff => problems.push(
-            "broken off: the DR SVM is writable and no longer protected; resync or fail back"
-                .into(),
-        ),
-        other => problems.push(format!("state is {other}, expected snapmirrored")),
-    }
-    let reasons: Vec<String> = r
-        .unhealthy_reason
-        .iter()
-        .flatten()
-        .map(|u| match (&u.code, &u.message) {
-            (Some(c), Some(m)) => format!("[{c}] {m}"),
-            (None, Some(m)) => m.clone(),
-            (Some(c), None) => format!("[{c}]"),
-            (None, None) => "unspecified".into(),
-        })
-        .collect();
-    if r.healthy == Some(false) {
-        if reasons.is_empty() {
-            problems.push("ONTAP reports the relationship unhealthy".into());
-        } else {
-            problems.push(format!(
-                "ONTAP reports it unhealthy: {}",
-                reasons.join("; ")
-            ));
-        }
-    }
-    let transfer_state = r.transfer_state();
-    if matches!(
-        transfer_state,
-        Some(TransferState::Failed | TransferState::Aborted | TransferState::HardAborted)
-    ) {
-        problems.push(format!(
-            "the last transfer {}: run `kubectl svmdr sync --wait` to retry",
-            transfer_state.map_or("", |t| t.as_str())
-        ));
-    }
-
-    let policy = r.policy.as_ref().and_then(|p| p.name.clone());
-    let policy_record = policy.as_deref().and_then(|name| {
-        // An SVM-owned policy overrides the system one of the same name.
-        dr.policies
-            .iter()
-            .filter(|p| p.name.as_deref() == Some(name))
-            .max_by_key(|p| {
-                p.svm.as_ref().and_then(|s| s.name.as_deref()) == Some(dst_svm_name.as_str())
-            })
-    });
-    let schedule = r
-        .transfer_schedule
-        .as_ref()
-        .and_then(|s| s.name.clone())
-        .or_else(|| {
-            policy_record
-                .and_then(|p| p.transfer_schedule.as_ref())
-                .and_then(|s| s.name.clone())
-        });
-    let identity = r
-        .identity_preservation
-        .or_else(|| policy_record.and_then(|p| p.identity_preservation));
-    let rpo = rpo::rpo_for(schedule.as_deref());
-    let lag = r.lag_time;
-    let rpo_exceeded = rpo::exceeds(lag, &rpo);
-    if rpo_exceeded == Some(true)
-        && let (Some(lag), Rpo::Interval(i)) = (lag, &rpo)
-    {
-        problems.push(format!(
-            "lag {} exceeds the RPO of {} (schedule {})",
-            rpo::human(lag),
-            rpo::human(*i),
-            schedule.as_deref().unwrap_or("")
-        ));
-    }
-
-    match (dst_svm, state) {
-        (None, _) => problems.push(format!(
-            "destination SVM {dst_svm_name} not found on the DR cluster"
-        )),
-        (Some(s), RelationshipState::Snapmirrored | RelationshipState::Paused)
-            if s.subtype.is_some_and(|t| t != SvmSubtype::DpDestination) =>
-        {
-            problems.push(format!(
-                "destination SVM {dst_svm_name} has subtype {}, expected dp_destination",
-                s.subtype.map_or("?", |t| t.as_str())
-            ));
-        }
-        _ => {}
-    }
-    if let Some(pf) = primary {
-        match src_svm {
-            None => problems.push(format!(
-                "source SVM {src_svm_name} not found on the primary cluster{}",
-                pf.cluster
-                    .name
-                    .as_ref()
-                    .map(|n| format!(" ({n})"))
-                    .unwrap_or_default()
-            )),
-            Some(s)
-                if state != RelationshipState::BrokenOff && s.state != Some(SvmState::Running) =>
-            {
-                problems.push(format!(
-                    "source SVM {src_svm_name} is {}, not running",
-                    s.state.map_or("unknown", |x| x.as_str())
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    let both_running = src_svm.and_then(|s| s.state) == Some(SvmState::Running)
-        && dst_svm.and_then(|s| s.state) == Some(SvmState::Running);
-    if both_running && identity == Some(IdentityPreservation::Full) {
-        problems.push(format!(
-            "both {src_svm_name} and {dst_svm_name} are running with full identity preservation \
-             (same LIF addresses): split-brain risk; stop one of them"
-        ));
-    }
-    let svm_peer_state = svm_peer.and_then(|p| p.state);
-    match svm_peer_state {
-        Some(SvmPeerState::Peered) => {}
-        Some(other) => problems.push(format!(
-            "SVM peer {src_svm_name} <-> {dst_svm_name} is {other}, not peered"
-        )),
-        None => problems.push(format!(
-            "no SVM peer between {src_svm_name} and {dst_svm_name} on the DR cluster"
-        )),
-    }
-
-    let endpoint =
-        |cluster: Option<String>, svm: String, path: String, record: Option<&Svm>| Endpoint {
-            cluster,
-            svm,
-            path,
-            svm_state: record.and_then(|s| s.state).map(|s| s.to_string()),
-            svm_subtype: record.and_then(|s| s.subtype).map(|s| s.to_string()),
-        };
-    let rpo_text = match &rpo {
-        Rpo::Interval(d) => rpo::human(*d),
-        Rpo::NoSchedule => "none (no schedule)".into(),
-        Rpo::Unknown(name) => format!("unknown (schedule {name})"),
-    };
-    RelationshipStatus {
-        uuid: r.uuid.clone(),
-        source: endpoint(src_cluster, src_svm_name, src_path, src_svm),
-        destination: endpoint(dr.cluster.name.clone(), dst_svm_name, dst_path, dst_svm),
-        state: state.to_string(),
-        healthy: problems.is_empty(),
-        ontap_healthy: r.healthy,
-        unhealthy_reasons: reasons,
-        lag_seconds: lag.map(|d| d.as_secs()),
-        lag: lag.map(rpo::human),
-        schedule,
-        rpo_seconds: match rpo {
-            Rpo::Interval(d) => Some(d.as_secs()),
-            _ => None,
-        },
-        rpo: rpo_text,
-        rpo_exceeded,
-        last_transfer: r.transfer.as_ref().map(|t| TransferStatus {
-            r#type: t.kind.or(r.last_transfer_type).map(|k| k.to_string()),
-            state: t.state.map(|s| s.to_string()),
-            end_time: t.end_time.map(|e| e.to_rfc3339()),
-            bytes: t.bytes_transferred,
-        }),
-        transferring: r.is_transferring(),
-        policy,
-        identity_preservation: identity.map(|i| i.to_string()),
-        svm_peer_state: svm_peer_state.map(|s| s.to_string()),
-        problems,
+        protected_namespaces: None,
     }
 }

@@ -380,7 +380,7 @@ mod velero_backups {
             namespace: "velero".into(),
             latest_backup: Some("nightly".into()),
             backup_data: Some(analyze(&backup, &[], &[], &[])),
-            error: None,
+            ..velero::VeleroStatus::default()
         }
     }
 
@@ -423,9 +423,7 @@ mod velero_backups {
             &mut r,
             velero::VeleroStatus {
                 namespace: "velero".into(),
-                latest_backup: None,
-                backup_data: None,
-                error: None,
+                ..velero::VeleroStatus::default()
             },
         );
         assert_eq!(r.problems.len(), before);
