@@ -33,9 +33,11 @@ fn main() -> ExitCode {
         }
     };
     logging::init(cli.global.verbose);
+    let format = cli.global.output;
     let mut ctx = Ctx::new(cli.global.clone(), name);
     match cli.command.run(&mut ctx) {
         Ok(outcome) => exit::from_outcome(outcome),
-        Err(err) => exit::report(&err),
+        // With -o json|yaml this also writes the error document to stdout.
+        Err(err) => exit::report(&err, format),
     }
 }

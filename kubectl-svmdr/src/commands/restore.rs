@@ -5,7 +5,8 @@
 //! The backup is inspected first: one that carries volume data for the
 //! Trident volumes is refused (exit 3) unless `--force`
 //! (`svmdr::restore::backup_data`). A restore still running at the timeout
-//! exits 2 and is recorded `timed-out`: Velero carries on with it.
+//! exits 2 and is recorded `timed-out`: Velero carries on with it. One that
+//! ended `PartiallyFailed` exits 1 and is recorded `partially-failed`.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -139,6 +140,12 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             }
             let name = svmdr::restore::restore_name(&prepared.backup.name, Utc::now());
             let obj = svmdr::restore::restore_object(&name, &opts, &prepared.backup.name)?;
+            if format.is_machine() {
+                // The one document: the Velero Restore it would create.
+                let mut w = std::io::stdout().lock();
+                output::write_structured(&mut w, format, &obj)?;
+                return Ok(Outcome::Ok);
+            }
             println!(
                 "Dry run: nothing was changed. Would create (and wait up to {}):",
                 humantime::format_duration(prepared.timeout)
@@ -149,9 +156,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         let started_at = Utc::now();
         let result =
             svmdr::restore::restore(&kube, &opts, &ProgressReporter(reporter.clone())).await;
+        // The recorded outcome is the exit outcome (see the end of this fn).
         let (outcome, message) = match &result {
             Ok(r) => (
-                AuditOutcome::Succeeded,
+                match r.status.phase.as_str() {
+                    "Completed" => AuditOutcome::Succeeded,
+                    "PartiallyFailed" => AuditOutcome::PartiallyFailed,
+                    _ => AuditOutcome::Unhealthy,
+                },
                 format!(
                     "restore {} from backup {}: {} ({} warnings, {} errors)",
                     r.name, r.backup.name, r.status.phase, r.status.warnings, r.status.errors
