@@ -27,7 +27,7 @@ pub const TABLE: &[(u8, &str)] = &[
     ),
     (
         code::UNHEALTHY,
-        "done, but the result shows a problem: `status` or `backends` found one (a primary site that cannot be resolved or reached is one), a restore ended `PartiallyFailed`, a workflow's storage steps succeeded but the DR site is not ready (export policy, restore)",
+        "unhealthy or not ready: the command ran and its result shows a problem (`status` or `backends` found one, an unresolvable or unreachable primary site included; a restore ended `PartiallyFailed`; a workflow's steps succeeded but the DR site is not ready: export policy, restore)",
     ),
     (
         code::ERROR,
@@ -44,7 +44,7 @@ pub const TABLE: &[(u8, &str)] = &[
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0    success (also when stdout is closed early, e.g. piped into `head`)
-  1    done, but the result shows a problem: `status` or `backends` found one (a primary site that cannot be resolved or reached is one), a restore ended `PartiallyFailed`, a workflow's storage steps succeeded but the DR site is not ready (export policy, restore)
+  1    unhealthy or not ready: the command ran and its result shows a problem (`status` or `backends` found one, an unresolvable or unreachable primary site included; a restore ended `PartiallyFailed`; a workflow's steps succeeded but the DR site is not ready: export policy, restore)
   2    error, no result: bad flags or config file, the DR site cannot be resolved or reached, ONTAP or Kubernetes refused a call, a step failed, a restore `Failed` or still running at the timeout
   3    refused for safety (split-brain guard, declined confirmation, a Velero backup that carries volume data)
   130  interrupted (Ctrl-C)";

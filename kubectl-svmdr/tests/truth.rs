@@ -331,3 +331,53 @@ async fn errors_write_one_error_document_with_o_json_or_yaml() {
     let h = history(&lab).await;
     assert_eq!((h[0].0.as_str(), h[0].1.as_str()), ("failover", "refused"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failover_whose_export_policy_refuses_the_dr_nodes_is_recorded_unhealthy() {
+    use sim::kube::fixtures::{DR_NODES, PRIMARY_NODES, node};
+    let lab = Lab::start().await;
+    for (name, ip) in DR_NODES {
+        lab.dr_kube.apply(node(name, ip)).expect("seed DR node");
+    }
+    // The primary's export policy admits only the primary's nodes; SVM-DR
+    // replicates it to the DR SVM.
+    let clients: Vec<Value> = PRIMARY_NODES
+        .iter()
+        .map(|(_, ip)| serde_json::json!({"match": ip}))
+        .collect();
+    lab.ontap.control().set_export_rules(
+        "primary",
+        "svm1",
+        "default",
+        vec![
+            serde_json::json!({"index": 1, "clients": clients, "protocols": ["any"],
+            "ro_rule": ["sys"], "rw_rule": ["sys"], "superuser": ["sys"]}),
+        ],
+    );
+    lab.peer().await;
+    lab.ontap.control().set_cluster_down("primary", true);
+    lab.primary_kube.set_down(true);
+    let r = lab
+        .run(&["failover", "--yes", "--request-timeout", "3s", "-o", "json"])
+        .await
+        .expect_code(1);
+    let out = r.json();
+    assert_eq!(out["kind"], "WorkflowRun", "{out}");
+    assert!(
+        out["exportProblems"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty()),
+        "{out}"
+    );
+    let h = history(&lab).await;
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!(
+        (h[0].0.as_str(), h[0].1.as_str()),
+        ("failover", "unhealthy"),
+        "{h:?}"
+    );
+    assert!(
+        h[0].2.contains("export policy refuses the DR nodes"),
+        "{h:?}"
+    );
+}

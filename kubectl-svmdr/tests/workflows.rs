@@ -132,7 +132,7 @@ async fn seed_scenario_failover_restore_resync_failback() {
         .await
         .expect_code(0);
     let steps = step_statuses(&fb.json()["timeline"]["steps"]);
-    assert_eq!(steps.len(), 11, "{steps:?}");
+    assert_eq!(steps.len(), 12, "{steps:?}");
     let primary = ctl
         .volume_data("primary", PRIMARY_SVM, VOLUME)
         .expect("primary volume");

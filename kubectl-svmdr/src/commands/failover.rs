@@ -560,22 +560,32 @@ async fn workflow(
         report.timeline.steps.len(),
         report.timeline.total.as_millis()
     );
-    let restore_phase = out.restore.as_ref().map(|r| r.status.phase.clone());
-    let (outcome, message) = if !restore_complete {
-        let phase = restore_phase.unwrap_or_default();
-        let what = format!("{steps}; the storage part succeeded, the Velero restore ended {phase}");
-        if phase == "PartiallyFailed" {
-            (AuditOutcome::PartiallyFailed, what)
-        } else {
-            (AuditOutcome::Unhealthy, what)
-        }
-    } else if !export_problems.is_empty() {
-        (
-            AuditOutcome::Unhealthy,
-            format!("{steps}; the DR SVM's export policy refuses the DR nodes' NFS mounts"),
-        )
+    let restore_phase = out
+        .restore
+        .as_ref()
+        .map(|r| r.status.phase.clone())
+        .unwrap_or_default();
+    let mut why = Vec::new();
+    if !restore_complete {
+        why.push(format!("the Velero restore ended {restore_phase}"));
+    }
+    if !export_problems.is_empty() {
+        why.push("the DR SVM's export policy refuses the DR nodes' NFS mounts".to_string());
+    }
+    let outcome = if !restore_complete && restore_phase == "PartiallyFailed" {
+        AuditOutcome::PartiallyFailed
+    } else if !why.is_empty() {
+        AuditOutcome::Unhealthy
     } else {
-        (AuditOutcome::Succeeded, steps)
+        AuditOutcome::Succeeded
+    };
+    let message = if why.is_empty() {
+        steps
+    } else {
+        format!(
+            "{steps}; the storage part succeeded, but {}",
+            why.join("; ")
+        )
     };
     audit
         .record(outcome, message, &pair, &report.timeline)
