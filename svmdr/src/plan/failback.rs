@@ -183,6 +183,19 @@ mod tests {
             state: "up".into(),
             enabled: true,
         }]);
+        // The primary's Trident has its backend online again.
+        obs.trident = crate::plan::trident::TridentReport::Listed {
+            backends: vec![crate::plan::trident::BackendState {
+                name: "ontap-nas-primary".into(),
+                uuid: "u1".into(),
+                svm: Some("svm1".into()),
+                state: "online".into(),
+                user_state: "normal".into(),
+                state_reason: String::new(),
+                online: true,
+                config_ref: String::new(),
+            }],
+        };
         let p = plan(&obs, &pair(), false).expect("plan");
         for s in p.preview(&obs) {
             assert!(matches!(s.check, Check::Done(_)), "{}: {:?}", s.id, s.check);
