@@ -146,10 +146,7 @@ pub fn report(err: &anyhow::Error, format: OutputFormat) -> ExitCode {
     if print {
         eprintln!("error: {}", render(err));
         if format.is_machine() && !output::document_written() {
-            let doc = error_document(err, code);
-            let mut w = std::io::stdout().lock();
-            // A closed stdout cannot take the document; the code stands.
-            let _ = output::write_structured(&mut w, format, &doc);
+            write_document(&error_document(err, code), format);
         }
     }
     ExitCode::from(code)
@@ -172,6 +169,56 @@ pub struct ErrorDocument {
     pub exit_code: u8,
     /// What the exit code means ([`TABLE`]).
     pub meaning: &'static str,
+}
+
+fn write_document(doc: &ErrorDocument, format: OutputFormat) {
+    let mut w = std::io::stdout().lock();
+    // A closed stdout cannot take the document; the exit code stands.
+    let _ = output::write_structured(&mut w, format, doc);
+}
+
+/// Writes the error document of a command line clap rejected (exit 2):
+/// `text` is clap's message, of which the lines before `Usage:` are kept.
+pub fn write_usage_error(text: &str, format: OutputFormat) {
+    let problems = text
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:"))
+        .map(|l| l.trim().trim_start_matches("error: ").to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let doc = ErrorDocument {
+        api_version: "svmdr.netapp.io/v1",
+        kind: "Error",
+        problems,
+        exit_code: code::ERROR,
+        meaning: meaning(code::ERROR),
+    };
+    write_document(&doc, format);
+}
+
+/// The `-o`/`--output` format a command line asks for, when it is JSON or
+/// YAML, read without clap (for a command line clap rejected). The last
+/// one given wins, as with clap.
+pub fn requested_format(args: &[std::ffi::OsString]) -> Option<OutputFormat> {
+    let mut found = None;
+    let mut iter = args.iter().skip(1).filter_map(|a| a.to_str());
+    while let Some(a) = iter.next() {
+        let value = match a {
+            "--" => break,
+            "-o" | "--output" => iter.next(),
+            _ => a
+                .strip_prefix("--output=")
+                .or_else(|| a.strip_prefix("-o="))
+                .or_else(|| a.strip_prefix("-o").filter(|v| !v.is_empty())),
+        };
+        match value {
+            Some("json") => found = Some(OutputFormat::Json),
+            Some("yaml") => found = Some(OutputFormat::Yaml),
+            Some(_) => found = None,
+            None => {}
+        }
+    }
+    found
 }
 
 /// The error document for `err`, which exits with `code`.
@@ -255,6 +302,27 @@ mod tests {
             help.push_str(&format!("\n  {c:<4} {m}"));
         }
         assert_eq!(EXIT_CODES_HELP, help);
+    }
+
+    #[test]
+    fn the_requested_format_is_found_without_clap() {
+        let args = |a: &[&str]| -> Vec<std::ffi::OsString> {
+            std::iter::once("kubectl-svmdr")
+                .chain(a.iter().copied())
+                .map(Into::into)
+                .collect()
+        };
+        assert_eq!(
+            requested_format(&args(&["status", "-o", "json", "--bogus"])),
+            Some(OutputFormat::Json)
+        );
+        assert_eq!(
+            requested_format(&args(&["--output=yaml", "status"])),
+            Some(OutputFormat::Yaml)
+        );
+        assert_eq!(requested_format(&args(&["-ojson", "-o", "wide"])), None);
+        assert_eq!(requested_format(&args(&["status", "--bogus"])), None);
+        assert_eq!(requested_format(&args(&["--", "-o", "json"])), None);
     }
 
     #[test]

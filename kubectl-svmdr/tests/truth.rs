@@ -131,10 +131,7 @@ async fn a_refused_dry_run_shows_the_plan_exits_3_and_is_not_recorded() {
         "{}",
         dry.all()
     );
-    assert!(
-        out.contains("REFUSED (exit 3): refused: split-brain guard"),
-        "{out}"
-    );
+    assert!(out.contains("REFUSED (exit 3): split-brain guard"), "{out}");
     assert!(out.contains("next:") && out.contains("switchover"), "{out}");
     assert!(out.contains("runs only with --force"), "{out}");
     for step in ["quiesce", "stop-primary", "break", "start-dr"] {
@@ -380,4 +377,23 @@ async fn a_failover_whose_export_policy_refuses_the_dr_nodes_is_recorded_unhealt
         h[0].2.contains("export policy refuses the DR nodes"),
         "{h:?}"
     );
+}
+
+#[test]
+fn a_rejected_command_line_with_o_json_still_writes_the_error_document() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-svmdr"))
+        .args(["status", "-o", "json", "--no-such-flag"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(doc["kind"], "Error", "{doc}");
+    assert_eq!(doc["exitCode"], 2, "{doc}");
+    assert!(
+        doc["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("--no-such-flag")),
+        "{doc}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
 }

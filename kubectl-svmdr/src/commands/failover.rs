@@ -372,7 +372,7 @@ async fn workflow(
         }
         let steps = plan.preview(&obs);
         let shown = refusal.as_ref().map(|(e, flag)| DryRunRefusal {
-            reason: e.to_string(),
+            reason: e.to_string().trim_start_matches("refused: ").to_string(),
             next: e.hint(),
             override_flag: flag,
         });
