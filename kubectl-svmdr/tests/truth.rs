@@ -397,3 +397,54 @@ fn a_rejected_command_line_with_o_json_still_writes_the_error_document() {
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("--no-such-flag"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_restore_dry_run_shows_the_restore_it_would_create() {
+    let lab = Lab::start().await;
+    install_nightly(&lab, false);
+    // The backup carries a file-system backup of the volume: refused.
+    let mut b: Value = lab
+        .dr_kube
+        .get("velero.io/v1", "Backup", Some("velero"), "nightly")
+        .expect("backup nightly");
+    b["spec"]["defaultVolumesToFsBackup"] = serde_json::json!(true);
+    lab.dr_kube.apply(b).expect("backup");
+    lab.dr_kube
+        .apply(serde_json::json!({
+            "apiVersion": "velero.io/v1",
+            "kind": "PodVolumeBackup",
+            "metadata": {
+                "name": "nightly-7xk2p",
+                "namespace": "velero",
+                "labels": {"velero.io/backup-name": "nightly"},
+                "annotations": {"velero.io/pvc-name": "data"},
+            },
+            "spec": {"pod": {"kind": "Pod", "namespace": "shop", "name": "web-0"}, "volume": "data",
+                     "backupStorageLocation": "default", "uploaderType": "kopia"},
+            "status": {"phase": "Completed"},
+        }))
+        .expect("pod volume backup");
+    let dry = lab.run(&["restore", "--dry-run"]).await.expect_code(3);
+    assert!(dry.stdout.contains("REFUSED (exit 3)"), "{}", dry.all());
+    assert!(dry.stdout.contains("only with --force"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("backupName: nightly"), "{}", dry.stdout);
+    let dry = lab
+        .run(&["restore", "--dry-run", "-o", "json"])
+        .await
+        .expect_code(3);
+    let plan = dry.json();
+    assert_eq!(plan["kind"], "RestorePlan", "{plan}");
+    assert!(
+        plan["refused"]
+            .as_str()
+            .is_some_and(|r| r.contains("volume data")),
+        "{plan}"
+    );
+    assert_eq!(plan["restore"]["spec"]["backupName"], "nightly", "{plan}");
+    assert!(
+        lab.dr_kube
+            .list("velero.io/v1", "Restore", Some("velero"))
+            .is_empty()
+    );
+    assert_eq!(history(&lab).await, vec![], "dry-runs are not recorded");
+}
