@@ -25,17 +25,22 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print(); // a closed pipe while printing help is fine
-            return ExitCode::from(if e.use_stderr() {
-                exit::code::ERROR
-            } else {
-                exit::code::OK
-            });
+            if !e.use_stderr() {
+                return ExitCode::from(exit::code::OK);
+            }
+            // Bad flags with -o json|yaml: still one document on stdout.
+            if let Some(format) = exit::requested_format(&args) {
+                exit::write_usage_error(&e.render().to_string(), format);
+            }
+            return ExitCode::from(exit::code::ERROR);
         }
     };
     logging::init(cli.global.verbose);
+    let format = cli.global.output;
     let mut ctx = Ctx::new(cli.global.clone(), name);
     match cli.command.run(&mut ctx) {
         Ok(outcome) => exit::from_outcome(outcome),
-        Err(err) => exit::report(&err),
+        // With -o json|yaml this also writes the error document to stdout.
+        Err(err) => exit::report(&err, format),
     }
 }

@@ -1,9 +1,10 @@
 //! Audit trail of DR workflows on the DR cluster.
 //!
-//! Each workflow run is recorded twice in the Trident namespace:
+//! Each workflow run (never a `--dry-run`) is recorded twice in the Trident
+//! namespace, with the outcome its exit code reports ([`AuditOutcome`]):
 //!
 //! - a core/v1 **Event** (reason `SvmdrFailover`, `SvmdrSwitchover`, ...;
-//!   type `Warning` when it failed) on the history ConfigMap, so
+//!   type `Warning` unless it succeeded) on the history ConfigMap, so
 //!   `kubectl get events -n trident` shows it;
 //! - an entry in the **ConfigMap `svmdr-history`** (key
 //!   `<UTC timestamp>-<workflow>-<random>`, value: the [`AuditEntry`] as
@@ -27,30 +28,45 @@ pub const HISTORY_CONFIGMAP: &str = "svmdr-history";
 /// Entries kept in the ConfigMap.
 pub const MAX_ENTRIES: usize = 200;
 
-/// How a run ended.
+/// How a run ended: the same verdict as the command's exit code (a run that
+/// exits 1 is never recorded `succeeded`). Stored and shown in kebab-case
+/// (`partially-failed`); entries written by older releases in snake_case
+/// (`timed_out`, `dry_run`) are still read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum AuditOutcome {
-    /// Everything done.
+    /// Everything done (exit 0).
     Succeeded,
-    /// Stopped on an error.
+    /// A Velero restore ended `PartiallyFailed` (exit 1): some items were
+    /// not restored (`velero restore logs`).
+    PartiallyFailed,
+    /// Every step succeeded but what it left is not ready (exit 1): the DR
+    /// SVM's export policy refuses the DR nodes, or a restore did not
+    /// complete. The message says which.
+    Unhealthy,
+    /// Stopped on an error (exit 2).
     Failed,
-    /// Refused for safety, or declined at the prompt.
+    /// Refused for safety, or declined at the prompt (exit 3).
     Refused,
-    /// Interrupted (Ctrl-C).
+    /// Interrupted (Ctrl-C, exit 130).
     Interrupted,
-    /// `--dry-run`: nothing changed.
+    /// Only in entries written by older releases: a `--dry-run` is no
+    /// longer recorded.
+    #[serde(alias = "dry_run")]
     DryRun,
     /// Stopped waiting; the work goes on elsewhere (a Velero restore past
-    /// `--restore-timeout`).
+    /// `--restore-timeout`, exit 2).
+    #[serde(alias = "timed_out")]
     TimedOut,
 }
 
 impl AuditOutcome {
-    /// Lower-case name.
+    /// Kebab-case name, as stored.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Succeeded => "succeeded",
+            Self::PartiallyFailed => "partially-failed",
+            Self::Unhealthy => "unhealthy",
             Self::Failed => "failed",
             Self::Refused => "refused",
             Self::Interrupted => "interrupted",
@@ -384,6 +400,27 @@ mod tests {
             svms: "svm1 → svm1_dr".into(),
             steps: vec![],
         }
+    }
+
+    #[test]
+    fn outcomes_are_stored_as_shown_and_old_names_still_read() {
+        for o in [
+            AuditOutcome::Succeeded,
+            AuditOutcome::PartiallyFailed,
+            AuditOutcome::Unhealthy,
+            AuditOutcome::Failed,
+            AuditOutcome::Refused,
+            AuditOutcome::Interrupted,
+            AuditOutcome::DryRun,
+            AuditOutcome::TimedOut,
+        ] {
+            let json = serde_json::to_string(&o).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", o.as_str()));
+        }
+        let old: AuditOutcome = serde_json::from_str("\"timed_out\"").expect("old name");
+        assert_eq!(old, AuditOutcome::TimedOut);
+        let old: AuditOutcome = serde_json::from_str("\"dry_run\"").expect("old name");
+        assert_eq!(old, AuditOutcome::DryRun);
     }
 
     #[test]

@@ -107,7 +107,23 @@ struct DryRun<'a> {
     workflow: String,
     pair: &'a DrPair,
     notes: &'a [String],
+    /// Set when a safety guard refuses the run: the steps are then those
+    /// the run would follow with `refused.overrideFlag`; exit 3.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<DryRunRefusal>,
     steps: Vec<StepPreview>,
+}
+
+/// The refusal a `--dry-run` shows above its plan.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DryRunRefusal {
+    /// The guard's message.
+    reason: String,
+    /// What to do instead.
+    next: String,
+    /// The flag that overrides the guard; the plan shown is the one it runs.
+    override_flag: &'static str,
 }
 
 /// A finished run's output.
@@ -166,6 +182,7 @@ pub(crate) fn run_workflow(
         let audit = Audit {
             pair: OnceLock::new(),
             dr: &dr,
+            dry_run,
             user,
             workflow: workflow_name(cmd),
             started_at: Utc::now(),
@@ -305,8 +322,17 @@ async fn workflow(
     if let Some(p) = &primary_problem {
         obs.primary.reach = Reach::Unreachable(p.clone());
     }
-    let plan: Plan = match cmd.plan(&obs, &pair) {
-        Ok(p) => p,
+    // A refused --dry-run still shows the plan: the one the guard's
+    // override flag would run, with the refusal marked (and exit 3).
+    let (plan, refusal): (Plan, Option<(PlanError, &'static str)>) = match cmd.plan(&obs, &pair) {
+        Ok(p) => (p, None),
+        Err(e) if dry_run && e.is_refusal() => match cmd.with_guard_overridden() {
+            Some((forced, flag)) => match forced.plan(&obs, &pair) {
+                Ok(p) => (p, Some((e, flag))),
+                Err(_) => return Err(audit.fail(&e, &[]).await),
+            },
+            None => return Err(audit.fail(&e, &[]).await),
+        },
         Err(e) => return Err(audit.fail(&e, &[]).await),
     };
     for n in &plan.notes {
@@ -345,8 +371,16 @@ async fn workflow(
             obs.trident = sites.observe_trident(step.kind.site()).await;
         }
         let steps = plan.preview(&obs);
-        render_dry_run(format, &plan, &pair, steps)?;
-        return Ok(Outcome::Ok);
+        let shown = refusal.as_ref().map(|(e, flag)| DryRunRefusal {
+            reason: e.to_string().trim_start_matches("refused: ").to_string(),
+            next: e.hint(),
+            override_flag: flag,
+        });
+        render_dry_run(format, &plan, &pair, steps, shown)?;
+        return match refusal {
+            Some((e, _)) => Err(plan_error(&e)),
+            None => Ok(Outcome::Ok),
+        };
     }
     if !plan.observe_primary {
         sites.primary = None;
@@ -416,7 +450,20 @@ async fn workflow(
                     ));
                 }
                 if update_backends && !backend_changes.is_empty() {
-                    svmdr::plan::backends::apply(&dr.kube, &dr.namespace, b, &backend_changes).await?;
+                    if let Err(e) =
+                        svmdr::plan::backends::apply(&dr.kube, &dr.namespace, b, &backend_changes)
+                            .await
+                    {
+                        audit
+                            .record(
+                                AuditOutcome::Failed,
+                                format!("storage part succeeded; updating the Trident backend failed: {e}"),
+                                &pair,
+                                &report.timeline,
+                            )
+                            .await;
+                        return Err(e.into());
+                    }
                     backends_updated = true;
                     reporter.note("Trident backend updated; restart pods that mount NFS volumes so they use the new data LIF");
                 } else if !backend_changes.is_empty() {
@@ -507,24 +554,43 @@ async fn workflow(
         restore: restore_report,
     };
     render_run(format, &out)?;
-    audit
-        .record(
-            AuditOutcome::Succeeded,
-            format!(
-                "{} steps in {} ms{}",
-                report.timeline.steps.len(),
-                report.timeline.total.as_millis(),
-                if export_problems.is_empty() {
-                    ""
-                } else {
-                    "; the DR SVM's export policy refuses the DR nodes"
-                }
-            ),
-            &pair,
-            &report.timeline,
+    // The recorded outcome is the exit outcome: exit 1 is never `succeeded`.
+    let steps = format!(
+        "{} steps in {} ms",
+        report.timeline.steps.len(),
+        report.timeline.total.as_millis()
+    );
+    let restore_phase = out
+        .restore
+        .as_ref()
+        .map(|r| r.status.phase.clone())
+        .unwrap_or_default();
+    let mut why = Vec::new();
+    if !restore_complete {
+        why.push(format!("the Velero restore ended {restore_phase}"));
+    }
+    if !export_problems.is_empty() {
+        why.push("the DR SVM's export policy refuses the DR nodes' NFS mounts".to_string());
+    }
+    let outcome = if !restore_complete && restore_phase == "PartiallyFailed" {
+        AuditOutcome::PartiallyFailed
+    } else if !why.is_empty() {
+        AuditOutcome::Unhealthy
+    } else {
+        AuditOutcome::Succeeded
+    };
+    let message = if why.is_empty() {
+        steps
+    } else {
+        format!(
+            "{steps}; the storage part succeeded, but {}",
+            why.join("; ")
         )
+    };
+    audit
+        .record(outcome, message, &pair, &report.timeline)
         .await;
-    Ok(if restore_complete && export_problems.is_empty() {
+    Ok(if outcome == AuditOutcome::Succeeded {
         Outcome::Ok
     } else {
         Outcome::Unhealthy
@@ -670,6 +736,8 @@ pub(crate) struct Audit<'a> {
     /// The pair, once found.
     pub pair: OnceLock<DrPair>,
     pub dr: &'a Site,
+    /// A `--dry-run` is not a workflow run: nothing is recorded.
+    pub dry_run: bool,
     pub user: String,
     pub workflow: String,
     pub started_at: chrono::DateTime<Utc>,
@@ -695,6 +763,9 @@ impl Audit<'_> {
         pair: &DrPair,
         steps: Vec<AuditStep>,
     ) {
+        if self.dry_run {
+            return;
+        }
         let entry = AuditEntry {
             workflow: self.workflow.clone(),
             started_at: self.started_at,
@@ -773,6 +844,7 @@ fn render_dry_run(
     plan: &Plan,
     pair: &DrPair,
     steps: Vec<StepPreview>,
+    refused: Option<DryRunRefusal>,
 ) -> anyhow::Result<()> {
     let mut w = std::io::stdout().lock();
     if format.is_machine() {
@@ -782,16 +854,29 @@ fn render_dry_run(
             workflow: plan.workflow.to_string(),
             pair,
             notes: &plan.notes,
+            refused,
             steps,
         };
         return output::write_structured(&mut w, format, &d);
     }
     use std::io::Write as _;
-    writeln!(
-        w,
-        "Dry run: nothing was changed. Plan for {} ({} → {}):",
-        plan.workflow, pair.primary_svm, pair.dr_svm
-    )?;
+    match &refused {
+        None => writeln!(
+            w,
+            "Dry run: nothing was changed. Plan for {} ({} → {}):",
+            plan.workflow, pair.primary_svm, pair.dr_svm
+        )?,
+        Some(r) => {
+            writeln!(w, "Dry run: nothing was changed.")?;
+            writeln!(w, "REFUSED (exit 3): {}", r.reason)?;
+            writeln!(w, "  next: {}", r.next)?;
+            writeln!(
+                w,
+                "Plan for {} ({} → {}), which runs only with {}:",
+                plan.workflow, pair.primary_svm, pair.dr_svm, r.override_flag
+            )?;
+        }
+    }
     for (i, s) in steps.iter().enumerate() {
         let state = match &s.check {
             svmdr::plan::step::Check::Done(why) => format!("already done: {why}"),

@@ -5,7 +5,8 @@
 //! The backup is inspected first: one that carries volume data for the
 //! Trident volumes is refused (exit 3) unless `--force`
 //! (`svmdr::restore::backup_data`). A restore still running at the timeout
-//! exits 2 and is recorded `timed-out`: Velero carries on with it.
+//! exits 2 and is recorded `timed-out`: Velero carries on with it. One that
+//! ended `PartiallyFailed` exits 1 and is recorded `partially-failed`.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -131,27 +132,19 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         let (kube, context) = svmdr::site::kube_client(&spec).await?;
         let namespace = spec.namespace.clone();
         if dry_run {
-            let prepared = svmdr::restore::prepare(&kube, &opts)
-                .await
-                .map_err(|e| refusal(e, "--force"))?;
-            for w in &prepared.warnings {
-                reporter.line(&format!("warning: {w}"));
-            }
-            let name = svmdr::restore::restore_name(&prepared.backup.name, Utc::now());
-            let obj = svmdr::restore::restore_object(&name, &opts, &prepared.backup.name)?;
-            println!(
-                "Dry run: nothing was changed. Would create (and wait up to {}):",
-                humantime::format_duration(prepared.timeout)
-            );
-            print!("{}", serde_yaml::to_string(&obj)?);
-            return Ok(Outcome::Ok);
+            return dry_run_plan(&kube, &opts, format, &reporter).await;
         }
         let started_at = Utc::now();
         let result =
             svmdr::restore::restore(&kube, &opts, &ProgressReporter(reporter.clone())).await;
+        // The recorded outcome is the exit outcome (see the end of this fn).
         let (outcome, message) = match &result {
             Ok(r) => (
-                AuditOutcome::Succeeded,
+                match r.status.phase.as_str() {
+                    "Completed" => AuditOutcome::Succeeded,
+                    "PartiallyFailed" => AuditOutcome::PartiallyFailed,
+                    _ => AuditOutcome::Unhealthy,
+                },
                 format!(
                     "restore {} from backup {}: {} ({} warnings, {} errors)",
                     r.name, r.backup.name, r.status.phase, r.status.warnings, r.status.errors
@@ -187,6 +180,81 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             Outcome::Unhealthy
         })
     })
+}
+
+/// `restore --dry-run -o json|yaml`: the Velero Restore it would create.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RestorePlan {
+    api_version: &'static str,
+    kind: &'static str,
+    /// How long the restore would be waited for (unknown when refused).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    wait: Option<String>,
+    /// Why a real run would refuse (exit 3), and the flag that overrides it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refused: Option<String>,
+    /// The Velero Restore object.
+    restore: serde_json::Value,
+}
+
+/// `--dry-run`: shows the Restore it would create, also when the backup
+/// would be refused (marked, exit 3).
+async fn dry_run_plan(
+    kube: &kube::Client,
+    opts: &RestoreOptions,
+    format: crate::cli::OutputFormat,
+    reporter: &CliReporter,
+) -> anyhow::Result<Outcome> {
+    let (backup, wait, refused) = match svmdr::restore::prepare(kube, opts).await {
+        Ok(prepared) => {
+            for w in &prepared.warnings {
+                reporter.line(&format!("warning: {w}"));
+            }
+            (prepared.backup.name, Some(prepared.timeout), None)
+        }
+        Err(RestoreError::VolumeData { report }) => {
+            let backup = report.backup.clone();
+            (backup, None, Some(RestoreError::VolumeData { report }))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let name = svmdr::restore::restore_name(&backup, Utc::now());
+    let obj = svmdr::restore::restore_object(&name, opts, &backup)?;
+    let refusal_text = refused
+        .as_ref()
+        .map(|e| format!("{e}; or pass --force to restore anyway"));
+    let mut w = std::io::stdout().lock();
+    if format.is_machine() {
+        let plan = RestorePlan {
+            api_version: "svmdr.netapp.io/v1",
+            kind: "RestorePlan",
+            wait: wait.map(|t| humantime::format_duration(t).to_string()),
+            refused: refusal_text,
+            restore: obj,
+        };
+        output::write_structured(&mut w, format, &plan)?;
+    } else {
+        match (&refusal_text, wait) {
+            (Some(r), _) => {
+                writeln!(w, "Dry run: nothing was changed.")?;
+                writeln!(w, "REFUSED (exit 3): {r}")?;
+                writeln!(w, "Would create, only with --force:")?;
+            }
+            (None, Some(t)) => writeln!(
+                w,
+                "Dry run: nothing was changed. Would create (and wait up to {}):",
+                humantime::format_duration(t)
+            )?,
+            (None, None) => writeln!(w, "Dry run: nothing was changed. Would create:")?,
+        }
+        write!(w, "{}", serde_yaml::to_string(&obj)?)?;
+    }
+    drop(w);
+    match refused {
+        Some(e) => Err(refusal(e, "--force")),
+        None => Ok(Outcome::Ok),
+    }
 }
 
 /// A backup that carries volume data is a safety refusal (exit 3), which

@@ -8,12 +8,23 @@ pub mod status;
 pub mod sync;
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use tabled::builder::Builder;
 use tabled::settings::{Padding, Style};
 
 use crate::cli::OutputFormat;
+
+/// Set once a JSON or YAML document went to stdout (see [`document_written`]).
+static DOCUMENT_WRITTEN: AtomicBool = AtomicBool::new(false);
+
+/// Whether this process already wrote a JSON or YAML document with
+/// [`write_structured`]: an error then adds no second document
+/// ([`crate::exit::report`]).
+pub fn document_written() -> bool {
+    DOCUMENT_WRITTEN.load(Ordering::SeqCst)
+}
 
 /// Writes `value` as pretty JSON or YAML (`format` must be one of those).
 ///
@@ -37,6 +48,7 @@ pub fn write_structured<T: Serialize>(
             w.write_all(&text)?;
         }
     }
+    DOCUMENT_WRITTEN.store(true, Ordering::SeqCst);
     w.flush()?;
     Ok(())
 }

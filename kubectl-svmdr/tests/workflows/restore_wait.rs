@@ -1,7 +1,7 @@
 //! How long `restore` waits: above the svmdr plugin's worst case by
 //! default (its ConfigMap's `waitForReady` per DR Trident backend), a
 //! warning for a shorter `--restore-timeout`, and at the timeout the Velero
-//! restore is named as still running, exit 2, audit `timed_out`.
+//! restore is named as still running, exit 2, audit `timed-out`.
 
 use serde_json::json;
 use sim::kube::fixtures::velero_backup;
@@ -103,5 +103,5 @@ async fn a_timed_out_restore_is_still_running_in_velero() {
         .await
         .expect_code(0)
         .json();
-    assert_eq!(h["items"][0]["outcome"], "timed_out", "{h}");
+    assert_eq!(h["items"][0]["outcome"], "timed-out", "{h}");
 }

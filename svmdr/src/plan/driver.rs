@@ -52,6 +52,20 @@ impl Command {
         }
     }
 
+    /// The same command with its safety guard overridden, and the flag that
+    /// does it (`failover` → `failover --force`), so that `--dry-run` can
+    /// show the plan a refused run would follow, with the refusal marked.
+    /// `None` when the command has no such flag or already uses it.
+    pub fn with_guard_overridden(self) -> Option<(Command, &'static str)> {
+        match self {
+            Command::Failover(o) if !o.force => Some((
+                Command::Failover(FailoverOptions { force: true, ..o }),
+                "--force",
+            )),
+            _ => None,
+        }
+    }
+
     /// Observes what [`Command::plan`] needs: both sites and, for a failover
     /// only, the DR cluster's peer record of a primary that did not answer
     /// (its split-brain guard; see [`Sites::preflight`]). The other
@@ -171,5 +185,32 @@ impl PlanReporter for Bridge<'_> {
             _ => StepOutcome::Failed(record.note.clone().unwrap_or_default()),
         };
         self.0.step_finished(&label, &outcome);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_an_unforced_failover_has_a_guard_to_override() {
+        let o = FailoverOptions {
+            force: false,
+            backend_grace: std::time::Duration::from_secs(1),
+            backend_wait: std::time::Duration::from_secs(2),
+        };
+        let forced = Command::Failover(o).with_guard_overridden();
+        assert_eq!(
+            forced,
+            Some((
+                Command::Failover(FailoverOptions { force: true, ..o }),
+                "--force"
+            ))
+        );
+        assert_eq!(
+            Command::Failover(FailoverOptions { force: true, ..o }).with_guard_overridden(),
+            None
+        );
+        assert_eq!(Command::Switchover.with_guard_overridden(), None);
     }
 }
