@@ -236,9 +236,6 @@ impl Lab {
     /// want a protected pair whatever `peer`'s default is.
     pub async fn peer_with(&self, extra: &[&str]) -> Run {
         let mut args = vec!["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM];
-        if !extra.iter().any(|a| a.starts_with("--schedule")) {
-            args.extend(["--schedule", "hourly"]);
-        }
         args.extend_from_slice(extra);
         self.run(&args).await
     }

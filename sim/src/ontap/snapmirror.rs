@@ -1146,11 +1146,13 @@ fn patch(w: &mut World, ctx: &Ctx, i: usize) -> Result<Reply, ApiError> {
         }
         None => None,
     };
-    // `transfer_schedule: null` removes the relationship's own schedule
-    // (REST reference, `snapmirror_relationship.transfer_schedule`).
+    // `transfer_schedule: {name: null}` removes the relationship's own
+    // schedule: what NetApp's Ansible collection sends for it
+    // (`na_ontap_snapmirror.py`, `string_or_none`); a bare `null` too.
     let schedule = match ctx.body.get("transfer_schedule") {
         None => None,
         Some(Value::Null) => Some(None),
+        Some(v) if v.get("name").is_some_and(Value::is_null) => Some(None),
         Some(v) => {
             let name = v.get("name").and_then(Value::as_str).ok_or_else(|| {
                 ApiError::invalid("transfer_schedule needs a \"name\" (or null to remove it).")
