@@ -76,7 +76,7 @@ async fn request_timeout_follows_kubectl() {
             .expect_code(0);
     }
     let r = lab
-        .run(&["status", "--request-timeout", "-1"])
+        .run(&["status", "--request-timeout=-1"])
         .await
         .expect_code(2);
     assert!(r.stderr.contains("0 means no timeout"), "{}", r.stderr);
