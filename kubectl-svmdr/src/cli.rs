@@ -37,8 +37,11 @@ impl clap::builder::TypedValueParser for OutputParser {
             .with_cmd(cmd)
         })?;
         OutputFormat::parse(v).map_err(|e| {
-            clap::Error::raw(clap::error::ErrorKind::ValueValidation, format!("-o: {e}\n"))
-                .with_cmd(cmd)
+            clap::Error::raw(
+                clap::error::ErrorKind::ValueValidation,
+                format!("-o: {e}\n"),
+            )
+            .with_cmd(cmd)
         })
     }
 
@@ -474,7 +477,10 @@ mod tests {
         for a in cmd.get_arguments().filter(|a| a.is_global_set()) {
             let id = a.get_id().as_str();
             let listed = GLOBAL_FLAG_USERS.iter().any(|(i, _)| *i == id);
-            assert!(listed || id == "verbose", "{id} is not in GLOBAL_FLAG_USERS");
+            assert!(
+                listed || id == "verbose",
+                "{id} is not in GLOBAL_FLAG_USERS"
+            );
         }
     }
 

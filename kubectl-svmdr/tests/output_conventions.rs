@@ -87,7 +87,11 @@ async fn jsonpath_and_name_output() {
     let lab = Lab::start().await;
     lab.peer().await;
     let r = lab
-        .run(&["status", "-o", "jsonpath={.relationships[*].destination.svm}"])
+        .run(&[
+            "status",
+            "-o",
+            "jsonpath={.relationships[*].destination.svm}",
+        ])
         .await
         .expect_code(0);
     assert_eq!(r.stdout, DR_SVM);
@@ -102,12 +106,17 @@ async fn jsonpath_and_name_output() {
     assert_eq!(r.stdout, "svm1:\tsvm1_dr:\n");
     let r = lab.run(&["status", "-o", "name"]).await.expect_code(0);
     assert_eq!(r.stdout, "relationship.svmdr.netapp.io/svm1_dr:\n");
-    let r = lab.run(&["version", "-o", "jsonpath={.kind}"]).await.expect_code(0);
+    let r = lab
+        .run(&["version", "-o", "jsonpath={.kind}"])
+        .await
+        .expect_code(0);
     assert_eq!(r.stdout, "Version");
     let r = lab.run(&["backends", "-o", "name"]).await.expect_code(0);
     assert!(
         r.stdout.lines().count() >= 1
-            && r.stdout.lines().all(|l| l.starts_with("backend.svmdr.netapp.io/")),
+            && r.stdout
+                .lines()
+                .all(|l| l.starts_with("backend.svmdr.netapp.io/")),
         "{}",
         r.stdout
     );
@@ -135,10 +144,18 @@ async fn every_document_carries_api_version_and_kind() {
     for (cmd, r) in docs {
         let v = r.json();
         assert_eq!(v["apiVersion"], json!("svmdr.netapp.io/v1"), "{cmd}: {v}");
-        assert!(v["kind"].as_str().is_some_and(|k| !k.is_empty()), "{cmd}: {v}");
+        assert!(
+            v["kind"].as_str().is_some_and(|k| !k.is_empty()),
+            "{cmd}: {v}"
+        );
     }
     let v = lab.run(&["sync", "-o", "yaml"]).await;
-    assert!(v.stdout.starts_with("apiVersion: svmdr.netapp.io/v1\nkind: SyncReport\n"), "{}", v.stdout);
+    assert!(
+        v.stdout
+            .starts_with("apiVersion: svmdr.netapp.io/v1\nkind: SyncReport\n"),
+        "{}",
+        v.stdout
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -146,7 +163,8 @@ async fn warnings_read_as_warnings_not_log_lines() {
     let lab = Lab::start().await;
     let r: Run = lab.run(&["status", "--insecure-skip-tls-verify"]).await;
     assert!(
-        r.stderr.contains("warning: TLS certificate verification is DISABLED"),
+        r.stderr
+            .contains("warning: TLS certificate verification is DISABLED"),
         "{}",
         r.stderr
     );

@@ -271,18 +271,12 @@ mod tests {
         assert_eq!(run("{.items[*].metadata.name}"), "127.0.0.1 127.0.0.2");
         assert_eq!(run("{.users[0].name}"), "myself");
         assert_eq!(run("{.items[-1:].metadata.name}"), "127.0.0.2");
-        assert_eq!(
-            run(r#"{.users[?(@.name=="e2e")].user.password}"#),
-            "secret"
-        );
+        assert_eq!(run(r#"{.users[?(@.name=="e2e")].user.password}"#), "secret");
         assert_eq!(
             run("{range .items[*]}[{.metadata.name}, {.status.capacity}] {end}"),
             r#"[127.0.0.1, {"cpu":"4"}] [127.0.0.2, {"cpu":"8"}] "#
         );
-        let mut names: Vec<String> = run("{..name}")
-            .split(' ')
-            .map(str::to_string)
-            .collect();
+        let mut names: Vec<String> = run("{..name}").split(' ').map(str::to_string).collect();
         names.sort();
         assert_eq!(names, ["127.0.0.1", "127.0.0.2", "e2e", "myself"]);
         assert_eq!(serde_json::from_str::<Value>(&run("{@}")).unwrap(), doc());
@@ -291,7 +285,9 @@ mod tests {
     #[test]
     fn range_with_quoted_escapes_and_nesting() {
         assert_eq!(
-            run(r#"{range .items[*]}{.metadata.name}{"\t"}{range .status.addresses[*]}{.type},{end}{"\n"}{end}"#),
+            run(
+                r#"{range .items[*]}{.metadata.name}{"\t"}{range .status.addresses[*]}{.type},{end}{"\n"}{end}"#
+            ),
             "127.0.0.1\tLegacyHostIP,\n127.0.0.2\tLegacyHostIP,another,\n"
         );
     }

@@ -7,9 +7,19 @@ use serde_json::Value;
 /// Documents that are lists of objects: (document kind, JSON pointer of the
 /// array, item kind, pointers joined by `-` to make an item's name).
 const LISTS: &[(&str, &str, &str, &[&str])] = &[
-    ("Status", "/relationships", "Relationship", &["/destination/path"]),
+    (
+        "Status",
+        "/relationships",
+        "Relationship",
+        &["/destination/path"],
+    ),
     ("BackendList", "/backends", "Backend", &["/name"]),
-    ("History", "/items", "WorkflowRun", &["/workflow", "/startedAt"]),
+    (
+        "History",
+        "/items",
+        "WorkflowRun",
+        &["/workflow", "/startedAt"],
+    ),
 ];
 
 /// Where a single document's name is, first match wins.
