@@ -234,10 +234,13 @@ mod tests {
             .iter()
             .map(|c| c.split('\t').next().unwrap_or(""))
             .collect();
-        assert_eq!(names, ["table", "wide", "json", "yaml"]);
-        let (c, _) = complete(&words(&["status", "--output=j"]));
+        assert_eq!(
+            names,
+            ["table", "wide", "json", "yaml", "name", "jsonpath="]
+        );
+        let (c, _) = complete(&words(&["status", "--output=ya"]));
         assert_eq!(c.len(), 1);
-        assert!(c[0].starts_with("--output=json"));
+        assert!(c[0].starts_with("--output=yaml"));
         let (c, _) = complete(&words(&["completion", "z"]));
         assert!(c.iter().any(|c| c.starts_with("zsh")), "{c:?}");
         let (_, d) = complete(&words(&["--kubeconfig", ""]));

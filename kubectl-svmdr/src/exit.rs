@@ -145,7 +145,7 @@ pub fn report(err: &anyhow::Error, format: OutputFormat) -> ExitCode {
     let (code, print) = classify(err);
     if print {
         eprintln!("error: {}", render(err));
-        if format.is_machine() && !output::document_written() {
+        if format.is_document() && !output::document_written() {
             write_document(&error_document(err, code), format);
         }
     }

@@ -18,11 +18,22 @@ fn main() -> ExitCode {
     }
     let name = cli::display_name(args.first().map(OsString::as_os_str));
     let command = cli::Cli::command().name(name).bin_name(name);
-    let parsed = command
-        .try_get_matches_from(&args)
-        .and_then(|m| cli::Cli::from_arg_matches(&m));
+    let parsed = command.try_get_matches_from(&args).and_then(|m| {
+        let cli = cli::Cli::from_arg_matches(&m)?;
+        Ok((cli, m))
+    });
     let cli = match parsed {
-        Ok(cli) => cli,
+        Ok((cli, matches)) => {
+            // A global flag the subcommand would ignore is an error (exit 2).
+            if let Err(msg) = cli::check_global_flags(&matches) {
+                eprintln!("error: {msg}");
+                if let Some(format) = exit::requested_format(&args) {
+                    exit::write_usage_error(&format!("error: {msg}"), format);
+                }
+                return ExitCode::from(exit::code::ERROR);
+            }
+            cli
+        }
         Err(e) => {
             let _ = e.print(); // a closed pipe while printing help is fine
             if !e.use_stderr() {

@@ -82,9 +82,12 @@ async fn a_rerun_with_another_schedule_patches_and_dry_run_shows_it() {
         again.stderr
     );
 
-    // A plain re-run keeps the user's schedule (no flag, no change).
+    // A plain re-run keeps the user's schedule (no flag, no change; not
+    // `lab.peer()`, which passes --schedule hourly).
     let before = lab.snapshot();
-    lab.peer().await;
+    lab.run(&["peer", "--svm", "svm1", "--dr-svm", "svm1_dr"])
+        .await
+        .expect_code(0);
     assert_eq!(lab.snapshot(), before);
     assert_eq!(relationship(&lab).await["schedule"], json!("5min"));
 
@@ -103,7 +106,10 @@ async fn a_rerun_with_another_schedule_patches_and_dry_run_shows_it() {
     let rel = relationship(&lab).await;
     assert_eq!(rel["schedule"], json!("8hour"), "{rel:#}");
     assert_eq!(rel["policy"], json!("MirrorAllSnapshotsDiscardNetwork"));
-    let shown = lab.peer_with(&["--throttle", "2048"]).await.expect_code(0);
+    let shown = lab
+        .peer_with(&["--throttle", "2048", "--schedule", "8hour"])
+        .await
+        .expect_code(0);
     assert!(
         shown.stderr.contains("throttle 2048 KB/s"),
         "{}",

@@ -65,7 +65,12 @@ async fn set_schedule(lab: &Lab, cluster: &str, schedule: Option<&str>) {
         cluster,
         http::Method::PATCH,
         &format!("/api/snapmirror/relationships/{uuid}"),
-        json!({"transfer_schedule": {"name": schedule}}),
+        // The sim takes `transfer_schedule: null` as "remove the schedule"
+        // (sim/src/ontap/snapmirror.rs), not `{"name": null}`.
+        match schedule {
+            Some(name) => json!({"transfer_schedule": {"name": name}}),
+            None => json!({"transfer_schedule": null}),
+        },
     )
     .await;
     for _ in 0..100 {

@@ -221,6 +221,9 @@ async fn a_partially_failed_restore_is_recorded_partially_failed() {
         .run(&["restore", "--timeout", "10s", "-o", "json"])
         .await
         .expect_code(1);
+    // Every document carries apiVersion and kind (issue 12).
+    assert_eq!(r.json()["apiVersion"], "svmdr.netapp.io/v1", "{}", r.stdout);
+    assert_eq!(r.json()["kind"], "RestoreReport", "{}", r.stdout);
     assert_eq!(
         r.json()["status"]["phase"],
         "PartiallyFailed",

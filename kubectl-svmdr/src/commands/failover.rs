@@ -259,7 +259,12 @@ async fn workflow(
             Some("no primary site configured (--primary-context or the config file)".to_string()),
         ),
         Some(spec) => {
-            let bound = request_timeout;
+            // `--request-timeout 0` is no limit (kubectl's meaning).
+            let bound = if request_timeout.is_zero() {
+                Duration::MAX
+            } else {
+                request_timeout
+            };
             match tokio::time::timeout(
                 bound,
                 Ctx::resolve(reporter.clone(), spec, Access::ClusterAdmin),

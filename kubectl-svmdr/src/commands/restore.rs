@@ -170,7 +170,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         let report = result.map_err(|e| refusal(e, "--force"))?;
         let mut w = std::io::stdout().lock();
         if format.is_machine() {
-            output::write_structured(&mut w, format, &report)?;
+            output::write_structured(&mut w, format, &output::typed("RestoreReport", &report))?;
         } else {
             render_table(&mut w, &report)?;
         }

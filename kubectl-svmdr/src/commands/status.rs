@@ -20,11 +20,12 @@ pub struct Args {
     /// Only relationships of this SVM (source or destination name).
     #[arg(long)]
     pub svm: Option<String>,
-    /// Refresh until interrupted (Ctrl-C).
+    /// Refresh until interrupted (Ctrl-C ends it quietly, exit 0).
     #[arg(short = 'w', long)]
     pub watch: bool,
-    /// Refresh interval for --watch.
-    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    /// Refresh interval for --watch (at least 1s: each refresh queries both
+    /// ONTAP clusters and the DR Kubernetes API).
+    #[arg(long, default_value = "5s", value_parser = parse_interval)]
     pub interval: Duration,
     /// Namespace Velero runs in on the DR cluster: its newest Completed
     /// backup is checked for volume data (a restore from such a backup
@@ -37,6 +38,25 @@ pub struct Args {
     pub backup_max_age: Option<Duration>,
 }
 
+/// The smallest `--interval`.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Parses `--interval`: a duration of at least [`MIN_INTERVAL`].
+///
+/// # Errors
+/// A malformed duration or one below the floor.
+pub fn parse_interval(value: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(value).map_err(|e| e.to_string())?;
+    if d < MIN_INTERVAL {
+        return Err(format!(
+            "the --watch interval must be at least {} (each refresh queries both ONTAP \
+             clusters); got {value}",
+            humantime::format_duration(MIN_INTERVAL)
+        ));
+    }
+    Ok(d)
+}
+
 /// Shows the status.
 ///
 /// # Errors
@@ -47,7 +67,8 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let reporter = ctx.reporter();
     let format = ctx.global.output;
     let redraw = args.watch && format == OutputFormat::Table && std::io::stdout().is_terminal();
-    ctx.block_on(async move {
+    let watch = args.watch;
+    let result = ctx.block_on(async move {
         let primary_info = primary_spec.as_ref().map(|s| SiteInfo {
             context: s.context.clone(),
             ..SiteInfo::default()
@@ -90,5 +111,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             drop(out);
             tokio::time::sleep(args.interval).await;
         }
-    })
+    });
+    match result {
+        // Ctrl-C is how a watch ends: quietly, exit 0 (as `watch` and
+        // `kubectl get -w` users expect), not as an interrupted workflow.
+        Err(e) if watch && e.is::<crate::exit::Interrupted>() => Ok(Outcome::Ok),
+        other => other,
+    }
 }

@@ -38,14 +38,15 @@ pub const INFO: VersionInfo = VersionInfo {
 pub fn run(_args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let mut out = std::io::stdout().lock();
     match ctx.global.output {
-        OutputFormat::Json | OutputFormat::Yaml => {
-            crate::output::write_structured(&mut out, ctx.global.output, &INFO)?;
-        }
         OutputFormat::Table | OutputFormat::Wide => writeln!(
             out,
             "kubectl-svmdr {} (commit {}, built {})",
             INFO.version, INFO.git_commit, INFO.build_date
         )?,
+        format => {
+            let doc = crate::output::typed("Version", &INFO);
+            crate::output::write_structured(&mut out, format, &doc)?;
+        }
     }
     Ok(Outcome::Ok)
 }

@@ -3,6 +3,8 @@
 //! stdout; progress and notes go to stderr (see [`crate::progress`]).
 
 pub mod backends;
+pub mod jsonpath;
+pub mod name;
 pub mod peer;
 pub mod status;
 pub mod sync;
@@ -26,16 +28,63 @@ pub fn document_written() -> bool {
     DOCUMENT_WRITTEN.load(Ordering::SeqCst)
 }
 
-/// Writes `value` as pretty JSON or YAML (`format` must be one of those).
+/// The `apiVersion` of every document this tool writes.
+pub const API_VERSION: &str = "svmdr.netapp.io/v1";
+
+/// A document made of `apiVersion`, `kind` and the fields of `inner`, for
+/// result types (from `svmdr`) that do not carry them.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Typed<'a, T: Serialize> {
+    /// [`API_VERSION`].
+    pub api_version: &'static str,
+    /// The document's kind.
+    pub kind: &'static str,
+    /// The fields.
+    #[serde(flatten)]
+    pub inner: &'a T,
+}
+
+/// `inner` as a document of `kind`.
+pub fn typed<'a, T: Serialize>(kind: &'static str, inner: &'a T) -> Typed<'a, T> {
+    Typed {
+        api_version: API_VERSION,
+        kind,
+        inner,
+    }
+}
+
+/// Writes `value` as pretty JSON or YAML, through a kubectl JSONPath
+/// template, or as `-o name` lines (`format` must not be a table). Every
+/// document carries `apiVersion` and `kind` (wrap it in [`typed`]).
 ///
 /// # Errors
-/// Serialization or write errors (a closed pipe is classified at the edge).
+/// Serialization or write errors (a closed pipe is classified at the edge),
+/// a template that cannot be evaluated, a document `-o name` cannot name.
 pub fn write_structured<T: Serialize>(
     w: &mut impl Write,
     format: OutputFormat,
     value: &T,
 ) -> anyhow::Result<()> {
+    let doc = serde_json::to_value(value)?;
+    debug_assert!(
+        doc.get("apiVersion").is_some() && doc.get("kind").is_some(),
+        "every document carries apiVersion and kind: {doc}"
+    );
     match format {
+        OutputFormat::JsonPath(template) => {
+            let t = jsonpath::Template::parse(template).map_err(anyhow::Error::msg)?;
+            let text = t.render(&doc).map_err(anyhow::Error::msg)?;
+            w.write_all(text.as_bytes())?;
+        }
+        OutputFormat::Name => {
+            let mut text = String::new();
+            for n in name::names(&doc).map_err(anyhow::Error::msg)? {
+                text.push_str(&n);
+                text.push('\n');
+            }
+            w.write_all(text.as_bytes())?;
+        }
         OutputFormat::Yaml => {
             let text = serde_yaml::to_string(value)?;
             w.write_all(text.as_bytes())?;
@@ -116,11 +165,22 @@ mod tests {
     #[test]
     fn structured_output() {
         let mut out = Vec::new();
-        write_structured(&mut out, OutputFormat::Json, &serde_json::json!({"a": 1})).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "{\n  \"a\": 1\n}\n");
+        let a = serde_json::json!({"a": 1});
+        let doc = typed("Thing", &a);
+        write_structured(&mut out, OutputFormat::Json, &doc).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\n  \"apiVersion\": \"svmdr.netapp.io/v1\",\n  \"kind\": \"Thing\",\n  \"a\": 1\n}\n"
+        );
         let mut out = Vec::new();
-        write_structured(&mut out, OutputFormat::Yaml, &serde_json::json!({"a": 1})).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "a: 1\n");
+        write_structured(&mut out, OutputFormat::Yaml, &doc).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "apiVersion: svmdr.netapp.io/v1\nkind: Thing\na: 1\n"
+        );
+        let mut out = Vec::new();
+        write_structured(&mut out, OutputFormat::JsonPath("{.kind}/{.a}"), &doc).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "Thing/1");
     }
 
     #[test]

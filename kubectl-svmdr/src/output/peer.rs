@@ -16,7 +16,7 @@ use crate::cli::OutputFormat;
 /// Write errors.
 pub fn render(w: &mut impl Write, format: OutputFormat, r: &PeerReport) -> anyhow::Result<()> {
     if format.is_machine() {
-        return write_structured(w, format, r);
+        return write_structured(w, format, &super::typed("PeerReport", r));
     }
     if r.dry_run {
         writeln!(

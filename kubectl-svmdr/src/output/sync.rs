@@ -14,7 +14,7 @@ use crate::cli::OutputFormat;
 /// Write errors.
 pub fn render(w: &mut impl Write, format: OutputFormat, r: &SyncReport) -> anyhow::Result<()> {
     if format.is_machine() {
-        return write_structured(w, format, r);
+        return write_structured(w, format, &super::typed("SyncReport", r));
     }
     write!(
         w,

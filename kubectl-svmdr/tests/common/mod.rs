@@ -230,7 +230,7 @@ impl Lab {
     }
 
     /// Runs `kubectl svmdr peer --svm svm1 --dr-svm svm1_dr` plus `extra`,
-    /// whatever its exit code. Without `--schedule` in `extra` it passes
+    /// whatever its exit code. Without `--schedule` or `--rpo` in `extra` it passes
     /// `--schedule hourly`: `status` calls a relationship without a transfer
     /// schedule unprotected (a problem), and the tests built on this helper
     /// want a protected pair whatever `peer`'s default is.

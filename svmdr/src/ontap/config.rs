@@ -117,6 +117,8 @@ pub struct Timeouts {
     /// TCP + TLS connect (default 5 s).
     pub connect: Duration,
     /// One HTTP request, from send to the end of the body (default 30 s).
+    /// [`Duration::ZERO`] is no limit, as kubectl's `--request-timeout 0`
+    /// (see [`Timeouts::request_limit`]).
     pub request: Duration,
     /// Overall deadline when waiting for an ONTAP job (default 120 s).
     pub job: Duration,
@@ -129,6 +131,14 @@ impl Default for Timeouts {
             request: Duration::from_secs(30),
             job: Duration::from_secs(120),
         }
+    }
+}
+
+impl Timeouts {
+    /// The per-request limit, `None` when [`Timeouts::request`] is zero
+    /// (no timeout, as kubectl's `--request-timeout 0`).
+    pub fn request_limit(&self) -> Option<Duration> {
+        (!self.request.is_zero()).then_some(self.request)
     }
 }
 

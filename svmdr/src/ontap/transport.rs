@@ -176,10 +176,13 @@ impl OntapClient {
             "X-Dot-Client-App",
             HeaderValue::from_static(concat!("svmdr/", env!("CARGO_PKG_VERSION"))),
         );
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .use_preconfigured_tls(tls)
-            .connect_timeout(config.timeouts.connect)
-            .timeout(config.timeouts.request)
+            .connect_timeout(config.timeouts.connect);
+        if let Some(limit) = config.timeouts.request_limit() {
+            builder = builder.timeout(limit);
+        }
+        let http = builder
             .pool_idle_timeout(Duration::from_secs(50))
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
@@ -322,7 +325,12 @@ impl OntapClient {
     /// Seconds ONTAP may hold a mutating call open to finish its job: short
     /// enough to stay well inside the request timeout, never above 120.
     fn return_timeout(&self) -> u64 {
-        let half = self.inner.timeouts.request.as_secs() / 2;
+        // No request limit: ONTAP's own short hold.
+        let half = self
+            .inner
+            .timeouts
+            .request_limit()
+            .map_or(10, |t| t.as_secs() / 2);
         half.clamp(0, 5).min(120)
     }
 

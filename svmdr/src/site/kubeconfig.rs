@@ -45,8 +45,8 @@ pub async fn kube_client(spec: &SiteSpec) -> Result<(kube::Client, String), Site
             detail: e.to_string(),
         })?;
     config.connect_timeout = Some(spec.timeouts.connect);
-    config.read_timeout = Some(spec.timeouts.request);
-    config.write_timeout = Some(spec.timeouts.request);
+    config.read_timeout = spec.timeouts.request_limit();
+    config.write_timeout = spec.timeouts.request_limit();
     let client = kube::Client::try_from(config).map_err(|e| SiteError::KubeClient {
         role,
         context: context.clone(),

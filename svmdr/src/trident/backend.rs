@@ -533,7 +533,10 @@ pub fn backend_tls(backend: &Backend) -> TlsOptions {
     match try_backend_tls(backend) {
         Ok(tls) => tls,
         Err(e) => {
-            tracing::warn!(backend = %backend.name, error = %e, "ignoring trustedCACertificate");
+            tracing::warn!(
+                "Trident backend {}: ignoring its trustedCACertificate: {e}",
+                backend.name
+            );
             TlsOptions::default()
         }
     }
