@@ -146,10 +146,9 @@ async fn failback_stops_the_app_on_dr_and_status_says_it_runs_on_the_primary() {
     let fb_entries = audited(&lab, "failback").await;
     assert!(
         fb_entries.iter().any(|e| e["outcome"] == "succeeded"
-            && e["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("scaled to 0 on DR")
-                    && m.contains("shop/deployment/web 1 → 0"))),
+            && e["message"].as_str().is_some_and(
+                |m| m.contains("scaled to 0 on DR") && m.contains("shop/deployment/web 1 → 0")
+            )),
         "{fb_entries:?}"
     );
 
@@ -177,9 +176,9 @@ async fn a_status_with_the_restored_app_up_while_the_primary_serves_is_a_problem
     assert!(
         v["problems"]
             .as_array()
-            .is_some_and(|p| p.iter().any(|p| p.as_str().is_some_and(|p| p.contains(
-                "the application runs on both sites"
-            ) && p.contains("shop")))),
+            .is_some_and(|p| p.iter().any(|p| p.as_str().is_some_and(|p| p
+                .contains("the application runs on both sites")
+                && p.contains("shop")))),
         "{v}"
     );
 }
@@ -221,7 +220,8 @@ async fn a_second_restore_of_the_same_backup_needs_yes_or_force() {
         .await
         .expect_code(0);
     assert!(
-        yes.stderr.contains("warning: Velero backup nightly was already restored"),
+        yes.stderr
+            .contains("warning: Velero backup nightly was already restored"),
         "{}",
         yes.all()
     );

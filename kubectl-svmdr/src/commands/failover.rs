@@ -92,16 +92,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         backend_grace: args.backend_grace,
         backend_wait: args.backend_timeout,
     });
-    let restore = args
-        .restore_from_backup
-        .as_deref()
-        .map(|b| {
-            // The failover's confirmation covers restoring a backup again
-            // (the preflight warns when it was already restored).
-            let mut o = args.restore.options(b, args.force_restore);
-            o.repeat = true;
-            o
-        });
+    let restore = args.restore_from_backup.as_deref().map(|b| {
+        // The failover's confirmation covers restoring a backup again
+        // (the preflight warns when it was already restored).
+        let mut o = args.restore.options(b, args.force_restore);
+        o.repeat = true;
+        o
+    });
     run_workflow(ctx, cmd, &args.pair, restore, args.update_backends)
 }
 
@@ -477,9 +474,7 @@ async fn workflow(
         Err(f) => {
             print_timeline(format, &f.timeline);
             let done = dr_apps.as_ref().and_then(DrAppsPlan::audit_text);
-            return Err(audit
-                .fail_with(&f.error, &f.timeline.steps, done)
-                .await);
+            return Err(audit.fail_with(&f.error, &f.timeline.steps, done).await);
         }
     };
     let identity_preserved = obs.forward().is_none_or(|r| r.preserves_network());

@@ -166,7 +166,11 @@ pub async fn tool_restores(
     let list = api.list(&lp).await.map_err(err(format!(
         "listing the Velero Restores of kubectl-svmdr in {velero_namespace}"
     )))?;
-    Ok(list.items.into_iter().filter_map(|r| r.metadata.name).collect())
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|r| r.metadata.name)
+        .collect())
 }
 
 /// One workload a failback scales to 0.
@@ -241,10 +245,8 @@ pub async fn plan_scale_down(
     kube: &kube::Client,
     velero_namespace: &str,
 ) -> Result<(Vec<ScaleDown>, Vec<RestoredWorkload>), WorkloadError> {
-    let (workloads, ours) = tokio::try_join!(
-        list_restored(kube),
-        tool_restores(kube, velero_namespace)
-    )?;
+    let (workloads, ours) =
+        tokio::try_join!(list_restored(kube), tool_restores(kube, velero_namespace))?;
     Ok(scale_down_plan(&workloads, &ours))
 }
 
@@ -436,7 +438,11 @@ mod tests {
         let (plan, foreign) = scale_down_plan(&all, &ours);
         assert_eq!(plan.len(), 1);
         assert_eq!(plan[0].line(), "shop/deployment/web 2 → 0");
-        assert!(plan[0].call().contains(REPLICAS_ANNOTATION), "{}", plan[0].call());
+        assert!(
+            plan[0].call().contains(REPLICAS_ANNOTATION),
+            "{}",
+            plan[0].call()
+        );
         assert!(plan[0].call().contains("\"replicas\":0"));
         assert_eq!(foreign.len(), 1);
         assert_eq!(foreign[0].name, "www");
@@ -465,7 +471,10 @@ mod tests {
         };
         assert_eq!(kept.audit_text(), None);
         let w = kept.warnings().join("\n");
-        assert!(w.contains("--keep-dr-workloads") && w.contains("shop/deployment/web 1 replicas"), "{w}");
+        assert!(
+            w.contains("--keep-dr-workloads") && w.contains("shop/deployment/web 1 replicas"),
+            "{w}"
+        );
     }
 
     #[test]

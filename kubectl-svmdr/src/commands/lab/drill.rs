@@ -519,7 +519,10 @@ impl Drill<'_> {
             .lab
             .dr_kube
             .get("apps/v1", "Deployment", Some(NAMESPACE), DEPLOYMENT);
-        let replicas = web.as_ref().and_then(|d| d.pointer("/spec/replicas")).cloned();
+        let replicas = web
+            .as_ref()
+            .and_then(|d| d.pointer("/spec/replicas"))
+            .cloned();
         let kept = web
             .as_ref()
             .and_then(|d| {
