@@ -136,6 +136,7 @@ async fn drill_runs_the_whole_scenario_and_passes() {
         "app-running-on-dr",
         "primary-has-all-data",
         "healthy-after",
+        "app-stopped-on-dr-after-failback",
     ] {
         assert!(check(&j, id), "{id}: {j:#}");
     }

@@ -2,10 +2,16 @@
 //! switchover: reverse resync (DR → primary), stop the DR SVM, final
 //! transfer, break, start the primary SVM, resync the original direction,
 //! delete the reverse relationship. Writes made on the DR site come back.
+//!
+//! So that exactly one site runs the application afterwards, the
+//! Deployments and StatefulSets that kubectl-svmdr's Velero restores
+//! brought back on DR are scaled to 0 first (their replicas kept in an
+//! annotation; `svmdr::plan::workloads`), unless `--keep-dr-workloads`.
 
 use svmdr::plan::driver::Command;
+use svmdr::plan::workloads::FailbackApps;
 
-use super::failover::{PairArgs, run_workflow};
+use super::failover::{PairArgs, run_workflow_with};
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
 
@@ -15,6 +21,14 @@ pub struct Args {
     /// Send `quick_resync` on both resyncs (ONTAP 9.11.1+).
     #[arg(long)]
     pub quick: bool,
+    /// Leave the workloads restored on DR running (by default they are
+    /// scaled to 0 before the DR SVM stops; their replicas are kept in the
+    /// annotation `svmdr.netapp.io/replicas-before-failback`).
+    #[arg(long)]
+    pub keep_dr_workloads: bool,
+    /// Namespace Velero runs in on DR (where kubectl-svmdr's Restores are).
+    #[arg(long, default_value = "velero", value_name = "NS")]
+    pub velero_namespace: String,
     /// SVM pair and step timeout.
     #[command(flatten)]
     pub pair: PairArgs,
@@ -25,11 +39,16 @@ pub struct Args {
 /// # Errors
 /// Site errors, preflight refusals, the failed step.
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
-    run_workflow(
+    let apps = FailbackApps {
+        velero_namespace: args.velero_namespace,
+        keep: args.keep_dr_workloads,
+    };
+    run_workflow_with(
         ctx,
         Command::Failback { quick: args.quick },
         &args.pair,
         None,
         false,
+        Some(apps),
     )
 }

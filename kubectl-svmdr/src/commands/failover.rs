@@ -17,6 +17,7 @@ use svmdr::plan::failover::FailoverOptions;
 use svmdr::plan::observe::Reach;
 use svmdr::plan::ontap_storage::OntapStorage;
 use svmdr::plan::switchover::NoLossProof;
+use svmdr::plan::workloads::{DrAppsPlan, FailbackApps};
 use svmdr::plan::{DrPair, EngineOptions, PlanError, RunReport, Sites, StepRecord, execute};
 use svmdr::report::Reporter as _;
 use svmdr::site::{Access, Site, SiteRole};
@@ -91,10 +92,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         backend_grace: args.backend_grace,
         backend_wait: args.backend_timeout,
     });
-    let restore = args
-        .restore_from_backup
-        .as_deref()
-        .map(|b| args.restore.options(b, args.force_restore));
+    let restore = args.restore_from_backup.as_deref().map(|b| {
+        // The failover's confirmation covers restoring a backup again
+        // (the preflight warns when it was already restored).
+        let mut o = args.restore.options(b, args.force_restore);
+        o.repeat = true;
+        o
+    });
     run_workflow(ctx, cmd, &args.pair, restore, args.update_backends)
 }
 
@@ -112,6 +116,9 @@ struct DryRun<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     refused: Option<DryRunRefusal>,
     steps: Vec<StepPreview>,
+    /// `failback`: the workloads restored on DR and what it would do with them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    dr_workloads: Option<&'a DrAppsPlan>,
 }
 
 /// The refusal a `--dry-run` shows above its plan.
@@ -146,6 +153,9 @@ struct RunOutput<'a> {
     export_problems: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     restore: Option<svmdr::restore::RestoreReport>,
+    /// `failback`: the workloads restored on DR it scaled to 0.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    dr_workloads_scaled_down: Vec<svmdr::plan::workloads::ScaleDown>,
 }
 
 /// Resolves both sites, plans `cmd`, then dry-runs or executes it.
@@ -158,6 +168,22 @@ pub(crate) fn run_workflow(
     pair_args: &PairArgs,
     restore: Option<svmdr::restore::RestoreOptions>,
     update_backends: bool,
+) -> anyhow::Result<Outcome> {
+    run_workflow_with(ctx, cmd, pair_args, restore, update_backends, None)
+}
+
+/// [`run_workflow`], with what to do about the workloads restored on DR
+/// (`failback`: scale them to 0 before the ONTAP steps).
+///
+/// # Errors
+/// As for [`run`].
+pub(crate) fn run_workflow_with(
+    ctx: &mut Ctx,
+    cmd: Command,
+    pair_args: &PairArgs,
+    restore: Option<svmdr::restore::RestoreOptions>,
+    update_backends: bool,
+    dr_apps: Option<FailbackApps>,
 ) -> anyhow::Result<Outcome> {
     let dr_spec = ctx.required_spec(SiteRole::Dr)?;
     let primary_spec = ctx.site_spec(SiteRole::Primary)?;
@@ -203,6 +229,7 @@ pub(crate) fn run_workflow(
                 dry_run,
                 yes,
                 request_timeout,
+                dr_apps,
             },
         );
         match interrupt.run(body).await {
@@ -231,6 +258,7 @@ struct WorkflowArgs {
     dry_run: bool,
     yes: bool,
     request_timeout: Duration,
+    dr_apps: Option<FailbackApps>,
 }
 
 /// The workflow once the DR site is resolved: everything Ctrl-C may cut
@@ -251,6 +279,7 @@ async fn workflow(
         dry_run,
         yes,
         request_timeout,
+        dr_apps,
     } = args;
     let reporter = audit.reporter.clone();
     let (primary, primary_problem) = match primary_spec {
@@ -343,6 +372,13 @@ async fn workflow(
     for n in &plan.notes {
         reporter.note(n);
     }
+    let dr_apps = match &dr_apps {
+        Some(o) => Some(DrAppsPlan::look(&dr.kube, o).await),
+        None => None,
+    };
+    for w in dr_apps.iter().flat_map(DrAppsPlan::warnings) {
+        reporter.line(&format!("warning: {w}"));
+    }
     // The backup is judged before any storage change: a backup that would
     // destroy the replicated data is refused with both sites as they are.
     // Any other problem (no backup yet, Velero not reachable) must not hold
@@ -381,7 +417,7 @@ async fn workflow(
             next: e.hint(),
             override_flag: flag,
         });
-        render_dry_run(format, &plan, &pair, steps, shown)?;
+        render_dry_run(format, &plan, &pair, steps, shown, dr_apps.as_ref())?;
         return match refusal {
             Some((e, _)) => Err(plan_error(&e)),
             None => Ok(Outcome::Ok),
@@ -390,11 +426,17 @@ async fn workflow(
     if !plan.observe_primary {
         sites.primary = None;
     }
+    let scaling = dr_apps.as_ref().map_or(0, |a| a.scale_down.len());
     let question = format!(
-        "{} {} → {} now?",
+        "{} {} → {} now?{}",
         capitalised(plan.workflow.as_str()),
         pair.primary_svm,
-        pair.dr_svm
+        pair.dr_svm,
+        if scaling > 0 {
+            format!(" ({scaling} workload(s) restored on DR are scaled to 0 first)")
+        } else {
+            String::new()
+        }
     );
     if let Err(e) = crate::prompt::confirm(&question, yes) {
         audit
@@ -407,6 +449,26 @@ async fn workflow(
             .await;
         return Err(e);
     }
+    // Before the DR SVM stops, its applications stop: cleanly, while their
+    // volumes still answer. A failure here stops the run before any ONTAP change.
+    if let Some(a) = dr_apps.as_ref().filter(|a| !a.scale_down.is_empty()) {
+        if let Err(e) = a.apply(&dr.kube).await {
+            audit
+                .record(
+                    AuditOutcome::Failed,
+                    format!("nothing changed on ONTAP: {e}"),
+                    &pair,
+                    &Timeline::default(),
+                )
+                .await;
+            return Err(anyhow::Error::new(e).context(
+                "nothing was changed on ONTAP; fix the cause and re-run, or pass --keep-dr-workloads",
+            ));
+        }
+        for s in &a.scale_down {
+            reporter.note(&format!("scaled to 0 on DR: {}", s.line()));
+        }
+    }
     let opts = EngineOptions {
         poll_interval: Duration::from_millis(500),
         step_timeout: pair_args.step_timeout,
@@ -416,7 +478,8 @@ async fn workflow(
         Ok(r) => r,
         Err(f) => {
             print_timeline(format, &f.timeline);
-            return Err(audit.fail(&f.error, &f.timeline.steps).await);
+            let done = dr_apps.as_ref().and_then(DrAppsPlan::audit_text);
+            return Err(audit.fail_with(&f.error, &f.timeline.steps, done).await);
         }
     };
     let identity_preserved = obs.forward().is_none_or(|r| r.preserves_network());
@@ -557,6 +620,10 @@ async fn workflow(
         backends_updated,
         export_problems: export_problems.clone(),
         restore: restore_report,
+        dr_workloads_scaled_down: dr_apps
+            .as_ref()
+            .map(|a| a.scale_down.clone())
+            .unwrap_or_default(),
     };
     render_run(format, &out)?;
     // The recorded outcome is the exit outcome: exit 1 is never `succeeded`.
@@ -583,6 +650,10 @@ async fn workflow(
         AuditOutcome::Unhealthy
     } else {
         AuditOutcome::Succeeded
+    };
+    let steps = match dr_apps.as_ref().and_then(DrAppsPlan::audit_text) {
+        Some(done) => format!("{steps}; {done}"),
+        None => steps,
     };
     let message = if why.is_empty() {
         steps
@@ -819,6 +890,16 @@ impl Audit<'_> {
         e: &PlanError,
         steps: &[svmdr::plan::StepRecord],
     ) -> anyhow::Error {
+        self.fail_with(e, steps, None).await
+    }
+
+    /// [`Audit::fail`], with what the run did besides its steps.
+    pub(crate) async fn fail_with(
+        &self,
+        e: &PlanError,
+        steps: &[svmdr::plan::StepRecord],
+        done: Option<String>,
+    ) -> anyhow::Error {
         let outcome = if e.is_refusal() {
             AuditOutcome::Refused
         } else {
@@ -829,7 +910,11 @@ impl Audit<'_> {
             total: Duration::ZERO,
         };
         let pair = self.pair_or_unknown();
-        self.record(outcome, e.to_string(), &pair, &timeline).await;
+        let message = match done {
+            Some(d) => format!("{e}; {d}"),
+            None => e.to_string(),
+        };
+        self.record(outcome, message, &pair, &timeline).await;
         plan_error(e)
     }
 }
@@ -850,10 +935,12 @@ fn render_dry_run(
     pair: &DrPair,
     steps: Vec<StepPreview>,
     refused: Option<DryRunRefusal>,
+    dr_apps: Option<&DrAppsPlan>,
 ) -> anyhow::Result<()> {
     let mut w = std::io::stdout().lock();
     if format.is_machine() {
         let d = DryRun {
+            dr_workloads: dr_apps,
             api_version: "svmdr.netapp.io/v1",
             kind: "WorkflowPlan",
             workflow: plan.workflow.to_string(),
@@ -891,6 +978,17 @@ fn render_dry_run(
         writeln!(w, "{}. {} — {} [{}]", i + 1, s.id, s.title, state)?;
         for c in &s.calls {
             writeln!(w, "   └─ {c}")?;
+        }
+    }
+    if let Some(a) = dr_apps.filter(|a| !a.scale_down.is_empty()) {
+        writeln!(
+            w,
+            "Before the first step, the workloads Velero restored on DR are scaled to 0 (their replicas kept in annotation {}):",
+            svmdr::plan::workloads::REPLICAS_ANNOTATION
+        )?;
+        for s in &a.scale_down {
+            writeln!(w, "   {}", s.line())?;
+            writeln!(w, "   └─ {}", s.call())?;
         }
     }
     Ok(())
@@ -950,6 +1048,9 @@ fn render_run(format: OutputFormat, out: &RunOutput<'_>) -> anyhow::Result<()> {
     }
     if let Some(r) = &out.restore {
         super::restore::render_table(&mut w, r)?;
+    }
+    for s in &out.dr_workloads_scaled_down {
+        writeln!(w, "scaled to 0 on DR: {}", s.line())?;
     }
     Ok(())
 }

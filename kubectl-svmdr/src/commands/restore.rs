@@ -66,6 +66,7 @@ impl RestoreFlags {
             timeout: self.restore_timeout,
             poll_interval: Duration::from_secs(1),
             force,
+            repeat: false,
         }
     }
 }
@@ -83,6 +84,8 @@ pub struct Args {
     /// snapshots, data mover, file-system backup) for the Trident volumes,
     /// which Velero re-provisions or overwrites; the findings are printed
     /// as `warning:` lines. Without it such a backup is refused (exit 3).
+    /// Also restores a backup that already has a Completed restore without
+    /// asking (as --yes does).
     #[arg(long)]
     pub force: bool,
 }
@@ -125,7 +128,10 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
     let format = ctx.global.output;
     let dry_run = ctx.global.dry_run;
     let kubeconfig = spec.kubeconfig.clone();
-    let opts = args.flags.options(&args.backup, args.force);
+    let mut opts = args.flags.options(&args.backup, args.force);
+    // A backup that already has a Completed restore is restored again only
+    // when confirmed: --yes answers the question, --force skips it.
+    opts.repeat = args.force || ctx.global.yes;
     ctx.block_on(async move {
         // Kubernetes only: a restore makes no ONTAP call (the plugin checks
         // the storage inside Velero), so no Trident backend is needed here.
@@ -135,8 +141,22 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             return dry_run_plan(&kube, &opts, format, &reporter).await;
         }
         let started_at = Utc::now();
-        let result =
-            svmdr::restore::restore(&kube, &opts, &ProgressReporter(reporter.clone())).await;
+        let progress = ProgressReporter(reporter.clone());
+        let mut result = svmdr::restore::restore(&kube, &opts, &progress).await;
+        if let Err(RestoreError::AlreadyRestored {
+            backup, restores, ..
+        }) = &result
+            && crate::prompt::interactive()
+        {
+            let question = format!(
+                "Velero backup {backup} was already restored ({}); restore it again?",
+                restores.join(", ")
+            );
+            if crate::prompt::confirm(&question, false).is_ok() {
+                opts.repeat = true;
+                result = svmdr::restore::restore(&kube, &opts, &progress).await;
+            }
+        }
         // The recorded outcome is the exit outcome (see the end of this fn).
         let (outcome, message) = match &result {
             Ok(r) => (
@@ -151,7 +171,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                 ),
             ),
             Err(e @ RestoreError::Timeout { .. }) => (AuditOutcome::TimedOut, e.to_string()),
-            Err(e @ RestoreError::VolumeData { .. }) => (AuditOutcome::Refused, e.to_string()),
+            Err(e @ (RestoreError::VolumeData { .. } | RestoreError::AlreadyRestored { .. })) => {
+                (AuditOutcome::Refused, e.to_string())
+            }
             Err(e) => (AuditOutcome::Failed, e.to_string()),
         };
         let entry = AuditEntry {
@@ -217,13 +239,21 @@ async fn dry_run_plan(
             let backup = report.backup.clone();
             (backup, None, Some(RestoreError::VolumeData { report }))
         }
+        Err(e @ RestoreError::AlreadyRestored { .. }) => {
+            let backup = match &e {
+                RestoreError::AlreadyRestored { backup, .. } => backup.clone(),
+                _ => String::new(),
+            };
+            (backup, None, Some(e))
+        }
         Err(e) => return Err(e.into()),
     };
     let name = svmdr::restore::restore_name(&backup, Utc::now());
     let obj = svmdr::restore::restore_object(&name, opts, &backup)?;
-    let refusal_text = refused
-        .as_ref()
-        .map(|e| format!("{e}; or pass --force to restore anyway"));
+    let refusal_text = refused.as_ref().map(|e| match e {
+        RestoreError::AlreadyRestored { .. } => e.to_string(),
+        _ => format!("{e}; or pass --force to restore anyway"),
+    });
     let mut w = std::io::stdout().lock();
     if format.is_machine() {
         let plan = RestorePlan {
@@ -239,7 +269,11 @@ async fn dry_run_plan(
             (Some(r), _) => {
                 writeln!(w, "Dry run: nothing was changed.")?;
                 writeln!(w, "REFUSED (exit 3): {r}")?;
-                writeln!(w, "Would create, only with --force:")?;
+                let with = match &refused {
+                    Some(RestoreError::AlreadyRestored { .. }) => "--yes or --force",
+                    _ => "--force",
+                };
+                writeln!(w, "Would create, only with {with}:")?;
             }
             (None, Some(t)) => writeln!(
                 w,
@@ -258,9 +292,11 @@ async fn dry_run_plan(
 }
 
 /// A backup that carries volume data is a safety refusal (exit 3), which
-/// `force_flag` overrides; other restore errors exit 2.
+/// `force_flag` overrides; so is a backup already restored (its message
+/// names the override); other restore errors exit 2.
 pub(crate) fn refusal(e: RestoreError, force_flag: &str) -> anyhow::Error {
     match e {
+        RestoreError::AlreadyRestored { .. } => anyhow::Error::new(Refused(e.to_string())),
         RestoreError::VolumeData { .. } => anyhow::Error::new(Refused(format!(
             "{e}; or pass {force_flag} to restore anyway"
         ))),

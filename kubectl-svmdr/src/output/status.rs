@@ -85,6 +85,37 @@ fn velero_line(v: &VeleroStatus) -> String {
     )
 }
 
+/// `APP      runs on primary  (restored on DR: shop scaled to 0)`.
+fn app_line(r: &StatusReport) -> Option<String> {
+    let dr = r.dr_workloads.as_ref()?;
+    let detail = if let Some(e) = &dr.error {
+        format!("DR not checked: {e}")
+    } else if dr.namespaces.is_empty() {
+        "nothing restored by Velero on DR".into()
+    } else {
+        let ns: Vec<String> = dr
+            .namespaces
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} {}",
+                    n.namespace,
+                    if n.scaled_up {
+                        "scaled up"
+                    } else {
+                        "scaled to 0"
+                    }
+                )
+            })
+            .collect();
+        format!("restored on DR: {}", ns.join(", "))
+    };
+    Some(format!(
+        "{:<8} runs on {}  ({detail})",
+        "APP", r.app_runs_on
+    ))
+}
+
 fn human_secs(s: u64) -> String {
     svmdr::status::rpo::human(std::time::Duration::from_secs(s))
 }
@@ -101,6 +132,9 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
     writeln!(w, "{}", site_line(&r.sites.dr))?;
     writeln!(w, "{}", site_line(&r.sites.primary))?;
     writeln!(w, "{:<8} {}  FLOW {}", "ACTIVE", r.active_site, r.flow)?;
+    if let Some(line) = app_line(r) {
+        writeln!(w, "{line}")?;
+    }
     if let Some(v) = &r.velero {
         writeln!(w, "{}", velero_line(v))?;
     }
@@ -325,6 +359,27 @@ mod tests {
             .single()
             .expect("time");
         evaluate(&input(dr), Some(&input(primary)), None, now)
+    }
+
+    #[test]
+    fn app_line_says_where_the_app_runs() {
+        use svmdr::plan::workloads::RestoredWorkload;
+        let mut r = report("PT20M");
+        assert_eq!(app_line(&r), None);
+        let web = RestoredWorkload {
+            kind: "Deployment".into(),
+            namespace: "shop".into(),
+            name: "web".into(),
+            restore: "nightly-svmdr-1".into(),
+            replicas: 0,
+            ready_replicas: 0,
+            replicas_before_failback: Some(1),
+        };
+        svmdr::status::workloads::apply(&mut r, Ok(vec![web]));
+        assert_eq!(
+            app_line(&r).as_deref(),
+            Some("APP      runs on primary  (restored on DR: shop scaled to 0)")
+        );
     }
 
     #[test]

@@ -70,7 +70,12 @@ pub fn install(kube: &KubeSim, name: &str, content: BackupContent) {
                            "spec": {"containers": [{"name": "app", "image": "nginx"}]},
                            "status": {"phase": "Running"}}),
                 ];
-                for (i, o) in objs.into_iter().enumerate() {
+                let restore_name = restore["metadata"]["name"].clone();
+                let backup_name = restore["spec"]["backupName"].clone();
+                for (i, mut o) in objs.into_iter().enumerate() {
+                    // Velero labels what it restores (pkg/restore/restore.go addRestoreLabels).
+                    o["metadata"]["labels"]["velero.io/restore-name"] = restore_name.clone();
+                    o["metadata"]["labels"]["velero.io/backup-name"] = backup_name.clone();
                     let _ = handle.apply(o);
                     set(json!({"phase": "InProgress", "progress": {"totalItems": 5, "itemsRestored": i + 1}}));
                     tokio::time::sleep(Duration::from_millis(20)).await;

@@ -175,21 +175,37 @@ impl ClusterControllers {
             else {
                 continue;
             };
-            let ready = self
+            let want = d
+                .pointer("/spec/replicas")
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            let mut pods: Vec<Value> = self
                 .kube
                 .list("v1", "Pod", Some(ns))
-                .iter()
+                .into_iter()
                 .filter(|p| {
                     sel.iter().all(|(k, v)| {
                         p.pointer("/metadata/labels").and_then(|l| l.get(k)) == Some(v)
                     })
                 })
+                .collect();
+            // Scaled down: the ReplicaSet controller deletes the pods above
+            // the wanted count, not-running ones first (Kubernetes:
+            // pkg/controller/replicaset/replica_set.go manageReplicas,
+            // getPodsToDelete). The lab's pods have no ReplicaSet; they are
+            // matched by the Deployment's selector.
+            pods.sort_by_key(|p| s(p, "/status/phase") == "Running");
+            let excess = pods
+                .len()
+                .saturating_sub(usize::try_from(want).unwrap_or(usize::MAX));
+            for p in pods.drain(..excess) {
+                self.kube
+                    .delete("v1", "Pod", Some(ns), s(&p, "/metadata/name"));
+            }
+            let ready = pods
+                .iter()
                 .filter(|p| s(p, "/status/phase") == "Running")
                 .count();
-            let want = d
-                .pointer("/spec/replicas")
-                .and_then(Value::as_u64)
-                .unwrap_or(1);
             let status =
                 json!({"replicas": want, "readyReplicas": ready, "availableReplicas": ready});
             if d.get("status") != Some(&status) {

@@ -416,3 +416,40 @@ async fn a_retained_backend_outlives_its_tbc() {
     assert_eq!(b["configRef"], "");
     assert_eq!(b["state"], "online");
 }
+
+#[tokio::test]
+async fn a_deployment_scaled_to_zero_loses_its_pods_and_reports_none_ready() {
+    let (_ontap, kube, _site, c) = primary(Duration::from_secs(60)).await;
+    let labels = json!({"app": "web"});
+    kube.apply(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}))
+        .expect("namespace");
+    kube.apply(json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels}, "spec": {"containers": []}}},
+    }))
+    .expect("deployment");
+    kube.apply(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "web-1", "namespace": "shop", "labels": labels},
+        "spec": {"containers": []},
+        "status": {"phase": "Running"},
+    }))
+    .expect("pod");
+    c.reconcile();
+    let d = kube
+        .get("apps/v1", "Deployment", Some("shop"), "web")
+        .expect("deployment");
+    assert_eq!(d["status"]["readyReplicas"], 1);
+    let mut scaled = d.clone();
+    scaled["spec"]["replicas"] = json!(0);
+    kube.apply(scaled).expect("scale to 0");
+    c.reconcile();
+    let d = kube
+        .get("apps/v1", "Deployment", Some("shop"), "web")
+        .expect("deployment");
+    assert_eq!(d["status"]["readyReplicas"], 0, "{d}");
+    assert_eq!(d["status"]["replicas"], 0, "{d}");
+    assert!(kube.list("v1", "Pod", Some("shop")).is_empty());
+}

@@ -51,6 +51,7 @@ pub mod step;
 pub mod storage;
 pub mod switchover;
 pub mod trident;
+pub mod workloads;
 
 #[cfg(test)]
 mod testutil;

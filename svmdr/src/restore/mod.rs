@@ -75,6 +75,10 @@ pub struct RestoreOptions {
     /// Restore even from a backup that carries volume data (its findings
     /// become warnings).
     pub force: bool,
+    /// Restore a backup again although a `Completed` Restore of it exists
+    /// (a warning names it); without it [`prepare`] refuses with
+    /// [`RestoreError::AlreadyRestored`].
+    pub repeat: bool,
 }
 
 impl Default for RestoreOptions {
@@ -88,6 +92,7 @@ impl Default for RestoreOptions {
             timeout: None,
             poll_interval: Duration::from_secs(2),
             force: false,
+            repeat: false,
         }
     }
 }
@@ -149,6 +154,20 @@ pub enum RestoreError {
     VolumeData {
         /// What was found.
         report: Box<backup_data::BackupData>,
+    },
+    /// The backup was already restored: a second Restore of the same backup
+    /// finds every object in place and ends `PartiallyFailed`.
+    #[error(
+        "Velero backup {backup} was already restored (Completed: {}); restoring it again finds its objects in place and ends PartiallyFailed; check `kubectl -n {namespace} get restores`, then confirm, or pass --yes or --force to restore it again",
+        .restores.join(", ")
+    )]
+    AlreadyRestored {
+        /// Backup name.
+        backup: String,
+        /// Velero namespace.
+        namespace: String,
+        /// The Completed Restores of it (`spec.backupName`), by anyone.
+        restores: Vec<String>,
     },
     /// The restore did not finish in time. Velero has no deadline and keeps
     /// running it.
@@ -450,6 +469,37 @@ pub struct Prepared {
     pub timeout: Duration,
     /// Warnings to show (forced findings, a short explicit timeout).
     pub warnings: Vec<String>,
+    /// The `Completed` Restores of this backup already on the cluster.
+    pub earlier_restores: Vec<String>,
+}
+
+/// The `Completed` Restores of `backup` (`spec.backupName`), whoever
+/// created them (pure).
+pub fn completed_restores_of(restores: &[Value], backup: &str) -> Vec<String> {
+    let mut out: Vec<String> = restores
+        .iter()
+        .filter(|r| r.pointer("/spec/backupName").and_then(Value::as_str) == Some(backup))
+        .filter(|r| r.pointer("/status/phase").and_then(Value::as_str) == Some("Completed"))
+        .filter_map(|r| r.pointer("/metadata/name").and_then(Value::as_str))
+        .map(String::from)
+        .collect();
+    out.sort();
+    out
+}
+
+/// The Restores in `namespace`, as JSON (one LIST).
+async fn list_restores(client: &kube::Client, namespace: &str) -> Result<Vec<Value>, RestoreError> {
+    let api: Api<DynamicObject> =
+        Api::namespaced_with(client.clone(), namespace, &velero_resource("Restore"));
+    let list = api
+        .list(&ListParams::default())
+        .await
+        .map_err(kube_err(format!("listing Velero restores in {namespace}")))?;
+    Ok(list
+        .items
+        .iter()
+        .filter_map(|r| serde_json::to_value(r).ok())
+        .collect())
 }
 
 /// Picks the backup, inspects it and sizes the wait; changes nothing.
@@ -457,7 +507,9 @@ pub struct Prepared {
 /// # Errors
 ///
 /// As [`choose_backup`]; [`RestoreError::VolumeData`] when the backup
-/// carries volume data and `force` is off; [`RestoreError::Kube`].
+/// carries volume data and `force` is off; [`RestoreError::AlreadyRestored`]
+/// when a `Completed` Restore of it exists and `repeat` is off;
+/// [`RestoreError::Kube`].
 pub async fn prepare(
     client: &kube::Client,
     opts: &RestoreOptions,
@@ -465,11 +517,13 @@ pub async fn prepare(
     let ns = opts.velero_namespace.as_str();
     let backups = list_backups(client, ns).await?;
     let backup = choose_backup(&backups, &opts.backup, ns)?;
-    let (data, plugin) = tokio::join!(
+    let (data, plugin, restores) = tokio::join!(
         backup_data::inspect(client, ns, &backup.name),
-        plugin_wait::read(client, ns)
+        plugin_wait::read(client, ns),
+        list_restores(client, ns)
     );
     let data = data?;
+    let earlier_restores = completed_restores_of(&restores?, &backup.name);
     let mut warnings: Vec<String> = plugin.warnings.clone();
     if data.carries_volume_data() {
         if !opts.force {
@@ -482,6 +536,20 @@ pub async fn prepare(
             data.backup
         ));
         warnings.extend(data.findings.iter().map(|f| format!("  {}", f.line())));
+    }
+    if !earlier_restores.is_empty() {
+        if !opts.repeat {
+            return Err(RestoreError::AlreadyRestored {
+                backup: backup.name.clone(),
+                namespace: ns.into(),
+                restores: earlier_restores,
+            });
+        }
+        warnings.push(format!(
+            "Velero backup {} was already restored (Completed: {}): restoring it again; objects already in place are reported as warnings or errors",
+            backup.name,
+            earlier_restores.join(", ")
+        ));
     }
     warnings.extend(data.notes.iter().cloned());
     let timeout = match opts.timeout {
@@ -506,6 +574,7 @@ pub async fn prepare(
         plugin,
         timeout,
         warnings,
+        earlier_restores,
     })
 }
 
@@ -639,6 +708,26 @@ mod tests {
             completed_at: Some(Utc::now() - chrono::Duration::minutes(mins_ago)),
             included_namespaces: vec![],
         }
+    }
+
+    #[test]
+    fn completed_restores_of_a_backup_whoever_made_them() {
+        let r = |name: &str, backup: &str, phase: &str| {
+            json!({"metadata": {"name": name}, "spec": {"backupName": backup},
+                   "status": {"phase": phase}})
+        };
+        let all = [
+            r("by-hand", "nightly", "Completed"),
+            r("nightly-svmdr-1", "nightly", "Completed"),
+            r("nightly-svmdr-2", "nightly", "PartiallyFailed"),
+            r("other", "weekly", "Completed"),
+            json!({"metadata": {"name": "new"}, "spec": {"backupName": "nightly"}}),
+        ];
+        assert_eq!(
+            completed_restores_of(&all, "nightly"),
+            ["by-hand", "nightly-svmdr-1"]
+        );
+        assert!(completed_restores_of(&all, "monthly").is_empty());
     }
 
     #[test]

@@ -26,7 +26,8 @@
 //! - Kubernetes: the TridentBackends of each site (one LIST each), the
 //!   primary's PersistentVolumes (one LIST, [`coverage`]), and on DR the
 //!   Velero Backups, Schedules and BackupStorageLocations (one LIST each,
-//!   [`velero`]).
+//!   [`velero`]), and the Deployments and StatefulSets Velero restored
+//!   (one LIST each, all namespaces, [`workloads`]).
 //!
 //! (More only if a collection spans several pages.)
 //!
@@ -86,6 +87,12 @@
 //! - `protectedNamespaces[]` (when the primary's Kubernetes answered): the
 //!   namespaces whose PVs are Trident volumes on a protected primary SVM
 //!   ([`coverage`]).
+//! - `appRunsOn` (primary|dr|both|none|unknown): where the application
+//!   runs; `both` (restored workloads scaled up on DR while the primary
+//!   serves) is a problem. `drWorkloads` {`namespaces[]` {`namespace`,
+//!   `scaledUp`, `workloads[]` {`kind`, `namespace`, `name`, `restore`,
+//!   `replicas`, `readyReplicas`, `replicasBeforeFailback`}}, `error`}: the
+//!   workloads Velero restored on DR ([`workloads`]).
 //!
 //! Fields are only ever added to this schema, never renamed or removed,
 //! within `svmdr.netapp.io/v1`.
@@ -98,6 +105,7 @@ mod relationship;
 mod report;
 pub mod rpo;
 pub mod velero;
+pub mod workloads;
 
 use chrono::Utc;
 
@@ -224,7 +232,7 @@ pub async fn collect(
             }),
         }
     };
-    let dr_tbe = site_backends(dr);
+    let dr_tbe = async { tokio::join!(site_backends(dr), workloads::collect(&dr.kube)) };
     let primary_k8s = async {
         match &primary {
             Some(Ok(site)) => Some(tokio::join!(
@@ -234,7 +242,7 @@ pub async fn collect(
             _ => None,
         }
     };
-    let ((dr_facts, primary_input), dr_tbe, primary_k8s) = tokio::join!(
+    let ((dr_facts, primary_input), (dr_tbe, dr_workloads), primary_k8s) = tokio::join!(
         async { tokio::join!(dr_fut, primary_fut) },
         dr_tbe,
         primary_k8s
@@ -284,6 +292,7 @@ pub async fn collect(
         let inputs = exports::collect(&dr.ontap, &dr.kube, &svms).await;
         exports::apply(&mut report, inputs.as_ref().map_err(String::as_str));
     }
+    workloads::apply(&mut report, dr_workloads);
     report
 }
 

@@ -95,6 +95,13 @@ pub struct StatusReport {
     /// (read from the primary's Kubernetes; absent when not checked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub protected_namespaces: Option<Vec<String>>,
+    /// Where the application runs: `primary`, `dr`, `both` (a problem),
+    /// `none` (DR serves, nothing restored runs) or `unknown`
+    /// ([`super::workloads`]).
+    pub app_runs_on: String,
+    /// The workloads Velero restored on DR, per namespace (when checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dr_workloads: Option<super::workloads::DrWorkloads>,
 }
 
 /// Both sites.
@@ -371,6 +378,8 @@ pub fn evaluate(
                 trident_backends: Vec::new(),
                 velero: None,
                 protected_namespaces: None,
+                app_runs_on: "unknown".into(),
+                dr_workloads: None,
             };
         }
     };
@@ -449,5 +458,7 @@ pub fn evaluate(
         trident_backends: Vec::new(),
         velero: None,
         protected_namespaces: None,
+        app_runs_on: "unknown".into(),
+        dr_workloads: None,
     }
 }

@@ -507,7 +507,42 @@ impl Drill<'_> {
             codes,
         )?;
         self.check_status("healthy-after", &st);
+        self.check_app_stopped_on_dr(&st);
         Ok(())
+    }
+
+    /// After the failback the app runs on the primary only: the restored
+    /// Deployment on DR is scaled to 0 with its replicas kept, and `status`
+    /// says so.
+    fn check_app_stopped_on_dr(&mut self, st: &CliRun) {
+        let web = self
+            .lab
+            .dr_kube
+            .get("apps/v1", "Deployment", Some(NAMESPACE), DEPLOYMENT);
+        let replicas = web
+            .as_ref()
+            .and_then(|d| d.pointer("/spec/replicas"))
+            .cloned();
+        let kept = web
+            .as_ref()
+            .and_then(|d| {
+                d.pointer("/metadata/annotations")
+                    .and_then(|a| a.get(svmdr::plan::workloads::REPLICAS_ANNOTATION))
+            })
+            .cloned();
+        let runs_on = serde_json::from_str::<Value>(&st.stdout)
+            .ok()
+            .and_then(|v| v["appRunsOn"].as_str().map(String::from))
+            .unwrap_or_else(|| "?".into());
+        self.check(
+            "app-stopped-on-dr-after-failback",
+            replicas == Some(serde_json::json!(0)) && kept.is_some() && runs_on == "primary",
+            format!(
+                "DR deployment {NAMESPACE}/{DEPLOYMENT}: replicas {}, replicas before failback {}; status: app runs on {runs_on}",
+                replicas.map_or_else(|| "-".into(), |r| r.to_string()),
+                kept.map_or_else(|| "-".into(), |r| r.to_string())
+            ),
+        );
     }
 
     /// Writes, starts a sync and takes the primary down while the transfer
