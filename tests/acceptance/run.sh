@@ -23,7 +23,8 @@
 # built get their cases when they land):
 #   1  peer: default schedule hourly; --schedule 5min --dry-run shows the
 #      change and changes nothing, then applies it; a plain re-run keeps it;
-#      --schedule bogus exits 2 before any change (with --dry-run too)
+#      --rpo 1d picks daily; --schedule bogus and --policy NoSuch exit 2
+#      before any change (with --dry-run too)
 #   2  status: follows the reverse relationship after failover + primary-up
 #      + resync --direction reverse (active dr, flow dr → primary), forward
 #      again after failback; the Velero half (a backup older than the RPO is
@@ -268,8 +269,14 @@ tc "status: protected, schedule hourly, RPO 1h, exit 0" 0 \
 tc "peer --schedule 5min --dry-run: shows the change and its PATCH" 0 \
     "Dry run: nothing was changed" "would do" "transfer_schedule hourly → 5min" \
     "PATCH /api/snapmirror/relationships/" -- "${S[@]}" peer "${pair[@]}" --schedule 5min --dry-run
-tc "status after the dry-run: still hourly" 0 \
-    "json:[r['schedule'] for r in d['relationships']] == ['hourly']" -- "${S[@]}" status -o json
+tc "peer --rpo 1d --dry-run: picks the daily schedule, shows the change" 0 \
+    "would do" "transfer_schedule hourly → daily" -- "${S[@]}" peer "${pair[@]}" --rpo 1d --dry-run
+tc "peer --policy NoSuch: exit 2 before any change, names the DR cluster's policies" 2 \
+    "nothing was changed" "SnapMirror policy NoSuch does not exist on the DR cluster ontap-b" "MirrorAllSnapshots" \
+    -- "${S[@]}" peer "${pair[@]}" --policy NoSuch --yes
+tc "status after the dry-runs and the refusal: still hourly, policy MirrorAllSnapshots" 0 \
+    "json:[(r['schedule'], r['policy']) for r in d['relationships']] == [('hourly', 'MirrorAllSnapshots')]" \
+    -- "${S[@]}" status -o json
 tc "peer --schedule 5min: changes the existing relationship" 0 \
     "transfer_schedule hourly → 5min" "schedule 5min" -- "${S[@]}" peer "${pair[@]}" --schedule 5min --yes
 tc "peer re-run without --schedule: already done, keeps 5min" 0 \
