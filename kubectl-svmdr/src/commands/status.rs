@@ -65,7 +65,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         );
         let dr = dr?;
         let primary = primary
-            .map(|r| r.map_err(|e| (primary_info.clone().unwrap_or_default(), e.to_string())));
+            .map(|r| r.map_err(|e| (primary_info.clone().unwrap_or_default(), (&e).into())));
         loop {
             let p = primary.as_ref().map(|r| r.as_ref().map_err(Clone::clone));
             let (mut report, velero) = tokio::join!(
