@@ -311,11 +311,16 @@ mod tests {
         std::fs::write(&good, "apiVersion: v1\nkind: Config\n").unwrap();
         let cfg = Some(PathBuf::from("/from/config"));
         let r = |site, global, env| kubeconfig_for(SiteRole::Dr, site, global, cfg.clone(), env);
-        assert_eq!(r(None, Some(good.clone()), true).ok(), Some(Some(good.clone())));
+        assert_eq!(
+            r(None, Some(good.clone()), true).ok(),
+            Some(Some(good.clone()))
+        );
         assert_eq!(r(None, None, true).ok(), Some(None));
         assert_eq!(r(None, None, false).ok(), Some(cfg.clone()));
         let missing = dir.path().join("missing");
-        let e = r(None, Some(missing.clone()), false).unwrap_err().to_string();
+        let e = r(None, Some(missing.clone()), false)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--kubeconfig") && e.contains("missing"), "{e}");
         let bad = dir.path().join("bad");
         std::fs::write(&bad, "{not: [yaml").unwrap();

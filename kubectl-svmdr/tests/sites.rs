@@ -21,8 +21,7 @@ fn config_with_kubeconfig(lab: &Lab, kubeconfig: &std::path::Path) -> String {
             "credentialsSecret": {"name": ADMIN_SECRET},
         })
     };
-    serde_yaml::to_string(&json!({"primary": site("primary"), "dr": site("dr")}))
-        .expect("yaml")
+    serde_yaml::to_string(&json!({"primary": site("primary"), "dr": site("dr")})).expect("yaml")
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -113,7 +112,11 @@ async fn workflows_refuse_one_cluster_named_as_both_sites() {
         &["resync", "--yes", "--primary-context", "dr"][..],
     ] {
         let r = lab.run(args).await.expect_code(2);
-        assert!(r.stderr.contains("same ONTAP cluster"), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("same ONTAP cluster"),
+            "{args:?}: {}",
+            r.stderr
+        );
         assert!(r.stderr.contains("--primary-context"), "{}", r.stderr);
     }
     assert_eq!(lab.snapshot(), before, "nothing may change");
@@ -161,7 +164,12 @@ async fn refused_credentials_are_not_unreachable_and_name_their_source() {
         .json();
     assert_eq!(j["sites"]["dr"]["failure"], "authenticationFailed", "{j}");
     assert_eq!(j["sites"]["dr"]["reachable"], true, "{j}");
-    assert!(!lab.run_env(&["status"], &env).await.all().contains("wrong-pass-123"));
+    assert!(
+        !lab.run_env(&["status"], &env)
+            .await
+            .all()
+            .contains("wrong-pass-123")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -169,7 +177,7 @@ async fn a_workflow_after_refused_credentials_says_what_to_fix_not_re_run() {
     let lab = Lab::start().await;
     lab.peer().await;
     // The Secret the config file names now holds a wrong password.
-    lab.dr_kube
+    lab.primary_kube
         .apply(sim::kube::fixtures::ontap_credentials_secret(
             ADMIN_SECRET,
             "trident",
@@ -177,17 +185,16 @@ async fn a_workflow_after_refused_credentials_says_what_to_fix_not_re_run() {
             "wrong-pass-123",
         ))
         .expect("replace the Secret");
-    let r = lab
-        .run(&["failover", "--force", "--yes"])
-        .await
-        .expect_code(2);
+    let r = lab.run(&["switchover", "--yes"]).await.expect_code(2);
     assert!(r.stderr.contains("authentication failed"), "{}", r.stderr);
     assert!(
         r.stderr
-            .contains("Secret trident/ontap-cluster-admin from the config file"),
+            .contains("(credentials: Secret trident/ontap-cluster-admin from the config file)"),
         "{}",
         r.stderr
     );
+    assert!(r.stderr.contains("  fix: "), "{}", r.stderr);
+    assert!(!r.stderr.contains("next:"), "{}", r.stderr);
     assert!(!r.stderr.contains("re-run"), "{}", r.stderr);
     assert!(!r.stderr.contains("UNREACHABLE"), "{}", r.stderr);
     assert!(!r.all().contains("wrong-pass-123"));
@@ -227,6 +234,10 @@ async fn a_missing_credentials_secret_is_blamed_on_the_config_entry() {
     assert!(r.stderr.contains("dr.credentialsSecret"), "{}", r.stderr);
     assert!(r.stderr.contains("trident/no-such-secret"), "{}", r.stderr);
     assert!(r.stderr.contains("config file"), "{}", r.stderr);
-    assert!(!r.stderr.contains("ontap-nas-dr"), "blames the backend: {}", r.stderr);
+    assert!(
+        !r.stderr.contains("ontap-nas-dr"),
+        "blames the backend: {}",
+        r.stderr
+    );
     let _ = ADMIN_PASSWORD;
 }

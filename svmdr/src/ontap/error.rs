@@ -11,7 +11,7 @@ use std::time::Duration;
 /// One failed ONTAP call. An authentication or permission failure also
 /// names where the credentials came from, when the client knows it.
 #[derive(Debug, thiserror::Error)]
-#[error("{cluster}: {call}: {kind}{}", credentials_note(&.kind, .credentials.as_deref()))]
+#[error("{cluster}: {call}: {kind}{}", credentials_note(.kind, .credentials.as_deref()))]
 pub struct OntapError {
     /// The cluster label from the config, e.g. `primary (ontap-a)`.
     pub cluster: String,
@@ -714,6 +714,52 @@ mod tests {
         );
         assert!(e.to_string().contains("check the username/password"));
         assert!(e.is_unauthorized());
+    }
+
+    #[test]
+    fn refused_logins_name_their_credentials_and_are_not_unreachable() {
+        let e = OntapError::new(
+            "dr (ontap-b)",
+            "GET /api/cluster",
+            ErrorKind::Unauthorized { http_status: 401 },
+        )
+        .with_credentials(Some("Secret trident/admin from the config file".into()));
+        assert_eq!(e.failure(), Failure::AuthenticationFailed);
+        assert!(!e.failure().rerun_helps());
+        let s = e.to_string();
+        assert!(
+            s.contains("(credentials: Secret trident/admin from the config file)"),
+            "{s}"
+        );
+        let e = OntapError::new("c", "GET /x", ErrorKind::from_fault(fault(403, None)))
+            .with_credentials(Some("SVMDR_ONTAP_USERNAME/SVMDR_ONTAP_PASSWORD".into()));
+        assert_eq!(e.failure(), Failure::NotPermitted);
+        assert!(e.to_string().contains("not permitted"), "{e}");
+        assert!(e.to_string().contains("credentials: SVMDR_ONTAP"), "{e}");
+        // Other failures do not mention credentials.
+        let e = OntapError::new(
+            "c",
+            "GET /x",
+            ErrorKind::Connect {
+                detail: "refused".into(),
+            },
+        )
+        .with_credentials(Some("env".into()));
+        assert_eq!(e.failure(), Failure::Unreachable);
+        assert!(!e.to_string().contains("credentials"), "{e}");
+        let e = OntapError::new(
+            "c",
+            "GET /x",
+            ErrorKind::Tls {
+                detail: "invalid peer certificate: UnknownIssuer".into(),
+            },
+        );
+        assert_eq!(e.failure(), Failure::Tls);
+        let s = e.to_string();
+        assert!(
+            s.contains("--insecure-skip-tls-verify") && s.contains("--ca-file"),
+            "{s}"
+        );
     }
 
     #[test]

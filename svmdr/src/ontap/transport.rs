@@ -231,7 +231,8 @@ impl OntapClient {
     }
 
     pub(crate) fn error(&self, call: &str, kind: ErrorKind) -> OntapError {
-        OntapError::new(&self.inner.name, call, kind).with_credentials(self.inner.credentials.clone())
+        OntapError::new(&self.inner.name, call, kind)
+            .with_credentials(self.inner.credentials.clone())
     }
 
     /// The same client, naming where its credentials came from in

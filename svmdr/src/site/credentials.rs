@@ -99,7 +99,12 @@ pub(super) async fn settle(
     let role = spec.role;
     let build = |auth, source: CredentialSource| {
         make_client(auth)
-            .map(|c| (c.with_credentials_source(source.to_string()), source.clone()))
+            .map(|c| {
+                (
+                    c.with_credentials_source(source.to_string()),
+                    source.clone(),
+                )
+            })
             .map_err(|e| SiteError::Ontap {
                 role,
                 credentials: source.to_string(),
@@ -148,7 +153,11 @@ pub(super) async fn settle(
                     TridentError::SecretNotFound { .. } => "it does not exist".to_string(),
                     TridentError::SecretIncomplete { keys, .. } => format!(
                         "it lacks the `username` and `password` keys (keys: {})",
-                        if keys.is_empty() { "none" } else { keys.as_str() }
+                        if keys.is_empty() {
+                            "none"
+                        } else {
+                            keys.as_str()
+                        }
                     ),
                     other => other.to_string(),
                 },

@@ -132,7 +132,10 @@ mod tests {
         }
         let d = id("dr (context lab-dr)", Some("k2"), Some("o1"));
         let e = check_distinct(&p, &d).unwrap_err().to_string();
-        assert!(!e.contains("Kubernetes cluster (") && e.contains("UUID o1"), "{e}");
+        assert!(
+            !e.contains("Kubernetes cluster (") && e.contains("UUID o1"),
+            "{e}"
+        );
     }
 
     #[test]

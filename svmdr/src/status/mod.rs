@@ -106,8 +106,8 @@ pub mod velero;
 use chrono::Utc;
 
 pub use report::{
-    API_VERSION, ClusterPeerStatus, Endpoint, KIND, RelationshipStatus, SiteFacts, SiteInfo,
-    SiteFailure, SiteInput, SiteStatus, Sites, StatusReport, TransferStatus, evaluate, is_svm_dr,
+    API_VERSION, ClusterPeerStatus, Endpoint, KIND, RelationshipStatus, SiteFacts, SiteFailure,
+    SiteInfo, SiteInput, SiteStatus, Sites, StatusReport, TransferStatus, evaluate, is_svm_dr,
 };
 
 use crate::ontap::models::{Relationship, SnapmirrorPolicy};
@@ -209,7 +209,7 @@ pub fn site_info(site: &Site) -> SiteInfo {
 /// `Err(message)` when it could not even be resolved (kube API down, ...).
 pub async fn collect(
     dr: &Site,
-    primary: Option<Result<&Site, (SiteInfo, SiteFailure)>>,
+    primary: Option<Result<&Site, &(SiteInfo, SiteFailure)>>,
     svm: Option<&str>,
 ) -> StatusReport {
     let dr_fut = collect_site(&dr.ontap, true);
@@ -310,8 +310,16 @@ async fn same_cluster_problem(
     let id = |site: &Site, input: &SiteInput, kube_uid| identity::SiteIdentity {
         label: site.label(),
         kube_uid,
-        ontap_uuid: input.facts.as_ref().ok().and_then(|f| f.cluster.uuid.clone()),
-        ontap_name: input.facts.as_ref().ok().and_then(|f| f.cluster.name.clone()),
+        ontap_uuid: input
+            .facts
+            .as_ref()
+            .ok()
+            .and_then(|f| f.cluster.uuid.clone()),
+        ontap_name: input
+            .facts
+            .as_ref()
+            .ok()
+            .and_then(|f| f.cluster.name.clone()),
         endpoint: site.endpoint.clone(),
     };
     let p = id(primary.0, primary.1, pk);

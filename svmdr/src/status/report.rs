@@ -4,10 +4,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::ontap::Failure;
 use crate::ontap::models::{
     Cluster, ClusterPeer, GroupType, Relationship, SnapmirrorPolicy, Svm, SvmPeer,
 };
-use crate::ontap::Failure;
 use crate::site::SiteRole;
 
 /// `apiVersion` of the report.
