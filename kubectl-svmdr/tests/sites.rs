@@ -241,3 +241,25 @@ async fn a_missing_credentials_secret_is_blamed_on_the_config_entry() {
     );
     let _ = ADMIN_PASSWORD;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn backends_tells_a_refused_login_from_an_unreachable_cluster() {
+    let lab = Lab::start_with(LabOptions {
+        primary_trident_login: ("admin".into(), "wrong-pass-123".into()),
+        ..LabOptions::default()
+    })
+    .await;
+    let r = lab
+        .run(&["backends", "--site", "primary"])
+        .await
+        .expect_code(1);
+    assert!(r.stdout.contains("authentication failed:"), "{}", r.stdout);
+    assert!(!r.stdout.contains("unreachable"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("credentials: Trident backend Secret trident/"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.all().contains("wrong-pass-123"));
+}
