@@ -93,13 +93,31 @@ pub fn check_distinct(primary: &SiteIdentity, dr: &SiteIdentity) -> Result<(), S
     })
 }
 
-/// [`identify`] both sites and [`check_distinct`].
+/// How long [`ensure_distinct`] waits for a site's identity: a primary
+/// that is down in a disaster must not hold up the failover for a whole
+/// request timeout (an unanswered part is not compared).
+pub const IDENTIFY_BOUND: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// [`identify`] both sites (each bounded by [`IDENTIFY_BOUND`]) and
+/// [`check_distinct`].
 ///
 /// # Errors
 /// [`SiteError::SameCluster`].
 pub async fn ensure_distinct(primary: &Site, dr: &Site) -> Result<(), SiteError> {
-    let (p, d) = tokio::join!(identify(primary), identify(dr));
+    let (p, d) = tokio::join!(identify_bounded(primary), identify_bounded(dr));
     check_distinct(&p, &d)
+}
+
+/// [`identify`] within [`IDENTIFY_BOUND`]; after it, nothing is known.
+async fn identify_bounded(site: &Site) -> SiteIdentity {
+    match tokio::time::timeout(IDENTIFY_BOUND, identify(site)).await {
+        Ok(id) => id,
+        Err(_) => SiteIdentity {
+            label: site.label(),
+            endpoint: site.endpoint.clone(),
+            ..SiteIdentity::default()
+        },
+    }
 }
 
 #[cfg(test)]
