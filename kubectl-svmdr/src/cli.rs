@@ -147,11 +147,13 @@ const GLOBAL: &str = "Global options";
 /// parses its own `--kubeconfig`, `--context` and `-n`).
 #[derive(Debug, Clone, clap::Args)]
 pub struct GlobalArgs {
-    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    /// Path to the kubeconfig file of both sites; beats $KUBECONFIG and the
+    /// config file's `kubeconfig` (default: $KUBECONFIG, then the config
+    /// file's, then ~/.kube/config). A missing or malformed file is an error.
     #[arg(long, global = true, value_name = "PATH", help_heading = GLOBAL)]
     pub kubeconfig: Option<PathBuf>,
-    /// Kube context of the site to act on (default: the DR site from the
-    /// config file, else the current context).
+    /// Kube context of the site to act on: the DR site, as --dr-context
+    /// (default: the DR site from the config file, else the current context).
     #[arg(long, global = true, value_name = "NAME", help_heading = GLOBAL)]
     pub context: Option<String>,
     /// Namespace Trident runs in [default: the site's namespace from the
@@ -188,10 +190,10 @@ pub struct GlobalArgs {
     /// Kube context of the DR site.
     #[arg(long, global = true, value_name = "NAME", help_heading = "Sites")]
     pub dr_context: Option<String>,
-    /// Kubeconfig for the primary site (default: --kubeconfig).
+    /// Kubeconfig for the primary site (before --kubeconfig).
     #[arg(long, global = true, value_name = "PATH", help_heading = "Sites")]
     pub primary_kubeconfig: Option<PathBuf>,
-    /// Kubeconfig for the DR site (default: --kubeconfig).
+    /// Kubeconfig for the DR site (before --kubeconfig).
     #[arg(long, global = true, value_name = "PATH", help_heading = "Sites")]
     pub dr_kubeconfig: Option<PathBuf>,
     /// Trident backend (backend name, TridentBackendConfig name or UUID) on both sites.

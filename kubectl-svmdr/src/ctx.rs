@@ -173,7 +173,8 @@ impl Ctx {
         self.config.as_ref().context("config")
     }
 
-    /// The spec of one site: flags first, then the config file, then defaults.
+    /// The spec of one site: flags first, then the config file, then
+    /// defaults; the kubeconfig by kubectl's precedence ([`kubeconfig_for`]).
     /// `None` for the primary site when nothing names it.
     ///
     /// # Errors
@@ -204,7 +205,6 @@ impl Ctx {
             SiteRole::Dr => flag_ctx.or_else(|| g.context.clone()),
             SiteRole::Primary => flag_ctx,
         };
-        spec.kubeconfig = flag_kc;
         spec.backend = flag_backend.or_else(|| g.backend.clone());
         spec.cluster_management = flag_cluster;
         spec.ca_file = g.ca_file.clone();
@@ -212,11 +212,17 @@ impl Ctx {
         if let Some(c) = &cfg_site {
             spec = spec.with_config(c);
         }
+        // Checked even when the site is not used: a flag naming a bad file
+        // is an error either way.
+        spec.kubeconfig = kubeconfig_for(
+            role,
+            flag_kc,
+            g.kubeconfig.clone(),
+            cfg_site.as_ref().and_then(|c| c.kubeconfig.clone()),
+            std::env::var_os("KUBECONFIG").is_some_and(|v| !v.is_empty()),
+        )?;
         if role == SiteRole::Primary && spec.context.is_none() && cfg_site.is_none() {
             return Ok(None);
-        }
-        if spec.kubeconfig.is_none() {
-            spec.kubeconfig = g.kubeconfig.clone();
         }
         if let Some(ns) = &g.namespace {
             spec.namespace.clone_from(ns);
@@ -251,6 +257,42 @@ impl Ctx {
     }
 }
 
+/// The kubeconfig of a site, by kubectl's precedence: a flag
+/// (`--primary-kubeconfig`/`--dr-kubeconfig`, then `--kubeconfig`), then
+/// `KUBECONFIG` (`None`: kube reads it, merging its list as kubectl does),
+/// then the config file's `kubeconfig` for the site, then `~/.kube/config`
+/// (`None` again). A file a flag names must exist and parse.
+///
+/// # Errors
+/// [`SiteError::Kubeconfig`] naming the flag and the file.
+fn kubeconfig_for(
+    role: SiteRole,
+    site_flag: Option<PathBuf>,
+    global_flag: Option<PathBuf>,
+    config_file: Option<PathBuf>,
+    env_set: bool,
+) -> Result<Option<PathBuf>, SiteError> {
+    let flag = match (site_flag, global_flag) {
+        (Some(p), _) => Some((p, format!("--{role}-kubeconfig"))),
+        (None, Some(p)) => Some((p, "--kubeconfig".to_string())),
+        (None, None) => None,
+    };
+    if let Some((path, flag)) = flag {
+        if let Err(e) = kube::config::Kubeconfig::read_from(&path) {
+            return Err(SiteError::Kubeconfig {
+                role,
+                path: Some(path),
+                detail: format!("{flag} names a file that cannot be used: {e}"),
+            });
+        }
+        return Ok(Some(path));
+    }
+    if env_set {
+        return Ok(None);
+    }
+    Ok(config_file)
+}
+
 /// `SVMDR_ONTAP_USERNAME`/`SVMDR_ONTAP_PASSWORD`, when both are set.
 fn env_credentials() -> Option<(String, Secret)> {
     let user = std::env::var(ENV_USERNAME).ok().filter(|s| !s.is_empty())?;
@@ -261,6 +303,30 @@ fn env_credentials() -> Option<(String, Secret)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kubeconfig_precedence_is_kubectls() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good");
+        std::fs::write(&good, "apiVersion: v1\nkind: Config\n").unwrap();
+        let cfg = Some(PathBuf::from("/from/config"));
+        let r = |site, global, env| kubeconfig_for(SiteRole::Dr, site, global, cfg.clone(), env);
+        assert_eq!(
+            r(None, Some(good.clone()), true).ok(),
+            Some(Some(good.clone()))
+        );
+        assert_eq!(r(None, None, true).ok(), Some(None));
+        assert_eq!(r(None, None, false).ok(), Some(cfg.clone()));
+        let missing = dir.path().join("missing");
+        let e = r(None, Some(missing.clone()), false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--kubeconfig") && e.contains("missing"), "{e}");
+        let bad = dir.path().join("bad");
+        std::fs::write(&bad, "{not: [yaml").unwrap();
+        let e = r(Some(bad), Some(good), false).unwrap_err().to_string();
+        assert!(e.contains("--dr-kubeconfig") && e.contains("bad"), "{e}");
+    }
 
     #[tokio::test]
     async fn interrupt_cuts_the_future_short() {

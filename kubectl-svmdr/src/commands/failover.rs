@@ -315,6 +315,11 @@ async fn workflow(
     if let Some(p) = &primary_problem {
         reporter.note(&format!("primary site unavailable: {p}"));
     }
+    // Two names for one cluster would make every step below act on the
+    // wrong side: refuse (exit 2) before any ONTAP change.
+    if let Some(p) = &primary {
+        svmdr::site::identity::ensure_distinct(p, dr).await?;
+    }
     let pair = match discover_pair(
         &dr.ontap,
         pair_args.svm.as_deref(),
@@ -921,7 +926,9 @@ impl Audit<'_> {
 
 /// The CLI error for a plan error: the message, then what to do next.
 pub(crate) fn plan_error(e: &PlanError) -> anyhow::Error {
-    let text = format!("{e}\n  next: {}", e.hint());
+    // `next:` only where running again can help; otherwise what to fix.
+    let label = if e.needs_fix_first() { "fix" } else { "next" };
+    let text = format!("{e}\n  {label}: {}", e.hint());
     if e.is_refusal() {
         Refused(text).into()
     } else {

@@ -108,6 +108,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             Ctx::resolve(reporter.clone(), dr_spec, Access::ClusterAdmin),
         );
         let (primary, dr) = (primary?, dr?);
+        svmdr::site::identity::ensure_distinct(&primary, &dr).await?;
         let svm = match args
             .svm
             .clone()
@@ -149,6 +150,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             // Bad input: nothing was changed, and the same command would fail again.
             Err(e @ PeeringError::Invalid { .. }) => {
                 Err(anyhow::Error::new(e).context("nothing was changed"))
+            }
+            // Refused credentials or an untrusted certificate: re-running
+            // the same command cannot help until they are fixed.
+            Err(e @ PeeringError::Ontap { .. })
+                if matches!(&e, PeeringError::Ontap { source, .. } if !source.failure().rerun_helps()) =>
+            {
+                Err(anyhow::Error::new(e).context("peering stopped"))
             }
             Err(e) => Err(anyhow::Error::new(e)
                 .context("peering stopped; fix the cause and re-run the same command to continue")),

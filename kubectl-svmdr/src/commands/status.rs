@@ -85,10 +85,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             }
         );
         let dr = dr?;
-        let primary = primary
-            .map(|r| r.map_err(|e| (primary_info.clone().unwrap_or_default(), e.to_string())));
+        let primary = primary.map(|r| {
+            r.map_err(|e| Box::new((primary_info.clone().unwrap_or_default(), (&e).into())))
+        });
         loop {
-            let p = primary.as_ref().map(|r| r.as_ref().map_err(Clone::clone));
+            let p = primary.as_ref().map(|r| r.as_ref().map_err(|b| &**b));
             let (mut report, velero) = tokio::join!(
                 status::collect(&dr, p, args.svm.as_deref()),
                 status::velero::collect(&dr.kube, &args.velero_namespace, args.backup_max_age)

@@ -37,7 +37,11 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &BackendsReport) -> a
             let cluster = if e.ontap.reachable {
                 or_dash(e.ontap.cluster.as_ref())
             } else {
-                format!("unreachable: {}", or_dash(e.ontap.error.as_ref()))
+                let what = e
+                    .ontap
+                    .failure
+                    .map_or_else(|| "error".to_string(), |f| f.label().to_lowercase());
+                format!("{what}: {}", or_dash(e.ontap.error.as_ref()))
             };
             let mut row = vec![
                 b.name.clone(),
@@ -95,12 +99,14 @@ mod tests {
                         cluster: Some("ontap-b".into()),
                         version: Some("9.14.1".into()),
                         error: None,
+                        failure: None,
                     },
                 },
                 BackendEntry {
                     backend: b,
                     ontap: Reach {
                         error: Some("connection refused".into()),
+                        failure: Some(svmdr::ontap::Failure::Unreachable),
                         ..Reach::default()
                     },
                 },

@@ -17,7 +17,7 @@ fn site_line(s: &SiteStatus) -> String {
     if !s.configured {
         return format!("{:<8} not configured", s.role.to_string().to_uppercase());
     }
-    if s.reachable {
+    if s.error.is_none() {
         format!(
             "{:<8} {} {} ({who})",
             s.role.to_string().to_uppercase(),
@@ -26,8 +26,9 @@ fn site_line(s: &SiteStatus) -> String {
         )
     } else {
         format!(
-            "{:<8} UNREACHABLE ({who}): {}",
+            "{:<8} {} ({who}): {}",
             s.role.to_string().to_uppercase(),
+            s.failure.map_or("UNREACHABLE", |f| f.label()),
             or_dash(s.error.as_ref())
         )
     }

@@ -8,9 +8,10 @@
 use std::fmt;
 use std::time::Duration;
 
-/// One failed ONTAP call.
+/// One failed ONTAP call. An authentication or permission failure also
+/// names where the credentials came from, when the client knows it.
 #[derive(Debug, thiserror::Error)]
-#[error("{cluster}: {call}: {kind}")]
+#[error("{cluster}: {call}: {kind}{}", credentials_note(.kind, .credentials.as_deref()))]
 pub struct OntapError {
     /// The cluster label from the config, e.g. `primary (ontap-a)`.
     pub cluster: String,
@@ -19,6 +20,9 @@ pub struct OntapError {
     pub call: String,
     /// What went wrong.
     pub kind: ErrorKind,
+    /// Where the client's credentials came from (e.g. `Secret trident/admin
+    /// from the config file`), never the credentials themselves.
+    pub credentials: Option<String>,
     /// The underlying error, when there is one (I/O, TLS, JSON).
     #[source]
     pub source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
@@ -180,7 +184,40 @@ impl OntapError {
             cluster: cluster.into(),
             call: call.into(),
             kind,
+            credentials: None,
             source: None,
+        }
+    }
+
+    /// Names where the credentials came from (shown on 401/403).
+    pub fn with_credentials(mut self, source: Option<String>) -> Self {
+        self.credentials = source;
+        self
+    }
+
+    /// What went wrong, without the cluster and call: the kind's text and,
+    /// for a refused login or call, where the credentials came from.
+    pub fn detail(&self) -> String {
+        format!(
+            "{}{}",
+            self.kind,
+            credentials_note(&self.kind, self.credentials.as_deref())
+        )
+    }
+
+    /// What kind of access failure this is, for reports that must not call
+    /// a refused login "unreachable".
+    pub fn failure(&self) -> Failure {
+        if self.is_unauthorized() {
+            Failure::AuthenticationFailed
+        } else if self.is_permission_denied() {
+            Failure::NotPermitted
+        } else if self.is_tls() {
+            Failure::Tls
+        } else if self.is_unreachable() || matches!(self.kind, ErrorKind::Transport { .. }) {
+            Failure::Unreachable
+        } else {
+            Failure::Other
         }
     }
 
@@ -265,6 +302,54 @@ impl OntapError {
     }
 }
 
+/// How a call to a cluster failed, in the words a report uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Failure {
+    /// No answer (connect failure, timeout, broken connection).
+    Unreachable,
+    /// HTTP 401: the credentials were refused.
+    AuthenticationFailed,
+    /// HTTP 403 / ONTAP code 6: the account may not do this.
+    NotPermitted,
+    /// The TLS handshake failed (certificate not trusted).
+    Tls,
+    /// Anything else.
+    Other,
+}
+
+impl Failure {
+    /// Upper-case label for tables: `UNREACHABLE`, `AUTHENTICATION FAILED`...
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Unreachable => "UNREACHABLE",
+            Self::AuthenticationFailed => "AUTHENTICATION FAILED",
+            Self::NotPermitted => "NOT PERMITTED",
+            Self::Tls => "TLS FAILED",
+            Self::Other => "ERROR",
+        }
+    }
+
+    /// Whether re-running the same command, unchanged, can succeed (a
+    /// cluster may come back; refused credentials or an untrusted
+    /// certificate will not fix themselves).
+    pub fn rerun_helps(self) -> bool {
+        matches!(self, Self::Unreachable | Self::Other)
+    }
+}
+
+/// ` (credentials: <source>)` after an authentication or permission failure.
+fn credentials_note(kind: &ErrorKind, credentials: Option<&str>) -> String {
+    let auth = matches!(
+        kind,
+        ErrorKind::Unauthorized { .. } | ErrorKind::PermissionDenied(_)
+    );
+    match credentials {
+        Some(c) if auth => format!(" (credentials: {c})"),
+        _ => String::new(),
+    }
+}
+
 fn fmt_fault(f: &mut fmt::Formatter<'_>, what: &str, fault: &ApiFault, hint: &str) -> fmt::Result {
     write!(f, "{what}: ")?;
     match &fault.code {
@@ -298,9 +383,10 @@ impl fmt::Display for ErrorKind {
             ),
             Self::PermissionDenied(x) => fmt_fault(
                 f,
-                "permission denied",
+                "not permitted",
                 x,
-                "use a cluster-admin account (SVM-DR needs cluster scope, not vsadmin)",
+                "the account may not do this: use a cluster-admin account (SVM-DR needs cluster \
+                 scope, not vsadmin)",
             ),
             Self::InvalidField(x) => fmt_fault(
                 f,
@@ -330,13 +416,15 @@ impl fmt::Display for ErrorKind {
             }
             Self::Unauthorized { http_status } => write!(
                 f,
-                "authentication failed (HTTP {http_status}); check the username/password \
-                 (or client certificate) configured for this cluster"
+                "authentication failed (HTTP {http_status}): the cluster refused the \
+                 credentials; check the username/password (or client certificate) configured \
+                 for this cluster"
             ),
             Self::Tls { detail } => write!(
                 f,
-                "TLS handshake failed: {detail}; trust the cluster's CA (--ca-file, or Trident's \
-                 trustedCACertificate), or, only for a lab, pass the explicit insecure flag"
+                "TLS handshake failed: {detail}; trust the cluster's CA (--ca-file, or `caFile` \
+                 in the config file, or Trident's trustedCACertificate), or, only for a lab, \
+                 pass --insecure-skip-tls-verify"
             ),
             Self::Timeout { after } => write!(
                 f,
@@ -626,6 +714,52 @@ mod tests {
         );
         assert!(e.to_string().contains("check the username/password"));
         assert!(e.is_unauthorized());
+    }
+
+    #[test]
+    fn refused_logins_name_their_credentials_and_are_not_unreachable() {
+        let e = OntapError::new(
+            "dr (ontap-b)",
+            "GET /api/cluster",
+            ErrorKind::Unauthorized { http_status: 401 },
+        )
+        .with_credentials(Some("Secret trident/admin from the config file".into()));
+        assert_eq!(e.failure(), Failure::AuthenticationFailed);
+        assert!(!e.failure().rerun_helps());
+        let s = e.to_string();
+        assert!(
+            s.contains("(credentials: Secret trident/admin from the config file)"),
+            "{s}"
+        );
+        let e = OntapError::new("c", "GET /x", ErrorKind::from_fault(fault(403, None)))
+            .with_credentials(Some("SVMDR_ONTAP_USERNAME/SVMDR_ONTAP_PASSWORD".into()));
+        assert_eq!(e.failure(), Failure::NotPermitted);
+        assert!(e.to_string().contains("not permitted"), "{e}");
+        assert!(e.to_string().contains("credentials: SVMDR_ONTAP"), "{e}");
+        // Other failures do not mention credentials.
+        let e = OntapError::new(
+            "c",
+            "GET /x",
+            ErrorKind::Connect {
+                detail: "refused".into(),
+            },
+        )
+        .with_credentials(Some("env".into()));
+        assert_eq!(e.failure(), Failure::Unreachable);
+        assert!(!e.to_string().contains("credentials"), "{e}");
+        let e = OntapError::new(
+            "c",
+            "GET /x",
+            ErrorKind::Tls {
+                detail: "invalid peer certificate: UnknownIssuer".into(),
+            },
+        );
+        assert_eq!(e.failure(), Failure::Tls);
+        let s = e.to_string();
+        assert!(
+            s.contains("--insecure-skip-tls-verify") && s.contains("--ca-file"),
+            "{s}"
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@ pub mod volumes;
 mod wait;
 
 pub use config::{Auth, OntapConfig, Timeouts, TlsOptions};
-pub use error::{ApiFault, ErrorKind, OntapError};
+pub use error::{ApiFault, ErrorKind, Failure, OntapError};
 pub use network::{INTERCLUSTER_SERVICE, InterfaceQuery, LifPlacement, NewInterclusterLif};
 pub use peers::{CreateClusterPeer, CreatedClusterPeer, PatchClusterPeer, SvmPeerQuery};
 pub use snapmirror::{CreateRelationship, DeleteOptions, PatchOptions, RelationshipQuery};

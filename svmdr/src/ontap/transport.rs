@@ -36,8 +36,10 @@ pub struct OntapClient {
     inner: Arc<Inner>,
 }
 
+#[derive(Clone)]
 struct Inner {
     name: String,
+    credentials: Option<String>,
     endpoint: String,
     base: url::Url,
     http: reqwest::Client,
@@ -192,6 +194,7 @@ impl OntapClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 name: config.name,
+                credentials: None,
                 endpoint,
                 base,
                 http,
@@ -232,6 +235,18 @@ impl OntapClient {
 
     pub(crate) fn error(&self, call: &str, kind: ErrorKind) -> OntapError {
         OntapError::new(&self.inner.name, call, kind)
+            .with_credentials(self.inner.credentials.clone())
+    }
+
+    /// The same client, naming where its credentials came from in
+    /// authentication and permission errors (never the credentials).
+    #[must_use]
+    pub fn with_credentials_source(self, source: impl Into<String>) -> Self {
+        let mut inner = Arc::unwrap_or_clone(self.inner);
+        inner.credentials = Some(source.into());
+        Self {
+            inner: Arc::new(inner),
+        }
     }
 
     /// GET one object, retrying connect failures and 5xx.

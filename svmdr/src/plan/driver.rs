@@ -109,7 +109,19 @@ pub async fn discover_pair(
         .await
         .map_err(|e| PlanError::Preflight {
             reason: format!("cannot list SVM-DR relationships on the DR cluster: {e}"),
-            hint: "check --dr-context, the DR ONTAP address and credentials".into(),
+            hint: match e.failure() {
+                crate::ontap::Failure::AuthenticationFailed => {
+                    "fix the DR site's ONTAP credentials (their source is named above)".into()
+                }
+                crate::ontap::Failure::NotPermitted => {
+                    "use cluster-admin ONTAP credentials for the DR site".into()
+                }
+                crate::ontap::Failure::Tls => "trust the DR cluster's CA with --ca-file (or \
+                     `caFile` in the config file), or, only for a lab, pass \
+                     --insecure-skip-tls-verify"
+                    .into(),
+                _ => "check --dr-context, the DR ONTAP address and credentials".into(),
+            },
         })?;
     let mut svm_dr: Vec<DrPair> =
         rels.iter()

@@ -137,6 +137,22 @@ impl PlanError {
         }
     }
 
+    /// Whether running the same command again, unchanged, cannot help:
+    /// refused credentials, a missing permission or an untrusted
+    /// certificate need a fix first ([`PlanError::hint`] says which, and
+    /// never says "re-run").
+    pub fn needs_fix_first(&self) -> bool {
+        match self {
+            PlanError::Action { source, .. } | PlanError::Observe { source, .. } => matches!(
+                source.kind,
+                StorageErrorKind::Unauthorized
+                    | StorageErrorKind::NotPermitted
+                    | StorageErrorKind::Tls
+            ),
+            _ => false,
+        }
+    }
+
     /// What to do next.
     pub fn hint(&self) -> String {
         match self {
@@ -177,6 +193,17 @@ fn storage_hint(e: &StorageError) -> String {
         (StorageErrorKind::Timeout, _) => {
             format!("the cluster did not answer in time; ONTAP may still apply the change: {RERUN}")
         }
+        (StorageErrorKind::Unauthorized, _) => "the cluster refused the credentials: fix them \
+             for this site (the config file's credentialsSecret, SVMDR_ONTAP_USERNAME and \
+             SVMDR_ONTAP_PASSWORD, or the Trident backend's Secret, whichever the message names)"
+            .into(),
+        (StorageErrorKind::NotPermitted, _) => "the ONTAP account may not do this: use \
+             cluster-admin credentials for this site (the config file's credentialsSecret, or \
+             SVMDR_ONTAP_USERNAME and SVMDR_ONTAP_PASSWORD)"
+            .into(),
+        (StorageErrorKind::Tls, _) => "trust the cluster's CA with --ca-file (or `caFile` in the \
+             config file), or, only for a lab, pass --insecure-skip-tls-verify"
+            .into(),
         (StorageErrorKind::JobFailed, _) => format!(
             "ONTAP's job failed, so that change was not made; once the cause is fixed, {RERUN}"
         ),
@@ -231,6 +258,28 @@ mod tests {
         assert!(e.hint().contains("re-run"), "{}", e.hint());
         assert_eq!(e.ontap_code(), Some("13303808"));
         assert_eq!(e.step(), Some("break"));
+    }
+
+    #[test]
+    fn refused_credentials_and_untrusted_certificates_are_not_rerun() {
+        for (kind, words) in [
+            (StorageErrorKind::Unauthorized, "credentialsSecret"),
+            (StorageErrorKind::NotPermitted, "cluster-admin"),
+            (StorageErrorKind::Tls, "--insecure-skip-tls-verify"),
+        ] {
+            let e = PlanError::Observe {
+                step: "preflight".into(),
+                source: Box::new(storage(kind, None)),
+            };
+            assert!(e.needs_fix_first(), "{kind:?}");
+            assert!(e.hint().contains(words), "{}", e.hint());
+            assert!(!e.hint().contains("re-run"), "{}", e.hint());
+        }
+        let e = PlanError::Observe {
+            step: "preflight".into(),
+            source: Box::new(storage(StorageErrorKind::Unreachable, None)),
+        };
+        assert!(!e.needs_fix_first());
     }
 
     #[test]

@@ -36,9 +36,13 @@ impl OntapStorage {
 /// Converts a client error, keeping ONTAP's code and message.
 pub fn storage_error(e: OntapError) -> StorageError {
     let (kind, message) = match &e.kind {
+        ErrorKind::Unauthorized { .. } => (StorageErrorKind::Unauthorized, e.detail()),
+        ErrorKind::PermissionDenied(_) => (StorageErrorKind::NotPermitted, e.detail()),
+        ErrorKind::Tls { detail } if detail.to_ascii_lowercase().contains("certificate") => {
+            (StorageErrorKind::Tls, e.detail())
+        }
         ErrorKind::NotFound(f)
         | ErrorKind::Duplicate(f)
-        | ErrorKind::PermissionDenied(f)
         | ErrorKind::InvalidField(f)
         | ErrorKind::WrongState(f)
         | ErrorKind::Api(f) => (

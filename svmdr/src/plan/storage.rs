@@ -362,6 +362,12 @@ pub enum StorageErrorKind {
     Api,
     /// The asynchronous job ended in failure.
     JobFailed,
+    /// HTTP 401: the cluster refused the credentials.
+    Unauthorized,
+    /// HTTP 403 / ONTAP code 6: the account may not do this.
+    NotPermitted,
+    /// The cluster's TLS certificate is not trusted.
+    Tls,
     /// Anything else (malformed answer, ...).
     Other,
 }

@@ -99,7 +99,12 @@ pub(super) async fn settle(
     let role = spec.role;
     let build = |auth, source: CredentialSource| {
         make_client(auth)
-            .map(|c| (c, source.clone()))
+            .map(|c| {
+                (
+                    c.with_credentials_source(source.to_string()),
+                    source.clone(),
+                )
+            })
             .map_err(|e| SiteError::Ontap {
                 role,
                 credentials: source.to_string(),
@@ -135,9 +140,28 @@ pub(super) async fn settle(
             .namespace
             .clone()
             .unwrap_or_else(|| spec.namespace.clone());
+        // A Secret the config file names is that entry's problem, not the
+        // Trident backend's.
         let auth = read_basic_secret(kube, &namespace, &r.name, chosen)
             .await
-            .map_err(trident_error)?;
+            .map_err(|e| SiteError::CredentialsSecret {
+                role,
+                context: context.to_string(),
+                namespace: namespace.clone(),
+                name: r.name.clone(),
+                detail: match e {
+                    TridentError::SecretNotFound { .. } => "it does not exist".to_string(),
+                    TridentError::SecretIncomplete { keys, .. } => format!(
+                        "it lacks the `username` and `password` keys (keys: {})",
+                        if keys.is_empty() {
+                            "none"
+                        } else {
+                            keys.as_str()
+                        }
+                    ),
+                    other => other.to_string(),
+                },
+            })?;
         let source = CredentialSource::ConfigSecret {
             namespace,
             name: r.name.clone(),

@@ -13,6 +13,7 @@
 
 pub mod config;
 pub mod credentials;
+pub mod identity;
 pub mod kubeconfig;
 pub mod survey;
 
@@ -25,7 +26,7 @@ pub use credentials::{Access, CredentialPrompt, CredentialSource, NoPrompt};
 pub use kubeconfig::kube_client;
 pub use survey::{BackendEntry, BackendsReport, Reach, survey_backends};
 
-use crate::ontap::{OntapClient, OntapConfig, OntapError, Timeouts, TlsOptions};
+use crate::ontap::{Failure, OntapClient, OntapConfig, OntapError, Timeouts, TlsOptions};
 use crate::report::Reporter;
 use crate::secret::Secret;
 use crate::trident::backend::{self, Backend, TridentError};
@@ -298,8 +299,27 @@ pub enum SiteError {
         /// Problem.
         detail: String,
     },
+    /// The config file's `credentialsSecret` of a site cannot be used.
+    #[error(
+        "{role} site (context {context}): the config file's `{role}.credentialsSecret` names \
+         Secret {namespace}/{name}, but {detail}; create it with keys `username` and \
+         `password` (a cluster-admin ONTAP account), or fix `{role}.credentialsSecret` in the \
+         config file"
+    )]
+    CredentialsSecret {
+        /// Site.
+        role: SiteRole,
+        /// Context.
+        context: String,
+        /// Secret namespace.
+        namespace: String,
+        /// Secret name.
+        name: String,
+        /// What is wrong with it.
+        detail: String,
+    },
     /// An ONTAP call made while resolving failed.
-    #[error("{role} site: {source} (credentials: {credentials})")]
+    #[error("{role} site: {source}{}", credentials_suffix(.source, .credentials))]
     Ontap {
         /// Site.
         role: SiteRole,
@@ -308,6 +328,21 @@ pub enum SiteError {
         /// Cause.
         #[source]
         source: Box<OntapError>,
+    },
+    /// The primary and DR sites are one cluster (checked before any ONTAP
+    /// change, see [`identity`]).
+    #[error(
+        "the primary site ({primary}) and the DR site ({dr}) are {shared}; nothing was changed. \
+         Name the DR site with --dr-context and the primary with --primary-context (--context \
+         names the DR site), or fix `primary:`/`dr:` in the config file"
+    )]
+    SameCluster {
+        /// The primary site, labelled.
+        primary: String,
+        /// The DR site, labelled.
+        dr: String,
+        /// What they share.
+        shared: String,
     },
     /// Cluster-admin credentials are needed and none were found.
     #[error(
@@ -324,6 +359,15 @@ pub enum SiteError {
 }
 
 impl SiteError {
+    /// What kind of failure this is, for reports ([`Failure`]).
+    pub fn failure(&self) -> Failure {
+        match self {
+            Self::Ontap { source, .. } => source.failure(),
+            _ if self.is_unreachable() => Failure::Unreachable,
+            _ => Failure::Other,
+        }
+    }
+
     /// Whether the site could not be reached (kube API or ONTAP down), as
     /// opposed to a configuration problem.
     pub fn is_unreachable(&self) -> bool {
@@ -334,6 +378,15 @@ impl SiteError {
             }
             _ => false,
         }
+    }
+}
+
+/// ` (credentials: …)` unless the ONTAP error names them already.
+fn credentials_suffix(source: &OntapError, credentials: &str) -> String {
+    if source.credentials.is_some() {
+        String::new()
+    } else {
+        format!(" (credentials: {credentials})")
     }
 }
 

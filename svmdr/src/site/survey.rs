@@ -56,19 +56,23 @@ pub struct Reach {
     pub version: Option<String>,
     /// Why not.
     pub error: Option<String>,
+    /// What kind of failure `error` is, when ONTAP was called
+    /// (`authenticationFailed` is not `unreachable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<crate::ontap::Failure>,
 }
 
 async fn reach(spec: &SiteSpec, kube: &kube::Client, b: &Backend) -> Reach {
     let result = async {
         let auth = backend::backend_auth(kube, &spec.namespace, b)
             .await
-            .map_err(|e| e.to_string())?;
-        let mut tls = backend::try_backend_tls(b).map_err(|e| e.to_string())?;
+            .map_err(|e| (None, e.to_string()))?;
+        let mut tls = backend::try_backend_tls(b).map_err(|e| (None, e.to_string()))?;
         tls.insecure_skip_verify = spec.insecure_skip_tls_verify;
         if let Some(path) = &spec.ca_file {
             tls.ca_pem = Some(
                 std::fs::read_to_string(path)
-                    .map_err(|e| format!("CA file {}: {e}", path.display()))?,
+                    .map_err(|e| (None, format!("CA file {}: {e}", path.display())))?,
             );
         }
         let client = OntapClient::new(OntapConfig {
@@ -78,8 +82,16 @@ async fn reach(spec: &SiteSpec, kube: &kube::Client, b: &Backend) -> Reach {
             tls,
             timeouts: spec.timeouts,
         })
-        .map_err(|e| e.to_string())?;
-        client.cluster().await.map_err(|e| e.to_string())
+        .map_err(|e| (None, e.to_string()))?
+        .with_credentials_source(format!(
+            "Trident backend Secret {}/{}",
+            spec.namespace,
+            b.secret_name()
+        ));
+        client
+            .cluster()
+            .await
+            .map_err(|e| (Some(e.failure()), e.to_string()))
     }
     .await;
     match result {
@@ -88,9 +100,11 @@ async fn reach(spec: &SiteSpec, kube: &kube::Client, b: &Backend) -> Reach {
             cluster: c.name,
             version: c.version.map(|v| v.to_string()),
             error: None,
+            failure: None,
         },
-        Err(e) => Reach {
+        Err((failure, e)) => Reach {
             error: Some(e),
+            failure,
             ..Reach::default()
         },
     }

@@ -23,7 +23,9 @@
 //! - Then, for the DR SVMs of the relationships found, 2 more on DR (every
 //!   export policy, and those SVMs' volumes) and one LIST of the DR Nodes:
 //!   [`exports`].
-//! - Kubernetes: the TridentBackends of each site (one LIST each), the
+//! - Kubernetes: the `kube-system` namespace of each site (one GET each,
+//!   to tell two names for one cluster apart, [`crate::site::identity`]),
+//!   the TridentBackends of each site (one LIST each), the
 //!   primary's PersistentVolumes (one LIST, [`coverage`]), and on DR the
 //!   Velero Backups, Schedules and BackupStorageLocations (one LIST each,
 //!   [`velero`]), and the Deployments and StatefulSets Velero restored
@@ -39,7 +41,9 @@
 //! - `notes[]`: what could not be checked without being a problem (the
 //!   primary site not configured).
 //! - `sites.primary`, `sites.dr`: `role`, `configured` (named by config or
-//!   flags), `reachable` (ONTAP answered), `error` (why not), `context`,
+//!   flags), `reachable` (ONTAP answered, a refused login included),
+//!   `error` (why the facts are missing), `failure` (its kind:
+//!   unreachable|authenticationFailed|notPermitted|tls|other), `context`,
 //!   `backend`, `endpoint`, `credentials` (where they came from, never the
 //!   values), `cluster` (ONTAP cluster name), `version` (`9.14.1`).
 //! - `clusterPeers[]`: `side` (which cluster holds the record), `peer`
@@ -110,13 +114,13 @@ pub mod workloads;
 use chrono::Utc;
 
 pub use report::{
-    API_VERSION, ClusterPeerStatus, Endpoint, KIND, RelationshipStatus, SiteFacts, SiteInfo,
-    SiteInput, SiteStatus, Sites, StatusReport, TransferStatus, evaluate, is_svm_dr,
+    API_VERSION, ClusterPeerStatus, Endpoint, KIND, RelationshipStatus, SiteFacts, SiteFailure,
+    SiteInfo, SiteInput, SiteStatus, Sites, StatusReport, TransferStatus, evaluate, is_svm_dr,
 };
 
 use crate::ontap::models::{Relationship, SnapmirrorPolicy};
 use crate::ontap::{OntapClient, OntapError, SvmPeerQuery, SvmQuery};
-use crate::site::Site;
+use crate::site::{Site, identity};
 
 /// Fields read for relationships.
 const RELATIONSHIP_FIELDS: &str = "uuid,source,destination,policy,state,healthy,\
@@ -213,7 +217,7 @@ pub fn site_info(site: &Site) -> SiteInfo {
 /// `Err(message)` when it could not even be resolved (kube API down, ...).
 pub async fn collect(
     dr: &Site,
-    primary: Option<Result<&Site, (SiteInfo, String)>>,
+    primary: Option<Result<&Site, &(SiteInfo, SiteFailure)>>,
     svm: Option<&str>,
 ) -> StatusReport {
     let dr_fut = collect_site(&dr.ontap, true);
@@ -228,7 +232,7 @@ pub async fn collect(
                 info: site_info(site),
                 facts: collect_site(&site.ontap, true)
                     .await
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| SiteFailure::from(&e)),
             }),
         }
     };
@@ -253,9 +257,12 @@ pub async fn collect(
     };
     let dr_input = SiteInput {
         info: site_info(dr),
-        facts: dr_facts.map_err(|e| e.to_string()),
+        facts: dr_facts.map_err(|e| SiteFailure::from(&e)),
     };
     let mut report = evaluate(&dr_input, primary_input.as_ref(), svm, Utc::now());
+    if let (Some(Ok(site)), Some(p_input)) = (&primary, &primary_input) {
+        same_cluster_problem(&mut report, (site, p_input), (dr, &dr_input)).await;
+    }
     backends::apply(
         &mut report,
         crate::site::SiteRole::Dr,
@@ -294,6 +301,53 @@ pub async fn collect(
     }
     workloads::apply(&mut report, dr_workloads);
     report
+}
+
+/// Two names for one cluster (`--context` naming the primary's context,
+/// which then counts as the DR site) would report one cluster twice: a
+/// problem. Compares the ONTAP cluster UUIDs already collected and the
+/// `kube-system` namespace UIDs (one GET per site).
+async fn same_cluster_problem(
+    report: &mut StatusReport,
+    primary: (&Site, &SiteInput),
+    dr: (&Site, &SiteInput),
+) {
+    let (pk, dk) = tokio::join!(
+        identity::kube_system_uid(&primary.0.kube),
+        identity::kube_system_uid(&dr.0.kube)
+    );
+    let id = |site: &Site, input: &SiteInput, kube_uid| identity::SiteIdentity {
+        label: site.label(),
+        kube_uid,
+        ontap_uuid: input
+            .facts
+            .as_ref()
+            .ok()
+            .and_then(|f| f.cluster.uuid.clone()),
+        ontap_name: input
+            .facts
+            .as_ref()
+            .ok()
+            .and_then(|f| f.cluster.name.clone()),
+        endpoint: site.endpoint.clone(),
+    };
+    let p = id(primary.0, primary.1, pk);
+    let d = id(dr.0, dr.1, dk);
+    let same = identity::shared(&p, &d);
+    if !same.is_empty() {
+        report.problems.insert(
+            0,
+            format!(
+                "the primary site ({}) and the DR site ({}) are {}: this report shows one \
+                 cluster twice; name the DR site with --dr-context and the primary with \
+                 --primary-context (--context names the DR site), or fix the config file",
+                p.label,
+                d.label,
+                same.join(" and ")
+            ),
+        );
+        report.healthy = false;
+    }
 }
 
 /// The TridentBackends of a site (one LIST in its Trident namespace).

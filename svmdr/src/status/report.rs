@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::ontap::Failure;
 use crate::ontap::models::{
     Cluster, ClusterPeer, GroupType, Relationship, SnapmirrorPolicy, Svm, SvmPeer,
 };
@@ -53,7 +54,52 @@ pub struct SiteInput {
     /// Who.
     pub info: SiteInfo,
     /// Facts, or the error that prevented collecting them.
-    pub facts: Result<SiteFacts, String>,
+    pub facts: Result<SiteFacts, SiteFailure>,
+}
+
+/// Why a site's facts could not be collected: what kind of failure (a
+/// refused login is not "unreachable") and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteFailure {
+    /// The kind.
+    pub failure: Failure,
+    /// The whole message (cluster, call, cause, what to do).
+    pub message: String,
+}
+
+impl SiteFailure {
+    /// A failure of kind `failure`.
+    pub fn new(failure: Failure, message: impl Into<String>) -> Self {
+        Self {
+            failure,
+            message: message.into(),
+        }
+    }
+
+    /// The problem sentence for the site `who` (`primary site`, `DR site`).
+    pub fn problem(&self, who: &str) -> String {
+        match self.failure {
+            Failure::Unreachable => format!("{who} unreachable: {}", self.message),
+            Failure::AuthenticationFailed => {
+                format!("{who}: authentication failed: {}", self.message)
+            }
+            Failure::NotPermitted => format!("{who}: not permitted: {}", self.message),
+            Failure::Tls => format!("{who}: TLS failed: {}", self.message),
+            Failure::Other => format!("{who}: {}", self.message),
+        }
+    }
+}
+
+impl From<&crate::ontap::OntapError> for SiteFailure {
+    fn from(e: &crate::ontap::OntapError) -> Self {
+        Self::new(e.failure(), e.to_string())
+    }
+}
+
+impl From<&crate::site::SiteError> for SiteFailure {
+    fn from(e: &crate::site::SiteError) -> Self {
+        Self::new(e.failure(), e.to_string())
+    }
 }
 
 /// The whole report (`kind: Status`).
@@ -125,6 +171,10 @@ pub struct SiteStatus {
     pub reachable: bool,
     /// Why it did not, when it did not.
     pub error: Option<String>,
+    /// What kind of failure `error` is: `unreachable`,
+    /// `authenticationFailed`, `notPermitted`, `tls` or `other`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
     /// Kube context, backend, endpoint, credential source.
     #[serde(flatten)]
     pub info: SiteInfo,
@@ -310,6 +360,7 @@ fn site_status(role: SiteRole, input: Option<&SiteInput>) -> SiteStatus {
             configured: false,
             reachable: false,
             error: None,
+            failure: None,
             info: SiteInfo::default(),
             cluster: None,
             version: None,
@@ -317,8 +368,16 @@ fn site_status(role: SiteRole, input: Option<&SiteInput>) -> SiteStatus {
         Some(i) => SiteStatus {
             role,
             configured: true,
-            reachable: i.facts.is_ok(),
-            error: i.facts.as_ref().err().cloned(),
+            // A refused login or call is an answer: the cluster is reachable.
+            reachable: match &i.facts {
+                Ok(_) => true,
+                Err(f) => matches!(
+                    f.failure,
+                    Failure::AuthenticationFailed | Failure::NotPermitted
+                ),
+            },
+            error: i.facts.as_ref().err().map(|f| f.message.clone()),
+            failure: i.facts.as_ref().err().map(|f| f.failure),
             info: i.info.clone(),
             cluster: i.facts.as_ref().ok().and_then(|f| f.cluster.name.clone()),
             version: i
@@ -355,14 +414,14 @@ pub fn evaluate(
                 .to_string(),
         ),
         Some(SiteInput { facts: Err(e), .. }) => {
-            problems.push(format!("primary site unreachable: {e}"));
+            problems.push(e.problem("primary site"));
         }
         Some(_) => {}
     }
     let dr_facts = match &dr.facts {
         Ok(f) => f,
         Err(e) => {
-            problems.push(format!("DR site unreachable: {e}"));
+            problems.push(e.problem("DR site"));
             return StatusReport {
                 api_version: API_VERSION,
                 kind: KIND,

@@ -4,6 +4,7 @@ use chrono::{TimeZone as _, Utc};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::ontap::Failure;
 
 fn from<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).expect("fixture parses")
@@ -66,7 +67,7 @@ fn primary_facts(svm_state: &str) -> SiteFacts {
 fn input(facts: Result<SiteFacts, String>) -> SiteInput {
     SiteInput {
         info: SiteInfo::default(),
-        facts,
+        facts: facts.map_err(|m| SiteFailure::new(Failure::Unreachable, m)),
     }
 }
 
