@@ -133,7 +133,10 @@ mod tests {
     fn empty_report(active: &str) -> StatusReport {
         let dr = SiteInput {
             info: SiteInfo::default(),
-            facts: Err("not read".into()),
+            facts: Err(crate::status::SiteFailure::new(
+                crate::ontap::Failure::Unreachable,
+                "not read",
+            )),
         };
         let mut r = evaluate(&dr, None, None, chrono::Utc::now());
         r.problems.clear();
