@@ -19,8 +19,7 @@
 # with target/debug (or SVMDR_BIN_DIR) first on PATH: the plugin mechanism
 # users rely on.
 #
-# Cases by item of issue 12 (what main does today; the items still being
-# built get their cases when they land):
+# Cases by item of issue 12:
 #   1  peer: default schedule hourly; --schedule 5min --dry-run shows the
 #      change and changes nothing, then applies it; a plain re-run keeps it;
 #      --rpo 1d picks daily; --schedule bogus and --policy NoSuch exit 2
@@ -34,6 +33,13 @@
 #      unresolvable primary context is exit 1 with a Status document
 #   7  failover --dry-run while the primary is alive prints the plan and
 #      the refusal, exit 3 (table and -o json)
+#   3  --kubeconfig naming a missing file is exit 2
+#   4  one cluster named as both sites: peer refuses before any change
+#   9  status --watch --interval below 1s is refused; a global flag the
+#      command ignores (version --yes) is refused; -o jsonpath
+#   10 a second restore of the same backup is refused without a terminal or
+#      --yes; after failback the DR Deployment is scaled to 0 with its
+#      replicas in an annotation, and status says the app runs on the primary
 #   11 lab fault primary-down|primary-up|dr-lif-down|dr-lif-up, and the
 #      hints of `lab up` name --dir
 #   kubectl as a user: PVCs Bound on DR to new pvc-… PVs after failover +
@@ -249,6 +255,19 @@ primary_pvs="$(timeout "$T" "$K" --context lab-primary get pvc -n shop -o 'jsonp
 
 # ---- item 1: peer protects by default and converges -------------------------
 pair=(--svm svm1 --dr-svm svm1_dr)
+
+# items 3, 4, 9 first, while nothing is peered: each refusal changes nothing
+# (the "status after the refused peers" case below checks that).
+tc "--kubeconfig naming a missing file: exit 2, names the flag and the file" 2 \
+    "--kubeconfig names a file that cannot be used" "nonexistent" \
+    -- "${S[@]}" status --kubeconfig "$work/nonexistent"
+tc "one cluster named as both sites: peer refuses before any change, exit 2" 2 \
+    "same Kubernetes cluster" "same ONTAP cluster" "nothing was changed" \
+    -- "${S[@]}" peer "${pair[@]}" --yes --dr-context lab-primary --primary-context lab-primary
+tc "status --watch --interval 0s: refused, names the 1s floor, exit 2" 2 "at least 1s" \
+    -- "${S[@]}" status --watch --interval 0s
+tc "version --yes: a global flag the command ignores is refused, exit 2" 2 "--yes has no effect" \
+    -- "${S[@]}" version --yes
 tc "peer --schedule bogus --dry-run: exit 2, names the DR cluster's schedules" 2 \
     "nothing was changed" "schedule bogus does not exist on the DR cluster ontap-b" "hourly" \
     -- "${S[@]}" peer "${pair[@]}" --schedule bogus --dry-run
@@ -324,6 +343,10 @@ for k in "${kubectls[@]}"; do
 done
 tc "restore: Velero restore Completed, app running, PVCs bound" 0 \
     "Completed" "1/1 running" "2/2 bound" -- "${S[@]}" restore --yes
+# item 10: a second restore of the same backup asks first; with no terminal
+# and no --yes/--force it is refused and creates nothing.
+tc "restore again without --yes, no terminal: refused, exit 3" 3 \
+    "already restored" "--yes or --force" -- "${S[@]}" restore
 dr_pvs="$(timeout "$T" "$K" --context lab-dr get pvc -n shop -o 'jsonpath={.items[*].spec.volumeName}')"
 read -r -a dr_pv <<<"$dr_pvs"
 read -r -a primary_pv <<<"$primary_pvs"
@@ -370,11 +393,19 @@ tc "status -o json after the reverse resync: the reverse relationship protects" 
     "json:d['activeSite'] == 'dr' and d['flow'] == 'dr → primary' and [(r['direction'], r['live'], r['protected']) for r in d['relationships'] if r['live']] == [('reverse', True, True)]" \
     -- "${S[@]}" status --backup-max-age 1h -o json
 tc "failback" 0 "resync-forward" "delete-reverse" -- "${S[@]}" failback --yes
+# item 10: after failback exactly one site runs the app.
+for k in "${kubectls[@]}"; do
+    tc "${klabel[$k]}: the DR copy of the app scaled to 0, its replicas kept in an annotation" 0 "0/1" \
+        -- "$k" --context lab-dr get deploy web -n shop \
+        -o 'jsonpath={.spec.replicas}/{.metadata.annotations.svmdr\.netapp\.io/replicas-before-failback}'
+done
+tc "status -o jsonpath: the app runs on the primary only" 0 "primary" "!both" \
+    -- "${S[@]}" status --backup-max-age 1h -o 'jsonpath={.appRunsOn}'
 tc "status after failback: active primary, flow primary → dr, exit 0" 0 \
     "json:d['activeSite'] == 'primary' and d['flow'] == 'primary → dr' and [(r['direction'], r['live'], r['protected'], r['schedule']) for r in d['relationships']] == [('forward', True, True, '5min')]" \
     -- "${S[@]}" status --backup-max-age 1h -o json
 tc "history: what ran, newest first, no dry-run" 0 \
-    "json:[(i['workflow'], i['outcome']) for i in d['items']] == [('failback', 'succeeded'), ('resync --direction reverse', 'succeeded'), ('restore', 'succeeded'), ('failover', 'succeeded'), ('failover', 'refused')]" \
+    "json:[(i['workflow'], i['outcome']) for i in d['items']] == [('failback', 'succeeded'), ('resync --direction reverse', 'succeeded'), ('restore', 'refused'), ('restore', 'succeeded'), ('failover', 'succeeded'), ('failover', 'refused')]" \
     -- "${S[@]}" history -o json
 
 # ---- lab down ----------------------------------------------------------------
