@@ -167,15 +167,45 @@ pub fn backup_items(site: &TridentSite) -> Vec<Value> {
 }
 
 /// The Velero Backup object (Completed), as the DR site's Velero sees it
-/// once it has synced the shared backup storage location.
+/// once it has synced the shared backup storage location: made by the
+/// Schedule [`velero_schedule`] (Velero labels each backup a Schedule makes
+/// with `velero.io/schedule-name`: `pkg/apis/velero/v1/labels_annotations.go`).
 pub fn backup_object() -> Value {
-    mark(velero_backup(
+    let mut b = velero_backup(
         BACKUP,
         VELERO_NAMESPACE,
         "Completed",
         Some(&backup_time()),
         &[NAMESPACE],
-    ))
+    );
+    b["metadata"]["labels"]["velero.io/schedule-name"] = json!(BACKUP);
+    // As SVM-DR needs it: no volume data in the backup (the Schedule's template).
+    b["spec"]["snapshotVolumes"] = json!(false);
+    mark(b)
+}
+
+/// The Velero objects both sites have besides the backup: the shared
+/// BackupStorageLocation `default` (Available) and the Schedule that makes
+/// [`BACKUP`] every night (`pkg/apis/velero/v1/backupstoragelocation_types.go`,
+/// `schedule_types.go`).
+pub fn velero_objects() -> [Value; 2] {
+    [
+        mark(json!({
+            "apiVersion": "velero.io/v1", "kind": "BackupStorageLocation",
+            "metadata": {"name": "default", "namespace": VELERO_NAMESPACE},
+            "spec": {"provider": "aws", "default": true,
+                     "objectStorage": {"bucket": "svmdr-lab-backups"}},
+            "status": {"phase": "Available", "lastValidationTime": backup_time()},
+        })),
+        mark(json!({
+            "apiVersion": "velero.io/v1", "kind": "Schedule",
+            "metadata": {"name": BACKUP, "namespace": VELERO_NAMESPACE},
+            "spec": {"schedule": "0 3 * * *", "template": {
+                "includedNamespaces": [NAMESPACE], "storageLocation": "default",
+                "snapshotVolumes": false, "defaultVolumesToFsBackup": false}},
+            "status": {"phase": "Enabled", "lastBackup": backup_time()},
+        })),
+    ]
 }
 
 /// The name of the backup taken with `kind`: [`BACKUP`] for a plain one,
@@ -190,17 +220,19 @@ pub fn backup_name(kind: BackupKind) -> String {
 /// The backup of the application (backend `site`) taken with `kind`: its
 /// Backup object, items and volume records.
 pub fn backup_contents(site: &TridentSite, kind: BackupKind) -> BackupContents {
-    let name = backup_name(kind);
-    let time = if kind == BackupKind::Plain {
-        backup_time()
-    } else {
-        variant_backup_time()
-    };
+    if kind == BackupKind::Plain {
+        return BackupContents::of_kind(
+            kind,
+            backup_object(),
+            backup_items(site),
+            VELERO_NAMESPACE,
+        );
+    }
     let backup = mark(velero_backup(
-        &name,
+        &backup_name(kind),
         VELERO_NAMESPACE,
         "Completed",
-        Some(&time),
+        Some(&variant_backup_time()),
         &[NAMESPACE],
     ));
     BackupContents::of_kind(kind, backup, backup_items(site), VELERO_NAMESPACE)

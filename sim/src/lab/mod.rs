@@ -218,6 +218,9 @@ impl Lab {
             k.apply(app::mark(json!({"apiVersion": "v1", "kind": "Namespace",
                 "metadata": {"name": app::VELERO_NAMESPACE}})))?;
             k.apply(app::backup_object())?;
+            for o in app::velero_objects() {
+                k.apply(o)?;
+            }
         }
         for o in app::primary_objects(&primary_trident) {
             primary_kube
