@@ -105,7 +105,7 @@ async fn jsonpath_and_name_output() {
         .expect_code(0);
     assert_eq!(r.stdout, "svm1:\tsvm1_dr:\n");
     let r = lab.run(&["status", "-o", "name"]).await.expect_code(0);
-    assert_eq!(r.stdout, "relationship.svmdr.netapp.io/svm1_dr:\n");
+    assert_eq!(r.stdout, "relationship.svmdr.netapp.io/svm1-dr\n");
     let r = lab
         .run(&["version", "-o", "jsonpath={.kind}"])
         .await

@@ -67,7 +67,7 @@ pub fn names(doc: &Value) -> Result<Vec<String>, String> {
                     .map(scalar)
                     .filter(|s| !s.is_empty())
                     .collect();
-                format!("{}/{}", qualified(item_kind), name.join("-"))
+                format!("{}/{}", qualified(item_kind), object_name(&name.join("-")))
             })
             .collect());
     }
@@ -77,7 +77,25 @@ pub fn names(doc: &Value) -> Result<Vec<String>, String> {
         .map(scalar)
         .find(|s| !s.is_empty())
         .ok_or_else(|| format!("-o name: a {kind} document has no name; use -o json"))?;
-    Ok(vec![format!("{}/{name}", qualified(kind))])
+    Ok(vec![format!("{}/{}", qualified(kind), object_name(&name))])
+}
+
+/// A name as Kubernetes object names are (DNS-1123 subdomain): lower case,
+/// `[a-z0-9.-]`, each run of anything else one `-`, no `-` at either end
+/// (`svm1_dr:` → `svm1-dr`, `resync --direction reverse` → `resync-direction-reverse`).
+fn object_name(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars().flat_map(char::to_lowercase) {
+        let c = if c.is_ascii_alphanumeric() || c == '.' {
+            c
+        } else {
+            '-'
+        };
+        if !(c == '-' && out.ends_with('-')) {
+            out.push(c);
+        }
+    }
+    out.trim_matches('-').to_string()
 }
 
 fn scalar(v: &Value) -> String {
@@ -101,8 +119,8 @@ mod tests {
         assert_eq!(
             names(&doc).unwrap(),
             [
-                "relationship.svmdr.netapp.io/svm1_dr:",
-                "relationship.svmdr.netapp.io/svm2_dr:"
+                "relationship.svmdr.netapp.io/svm1-dr",
+                "relationship.svmdr.netapp.io/svm2-dr"
             ]
         );
     }
@@ -113,6 +131,12 @@ mod tests {
             "name": "r-1"});
         assert_eq!(names(&doc).unwrap(), ["restorereport.svmdr.netapp.io/r-1"]);
         assert!(names(&json!({"kind": "X"})).is_err());
+        let runs = json!({"apiVersion": "svmdr.netapp.io/v1", "kind": "History",
+            "items": [{"workflow": "resync --direction reverse", "startedAt": "2026-12-07T05:25:54Z"}]});
+        assert_eq!(
+            names(&runs).unwrap(),
+            ["workflowrun.svmdr.netapp.io/resync-direction-reverse-2026-12-07t05-25-54z"]
+        );
         assert!(names(&json!({"name": "x"})).is_err());
     }
 }
