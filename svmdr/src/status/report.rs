@@ -499,7 +499,10 @@ pub fn evaluate(
     }
     for r in &relationships {
         for p in &r.problems {
-            problems.push(format!("{} -> {}: {p}", r.source.path, r.destination.path));
+            problems.push(format!(
+                "relationship {} → {}: {p}",
+                r.source.svm, r.destination.svm
+            ));
         }
     }
     StatusReport {

@@ -207,7 +207,7 @@ fn a_reverse_relationship_without_schedule_is_unprotected() {
         .iter()
         .find(|p| p.contains("unprotected"))
         .expect("problem");
-    assert!(p.starts_with("svm1_dr: -> svm1:"), "{p}");
+    assert!(p.starts_with("relationship svm1_dr → svm1:"), "{p}");
     assert!(p.contains("on the primary cluster"), "{p}");
 }
 
