@@ -10,8 +10,9 @@
 //! - a pool matches (`storage_class/storage_class.go`, `Matches`) when it is
 //!   not in `excludeStoragePools`; else when it is in `additionalStoragePools`;
 //!   else when every attribute matches (`selector` against the pool's
-//!   `labels`) and, if `storagePools` is given, the pool is in it. Backend and
-//!   pool names are anchored regular expressions;
+//!   `labels`) and, if `storagePools` is given, the pool is in it. Backend
+//!   names are anchored regular expressions, pool names unanchored ones
+//!   (`regexMatcherImpl`);
 //! - an ONTAP backend's pools (`storage_drivers/ontap/ontap_common.go`): its
 //!   virtual pools (`storage[i]`, named `<backend>_pool_<i>`) if any, else its
 //!   aggregates (only `aggregate` when the config names one), with the offers
@@ -212,14 +213,14 @@ pub enum LabelTerm {
 }
 
 impl LabelTerm {
-    // Semantics of `storage_attribute/label.go`: `!=` and `notin` need the
-    // label to exist with another value.
+    // Semantics of `storage_attribute/label.go`: `!=` needs the label to
+    // exist with another value; `notin` also matches a pool without it.
     fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
         match self {
             Self::Eq(k, v) => labels.get(k) == Some(v),
             Self::NotEq(k, v) => labels.get(k).is_some_and(|x| x != v),
             Self::In(k, set) => labels.get(k).is_some_and(|x| set.contains(x)),
-            Self::NotIn(k, set) => labels.get(k).is_some_and(|x| !set.contains(x)),
+            Self::NotIn(k, set) => labels.get(k).is_none_or(|x| !set.contains(x)),
             Self::Exists(k) => labels.contains_key(k),
             Self::NotExists(k) => !labels.contains_key(k),
         }
@@ -430,25 +431,13 @@ impl ClassSpec {
         Ok(out)
     }
 
-    /// Whether `pool` is in any entry of `map` (anchored regexes; an invalid
-    /// pattern matches nothing, as Trident logs and skips it).
+    /// Whether `pool` is in any entry of `map`: the backend name matched by
+    /// an anchored regex, the pool name by an unanchored one (Go's
+    /// `regexp.MatchString`); an invalid pattern matches nothing, as Trident
+    /// logs and skips it.
     fn in_map(map: &[(String, Vec<String>)], pool: &Pool) -> bool {
-        let anchored = |p: &str| {
-            let mut s = String::new();
-            if !p.starts_with('^') {
-                s.push('^');
-            }
-            s.push_str(p);
-            if !p.ends_with('$') {
-                s.push('$');
-            }
-            s
-        };
         map.iter().any(|(backend, pools)| {
-            let backend_ok =
-                Regex::new(&anchored(backend)).is_ok_and(|r| r.is_match(&pool.backend));
-            // Pool names are matched unanchored, as regexp.MatchString does.
-            backend_ok
+            names_backend(backend, &pool.backend)
                 && pools
                     .iter()
                     .any(|p| Regex::new(p).is_ok_and(|r| r.is_match(&pool.name)))
@@ -491,10 +480,7 @@ impl ClassSpec {
     /// Why no pool of the backend can match.
     pub fn fits_unknown_pools(&self, pool: &Pool) -> Result<(), String> {
         let names_backend = |map: &[(String, Vec<String>)]| {
-            map.iter().any(|(b, _)| {
-                let anchored = format!("^{}$", b.trim_start_matches('^').trim_end_matches('$'));
-                Regex::new(&anchored).is_ok_and(|r| r.is_match(&pool.backend))
-            })
+            map.iter().any(|(b, _)| names_backend(b, &pool.backend))
         };
         let only_additional = !self.additional_pools.is_empty()
             && self.attributes.is_empty()
@@ -573,6 +559,20 @@ impl ClassSpec {
             Ok(hits)
         }
     }
+}
+
+/// `regexMatcherImpl`: the backend pattern anchored with `^…$` (added
+/// where missing) matches `backend`.
+fn names_backend(pattern: &str, backend: &str) -> bool {
+    let mut anchored = String::with_capacity(pattern.len() + 2);
+    if !pattern.starts_with('^') {
+        anchored.push('^');
+    }
+    anchored.push_str(pattern);
+    if !pattern.ends_with('$') {
+        anchored.push('$');
+    }
+    Regex::new(&anchored).is_ok_and(|r| r.is_match(backend))
 }
 
 fn describe(r: &Request) -> String {

@@ -249,7 +249,8 @@ pub fn selector_matches(selector: &str, labels: &BTreeMap<String, String>) -> Op
         let ok = if let Some(c) = eq.captures(r) {
             labels.get(&c[1]).is_some_and(|v| *v == c[2])
         } else if let Some(c) = ne.captures(r) {
-            labels.get(&c[1]).is_none_or(|v| *v != c[2])
+            // `label.go` labelNotEqualRequest: the label must exist.
+            labels.get(&c[1]).is_some_and(|v| *v != c[2])
         } else if let Some(c) = in_set.captures(r) {
             labels.get(&c[1]).is_some_and(|v| set(&c[2]).contains(v))
         } else if let Some(c) = not_in.captures(r) {
@@ -298,6 +299,9 @@ mod tests {
         assert!(!class(json!({"selector": "site=primary"})).matches(&p));
         assert!(class(json!({"selector": "!performance; site"})).matches(&p));
         assert!(!class(json!({"selector": "tier notin (gold)"})).matches(&p));
+        // label.go: `notin` matches a pool without the label, `!=` does not.
+        assert!(class(json!({"selector": "zone notin (a)"})).matches(&p));
+        assert!(!class(json!({"selector": "zone!=a"})).matches(&p));
         // A selector that does not parse matches nothing.
         assert!(!class(json!({"selector": "a=b=c"})).matches(&p));
     }
