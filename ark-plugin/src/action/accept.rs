@@ -65,31 +65,38 @@ pub fn backend_usable(b: &Backend, trident_ns: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The driver can import on this Trident release.
+/// Economy drivers keep each volume in a qtree or LUN of a shared FlexVol,
+/// which Trident imports as `<flexvol>/<name>` (`ontap_san_economy.go` and
+/// `ontap_nas_qtree.go` Import; san-economy from 24.06, nas-economy from
+/// 26.06). The PV does not name the FlexVol, so such a PVC is refused with
+/// the command to import it by hand.
 ///
 /// # Errors
-/// An economy driver on a release whose driver has no import.
-pub fn driver_imports(b: &Backend, version: Option<TridentVersion>) -> Result<(), String> {
-    let Some(v) = version else {
-        if b.driver.ends_with("-economy") {
-            return Err(format!(
-                "backend {} uses {}, which imports only on recent Trident (san-economy 24.06+, \
-                 nas-economy 26.06+), and the restore cluster's Trident version is unknown \
-                 (no TridentVersion object)",
-                b.name, b.driver
-            ));
-        }
+/// An economy backend.
+pub fn not_economy(
+    b: &Backend,
+    version: Option<TridentVersion>,
+    trident_ns: &str,
+) -> Result<(), String> {
+    if !b.driver.ends_with("-economy") {
         return Ok(());
-    };
-    if v.imports_on(&b.driver) {
-        Ok(())
-    } else {
-        Err(format!(
-            "Trident {v} cannot import volumes on {} backends (backend {}); upgrade Trident \
-             (san-economy imports from 24.06, nas-economy from 26.06) or use an ontap-nas/ontap-san backend",
-            b.driver, b.name
-        ))
     }
+    let by_hand = format!(
+        "import it by hand (`tridentctl import volume {} <flexvol>/<name> -f <pvc.yaml> -n {trident_ns}`)",
+        b.name
+    );
+    Err(match version {
+        Some(v) if !v.imports_on(&b.driver) => format!(
+            "backend {} is {}, and Trident {v} cannot import on it (san-economy imports from 24.06, \
+             nas-economy from 26.06): upgrade Trident, then {by_hand}",
+            b.name, b.driver
+        ),
+        _ => format!(
+            "backend {} is {}: Trident imports a qtree or LUN of a shared FlexVol as \
+             `<flexvol>/<name>`, and the PV does not name the FlexVol; {by_hand}",
+            b.name, b.driver
+        ),
+    })
 }
 
 /// `getProtocol`: the PVC's volume mode, access modes and requested
@@ -152,13 +159,15 @@ pub fn size_fits(requested: Option<&str>, actual_bytes: Option<u64>) -> Result<(
     }
 }
 
-/// A SAN import (`ontap_san.go` Import): the FlexVol holds exactly one LUN,
-/// online; an unmanaged import also needs it named `lun0` (a managed one
-/// renames it).
+/// A SAN import (`ontap_san.go` GetVolumeForImport and Import): the FlexVol
+/// holds exactly one LUN, online. Trident addresses the LUN of a volume as
+/// `/vol/<volume>/lun0` (`lunPath`); only a managed import without
+/// `importNoRename` renames it so, so otherwise (`keeps_names`) it must
+/// already be `lun0`.
 ///
 /// # Errors
-/// No LUN, several, offline, or misnamed for an unmanaged import.
-pub fn san_lun_fits(facts: &SvmFacts, volume: &str, managed: bool) -> Result<(), String> {
+/// No LUN, several, offline, or misnamed when the import keeps names.
+pub fn san_lun_fits(facts: &SvmFacts, volume: &str, keeps_names: bool) -> Result<(), String> {
     if let Some(e) = &facts.luns_error {
         return Err(format!(
             "the LUNs of SVM {} could not be read ({e}); Trident needs volume {volume} to hold one online LUN",
@@ -192,10 +201,11 @@ pub fn san_lun_fits(facts: &SvmFacts, volume: &str, managed: bool) -> Result<(),
             lun.path, lun.state, lun.enabled, facts.svm, lun.path
         ));
     }
-    if !managed && lun.name != "lun0" {
+    if keeps_names && lun.name != "lun0" {
         return Err(format!(
-            "LUN {} is named {}; an unmanaged (notManaged) import needs it named lun0 \
-             (`lun rename -vserver {} -path {} -new-path /vol/{volume}/lun0`), or import it managed",
+            "LUN {} is named {}; an import that keeps names (unmanaged, or importNoRename) needs it \
+             named lun0, the path Trident uses (`lun rename -vserver {} -path {} -new-path \
+             /vol/{volume}/lun0`), or import it managed without importNoRename",
             lun.path, lun.name, facts.svm, lun.path
         ));
     }
@@ -249,13 +259,20 @@ mod tests {
     }
 
     #[test]
-    fn economy_by_version() {
+    fn economy_backends_are_imported_by_hand() {
         let v = |s| TridentVersion::parse(s);
-        assert!(driver_imports(&backend("ontap-nas-economy"), v("25.06.0")).is_err());
-        assert!(driver_imports(&backend("ontap-nas-economy"), v("26.06.0")).is_ok());
-        assert!(driver_imports(&backend("ontap-san-economy"), v("24.06.0")).is_ok());
-        assert!(driver_imports(&backend("ontap-san-economy"), None).is_err());
-        assert!(driver_imports(&backend("ontap-nas"), None).is_ok());
+        let old = not_economy(&backend("ontap-nas-economy"), v("25.06.0"), "trident").unwrap_err();
+        assert!(
+            old.contains("upgrade Trident") && old.contains("tridentctl import volume"),
+            "{old}"
+        );
+        let new = not_economy(&backend("ontap-nas-economy"), v("26.06.0"), "trident").unwrap_err();
+        assert!(
+            !new.contains("upgrade") && new.contains("<flexvol>/<name>"),
+            "{new}"
+        );
+        assert!(not_economy(&backend("ontap-san-economy"), None, "trident").is_err());
+        assert!(not_economy(&backend("ontap-nas"), None, "trident").is_ok());
     }
 
     #[test]
@@ -292,10 +309,13 @@ mod tests {
         };
         assert!(san_lun_fits(&f, "v1", true).unwrap_err().contains("no LUN"));
         f.luns = vec![lun("lun0", "online")];
-        assert!(san_lun_fits(&f, "v1", false).is_ok());
-        f.luns = vec![lun("data", "online")];
         assert!(san_lun_fits(&f, "v1", true).is_ok());
-        assert!(san_lun_fits(&f, "v1", false).unwrap_err().contains("lun0"));
+        f.luns = vec![lun("data", "online")];
+        assert!(
+            san_lun_fits(&f, "v1", false).is_ok(),
+            "a managed rename makes it lun0"
+        );
+        assert!(san_lun_fits(&f, "v1", true).unwrap_err().contains("lun0"));
         f.luns = vec![lun("lun0", "offline")];
         assert!(
             san_lun_fits(&f, "v1", true)

@@ -4,7 +4,7 @@
 //! `autoExportPolicy` (`storage_drivers/ontap/ontap_nas.go` Import), so the
 //! DR nodes' mounts are refused when the rules admit only the primary's.
 
-use svmdr::readiness::{AccessWanted, Transport, check_volume_exports};
+use svmdr::readiness::{AccessWanted, SvmFacts, Transport, check_volume_exports};
 use svmdr::trident::backend::Backend;
 use svmdr::trident::volume::Protocol;
 
@@ -30,6 +30,7 @@ pub async fn check(
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     backend: &Backend,
+    facts: &SvmFacts,
     volume: &str,
     protocol: Protocol,
 ) -> Result<(), Denied> {
@@ -46,12 +47,7 @@ pub async fn check(
         tracing::warn!(backend = %backend.name, "the restore cluster lists no Nodes: the export policy of {volume} is not checked");
         return Ok(());
     }
-    // The facts were read (and checked) just before: this is the cached copy.
-    let facts = storage
-        .facts(&restore.key, cfg, backend)
-        .await
-        .map_err(|e| Denied::Policy(e.to_string()))?;
-    let report = check_volume_exports(&facts, volume, &nodes, &AccessWanted::trident_nfs());
+    let report = check_volume_exports(facts, volume, &nodes, &AccessWanted::trident_nfs());
     for w in report.warnings() {
         tracing::warn!(backend = %backend.name, "{w}");
     }

@@ -85,6 +85,11 @@ pub async fn handle(
         .is_some();
     let recorded = storage.pv_record(&restore.key, &pv_name);
     if !by_annotation && recorded.is_none() {
+        // A backup copy without Trident's annotations is not Trident's claim:
+        // no network call for it.
+        if from_backup.is_some() {
+            return Ok(Outcome::Unchanged);
+        }
         // Ark sends no backup copy: the class the claim names decides.
         let class = text(&item, "/spec/storageClassName");
         let trident_class = match class {
@@ -208,31 +213,13 @@ async fn import(
         None => locate_unrecorded(storage, restore, cfg, &backends, &sc_name, claim).await?,
     };
 
-    // 4. Trident's acceptance rules, in the order Trident checks them.
+    // 4. Trident's rules that no wait changes: the driver, a second import,
+    //    the class's pools, the protocol (refused at once).
     let version = storage
         .trident_version(&restore.key, &cfg.trident_namespace)
         .await
         .map_err(cluster_err)?;
-    accept::backend_usable(&backend, &cfg.trident_namespace).map_err(|w| refuse(&volume, w))?;
-    accept::driver_imports(&backend, version).map_err(|w| refuse(&volume, w))?;
-    if backend.driver.ends_with("-economy") {
-        return Err(refuse(
-            &volume,
-            format!(
-                "backend {} is {}: Trident imports a qtree or LUN of a shared FlexVol as \
-                 `<flexvol>/<qtree|lun>`, and the PV does not name the FlexVol; import it by hand \
-                 (`tridentctl import volume {} <flexvol>/<name> -f <pvc.yaml> -n {}`)",
-                backend.name, backend.driver, backend.name, cfg.trident_namespace
-            ),
-        ));
-    }
-    let facts = storage.facts(&restore.key, cfg, &backend).await.ok();
-    let actual = facts
-        .as_ref()
-        .and_then(|f| f.volumes.get(&volume))
-        .and_then(|v| v.size_bytes)
-        .or(record.as_ref().and_then(|r| r.capacity_bytes));
-    accept::size_fits(text(&item, "/spec/resources/requests/storage"), actual)
+    accept::not_economy(&backend, version, &cfg.trident_namespace)
         .map_err(|w| refuse(&volume, w))?;
     let tvols = storage
         .trident_volumes(&restore.key, &cfg.trident_namespace)
@@ -250,8 +237,9 @@ async fn import(
             ),
         ));
     }
-    let aggregates = facts
-        .as_ref()
+    let aggregates = storage
+        .facts(&restore.key, cfg, &backend)
+        .await
         .map(|f| f.aggregates.clone())
         .unwrap_or_default();
     let pools = backend.pools(&aggregates);
@@ -277,18 +265,20 @@ async fn import(
         )
     })?;
     accept::protocol_fits(&item, &backend).map_err(|w| refuse(&volume, w))?;
-    if Protocol::for_driver(&backend.driver) == Protocol::Block
-        && let Some(f) = &facts
-    {
-        accept::san_lun_fits(f, &volume, cfg.import_managed).map_err(|w| refuse(&volume, w))?;
-    }
 
-    // 5. The storage itself: SVM running, volume rw and online, LIF up, TCP.
+    // 5. The storage itself: SVM running, volume rw and online, LIF up, TCP
+    //    (waited for up to waitForReady, as right after a failover).
     let protocol = Protocol::for_driver(&backend.driver);
     let data_lif = if protocol == Protocol::File {
         backend.data_lif.as_deref()
     } else {
         None
+    };
+    let not_ready = |(source, waited)| ActionError::NotReady {
+        subject: subject.to_string(),
+        backend: locate::describe(&backend),
+        source: Box::new(source),
+        waited,
     };
     let checked = ensure_ready(
         storage,
@@ -300,13 +290,38 @@ async fn import(
         data_lif,
     )
     .await
-    .map_err(|(source, waited)| ActionError::NotReady {
-        subject: subject.to_string(),
-        backend: locate::describe(&backend),
-        source: Box::new(source),
-        waited,
-    })?;
-    super::exports::check(storage, restore, cfg, &backend, &volume, protocol)
+    .map_err(not_ready)?;
+
+    // 6. What Trident and the storage say once the storage is ready: the
+    //    backend's state now, the size (of the LUN for SAN: `ontap_san.go`
+    //    GetVolumeForImport), the LUN, the export policy.
+    let facts = storage
+        .facts(&restore.key, cfg, &backend)
+        .await
+        .map_err(|e| not_ready((e, None)))?;
+    let now = storage
+        .backends(&restore.key, cfg)
+        .await
+        .map_err(cluster_err)?
+        .iter()
+        .find(|b| b.uuid == backend.uuid)
+        .cloned()
+        .unwrap_or_else(|| backend.clone());
+    accept::backend_usable(&now, &cfg.trident_namespace).map_err(|w| refuse(&volume, w))?;
+    let actual = if protocol == Protocol::Block {
+        facts.luns_in(&volume).next().and_then(|l| l.size_bytes)
+    } else {
+        facts.volumes.get(&volume).and_then(|v| v.size_bytes)
+    }
+    .or(record.as_ref().and_then(|r| r.capacity_bytes));
+    accept::size_fits(text(&item, "/spec/resources/requests/storage"), actual)
+        .map_err(|w| refuse(&volume, w))?;
+    let keeps_names = !cfg.import_managed
+        || (cfg.import_no_rename && version.is_none_or(TridentVersion::honours_import_no_rename));
+    if protocol == Protocol::Block {
+        accept::san_lun_fits(&facts, &volume, keeps_names).map_err(|w| refuse(&volume, w))?;
+    }
+    super::exports::check(storage, restore, cfg, &backend, &facts, &volume, protocol)
         .await
         .map_err(|w| match w {
             super::exports::Denied::Cluster(source) => cluster_err(source),
@@ -508,6 +523,23 @@ mod tests {
             w.contains("25.06.0") && w.contains("vol_1") && w.contains("failback"),
             "{w}"
         );
-        assert!(rename_warning(&cfg, v2510, &b, "vol_1").is_none() || !cfg.import_no_rename);
+        let keep = PluginConfig {
+            import_no_rename: true,
+            ..PluginConfig::default()
+        };
+        assert!(rename_warning(&keep, v2510, &b, "vol_1").is_none());
+        let rename = PluginConfig {
+            import_no_rename: false,
+            ..PluginConfig::default()
+        };
+        let w = rename_warning(&rename, v2510, &b, "vol_1").expect("warns");
+        assert!(w.contains("importNoRename is off"), "{w}");
+        let unmanaged = PluginConfig {
+            import_managed: false,
+            ..PluginConfig::default()
+        };
+        assert!(
+            rename_warning(&unmanaged, TridentVersion::parse("25.06.0"), &b, "vol_1").is_none()
+        );
     }
 }

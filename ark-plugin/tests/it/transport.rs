@@ -14,7 +14,11 @@ const VOL: &str = "trident_pvc_7a1e2c44_5b9d_4f1e_8c3a_6d2b9e4f1a07";
 /// One SVM with NVMe and iSCSI on, one LIF for each, and the PV's volume
 /// with its LUN.
 fn san_topology() -> Topology {
-    let yaml = format!(
+    Topology::from_yaml(&san_topology_yaml()).expect("test topology")
+}
+
+fn san_topology_yaml() -> String {
+    format!(
         "network: {{ nfs_port: 0, iscsi_port: 0 }}
 clusters:
   - key: dr
@@ -32,8 +36,7 @@ clusters:
           - {{ name: svm1_root, size: 1GB, is_svm_root: true, junction_path: / }}
           - {{ name: {VOL}, size: 10GB, type: rw, state: online, luns: [{{ name: lun0 }}] }}
 "
-    );
-    Topology::from_yaml(&yaml).expect("test topology")
+    )
 }
 
 /// Turns the lab's backend into `ontap-san` with `sanType: <san_type>`.
@@ -143,4 +146,57 @@ async fn fc_disabled_on_the_svm_is_refused() {
         msg.contains("FC is disabled on SVM svm1") && msg.contains("fcp.enabled"),
         "{msg}"
     );
+}
+
+/// A block PVC of the backup (bound to PV, class `san`), as Velero hands it
+/// to the plugin after `velero.io/pvc`, and its backup copy.
+fn block_pvc(request: &str) -> (Value, Value) {
+    let mut backed_up = sim::kube::fixtures::trident_pvc("shop", "data", PV, "san", request);
+    backed_up.as_object_mut().map(|o| o.remove("status"));
+    backed_up["spec"]["volumeMode"] = json!("Block");
+    let mut item = backed_up.clone();
+    item["metadata"]["annotations"] = json!({});
+    (item, backed_up)
+}
+
+#[tokio::test]
+async fn san_imports_check_the_lun_size_and_name_trident_uses() {
+    // ontap_san.go GetVolumeForImport: the size is the LUN's, not the
+    // FlexVol's; lunPath: an import that keeps names needs `lun0`.
+    let yaml = san_topology_yaml().replace(
+        "luns: [{ name: lun0 }]",
+        "luns: [{ name: data, size: 5GB }]",
+    );
+    let lab = Lab::start(
+        Topology::from_yaml(&yaml).expect("topology"),
+        "Netapp1!",
+        &[("tcpProbe", "false")],
+    )
+    .await;
+    make_backend(&lab, "iscsi");
+    lab.kube
+        .apply(sim::kube::fixtures::storage_class("san", "ontap-san", ""))
+        .expect("class");
+    let run = |request: &'static str, uid: &'static str| {
+        let lab = &lab;
+        async move {
+            let (item, backed_up) = block_pvc(request);
+            let host = lab.plugin().await;
+            let r = host
+                .execute(PLUGIN, &to_vec(&item), &restore(uid), &to_vec(&backed_up))
+                .await;
+            host.shutdown().await.expect("plugin stops");
+            r.map_err(|s| s.message().to_string())
+        }
+    };
+    // 10Gi fits the 10 GB FlexVol but not its 5 GB LUN.
+    let e = run("10Gi", "s1").await.unwrap_err();
+    assert!(
+        e.contains("requests 10Gi") && e.contains(&(5u64 << 30).to_string()),
+        "{e}"
+    );
+    // 5Gi fits; the LUN is named `data`, and the default import keeps names
+    // (managed with importNoRename on this Trident): Trident wants lun0.
+    let e = run("5Gi", "s2").await.unwrap_err();
+    assert!(e.contains("named data") && e.contains("lun0"), "{e}");
 }
