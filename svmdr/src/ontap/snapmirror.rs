@@ -115,8 +115,7 @@ impl OntapClient {
         self.snapmirror_policy_for_svm(name, None).await
     }
 
-    /// The policy `name` as it applies to `svm`: an SVM-owned override
-    /// first, then the system-wide policy (ONTAP's own lookup order).
+    /// The policy `name` as it applies to `svm` ([`pick_policy`] over one GET).
     ///
     /// # Errors
     /// As for any call.
@@ -128,18 +127,7 @@ impl OntapClient {
         let q = Query::new().fields(POLICY_FIELDS).param("name", name);
         let all: Vec<SnapmirrorPolicy> =
             self.get_collection("/api/snapmirror/policies", &q).await?;
-        let exact = |p: &&SnapmirrorPolicy| p.name.as_deref() == Some(name);
-        let owner = |p: &SnapmirrorPolicy| p.svm.as_ref().and_then(|s| s.name.clone());
-        let svm_owned = svm.and_then(|svm| {
-            all.iter()
-                .filter(exact)
-                .find(|p| owner(p).as_deref() == Some(svm))
-        });
-        let system = all.iter().filter(exact).find(|p| owner(p).is_none());
-        Ok(svm_owned
-            .or(system)
-            .or_else(|| all.iter().find(exact))
-            .cloned())
+        Ok(pick_policy(&all, name, svm).cloned())
     }
 
     /// Relationships matching `query`.
@@ -418,5 +406,55 @@ impl OntapClient {
             Err(e) if e.code() == Some("4") => Ok(false),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// The policy `name` as it applies to `svm`, from a policy list (pure): an
+/// SVM-owned override first, then the system-wide policy (ONTAP's own lookup
+/// order), then any policy of that name.
+pub fn pick_policy<'a>(
+    all: &'a [SnapmirrorPolicy],
+    name: &str,
+    svm: Option<&str>,
+) -> Option<&'a SnapmirrorPolicy> {
+    let named = || all.iter().filter(move |p| p.name.as_deref() == Some(name));
+    let owner = |p: &SnapmirrorPolicy| p.svm.as_ref().and_then(|s| s.name.clone());
+    svm.and_then(|svm| named().find(|p| owner(p).as_deref() == Some(svm)))
+        .or_else(|| named().find(|p| owner(p).is_none()))
+        .or_else(|| named().next())
+}
+
+#[cfg(test)]
+mod pick_policy_tests {
+    use super::*;
+
+    fn policy(svm: Option<&str>, schedule: &str) -> SnapmirrorPolicy {
+        let mut v = serde_json::json!({"name": "MirrorAllSnapshots",
+            "transfer_schedule": {"name": schedule}});
+        if let Some(s) = svm {
+            v["svm"] = serde_json::json!({"name": s});
+        }
+        serde_json::from_value(v).expect("policy")
+    }
+
+    #[test]
+    fn own_then_system_never_another_svms() {
+        let all = [policy(None, "system"), policy(Some("other_svm"), "other")];
+        let schedule = |p: Option<&SnapmirrorPolicy>| {
+            p.and_then(|p| p.transfer_schedule.as_ref())
+                .and_then(|s| s.name.clone())
+        };
+        // Another SVM's override never applies to svm1_dr.
+        assert_eq!(
+            schedule(pick_policy(&all, "MirrorAllSnapshots", Some("svm1_dr"))).as_deref(),
+            Some("system")
+        );
+        let mut own = all.to_vec();
+        own.push(policy(Some("svm1_dr"), "own"));
+        assert_eq!(
+            schedule(pick_policy(&own, "MirrorAllSnapshots", Some("svm1_dr"))).as_deref(),
+            Some("own")
+        );
+        assert!(pick_policy(&all, "NoSuch", None).is_none());
     }
 }

@@ -195,14 +195,7 @@ pub(super) fn relationship_status(
 
     let policy = r.policy.as_ref().and_then(|p| p.name.clone());
     let policy_record = policy.as_deref().and_then(|name| {
-        // An SVM-owned policy overrides the system one of the same name.
-        facts
-            .policies
-            .iter()
-            .filter(|p| p.name.as_deref() == Some(name))
-            .max_by_key(|p| {
-                p.svm.as_ref().and_then(|s| s.name.as_deref()) == Some(dst_svm_name.as_str())
-            })
+        crate::ontap::snapmirror::pick_policy(&facts.policies, name, Some(dst_svm_name.as_str()))
     });
     let schedule = r
         .transfer_schedule
