@@ -942,7 +942,12 @@ pub async fn apply(
                             detail,
                         }
                     })?;
-                let uuid = r.uuid.clone().unwrap_or_default();
+                // Without a UUID the PATCH would go to the collection path.
+                let uuid = r.uuid.clone().ok_or_else(|| PeeringError::Blocked {
+                    step: step.title().into(),
+                    detail: "ONTAP reported the relationship without a uuid; cannot change it"
+                        .into(),
+                })?;
                 clients
                     .dr
                     .patch_relationship(&uuid, &change)
