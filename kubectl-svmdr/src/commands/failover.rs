@@ -579,14 +579,11 @@ async fn workflow(
             match r {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    let (outcome, what) = match &e {
-                        svmdr::restore::RestoreError::Timeout { .. } => {
-                            (AuditOutcome::TimedOut, "timed out")
-                        }
-                        svmdr::restore::RestoreError::VolumeData { .. } => {
-                            (AuditOutcome::Refused, "was refused")
-                        }
-                        _ => (AuditOutcome::Failed, "failed"),
+                    let outcome = e.audit_outcome();
+                    let what = match outcome {
+                        AuditOutcome::TimedOut => "timed out",
+                        AuditOutcome::Refused => "was refused",
+                        _ => "failed",
                     };
                     audit
                         .record(

@@ -170,11 +170,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
                     r.name, r.backup.name, r.status.phase, r.status.warnings, r.status.errors
                 ),
             ),
-            Err(e @ RestoreError::Timeout { .. }) => (AuditOutcome::TimedOut, e.to_string()),
-            Err(e @ (RestoreError::VolumeData { .. } | RestoreError::AlreadyRestored { .. })) => {
-                (AuditOutcome::Refused, e.to_string())
-            }
-            Err(e) => (AuditOutcome::Failed, e.to_string()),
+            Err(e) => (e.audit_outcome(), e.to_string()),
         };
         let entry = AuditEntry {
             workflow: "restore".into(),

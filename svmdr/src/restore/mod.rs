@@ -198,6 +198,20 @@ pub enum RestoreError {
     },
 }
 
+impl RestoreError {
+    /// The audit outcome of a restore that failed so: timed out (Velero
+    /// still runs it), refused (a backup with volume data, a second restore
+    /// not confirmed), or failed.
+    pub fn audit_outcome(&self) -> crate::audit::AuditOutcome {
+        use crate::audit::AuditOutcome;
+        match self {
+            Self::Timeout { .. } => AuditOutcome::TimedOut,
+            Self::VolumeData { .. } | Self::AlreadyRestored { .. } => AuditOutcome::Refused,
+            _ => AuditOutcome::Failed,
+        }
+    }
+}
+
 fn kube_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> RestoreError {
     let what = what.into();
     move |source| RestoreError::Kube { what, source }
