@@ -1,7 +1,7 @@
 //! `kubectl svmdr failback`: back to the original site after a failover or
 //! switchover: reverse resync (DR → primary), stop the DR SVM, final
-//! transfer, break, start the primary SVM, resync the original direction,
-//! delete the reverse relationship. Writes made on the DR site come back.
+//! transfer, break, start the primary SVM, wait for its Trident backends to
+//! be online, resync the original direction, delete the reverse relationship. Writes made on the DR site come back.
 //!
 //! So that exactly one site runs the application afterwards, the
 //! Deployments and StatefulSets that kubectl-svmdr's Velero restores

@@ -230,10 +230,7 @@ impl Lab {
     }
 
     /// Runs `kubectl svmdr peer --svm svm1 --dr-svm svm1_dr` plus `extra`,
-    /// whatever its exit code. Without `--schedule` or `--rpo` in `extra` it passes
-    /// `--schedule hourly`: `status` calls a relationship without a transfer
-    /// schedule unprotected (a problem), and the tests built on this helper
-    /// want a protected pair whatever `peer`'s default is.
+    /// whatever its exit code (with `peer`'s own default schedule, hourly).
     pub async fn peer_with(&self, extra: &[&str]) -> Run {
         let mut args = vec!["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM];
         args.extend_from_slice(extra);

@@ -176,7 +176,7 @@ impl PlanError {
                 "ONTAP may still complete the change; wait, then {RERUN} (or raise --step-timeout)"
             ),
             PlanError::BackendsOffline { svm, .. } => format!(
-                "the storage failover is done; Trident cannot use SVM {svm} yet: check that it runs with a data LIF up and aggregates assigned (`kubectl svmdr status`), read the backend's stateReason (`tridentctl get backend -o yaml`), fix the cause, then {RERUN} (or raise --backend-timeout)"
+                "the storage steps are done; Trident cannot use SVM {svm} yet: check that it runs with a data LIF up and aggregates assigned (`kubectl svmdr status`), read the backend's stateReason (`tridentctl get backend -o yaml`), fix the cause, then {RERUN} (failover and switchover also take --backend-timeout)"
             ),
             PlanError::IllegalTransition { .. } => {
                 format!("please report this bug; {RERUN}")
