@@ -114,7 +114,19 @@ impl Backend {
         if self.is_san() { "block" } else { "file" }
     }
 
-    /// The data protocol whose LIFs the state check looks at.
+    /// The data protocol whose LIFs the periodic state check looks at:
+    /// the NAS drivers pass `nfs` whatever `nasType` says
+    /// (`ontap_nas.go` GetBackendState), SAN its `sanType`
+    /// (`ontap_san.go` GetBackendState; FC LIFs are not modelled: iSCSI's).
+    pub fn state_protocol(&self) -> DataProtocol {
+        if self.is_san() {
+            self.data_protocol()
+        } else {
+            DataProtocol::Nfs
+        }
+    }
+
+    /// The data protocol the backend serves (its `sanType` / `nasType`).
     pub fn data_protocol(&self) -> DataProtocol {
         if self.is_san() {
             match self.conf("sanType") {
@@ -186,7 +198,7 @@ pub fn state_reason(view: &OntapView, b: &Backend) -> Option<&'static str> {
         return Some(REASON_MISSING_AGGREGATE);
     }
     if view
-        .up_data_lifs(&cluster, b.svm(), b.data_protocol())
+        .up_data_lifs(&cluster, b.svm(), b.state_protocol())
         .is_empty()
     {
         return Some(REASON_DATA_LIFS_DOWN);
@@ -458,5 +470,25 @@ fn delete_tbc(kube: &KubeHandle, ns: &str, tbc: &Value, notes: &mut Vec<String>)
     }
     if has_finalizer(tbc) {
         let _ = kube.apply(without_finalizer(tbc));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_check_looks_at_nfs_lifs_for_every_nas_backend() {
+        let backend = |driver: &str, key: &str, value: &str| {
+            Backend::from_cr(&json!({"backendName": "b", "config": {"ontap_config": {
+                "storageDriverName": driver, key: value}}}))
+        };
+        // ontap_nas.go GetBackendState: "nfs", whatever nasType says.
+        let smb = backend("ontap-nas", "nasType", "smb");
+        assert_eq!(smb.data_protocol(), DataProtocol::Cifs);
+        assert_eq!(smb.state_protocol(), DataProtocol::Nfs);
+        // ontap_san.go GetBackendState: its sanType.
+        let nvme = backend("ontap-san", "sanType", "nvme");
+        assert_eq!(nvme.state_protocol(), DataProtocol::NvmeTcp);
     }
 }

@@ -489,7 +489,8 @@ pub(crate) mod tests {
         pending["status"]["phase"] = json!("Pending");
         let o = Builtin::Pvc
             .execute(&item(), &pending, &env())
-            .unwrap_or_default();
+            .expect("the action runs");
+        assert_eq!(o.item["kind"], "PersistentVolumeClaim");
         assert!(o.additional_items.is_empty());
     }
 

@@ -310,7 +310,8 @@ mod tests {
         with_source["spec"]["dataSource"] = json!({"kind": "VolumeSnapshot", "name": "x"});
         let o = Builtin::CsiPvc
             .execute(&with_source, &from, &no_pvs)
-            .unwrap_or_default();
+            .expect("the action runs");
+        assert_eq!(o.item["kind"], "PersistentVolumeClaim");
         assert!(o.item.pointer("/spec/volumeName").is_none());
         assert!(o.item.pointer("/spec/dataSource").is_none());
     }
