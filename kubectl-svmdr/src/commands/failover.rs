@@ -273,7 +273,7 @@ async fn workflow(
 ) -> anyhow::Result<Outcome> {
     let WorkflowArgs {
         pair_args,
-        restore,
+        mut restore,
         update_backends,
         format,
         dry_run,
@@ -388,12 +388,15 @@ async fn workflow(
     // destroy the replicated data is refused with both sites as they are.
     // Any other problem (no backup yet, Velero not reachable) must not hold
     // up a failover: it is shown, and the restore reports it afterwards.
-    if let Some(opts) = &restore {
+    if let Some(opts) = &mut restore {
         match svmdr::restore::prepare(&dr.kube, opts).await {
             Ok(p) => {
                 for w in &p.warnings {
                     reporter.line(&format!("warning: {w}"));
                 }
+                // Restore the backup that was judged, not whatever is newest
+                // once the storage steps are done.
+                opts.backup = svmdr::restore::BackupChoice::Named(p.backup.name.clone());
             }
             Err(e @ svmdr::restore::RestoreError::VolumeData { .. }) => {
                 audit
