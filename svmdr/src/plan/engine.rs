@@ -29,6 +29,8 @@ use super::observe::{Depth, DrPair, Observed, Site, observe};
 use super::step::{ActToken, Check, Progress, Step};
 use super::storage::Storage;
 
+/// How often a step waiting on Trident reads its backends.
+const TRIDENT_POLL: Duration = Duration::from_secs(1);
 /// Longest wait for a verification step.
 pub const VERIFY_WAIT: Duration = Duration::from_secs(120);
 
@@ -543,8 +545,22 @@ async fn run_step<S: Storage>(
     let waiting_since = Instant::now();
     let deadline = waiting_since + wait;
     let mut prompted: Option<Vec<String>> = None;
+    // Waiting on Trident changes nothing in ONTAP: only its backends are
+    // read again (one LIST per poll, no ONTAP call), every second at most.
+    let (first, poll) = if step.kind.needs_trident() {
+        (Some(obs), opts.poll_interval.max(TRIDENT_POLL))
+    } else {
+        (None, opts.poll_interval)
+    };
     loop {
-        let obs = observe().await?;
+        let obs = match &first {
+            Some(o) => {
+                let mut o = o.clone();
+                o.trident = sites.observe_trident(site).await;
+                o
+            }
+            None => observe().await?,
+        };
         if let super::step::StepKind::BackendsOnline { site, grace, .. } = step.kind
             && prompted.is_none()
             && waiting_since.elapsed() >= grace
@@ -623,7 +639,7 @@ async fn run_step<S: Storage>(
                 reporter.step_waiting(id, &what);
             }
         }
-        tokio::time::sleep(opts.poll_interval).await;
+        tokio::time::sleep(poll).await;
     }
 }
 

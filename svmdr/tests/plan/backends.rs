@@ -142,9 +142,17 @@ async fn an_offline_dr_backend_is_prompted_and_waited_for() {
 async fn a_backend_that_stays_offline_fails_the_step_with_the_fix() {
     let lab = Lab::start(Timing::fast(), fast_timeouts()).await;
     let (sim, client, _) = dr_kube("offline", "normal").await;
-    let err = failover(&lab, TridentApi::new(client, NS), Duration::from_secs(1))
+    let dr_calls = lab.sim.control().request_count("dr");
+    let err = failover(&lab, TridentApi::new(client, NS), Duration::from_secs(3))
         .await
         .expect_err("backend stays offline");
+    // The 3 s wait reads Trident only: the DR ONTAP calls are those of the
+    // steps before it, not one round per poll (50 ms here).
+    let dr_calls = lab.sim.control().request_count("dr") - dr_calls;
+    assert!(
+        dr_calls < 40,
+        "{dr_calls} DR ONTAP calls during a failover that waited 3 s"
+    );
     let text = err.to_string();
     assert!(matches!(err, PlanError::BackendsOffline { .. }), "{err:?}");
     assert!(text.contains("step backends-online"), "{text}");
