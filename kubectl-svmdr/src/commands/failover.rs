@@ -388,6 +388,7 @@ async fn workflow(
     // destroy the replicated data is refused with both sites as they are.
     // Any other problem (no backup yet, Velero not reachable) must not hold
     // up a failover: it is shown, and the restore reports it afterwards.
+    let mut backup_refused = None;
     if let Some(opts) = &mut restore {
         match svmdr::restore::prepare(&dr.kube, opts).await {
             Ok(p) => {
@@ -397,6 +398,10 @@ async fn workflow(
                 // Restore the backup that was judged, not whatever is newest
                 // once the storage steps are done.
                 opts.backup = svmdr::restore::BackupChoice::Named(p.backup.name.clone());
+            }
+            Err(e @ svmdr::restore::RestoreError::VolumeData { .. }) if dry_run => {
+                // A dry-run shows the plan all the same, the refusal marked.
+                backup_refused = Some(e);
             }
             Err(e @ svmdr::restore::RestoreError::VolumeData { .. }) => {
                 audit
@@ -420,15 +425,26 @@ async fn workflow(
             obs.trident = sites.observe_trident(step.kind.site()).await;
         }
         let steps = plan.preview(&obs);
-        let shown = refusal.as_ref().map(|(e, flag)| DryRunRefusal {
-            reason: e.to_string().trim_start_matches("refused: ").to_string(),
-            next: e.hint(),
-            override_flag: flag,
-        });
+        let shown = refusal
+            .as_ref()
+            .map(|(e, flag)| DryRunRefusal {
+                reason: e.to_string().trim_start_matches("refused: ").to_string(),
+                next: e.hint(),
+                override_flag: flag,
+            })
+            .or_else(|| {
+                backup_refused.as_ref().map(|e| DryRunRefusal {
+                    reason: e.to_string(),
+                    next: "restore from a backup without volume data for Trident volumes".into(),
+                    override_flag: "--force-restore",
+                })
+            });
         render_dry_run(format, &plan, &pair, steps, shown, dr_apps.as_ref())?;
-        return match refusal {
-            Some((e, _)) => Err(plan_error(&e)),
-            None => Ok(Outcome::Ok),
+        return match (refusal, backup_refused) {
+            (Some((e, _)), _) => Err(plan_error(&e)),
+            (None, Some(e)) => Err(super::restore::refusal(e, "--force-restore")
+                .context("nothing was changed: the Velero backup for --restore-from-backup")),
+            (None, None) => Ok(Outcome::Ok),
         };
     }
     if !plan.observe_primary {

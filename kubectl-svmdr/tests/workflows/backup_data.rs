@@ -167,6 +167,21 @@ async fn failover_refuses_such_a_backup_before_touching_the_storage() {
     );
     assert_eq!(before, lab.snapshot(), "the storage was not touched");
     assert_eq!(restores(&lab), 0);
+    // A dry-run shows the plan all the same, the refusal marked, exit 3.
+    let dry = lab
+        .run(&[
+            "failover",
+            "--dry-run",
+            "--restore-from-backup",
+            "latest",
+            "--request-timeout",
+            "3s",
+        ])
+        .await
+        .expect_code(3);
+    assert!(dry.stdout.contains("REFUSED"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("break"), "the plan: {}", dry.stdout);
+    assert!(dry.stdout.contains("--force-restore"), "{}", dry.stdout);
 }
 
 #[tokio::test]
