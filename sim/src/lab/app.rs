@@ -143,10 +143,13 @@ pub fn primary_objects(site: &TridentSite) -> Vec<Value> {
                  "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
         "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1},
     }));
+    // Scheduled on the primary (Velero's velero.io/pod action clears it).
+    let mut scheduled_spec = pod_spec.clone();
+    scheduled_spec["nodeName"] = json!(crate::kube::fixtures::PRIMARY_NODES[0].0);
     out.push(json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": format!("{DEPLOYMENT}-7d4b9c6f5-x2k8p"), "namespace": NAMESPACE, "labels": labels},
-        "spec": pod_spec,
+        "spec": scheduled_spec,
         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
     }));
     out.push(json!({

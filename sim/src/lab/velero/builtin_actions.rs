@@ -52,6 +52,8 @@ pub enum Builtin {
     DataUpload,
     /// `velero.io/pod-volume-restore` (`pod_volume_restore_action.go`).
     PodVolumeRestore,
+    /// `velero.io/pod` (`pod_action.go`).
+    Pod,
     /// `velero.io/pvc` (`pvc_action.go`).
     Pvc,
     /// `velero.io/csi-pvc-restorer` (`csi/pvc_action.go`), v2.
@@ -62,9 +64,10 @@ pub enum Builtin {
 
 impl Builtin {
     /// Every modelled built-in, in Velero's order (v1 by name, then v2 by name).
-    pub const ALL: [Builtin; 6] = [
+    pub const ALL: [Builtin; 7] = [
         Builtin::ChangeStorageClass,
         Builtin::DataUpload,
+        Builtin::Pod,
         Builtin::PodVolumeRestore,
         Builtin::Pvc,
         Builtin::CsiPvc,
@@ -76,6 +79,7 @@ impl Builtin {
         match self {
             Self::ChangeStorageClass => "velero.io/change-storage-class",
             Self::DataUpload => "velero.io/dataupload",
+            Self::Pod => "velero.io/pod",
             Self::PodVolumeRestore => "velero.io/pod-volume-restore",
             Self::Pvc => "velero.io/pvc",
             Self::CsiPvc => "velero.io/csi-pvc-restorer",
@@ -92,7 +96,7 @@ impl Builtin {
                 "statefulsets",
             ],
             Self::DataUpload => &["datauploads.velero.io"],
-            Self::PodVolumeRestore => &["pods"],
+            Self::Pod | Self::PodVolumeRestore => &["pods"],
             Self::Pvc | Self::CsiPvc => &["persistentvolumeclaims"],
             Self::CsiVolumeSnapshot => &["volumesnapshots.snapshot.storage.k8s.io"],
         };
@@ -116,12 +120,53 @@ impl Builtin {
         match self {
             Self::ChangeStorageClass => change_storage_class(item, env),
             Self::DataUpload => csi_actions::data_upload(from_backup, env),
+            Self::Pod => Ok(pod(item)),
             Self::PodVolumeRestore => pod_volume_restore(item, from_backup, env),
             Self::Pvc => Ok(pvc(item, from_backup)),
             Self::CsiPvc => csi_actions::csi_pvc(item, from_backup, env),
             Self::CsiVolumeSnapshot => Ok(csi_actions::csi_volume_snapshot(item, env)),
         }
     }
+}
+
+/// `velero.io/pod` (`pkg/restore/actions/pod_action.go`): the Pod is
+/// scheduled anew on the restore cluster (no `nodeName`, no `priority`), and
+/// its service account token volumes and their mounts go (the restore
+/// cluster mounts its own). (The PriorityClass as an additional item is not
+/// modelled.)
+fn pod(item: &Value) -> ActionOutput {
+    let mut pod = item.clone();
+    if let Some(spec) = pod.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.remove("nodeName");
+        spec.remove("priority");
+        let prefix = format!(
+            "{}-token-",
+            spec.get("serviceAccountName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+        );
+        let keep = |v: &Value| {
+            !v.get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|n| n.starts_with(&prefix))
+        };
+        if let Some(vols) = spec.get_mut("volumes").and_then(Value::as_array_mut) {
+            vols.retain(keep);
+        }
+        for key in ["containers", "initContainers"] {
+            for c in spec
+                .get_mut(key)
+                .and_then(Value::as_array_mut)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(m) = c.get_mut("volumeMounts").and_then(Value::as_array_mut) {
+                    m.retain(keep);
+                }
+            }
+        }
+    }
+    out(pod)
 }
 
 /// What the built-ins read from the cluster, gathered by the runner.
@@ -435,11 +480,11 @@ pub(crate) mod tests {
     #[test]
     fn order_is_v1_by_name_then_v2_by_name() {
         let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
-        let mut v1 = names[..4].to_vec();
+        let mut v1 = names[..5].to_vec();
         v1.sort_unstable();
-        assert_eq!(v1, names[..4]);
+        assert_eq!(v1, names[..5]);
         assert_eq!(
-            names[4..],
+            names[5..],
             [
                 "velero.io/csi-pvc-restorer",
                 "velero.io/csi-volumesnapshot-restorer"
@@ -570,5 +615,23 @@ pub(crate) mod tests {
         assert_eq!(inits[0]["name"], "restore-wait");
         assert_eq!(inits[0]["args"], json!(["ruid"]));
         assert_eq!(inits[0]["volumeMounts"][0]["mountPath"], "/restores/data");
+    }
+
+    #[test]
+    fn pods_are_scheduled_anew_without_their_token_volumes() {
+        let pod = json!({"kind": "Pod", "spec": {"nodeName": "primary-node-1", "priority": 5,
+            "serviceAccountName": "web",
+            "volumes": [{"name": "data"}, {"name": "web-token-x7"}],
+            "containers": [{"name": "c", "volumeMounts": [{"name": "data"}, {"name": "web-token-x7"}]}]}});
+        let o = Builtin::Pod
+            .execute(&pod, &pod, &ActionEnv::default())
+            .expect("the action runs");
+        assert!(o.item.pointer("/spec/nodeName").is_none());
+        assert!(o.item.pointer("/spec/priority").is_none());
+        assert_eq!(o.item["spec"]["volumes"], json!([{"name": "data"}]));
+        assert_eq!(
+            o.item["spec"]["containers"][0]["volumeMounts"],
+            json!([{"name": "data"}])
+        );
     }
 }
