@@ -19,6 +19,7 @@ pub mod audit;
 pub mod ontap;
 pub mod peering;
 pub mod plan;
+pub mod poll;
 pub mod readiness;
 pub mod report;
 pub mod restore;
