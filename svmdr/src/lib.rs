@@ -16,6 +16,7 @@
 //! what it returns.
 
 pub mod audit;
+pub mod error_chain;
 pub mod ontap;
 pub mod peering;
 pub mod plan;
