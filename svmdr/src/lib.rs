@@ -10,7 +10,15 @@
 //! - [`peering`]: idempotent cluster/SVM peering and SVM-DR set-up.
 //! - [`plan`]: DR workflows (failover, switchover, resync, failback) as plans
 //!   of idempotent steps.
+//! - [`restore`]: the Velero restore on the DR cluster after a failover.
+//! - [`audit`]: the record of each workflow run on the DR cluster.
+//! - [`report`]: progress reporting to whatever front end runs a workflow.
+//! - [`poll`]: the one bounded poll loop every wait uses.
+//! - [`error_chain`]: an error and its causes, each said once.
 //! - [`secret`]: a string that never prints.
+//!
+//! The design and the facts the code relies on are in `docs/` (start with
+//! `docs/architecture.md`).
 //!
 //! The binaries stay thin: they parse flags, call into this crate and render
 //! what it returns.

@@ -1,6 +1,6 @@
 //! Trident's own acceptance rules for an import, checked before the PVC is
 //! annotated so that a refusal names the reason here instead of leaving a
-//! Pending PVC (see `docs/trident.md` § "Import"). Pure functions.
+//! Pending PVC (see `docs/trident.md` §3). Pure functions.
 //!
 //! Upstream: `core/orchestrator_core.go` (`validateImportVolume`: size,
 //! already managed, class fits a pool of the backend, protocol),

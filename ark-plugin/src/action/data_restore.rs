@@ -2,7 +2,7 @@
 //! volume would be shadowed (a CSI snapshot or data-mover restore
 //! provisions a new volume from `dataSource`) or overwritten (a file-system
 //! restore writes the backup's old data into the volume). See
-//! `docs/velero-restore.md` § "Backups that carry volume data".
+//! `docs/velero-restore.md` §11.
 //!
 //! Upstream: `pkg/restore/actions/csi/pvc_action.go` sets `dataSource` /
 //! `dataSourceRef` on the PVC; `pkg/restore/restore.go` (`hasPodVolumeBackup`)

@@ -75,8 +75,8 @@
 //! let a client address mount a volume (`mount.rs`).
 //!
 //! Not modelled: volume-level (non-SVM) relationships, CIFS, FlexGroups,
-//! scheduled (cron) updates, PATCH-reverse of a relationship (use the §9.4
-//! create-and-resync route or `failback=true`), OAuth.
+//! scheduled (cron) updates, PATCH-reverse of a relationship (use the
+//! create-and-resync route of `docs/ontap-rest.md` §12.5, or `failback=true`), OAuth.
 
 mod api;
 mod auth;

@@ -272,7 +272,7 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
     {
         let theirs = &w.cluster_peers[o];
         // The second side must use the offer's current passphrase, before
-        // it expires. The facts sheet lists no ONTAP code for a failed
+        // it expires. ONTAP's reference lists no code for a failed
         // authentication, so this answers as a rejected field value:
         // 400 with code "2" (invalid field) naming authentication.passphrase,
         // and creates nothing.
@@ -356,9 +356,9 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
 /// expiry, encryption (200, synchronous). Everything is validated before
 /// anything changes.
 ///
-/// The answer is an empty object: the facts sheet (§4) documents the
-/// generated passphrase in the POST response only ("201 (sync), body returns
-/// the record(s) including the generated passphrase"; PATCH is just "200").
+/// The answer is an empty object: ONTAP's reference documents the generated
+/// passphrase in the POST response only (201 with the record); a PATCH
+/// answers 200 without it (`docs/ontap-rest.md` §7).
 /// So `generate_passphrase` is accepted here and sets a new passphrase, but
 /// the simulator, like a client must assume of ONTAP, does not hand it back;
 /// a client that needs to know it sets `authentication.passphrase` itself.

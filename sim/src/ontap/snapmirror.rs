@@ -1,6 +1,6 @@
 //! `/api/snapmirror/policies` and `/api/snapmirror/relationships` (with
-//! `/transfers`): SVM-DR relationships and their state machine (§8.4 of the
-//! facts sheet).
+//! `/transfers`): SVM-DR relationships and their state machine
+//! (`docs/ontap-rest.md` §11.3).
 //!
 //! | from \ PATCH state | snapmirrored | paused | broken_off |
 //! |---|---|---|---|

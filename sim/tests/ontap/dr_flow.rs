@@ -429,7 +429,8 @@ async fn reverse_resync_brings_dr_writes_back_to_the_original_source() {
     );
     let dr_write = ctl.write(DR, "svm1_dr", VOL_A, 777).unwrap();
     ctl.set_cluster_down(PRIMARY, false);
-    // §9.4: on the original source, create the reverse relationship and resync it.
+    // docs/ontap-rest.md §12.5: on the original source, create the reverse
+    // relationship and resync it.
     let src = svm_uuid(&a, "svm1").await;
     let r = a
         .send(Method::POST, "/api/snapmirror/relationships?return_records=true", Some(json!({"source": {"path": "svm1_dr:", "cluster": {"name": "ontap-b"}}, "destination": {"path": "svm1:"}, "policy": {"name": "MirrorAllSnapshots"}, "identity_preservation": "exclude_network_config"})))

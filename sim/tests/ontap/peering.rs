@@ -92,7 +92,7 @@ async fn a_pending_offer_takes_a_new_passphrase_by_patch_and_stale_ones_fail() {
         "{:?}",
         expired.body
     );
-    // generate_passphrase on PATCH is accepted but, as the facts sheet has
+    // generate_passphrase on PATCH is accepted but, as `docs/ontap-rest.md` §7 has
     // it, the passphrase is not returned.
     let g = a
         .patch(

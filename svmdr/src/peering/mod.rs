@@ -23,7 +23,7 @@
 //! knows; a re-run then PATCHes a new random passphrase (and a fresh
 //! expiry) onto that unaccepted offer and POSTs the other side with it.
 //! The same holds with the sides swapped. An explicit passphrase is used
-//! because the facts sheet documents the generated one only in the create
+//! because ONTAP documents the generated one only in the create
 //! response. A one-sided peer whose authentication is `ok` is not an
 //! offer and is left alone (the step says how to remove it).
 

@@ -3,7 +3,7 @@
 //! With `identity_preservation` other than `full`, the DR SVM has its own
 //! LIFs (and maybe its own name), so the Trident backend on the DR cluster
 //! must point at them: `managementLIF`, `dataLIF` and `svm` change,
-//! `storagePrefix` must stay the same (`trident-velero-krew.md` §1.3).
+//! `storagePrefix` must stay the same (`docs/trident.md` §9).
 //! [`backend_changes`] computes the difference (pure); [`apply`] writes it
 //! to the TridentBackendConfig with a JSON merge patch. Pods that mounted
 //! the old data LIF over NFS must be restarted afterwards.

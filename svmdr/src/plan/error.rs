@@ -208,7 +208,7 @@ fn storage_hint(e: &StorageError) -> String {
             "ONTAP's job failed, so that change was not made; once the cause is fixed, {RERUN}"
         ),
         // ONTAP uses the same code when a full-identity break finds the
-        // source SVM running (`ontap-rest-svmdr.md` §13.11).
+        // source SVM running (`docs/ontap-rest.md` §12.2).
         (_, Some("13303808"))
             if e.call.contains("snapmirror") && e.message.contains("source SVM") =>
         {

@@ -2,7 +2,7 @@
 //! switch back, restore the original direction.
 //!
 //! The CLI procedure "reactivate the original source SVM"
-//! (`ontap-rest-svmdr.md` §9.4), each step a REST call:
+//! (`docs/ontap-rest.md` §12.5), each step a REST call:
 //!
 //! 1. `stop-primary`: the primary SVM becomes a destination, so it must not run.
 //! 2. `create-reverse`: on the primary cluster, DR → primary.

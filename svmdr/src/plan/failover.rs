@@ -1,14 +1,14 @@
 //! Unplanned failover to the DR site (`kubectl svmdr failover`).
 //!
 //! Runs against the DR cluster and works when the primary site (its
-//! Kubernetes and its ONTAP) is gone. Sequence (`ontap-rest-svmdr.md` §9.2):
+//! Kubernetes and its ONTAP) is gone. Sequence (`docs/ontap-rest.md` §12.2):
 //!
 //! 1. `abort-transfer`: stop a transfer in flight on the forward relationship
 //!    (PATCH `/transfers/{uuid}` `state=aborted`).
 //! 2. `quiesce`: PATCH `state=paused`, so no scheduled transfer starts.
 //! 3. `stop-primary` (only with `--force` while the primary SVM runs): with
 //!    `full` identity preservation both SVMs carry the same LIF addresses,
-//!    and ONTAP refuses the break while the source runs (§13.11, GI #1922).
+//!    and ONTAP refuses the break while the source runs (§12.2, NetAppDocs/ontap#1922).
 //! 4. `break`: PATCH `state=broken_off`; DR volumes become `rw`, the DR SVM's
 //!    subtype becomes `default`.
 //! 5. `start-dr`: PATCH the DR SVM `state=running` unless ONTAP already
@@ -31,7 +31,7 @@
 //! (`--force` proceeds with a warning). `unavailable`, or no peer, proceeds.
 //!
 //! Uses `PATCH state=broken_off` rather than `?failover=true`, because the
-//! latter only exists on newer releases (§12) and must not be combined with a
+//! latter only exists on newer releases (§14) and must not be combined with a
 //! state (13304156); `broken_off` works on every ONTAP with REST (9.6+).
 
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! DR workflows as plans of idempotent, resumable steps.
 //!
-//! The model, steno-style (see `style-anchors.md` §6):
+//! The model, steno-style (oxidecomputer/steno: `src/saga_log.rs`):
 //!
 //! - [`storage`]: the ONTAP operations a plan needs ([`Storage`]), with
 //!   [`ontap_storage`] implementing them on [`crate::ontap::OntapClient`].
@@ -23,14 +23,14 @@
 //!
 //! - Break, quiesce, resync and transfers use `PATCH state=...` and
 //!   `POST /transfers`, available with the REST API since ONTAP 9.6.
-//! - Reverse resync follows `ontap-rest-svmdr.md` §9.4 (the CLI-equivalent
+//! - Reverse resync follows `docs/ontap-rest.md` §12.5 (the CLI-equivalent
 //!   procedure): create the reverse relationship on the original source
 //!   cluster and resync it, after stopping the SVM that becomes destination.
 //!   It does not use `PATCH ?failback=true` (9.12.1+ bindings, release
 //!   unverified) nor the PATCH that swaps paths (9.9.1+, not confirmed for
 //!   SVM-DR). On a release where ONTAP refuses the POST because the original
 //!   source is `default` rather than `dp_destination` (the REST model's
-//!   caveat in §9.4), the `create-reverse` step fails with ONTAP's code and
+//!   caveat in §12.5), the `create-reverse` step fails with ONTAP's code and
 //!   message; the System Manager "Reactivate source storage VM" action is the
 //!   fallback there.
 //! - `quick_resync` is only sent when asked for (9.11.1+).

@@ -1,10 +1,10 @@
 //! Resync after a failover (`kubectl svmdr resync --direction forward|reverse`).
 //!
-//! - **forward** (`ontap-rest-svmdr.md` §9.3): back to primary → DR, **discarding
+//! - **forward** (`docs/ontap-rest.md` §12.4): back to primary → DR, **discarding
 //!   writes made on the DR site** since the common snapshot. Stops the DR SVM
 //!   (it becomes `dp_destination` again), resyncs the forward relationship on
 //!   the DR cluster, then makes sure the primary SVM serves.
-//! - **reverse** (§9.4 steps 1–2): DR → primary, keeping the DR site's data.
+//! - **reverse** (§12.5 steps 1–3): DR → primary, keeping the DR site's data.
 //!   Stops the primary SVM (it becomes the destination), creates the reverse
 //!   relationship on the primary cluster (`source.cluster.name` = the DR
 //!   cluster) with the forward one's policy and identity setting, and resyncs

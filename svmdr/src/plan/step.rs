@@ -6,7 +6,7 @@
 //! step is already done, must run, or cannot run. Acting ([`StepKind::act`]) is
 //! one ONTAP call (or none, for verification); completion is judged again from
 //! a fresh observation by [`StepKind::progress`], because a finished ONTAP job
-//! only means a change started (`ontap-rest-svmdr.md` §1.6, §13.8).
+//! only means a change started (`docs/ontap-rest.md` §4, §11.3).
 
 use std::fmt;
 use std::time::Duration;

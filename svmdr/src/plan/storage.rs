@@ -4,7 +4,7 @@
 //! implements it with [`crate::ontap::OntapClient`]; unit tests implement it
 //! with an in-memory fake. The views returned here are the small, typed subset
 //! of ONTAP's records that deciding a step needs (see
-//! `ontap-rest-svmdr.md` §5, §8, §10 for the fields).
+//! `docs/ontap-rest.md` §8, §11, §13 for the fields).
 
 use std::fmt;
 use std::future::Future;
@@ -220,7 +220,7 @@ pub struct LifView {
 }
 
 /// Reachability of a cluster peer as the local cluster reports it
-/// (`/api/cluster/peers` `status.state`, `ontap-rest-svmdr.md` §4).
+/// (`/api/cluster/peers` `status.state`, `docs/ontap-rest.md` §7).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PeerState {

@@ -1,7 +1,7 @@
 //! Planned switchover to the DR site, without data loss
 //! (`kubectl svmdr switchover`), followed by the reverse resync.
 //!
-//! Both sites must be up. Sequence (`ontap-rest-svmdr.md` §9.2 planned, §9.4):
+//! Both sites must be up. Sequence (`docs/ontap-rest.md` §12.3, §12.5):
 //!
 //! 1. `update`: a transfer now, while the primary still serves (shortens the
 //!    last one).

@@ -4,7 +4,7 @@
 //! SVM-DR with identity preservation replicates the primary SVM's export
 //! policies, and Trident leaves an imported volume's policy as it is unless
 //! the import is managed on a backend with `autoExportPolicy` (see
-//! `docs/trident.md` § "Export policies"). Rules that admit only the
+//! `docs/trident.md` §3.4). Rules that admit only the
 //! primary's nodes therefore make every mount on DR fail after a "successful"
 //! failover and restore. The rules are evaluated with
 //! [`crate::readiness::check_volume_exports`], the same code the Velero

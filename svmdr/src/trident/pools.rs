@@ -1,6 +1,6 @@
 //! Trident's StorageClass ↔ storage pool matching, as Trident decides
 //! whether a class fits a backend (and so whether it will import a volume
-//! through that class). See `docs/trident.md` § "StorageClass and pools".
+//! through that class). See `docs/trident.md` §4.
 //!
 //! Upstream:
 //! - the class's parameters and annotations become attributes and pool

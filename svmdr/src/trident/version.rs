@@ -1,5 +1,5 @@
 //! The Trident version running in a cluster, and the behaviours that depend
-//! on it (see `docs/trident.md` § "Versions"). Dates of the gates come from
+//! on it (see `docs/trident.md` §8). Dates of the gates come from
 //! the release tags of `NetApp/trident` that first contain the change.
 
 use std::fmt;
