@@ -37,5 +37,9 @@ pub mod site;
 pub mod status;
 pub mod trident;
 
+/// `apiVersion` of every document the tools print (`Status`, `BackendList`,
+/// `Error`, ...).
+pub const API_VERSION: &str = "svmdr.netapp.io/v1";
+
 /// Version of the svmdr crates, shared by every binary.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

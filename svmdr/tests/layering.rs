@@ -5,7 +5,9 @@
 //!
 //! Modules are the files under each crate's `src/` plus top-level inline
 //! `mod x { … }` blocks. References are the `crate::`, `super::` and `self::`
-//! paths in the code (comments stripped), `use` groups included.
+//! paths in the code (comments stripped), `use` groups included. Test
+//! modules (`tests`, `tests_*`, `testutil`) may reach anything and are left
+//! out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -163,7 +165,8 @@ fn references(code: &str, module: &ModPath) -> Vec<ModPath> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < s.len() {
-        let boundary = i == 0 || !(s[i - 1].is_ascii_alphanumeric() || matches!(s[i - 1], b'_' | b'$' | b':'));
+        let boundary =
+            i == 0 || !(s[i - 1].is_ascii_alphanumeric() || matches!(s[i - 1], b'_' | b'$' | b':'));
         let base = if !boundary {
             None
         } else if s[i..].starts_with(b"crate::") {
@@ -198,17 +201,100 @@ struct Edge {
     site: String,
 }
 
-fn sibling_edge(from: &ModPath, target: &ModPath, modules: &BTreeSet<ModPath>) -> Option<(ModPath, String, String)> {
-    // The longest prefix of the target that is a module.
-    let t: ModPath = (0..=target.len())
-        .rev()
-        .map(|n| target[..n].to_vec())
-        .find(|p| modules.contains(p))?;
+/// Names a module re-exports (`pub use report::{StatusReport, …}`): the
+/// module and the name, to the path it stands for.
+type Aliases = BTreeMap<(ModPath, String), ModPath>;
+
+/// Follows re-exports, so that `super::StatusReport` (re-exported by the
+/// parent) counts as a use of the module that defines it.
+fn resolve(target: &ModPath, modules: &BTreeSet<ModPath>, aliases: &Aliases) -> Option<ModPath> {
+    let mut t = target.clone();
+    for _ in 0..8 {
+        let m: ModPath = (0..=t.len())
+            .rev()
+            .map(|n| t[..n].to_vec())
+            .find(|p| modules.contains(p))?;
+        let Some(next) = t.get(m.len()) else {
+            return Some(m);
+        };
+        match aliases.get(&(m.clone(), next.clone())) {
+            Some(real) if real != &t[..=m.len()] => {
+                let mut r = real.clone();
+                r.extend_from_slice(&t[m.len() + 1..]);
+                t = r;
+            }
+            _ => return Some(m),
+        }
+    }
+    None
+}
+
+fn sibling_edge(
+    from: &ModPath,
+    target: &ModPath,
+    modules: &BTreeSet<ModPath>,
+    aliases: &Aliases,
+) -> Option<(ModPath, String, String)> {
+    // The module the target is defined in.
+    let t = resolve(target, modules, aliases)?;
     let common = from.iter().zip(&t).take_while(|(a, b)| a == b).count();
     if common == from.len() || common == t.len() {
         return None; // the same module, an ancestor or a descendant
     }
-    Some((from[..common].to_vec(), from[common].clone(), t[common].clone()))
+    Some((
+        from[..common].to_vec(),
+        from[common].clone(),
+        t[common].clone(),
+    ))
+}
+
+/// The re-exports of every module: `pub use` paths, `crate::`/`super::`/
+/// `self::` ones and those starting with a child module.
+fn aliases_of(
+    lines_by_file: &[(PathBuf, Vec<(String, ModPath)>)],
+    modules: &BTreeSet<ModPath>,
+) -> Aliases {
+    let mut out = Aliases::new();
+    for (_, lines) in lines_by_file {
+        for (n, (first, module)) in lines.iter().enumerate() {
+            let t = first.trim_start();
+            let Some(_) = t
+                .strip_prefix("pub use ")
+                .or_else(|| t.strip_prefix("pub(crate) use "))
+            else {
+                continue;
+            };
+            let mut code = t.to_string();
+            let mut k = n;
+            while !code.contains(';') && k + 1 < lines.len() {
+                k += 1;
+                code.push(' ');
+                code.push_str(&lines[k].0);
+            }
+            let rest = code
+                .trim_start_matches("pub(crate) use ")
+                .trim_start_matches("pub use ");
+            let mut paths = Vec::new();
+            if rest.starts_with("crate::")
+                || rest.starts_with("super::")
+                || rest.starts_with("self::")
+            {
+                paths = references(rest, module);
+            } else {
+                let mut child = module.clone();
+                child.push(ident_at(rest.as_bytes(), 0).0);
+                if modules.contains(&child) {
+                    path_tree(rest.as_bytes(), 0, module, &mut paths);
+                }
+            }
+            for p in paths {
+                if let Some(name) = p.last() {
+                    out.insert((module.clone(), name.clone()), p.clone());
+                }
+            }
+        }
+    }
+    out
 }
 
 fn edges_of(krate: &str) -> Vec<Edge> {
@@ -219,7 +305,8 @@ fn edges_of(krate: &str) -> Vec<Edge> {
     let mut modules = BTreeSet::new();
     for f in &files {
         let module = module_of(&src, f);
-        let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("read {}: {e}", f.display()));
+        let text =
+            std::fs::read_to_string(f).unwrap_or_else(|e| panic!("read {}: {e}", f.display()));
         let lines = code_lines(&text, &module);
         for (_, m) in &lines {
             modules.insert(m.clone());
@@ -227,15 +314,27 @@ fn edges_of(krate: &str) -> Vec<Edge> {
         modules.insert(module);
         lines_by_file.push((f.clone(), lines));
     }
+    let aliases = aliases_of(&lines_by_file, &modules);
     let mut edges = Vec::new();
     for (file, lines) in &lines_by_file {
+        let is_test = |m: &ModPath| {
+            m.iter()
+                .any(|p| p == "tests" || p.starts_with("tests_") || p == "testutil")
+        };
         // `use` groups span lines: read a statement's lines together.
         let mut n = 0;
         while n < lines.len() {
             let (first, module) = &lines[n];
+            if is_test(module) {
+                n += 1;
+                continue;
+            }
             let mut code = first.clone();
             let start = n;
-            if first.trim_start().starts_with("use ") || first.contains("use crate::") || first.contains("use super::") {
+            if first.trim_start().starts_with("use ")
+                || first.contains("use crate::")
+                || first.contains("use super::")
+            {
                 while !code.contains(';') && n + 1 < lines.len() {
                     n += 1;
                     code.push(' ');
@@ -243,7 +342,8 @@ fn edges_of(krate: &str) -> Vec<Edge> {
                 }
             }
             for target in references(&code, module) {
-                if let Some((parent, from, to)) = sibling_edge(module, &target, &modules) {
+                if let Some((parent, from, to)) = sibling_edge(module, &target, &modules, &aliases)
+                {
                     edges.push(Edge {
                         parent,
                         from,
@@ -299,7 +399,11 @@ fn cycles(krate: &str) -> Vec<String> {
                         .collect();
                     found.insert(format!(
                         "{krate}: {}{} ({})",
-                        if parent.is_empty() { String::new() } else { format!("{}: ", parent.join("::")) },
+                        if parent.is_empty() {
+                            String::new()
+                        } else {
+                            format!("{}: ", parent.join("::"))
+                        },
                         canon.join(" → "),
                         sites.join(", ")
                     ));
@@ -331,19 +435,33 @@ fn no_module_cycles() {
 fn the_checker_sees_a_cycle() {
     let m = |p: &[&str]| -> ModPath { p.iter().map(|s| (*s).to_string()).collect() };
     let modules: BTreeSet<ModPath> = [m(&[]), m(&["a"]), m(&["a", "x"]), m(&["a", "y"])].into();
-    let refs = references("use super::{y::Thing, x};\nlet v = crate::a::x::f();", &m(&["a", "x"]));
-    assert_eq!(refs, vec![m(&["a", "y", "Thing"]), m(&["a", "x"]), m(&["a", "x", "f"])]);
+    let refs = references(
+        "use super::{y::Thing, x};\nlet v = crate::a::x::f();",
+        &m(&["a", "x"]),
+    );
     assert_eq!(
-        sibling_edge(&m(&["a", "x"]), &m(&["a", "y", "Thing"]), &modules),
+        refs,
+        vec![m(&["a", "y", "Thing"]), m(&["a", "x"]), m(&["a", "x", "f"])]
+    );
+    let none = Aliases::new();
+    assert_eq!(
+        sibling_edge(&m(&["a", "x"]), &m(&["a", "y", "Thing"]), &modules, &none),
         Some((m(&["a"]), "x".into(), "y".into()))
     );
-    assert_eq!(sibling_edge(&m(&["a", "x"]), &m(&["a", "Item"]), &modules), None);
-    assert_eq!(sibling_edge(&m(&["a", "x"]), &m(&["a", "x", "f"]), &modules), None);
+    assert_eq!(
+        sibling_edge(&m(&["a", "x"]), &m(&["a", "Item"]), &modules, &none),
+        None
+    );
+    assert_eq!(
+        sibling_edge(&m(&["a", "x"]), &m(&["a", "x", "f"]), &modules, &none),
+        None
+    );
 }
 
 #[test]
 fn sim_does_not_depend_on_svmdr() {
-    let manifest = std::fs::read_to_string(workspace().join("sim/Cargo.toml")).expect("sim/Cargo.toml");
+    let manifest =
+        std::fs::read_to_string(workspace().join("sim/Cargo.toml")).expect("sim/Cargo.toml");
     let deps: Vec<&str> = manifest
         .lines()
         .filter(|l| l.trim_start().starts_with("svmdr"))

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::exports::ExportRule;
+use super::export_rule::ExportRule;
 use super::transport::Transport;
 use crate::trident::volume::Protocol;
 

@@ -23,6 +23,7 @@
 
 mod check;
 mod collect;
+mod export_rule;
 mod exports;
 mod facts;
 mod not_ready;

@@ -145,7 +145,7 @@ pub async fn survey_backends(spec: &SiteSpec) -> Result<BackendsReport, SiteErro
     }
     let reaches = futures::future::join_all(ontap.iter().map(|b| reach(spec, &kube, b))).await;
     Ok(BackendsReport {
-        api_version: crate::status::API_VERSION,
+        api_version: crate::API_VERSION,
         kind: "BackendList",
         context,
         namespace: spec.namespace.clone(),

@@ -9,32 +9,10 @@
 //! backend is a problem: Trident cannot attach or import anything on it. The
 //! same holds the other way round for the primary's backends.
 
-use serde::Serialize;
-
+pub use super::report::TridentBackendStatus;
 use super::report::{RelationshipStatus, StatusReport};
 use crate::plan::trident::BackendState;
 use crate::site::SiteRole;
-
-/// One Trident backend in the report (`tridentBackends[]`).
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TridentBackendStatus {
-    /// `primary` or `dr`: the Kubernetes cluster it is on.
-    pub site: SiteRole,
-    /// `backendName`.
-    pub name: String,
-    /// The SVM it uses, when its config names one.
-    pub svm: Option<String>,
-    /// Trident's `state` (`online`, `offline`, `failed`, ...).
-    pub state: String,
-    /// `userState` (`normal`, `suspended`).
-    pub user_state: String,
-    /// `stateReason`, when Trident gives one.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub state_reason: Option<String>,
-    /// Offline by design (the SVM is a stopped SVM-DR destination).
-    pub expected_offline: bool,
-}
 
 /// Whether `svm` is the destination of a relationship that still
 /// replicates into it (a stopped `dp_destination`), i.e. not failed over.

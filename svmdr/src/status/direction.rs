@@ -24,8 +24,9 @@
 //! relationship, the active site is the one whose SVM runs (`both` when both
 //! do, `unknown` when neither site says).
 
+use super::relationship::is_svm_dr;
 use super::relationship::{self, names};
-use super::report::{RelationshipStatus, SiteFacts, is_svm_dr};
+use super::report::{RelationshipStatus, SiteFacts};
 use crate::ontap::models::{Relationship, RelationshipState};
 use crate::site::SiteRole;
 

@@ -104,6 +104,7 @@
 pub mod backends;
 pub mod coverage;
 pub mod direction;
+mod evaluate;
 pub mod exports;
 mod relationship;
 mod report;
@@ -113,9 +114,11 @@ pub mod workloads;
 
 use chrono::Utc;
 
+pub use evaluate::evaluate;
+pub use relationship::is_svm_dr;
 pub use report::{
     API_VERSION, ClusterPeerStatus, Endpoint, KIND, RelationshipStatus, SiteFacts, SiteFailure,
-    SiteInfo, SiteInput, SiteStatus, Sites, StatusReport, TransferStatus, evaluate, is_svm_dr,
+    SiteInfo, SiteInput, SiteStatus, Sites, StatusReport, TransferStatus,
 };
 
 use crate::ontap::models::{Relationship, SnapmirrorPolicy};

@@ -7,8 +7,8 @@
 use super::report::{Endpoint, RelationshipStatus, SiteFacts, TransferStatus};
 use super::rpo::{self, Rpo};
 use crate::ontap::models::{
-    IdentityPreservation, Relationship, RelationshipState, Svm, SvmPeer, SvmPeerState, SvmState,
-    SvmSubtype, TransferState,
+    GroupType, IdentityPreservation, Relationship, RelationshipState, Svm, SvmPeer, SvmPeerState,
+    SvmState, SvmSubtype, TransferState,
 };
 use crate::site::SiteRole;
 
@@ -342,5 +342,17 @@ pub(super) fn relationship_status(
             "unknown".into()
         },
         flow: flow_text(live.then_some(from)),
+    }
+}
+
+/// Whether a relationship is SVM-DR: `group_type=svm_dr`, or both paths
+/// end in `:` (releases without `group_type`).
+pub fn is_svm_dr(r: &Relationship) -> bool {
+    match r.group_type {
+        Some(GroupType::SvmDr) => true,
+        Some(GroupType::None | GroupType::Unknown) | None => {
+            r.source_path().ends_with(':') && r.destination_path().ends_with(':')
+        }
+        Some(_) => false,
     }
 }
