@@ -11,15 +11,15 @@ use chrono::Utc;
 use serde::Serialize;
 use svmdr::audit::{AuditEntry, AuditOutcome, AuditStep};
 use svmdr::plan::backends::BackendChange;
-use svmdr::plan::driver::{Bridge, Command, discover_pair};
-use svmdr::plan::engine::{Plan, PlanReporter, StepPreview, Timeline};
+use svmdr::plan::driver::{Command, discover_pair};
+use svmdr::plan::engine::{Plan, StepPreview, Timeline};
 use svmdr::plan::failover::FailoverOptions;
 use svmdr::plan::observe::Reach;
 use svmdr::plan::ontap_storage::OntapStorage;
 use svmdr::plan::switchover::NoLossProof;
 use svmdr::plan::workloads::{DrAppsPlan, FailbackApps};
 use svmdr::plan::{DrPair, EngineOptions, PlanError, RunReport, Sites, StepRecord, execute};
-use svmdr::report::Reporter as _;
+use svmdr::report::{Reporter, StepEnd, StepOutcome};
 use svmdr::site::{Access, Site, SiteRole};
 
 use crate::cli::OutputFormat;
@@ -214,7 +214,7 @@ pub(crate) fn run_workflow_with(
             started_at: Utc::now(),
             reporter: reporter.clone(),
         };
-        let log = StepLog::new(Bridge(reporter.as_ref()));
+        let log = StepLog::new(reporter.as_ref());
         let body = workflow(
             &dr,
             &audit,
@@ -235,13 +235,14 @@ pub(crate) fn run_workflow_with(
         match interrupt.run(body).await {
             Some(r) => r,
             None => {
-                print_timeline(
-                    format,
-                    &Timeline {
-                        steps: log.finished(),
-                        total: Duration::ZERO,
-                    },
-                );
+                if !format.is_machine() {
+                    let rows = log
+                        .finished()
+                        .iter()
+                        .map(|s| step_row(&s.id, &s.status, s.duration, &s.cluster))
+                        .collect();
+                    print_rows(rows);
+                }
                 audit.interrupted(&log).await;
                 Err(Interrupted.into())
             }
@@ -589,12 +590,8 @@ async fn workflow(
     let restore_report = match &restore {
         Some(opts) => {
             // The warnings were shown before the failover; not again.
-            let r = svmdr::restore::restore(
-                &dr.kube,
-                opts,
-                &WarnedAlready(super::restore::ProgressReporter(reporter.clone())),
-            )
-            .await;
+            let r =
+                svmdr::restore::restore(&dr.kube, opts, &WarnedAlready(reporter.as_ref())).await;
             match r {
                 Ok(r) => Some(r),
                 Err(e) => {
@@ -695,15 +692,19 @@ async fn workflow(
 }
 
 /// Restore progress without the warnings already shown in preflight.
-struct WarnedAlready(super::restore::ProgressReporter);
+struct WarnedAlready<'a>(&'a dyn Reporter);
 
-impl svmdr::restore::RestoreReporter for WarnedAlready {
-    fn created(&self, namespace: &str, name: &str, backup: &str) {
-        self.0.created(namespace, name, backup);
+impl Reporter for WarnedAlready<'_> {
+    fn note(&self, message: &str) {
+        self.0.note(message);
     }
 
-    fn status(&self, status: &svmdr::restore::RestoreStatus) {
-        self.0.status(status);
+    fn progress(&self, task: &str, done: u64, total: Option<u64>, message: &str) {
+        self.0.progress(task, done, total, message);
+    }
+
+    fn progress_finished(&self, task: &str) {
+        self.0.progress_finished(task);
     }
 }
 
@@ -740,18 +741,18 @@ pub(crate) fn kube_user(path: Option<&std::path::Path>, context: &str) -> String
         .unwrap_or_else(|| "system:unknown".into())
 }
 
-/// Forwards plan progress and remembers the steps, so that a run cut short
+/// Forwards progress and remembers the plan steps, so that a run cut short
 /// by Ctrl-C can still record how far it got.
 pub(crate) struct StepLog<'a> {
-    inner: Bridge<'a>,
+    inner: &'a dyn Reporter,
     /// Finished steps, in order.
-    done: Mutex<Vec<StepRecord>>,
+    done: Mutex<Vec<StepEnd>>,
     /// The step started and not finished.
     current: Mutex<Option<String>>,
 }
 
 impl<'a> StepLog<'a> {
-    pub(crate) fn new(inner: Bridge<'a>) -> Self {
+    pub(crate) fn new(inner: &'a dyn Reporter) -> Self {
         Self {
             inner,
             done: Mutex::new(Vec::new()),
@@ -760,7 +761,7 @@ impl<'a> StepLog<'a> {
     }
 
     /// The finished steps.
-    pub(crate) fn finished(&self) -> Vec<StepRecord> {
+    pub(crate) fn finished(&self) -> Vec<StepEnd> {
         self.done.lock().map(|d| d.clone()).unwrap_or_default()
     }
 
@@ -772,7 +773,15 @@ impl<'a> StepLog<'a> {
     /// The audit steps of an interrupted run: the finished ones, then the one
     /// in progress as `interrupted`.
     pub(crate) fn interrupted_steps(&self) -> Vec<AuditStep> {
-        let mut steps: Vec<AuditStep> = self.finished().iter().map(audit_step).collect();
+        let mut steps: Vec<AuditStep> = self
+            .finished()
+            .iter()
+            .map(|s| AuditStep {
+                id: s.id.clone(),
+                status: s.status.clone(),
+                duration_ms: u64::try_from(s.duration.as_millis()).unwrap_or(u64::MAX),
+            })
+            .collect();
         if let Some(id) = self.in_progress() {
             steps.push(AuditStep {
                 id,
@@ -784,26 +793,50 @@ impl<'a> StepLog<'a> {
     }
 }
 
-impl PlanReporter for StepLog<'_> {
-    fn step_started(&self, index: usize, total: usize, id: &str, title: &str) {
+impl Reporter for StepLog<'_> {
+    fn note(&self, message: &str) {
+        self.inner.note(message);
+    }
+
+    fn warning(&self, message: &str) {
+        self.inner.warning(message);
+    }
+
+    fn step_started(&self, step: &str) {
+        self.inner.step_started(step);
+    }
+
+    fn step_finished(&self, step: &str, outcome: &StepOutcome) {
+        self.inner.step_finished(step, outcome);
+    }
+
+    fn progress(&self, task: &str, done: u64, total: Option<u64>, message: &str) {
+        self.inner.progress(task, done, total, message);
+    }
+
+    fn progress_finished(&self, task: &str) {
+        self.inner.progress_finished(task);
+    }
+
+    fn plan_step_started(&self, index: usize, total: usize, id: &str, title: &str) {
         if let Ok(mut c) = self.current.lock() {
             *c = Some(id.to_string());
         }
-        self.inner.step_started(index, total, id, title);
+        self.inner.plan_step_started(index, total, id, title);
     }
 
     fn step_waiting(&self, id: &str, what: &str) {
         self.inner.step_waiting(id, what);
     }
 
-    fn step_finished(&self, record: &StepRecord) {
+    fn plan_step_finished(&self, step: &StepEnd) {
         if let Ok(mut c) = self.current.lock() {
             *c = None;
         }
         if let Ok(mut d) = self.done.lock() {
-            d.push(record.clone());
+            d.push(step.clone());
         }
-        self.inner.step_finished(record);
+        self.inner.plan_step_finished(step);
     }
 }
 
@@ -1017,20 +1050,34 @@ fn render_dry_run(
     Ok(())
 }
 
+fn step_row(id: &str, status: &str, duration: Duration, cluster: &str) -> Vec<String> {
+    vec![
+        id.to_string(),
+        status.to_string(),
+        format!("{:.2}s", duration.as_secs_f64()),
+        cluster.to_string(),
+    ]
+}
+
 fn timeline_table(t: &Timeline) -> String {
     let rows = t
         .steps
         .iter()
         .map(|s| {
-            vec![
-                s.id.clone(),
-                format!("{:?}", s.status).to_lowercase(),
-                format!("{:.2}s", s.duration.as_secs_f64()),
-                s.cluster.clone(),
-            ]
+            let status = format!("{:?}", s.status).to_lowercase();
+            step_row(&s.id, &status, s.duration, &s.cluster)
         })
         .collect();
     output::table(&["step", "status", "duration", "cluster"], rows)
+}
+
+fn print_rows(rows: Vec<Vec<String>>) {
+    if !rows.is_empty() {
+        eprintln!(
+            "{}",
+            output::table(&["step", "status", "duration", "cluster"], rows)
+        );
+    }
 }
 
 fn print_timeline(format: OutputFormat, t: &Timeline) {
@@ -1095,16 +1142,13 @@ mod tests {
         }
     }
 
-    struct Quiet;
-    impl svmdr::report::Reporter for Quiet {}
-
     #[test]
     fn step_log_keeps_finished_steps_and_the_one_in_progress() {
-        let quiet = Quiet;
-        let log = StepLog::new(Bridge(&quiet));
-        log.step_started(0, 3, "abort-transfer", "abort");
-        log.step_finished(&record("abort-transfer", StepStatus::Skipped));
-        log.step_started(1, 3, "quiesce", "quiesce");
+        let quiet = svmdr::report::NoopReporter;
+        let log = StepLog::new(&quiet);
+        log.plan_step_started(0, 3, "abort-transfer", "abort");
+        log.plan_step_finished(&record("abort-transfer", StepStatus::Skipped).end());
+        log.plan_step_started(1, 3, "quiesce", "quiesce");
         let steps = log.interrupted_steps();
         let got: Vec<(&str, &str)> = steps
             .iter()

@@ -9,15 +9,12 @@
 //! ended `PartiallyFailed` exits 1 and is recorded `partially-failed`.
 
 use std::io::Write;
-use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use svmdr::audit::{AuditEntry, AuditOutcome};
 use svmdr::report::Reporter as _;
-use svmdr::restore::{
-    BackupChoice, RestoreError, RestoreOptions, RestoreReport, RestoreReporter, RestoreStatus,
-};
+use svmdr::restore::{BackupChoice, RestoreError, RestoreOptions, RestoreReport};
 use svmdr::site::SiteRole;
 
 use crate::ctx::Ctx;
@@ -90,34 +87,6 @@ pub struct Args {
     pub force: bool,
 }
 
-/// Shows restore progress through the CLI reporter.
-pub(crate) struct ProgressReporter(pub Arc<CliReporter>);
-
-impl RestoreReporter for ProgressReporter {
-    fn created(&self, namespace: &str, name: &str, backup: &str) {
-        self.0.note(&format!(
-            "created Velero restore {namespace}/{name} from backup {backup}"
-        ));
-    }
-
-    fn warning(&self, message: &str) {
-        self.0.line(&format!("warning: {message}"));
-    }
-
-    fn status(&self, s: &RestoreStatus) {
-        let (done, total) = (s.items_restored.unwrap_or(0), s.total_items);
-        self.0.progress(
-            "velero restore",
-            done,
-            total,
-            &format!("{} ({} warnings, {} errors)", s.phase, s.warnings, s.errors),
-        );
-        if s.is_final() {
-            self.0.progress_finished("velero restore");
-        }
-    }
-}
-
 /// Runs the restore.
 ///
 /// # Errors
@@ -141,8 +110,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             return dry_run_plan(&kube, &opts, format, &reporter).await;
         }
         let started_at = Utc::now();
-        let progress = ProgressReporter(reporter.clone());
-        let mut result = svmdr::restore::restore(&kube, &opts, &progress).await;
+        let mut result = svmdr::restore::restore(&kube, &opts, reporter.as_ref()).await;
         if let Err(RestoreError::AlreadyRestored {
             backup, restores, ..
         }) = &result
@@ -154,7 +122,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             );
             if crate::prompt::confirm(&question, false).is_ok() {
                 opts.repeat = true;
-                result = svmdr::restore::restore(&kube, &opts, &progress).await;
+                result = svmdr::restore::restore(&kube, &opts, reporter.as_ref()).await;
             }
         }
         // The recorded outcome is the exit outcome (see the end of this fn).

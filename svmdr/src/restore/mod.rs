@@ -31,6 +31,8 @@ use kube::core::{ApiResource, GroupVersionKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::report::Reporter;
+
 /// Which backup to restore.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -389,6 +391,24 @@ impl RestoreStatus {
         }
     }
 
+    /// Shows it as the `velero restore` progress bar (items restored of
+    /// the total), ended once the phase is final.
+    pub fn report(&self, reporter: &dyn Reporter) {
+        const TASK: &str = "velero restore";
+        reporter.progress(
+            TASK,
+            self.items_restored.unwrap_or(0),
+            self.total_items,
+            &format!(
+                "{} ({} warnings, {} errors)",
+                self.phase, self.warnings, self.errors
+            ),
+        );
+        if self.is_final() {
+            reporter.progress_finished(TASK);
+        }
+    }
+
     /// Whether Velero is done with it.
     pub fn is_final(&self) -> bool {
         matches!(
@@ -397,23 +417,6 @@ impl RestoreStatus {
         )
     }
 }
-
-/// Receives restore progress.
-pub trait RestoreReporter: Send + Sync {
-    /// The restore was created.
-    fn created(&self, _namespace: &str, _name: &str, _backup: &str) {}
-    /// A status was read.
-    fn status(&self, _status: &RestoreStatus) {}
-    /// Something the user must know (a forced restore's findings, a timeout
-    /// shorter than the plugin's wait).
-    fn warning(&self, _message: &str) {}
-}
-
-/// A reporter that ignores everything.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoopRestoreReporter;
-
-impl RestoreReporter for NoopRestoreReporter {}
 
 /// The outcome of a restore.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -612,7 +615,7 @@ pub fn restore_name(backup: &str, now: DateTime<Utc>) -> String {
 pub async fn restore(
     client: &kube::Client,
     opts: &RestoreOptions,
-    reporter: &dyn RestoreReporter,
+    reporter: &dyn Reporter,
 ) -> Result<RestoreReport, RestoreError> {
     let ns = opts.velero_namespace.as_str();
     let prepared = prepare(client, opts).await?;
@@ -633,7 +636,10 @@ pub async fn restore(
     api.create(&PostParams::default(), &dynobj)
         .await
         .map_err(kube_err(format!("creating Velero restore {ns}/{name}")))?;
-    reporter.created(ns, &name, &backup.name);
+    reporter.note(&format!(
+        "created Velero restore {ns}/{name} from backup {}",
+        backup.name
+    ));
     let status = wait_restore(
         &api,
         ns,
@@ -672,7 +678,7 @@ async fn wait_restore(
     name: &str,
     timeout: Duration,
     poll_interval: Duration,
-    reporter: &dyn RestoreReporter,
+    reporter: &dyn Reporter,
 ) -> Result<RestoreStatus, RestoreError> {
     let start = Instant::now();
     loop {
@@ -682,7 +688,7 @@ async fn wait_restore(
             .map_err(kube_err(format!("reading Velero restore {ns}/{name}")))?;
         let value = serde_json::to_value(&obj).unwrap_or(Value::Null);
         let last = RestoreStatus::from_object(&value);
-        reporter.status(&last);
+        last.report(reporter);
         if last.is_final() {
             if matches!(last.phase.as_str(), "Failed" | "FailedValidation") {
                 return Err(RestoreError::Failed {
