@@ -10,6 +10,9 @@
 //! - [`peering`]: idempotent cluster/SVM peering and SVM-DR set-up.
 //! - [`plan`]: DR workflows (failover, switchover, resync, failback) as plans
 //!   of idempotent steps.
+//! - [`workflow`]: the workflows as a front end runs them (prepare, then
+//!   run; the chained Velero restore; the `restore` command), recorded
+//!   through [`audit`].
 //! - [`secret`]: a string that never prints.
 //!
 //! The binaries stay thin: they parse flags, call into this crate and render
@@ -28,6 +31,7 @@ pub mod secret;
 pub mod site;
 pub mod status;
 pub mod trident;
+pub mod workflow;
 
 /// Version of the svmdr crates, shared by every binary.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

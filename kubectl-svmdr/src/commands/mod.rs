@@ -17,3 +17,4 @@ pub mod status;
 pub mod switchover;
 pub mod sync;
 pub mod version;
+pub mod workflow;

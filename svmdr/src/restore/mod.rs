@@ -617,11 +617,27 @@ pub async fn restore(
     opts: &RestoreOptions,
     reporter: &dyn Reporter,
 ) -> Result<RestoreReport, RestoreError> {
-    let ns = opts.velero_namespace.as_str();
     let prepared = prepare(client, opts).await?;
     for w in &prepared.warnings {
         reporter.warning(w);
     }
+    create_and_wait(client, opts, prepared, reporter).await
+}
+
+/// Creates the Restore of the backup [`prepare`] judged and waits for it,
+/// then summarises what came back: [`restore`] without preparing again
+/// (the caller has shown `prepared`'s warnings, e.g. before a failover).
+///
+/// # Errors
+///
+/// As for [`restore`], without the refusals [`prepare`] makes.
+pub async fn create_and_wait(
+    client: &kube::Client,
+    opts: &RestoreOptions,
+    prepared: Prepared,
+    reporter: &dyn Reporter,
+) -> Result<RestoreReport, RestoreError> {
+    let ns = opts.velero_namespace.as_str();
     let backup = prepared.backup.clone();
     let name = restore_name(&backup.name, Utc::now());
     let obj = restore_object(&name, opts, &backup.name)?;
