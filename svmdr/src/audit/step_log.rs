@@ -142,6 +142,14 @@ mod tests {
         assert_eq!(log.finished().len(), 1);
         assert_eq!(log.in_progress().as_deref(), Some("quiesce"));
         // Everything reached the reporter behind it.
-        assert_eq!(inner.events().len(), 5, "{:?}", inner.events());
+        assert_eq!(
+            inner.events(),
+            [
+                "start: [1/3] abort-transfer: abort",
+                "progress done: abort-transfer",
+                "finish: abort-transfer (12 ms): Skipped(\"already done\")",
+                "start: [2/3] quiesce: quiesce",
+            ]
+        );
     }
 }

@@ -117,3 +117,53 @@ fn verdict(result: &Result<RestoreReport, RestoreError>) -> (AuditOutcome, Strin
         Err(e) => (e.audit_outcome(), e.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::restore::{BackupInfo, RestoreStatus};
+
+    fn report(phase: &str) -> RestoreReport {
+        RestoreReport {
+            name: "nightly-svmdr-1".into(),
+            namespace: "velero".into(),
+            backup: BackupInfo {
+                name: "nightly".into(),
+                phase: "Completed".into(),
+                completed_at: None,
+                included_namespaces: Vec::new(),
+            },
+            status: RestoreStatus {
+                phase: phase.into(),
+                warnings: 2,
+                errors: 1,
+                ..RestoreStatus::default()
+            },
+            duration: Duration::from_secs(3),
+            namespaces: Vec::new(),
+            backup_data: Default::default(),
+            timeout: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn the_recorded_outcome_is_the_exit_outcome() {
+        let (o, m) = verdict(&Ok(report("Completed")));
+        assert_eq!(o, AuditOutcome::Succeeded);
+        assert_eq!(
+            m,
+            "restore nightly-svmdr-1 from backup nightly: Completed (2 warnings, 1 errors)"
+        );
+        assert_eq!(
+            verdict(&Ok(report("PartiallyFailed"))).0,
+            AuditOutcome::PartiallyFailed
+        );
+        let timeout = RestoreError::Timeout {
+            name: "r".into(),
+            namespace: "velero".into(),
+            phase: "InProgress".into(),
+            waited: Duration::from_secs(1),
+        };
+        assert_eq!(verdict(&Err(timeout)).0, AuditOutcome::TimedOut);
+    }
+}

@@ -11,7 +11,7 @@ use crate::plan::driver::Command;
 use crate::plan::engine::Workflow;
 use crate::plan::switchover::{NoLossProof, no_loss_proof};
 use crate::plan::workloads::{DrAppsPlan, ScaleDown};
-use crate::plan::{DrPair, EngineOptions, RunReport, execute};
+use crate::plan::{DrPair, EngineOptions, RunReport, Timeline, execute};
 use crate::report::Reporter;
 use crate::restore::{self, RestoreError, RestoreReport};
 use crate::site::Site;
@@ -158,10 +158,10 @@ pub async fn run(
         None => None,
     };
     let (outcome, message) = verdict(
-        &report,
-        restore.as_ref(),
+        &report.timeline,
+        restore.as_ref().map(|r| r.status.phase.as_str()),
         &export_problems,
-        dr_apps.as_ref(),
+        dr_apps.as_ref().and_then(DrAppsPlan::audit_text),
     );
     audit.record(outcome, message, &report.timeline).await;
     Ok(WorkflowRun {
@@ -273,18 +273,18 @@ async fn chained_restore(
 /// `succeeded`), and the audit message. A restore that did not complete
 /// (PartiallyFailed) makes the whole run unhealthy, as `restore` reports it.
 fn verdict(
-    report: &RunReport,
-    restore: Option<&RestoreReport>,
+    timeline: &Timeline,
+    restore_phase: Option<&str>,
     export_problems: &[String],
-    dr_apps: Option<&DrAppsPlan>,
+    dr_apps_done: Option<String>,
 ) -> (AuditOutcome, String) {
     let steps = format!(
         "{} steps in {} ms",
-        report.timeline.steps.len(),
-        report.timeline.total.as_millis()
+        timeline.steps.len(),
+        timeline.total.as_millis()
     );
-    let restore_phase = restore.map(|r| r.status.phase.as_str()).unwrap_or_default();
-    let restore_complete = restore.is_none_or(|r| r.status.phase == "Completed");
+    let restore_complete = restore_phase.is_none_or(|p| p == "Completed");
+    let restore_phase = restore_phase.unwrap_or_default();
     let mut why = Vec::new();
     if !restore_complete {
         why.push(format!("the Velero restore ended {restore_phase}"));
@@ -299,7 +299,7 @@ fn verdict(
     } else {
         AuditOutcome::Succeeded
     };
-    let steps = match dr_apps.and_then(DrAppsPlan::audit_text) {
+    let steps = match dr_apps_done {
         Some(done) => format!("{steps}; {done}"),
         None => steps,
     };
@@ -312,4 +312,41 @@ fn verdict(
         )
     };
     (outcome, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timeline() -> Timeline {
+        Timeline {
+            steps: Vec::new(),
+            total: Duration::from_millis(1500),
+        }
+    }
+
+    #[test]
+    fn a_clean_run_succeeds() {
+        let (o, m) = verdict(&timeline(), Some("Completed"), &[], None);
+        assert_eq!(
+            (o, m.as_str()),
+            (AuditOutcome::Succeeded, "0 steps in 1500 ms")
+        );
+        let (o, m) = verdict(&timeline(), None, &[], Some("scaled to 0 on DR: x".into()));
+        assert_eq!(o, AuditOutcome::Succeeded);
+        assert_eq!(m, "0 steps in 1500 ms; scaled to 0 on DR: x");
+    }
+
+    #[test]
+    fn what_the_storage_left_unready_is_never_success() {
+        let (o, m) = verdict(&timeline(), Some("PartiallyFailed"), &[], None);
+        assert_eq!(o, AuditOutcome::PartiallyFailed);
+        assert!(
+            m.ends_with("the storage part succeeded, but the Velero restore ended PartiallyFailed"),
+            "{m}"
+        );
+        let (o, m) = verdict(&timeline(), None, &["refused".into()], None);
+        assert_eq!(o, AuditOutcome::Unhealthy);
+        assert!(m.contains("export policy refuses"), "{m}");
+    }
 }
