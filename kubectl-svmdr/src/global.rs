@@ -1,6 +1,6 @@
 //! The flags every subcommand accepts (kubectl conventions plus the site
-//! flags) and the output format (`-o`). A leaf: [`crate::cli`] puts them on
-//! the command line, [`crate::ctx`] hands them to the commands.
+//! flags) and the output format (`-o`). A leaf module: the command line
+//! (`cli`) flattens them, the context (`ctx`) hands them to the commands.
 
 use std::path::PathBuf;
 

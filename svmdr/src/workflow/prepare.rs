@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Primary, WorkflowError, WorkflowOptions};
+use super::types::{Primary, WorkflowError, WorkflowOptions};
 use crate::audit::{AuditOutcome, Recorder};
 use crate::plan::driver::{Command, discover_pair};
 use crate::plan::engine::StepPreview;
@@ -17,7 +17,7 @@ use crate::restore::{self, BackupChoice, RestoreError, RestoreOptions};
 use crate::site::Site;
 
 /// A workflow planned and judged, ready for `--dry-run` ([`Prepared::preview`])
-/// or for [`super::run`].
+/// or for the `run` step.
 pub struct Prepared {
     /// The workflow.
     pub command: Command,

@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use super::WorkflowError;
 use super::prepare::{ChainedRestore, Prepared};
+use super::types::WorkflowError;
 use crate::audit::{AuditOutcome, Recorder};
 use crate::plan::backends::{self, BackendChange};
 use crate::plan::driver::Command;
