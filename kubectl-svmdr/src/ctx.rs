@@ -13,8 +13,8 @@ use svmdr::ontap::Timeouts;
 use svmdr::secret::Secret;
 use svmdr::site::{self, Access, ConfigFile, Site, SiteError, SiteRole, SiteSpec};
 
-use crate::cli::GlobalArgs;
 use crate::exit::Interrupted;
+use crate::global::GlobalArgs;
 use crate::progress::CliReporter;
 use crate::prompt::TerminalCredentialPrompt;
 

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
+use crate::global::OutputFormat;
 use crate::output;
 
 /// Every exit code and its meaning (the README's "Exit codes" table).

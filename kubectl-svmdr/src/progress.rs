@@ -97,6 +97,10 @@ impl Reporter for CliReporter {
         self.line(&format!("note: {message}"));
     }
 
+    fn warning(&self, message: &str) {
+        self.line(&format!("warning: {message}"));
+    }
+
     fn step_started(&self, step: &str) {
         tracing::debug!(step, "step started");
     }

@@ -405,3 +405,38 @@ async fn failover_whose_restore_partially_fails_exits_1() {
         "{out:#}"
     );
 }
+
+/// The Velero LISTs the DR cluster served, by collection path: a `GET`
+/// on `/apis/velero.io/v1/namespaces/<ns>/<plural>` (no object name).
+fn velero_lists(log: &[String]) -> std::collections::BTreeMap<String, usize> {
+    let mut lists = std::collections::BTreeMap::new();
+    for line in log {
+        let Some(path) = line.strip_prefix("GET /apis/velero.io/v1/namespaces/") else {
+            continue;
+        };
+        if path.split('/').count() == 2 {
+            *lists.entry(path.to_string()).or_insert(0) += 1;
+        }
+    }
+    lists
+}
+
+/// `failover --restore-from-backup` judges the backup once, before the
+/// storage steps, and restores that judgement afterwards: each Velero
+/// collection is listed once (the CLI used to prepare the restore twice,
+/// listing the backups, the restores, ... again after the failover).
+#[tokio::test]
+async fn failover_restoring_a_backup_prepares_it_once() {
+    let lab = Lab::start().await;
+    lab.peer().await;
+    lab.run(&["sync", "--wait"]).await.expect_code(0);
+    install_nightly(&lab, false);
+    primary_site_down(&lab);
+    lab.dr_kube.clear_request_log();
+    let fo = failover_restoring_latest(&lab).await.expect_code(0);
+    assert_eq!(fo.json()["restore"]["status"]["phase"], "Completed");
+    let lists = velero_lists(&lab.dr_kube.request_log());
+    assert_eq!(lists.get("velero/backups"), Some(&1), "{lists:?}");
+    assert_eq!(lists.get("velero/restores"), Some(&1), "{lists:?}");
+    assert!(lists.values().all(|n| *n == 1), "{lists:?}");
+}

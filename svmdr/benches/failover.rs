@@ -25,7 +25,8 @@ use sim::ontap::Timing;
 use svmdr::plan::engine::StepStatus;
 use svmdr::plan::failover::FailoverOptions;
 use svmdr::plan::step::StepKind;
-use svmdr::plan::{EngineOptions, NoopReporter, execute};
+use svmdr::plan::{EngineOptions, execute};
+use svmdr::report::NoopReporter;
 
 const ITERATIONS: usize = 7;
 

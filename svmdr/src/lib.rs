@@ -15,6 +15,9 @@
 //! - [`report`]: progress reporting to whatever front end runs a workflow.
 //! - [`poll`]: the one bounded poll loop every wait uses.
 //! - [`error_chain`]: an error and its causes, each said once.
+//! - [`workflow`]: the workflows as a front end runs them (prepare, then
+//!   run; the chained Velero restore; the `restore` command), recorded
+//!   through [`audit`].
 //! - [`secret`]: a string that never prints.
 //!
 //! The design and the facts the code relies on are in `docs/` (start with
@@ -36,6 +39,7 @@ pub mod secret;
 pub mod site;
 pub mod status;
 pub mod trident;
+pub mod workflow;
 
 /// `apiVersion` of every document the tools print (`Status`, `BackendList`,
 /// `Error`, ...).

@@ -1,9 +1,19 @@
 //! Progress reporting from library workflows to whatever front end runs them.
 //!
-//! The library never draws progress bars or prints: it calls a [`Reporter`].
-//! The CLI implements it with indicatif (hidden for non-terminals, `-v` and
-//! `-o json`); tests and the Velero plugin use [`NoopReporter`] or a
-//! recording implementation.
+//! The library never draws progress bars or prints: it calls the one
+//! [`Reporter`] trait, from every workflow (the plan engine, peering, the
+//! Velero restore, site resolution). The CLI implements it with indicatif
+//! (hidden for non-terminals, `-v` and `-o json`); tests and the Velero
+//! plugin use [`NoopReporter`] or [`RecordingReporter`].
+//!
+//! The plan engine reports structured step events
+//! ([`Reporter::plan_step_started`], [`Reporter::step_waiting`],
+//! [`Reporter::plan_step_finished`]); by default they become the plain ones
+//! ([`Reporter::step_started`], [`Reporter::progress`],
+//! [`Reporter::step_finished`]), so a front end that only shows lines
+//! implements those.
+
+use std::time::Duration;
 
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -21,12 +31,35 @@ pub enum StepOutcome {
     Failed(String),
 }
 
+/// A plan step that ended, as the engine reports it: what a front end shows
+/// and what the audit of a run cut short keeps of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepEnd {
+    /// Step id (`break`, `start-dr-svm`).
+    pub id: String,
+    /// The cluster it ran against.
+    pub cluster: String,
+    /// The status as the timeline writes it: `succeeded`, `skipped`, `failed`.
+    pub status: String,
+    /// How it ended, with the engine's note.
+    pub outcome: StepOutcome,
+    /// How long it took.
+    pub duration: Duration,
+}
+
 /// Receives progress from long-running library calls. Every method has a
-/// no-op default, so implementations pick what they show.
+/// default (a no-op, or for the structured events the plain event they
+/// amount to), so implementations pick what they show.
 pub trait Reporter: Send + Sync {
     /// A one-line note for the user (stderr in the CLI), e.g. which
     /// credentials were used.
     fn note(&self, message: &str) {
+        let _ = message;
+    }
+    /// Something the user must know before trusting the result (a forced
+    /// restore's findings, a wait shorter than the plugin's, an export policy
+    /// that refuses the DR nodes).
+    fn warning(&self, message: &str) {
         let _ = message;
     }
     /// A step started.
@@ -45,6 +78,23 @@ pub trait Reporter: Send + Sync {
     /// The long operation ended (remove its bar).
     fn progress_finished(&self, task: &str) {
         let _ = task;
+    }
+    /// A plan step begins (`index` from 0 of `total`). Default:
+    /// [`Reporter::step_started`] with `[i/n] id: title`.
+    fn plan_step_started(&self, index: usize, total: usize, id: &str, title: &str) {
+        self.step_started(&format!("[{}/{total}] {id}: {title}", index + 1));
+    }
+    /// A plan step waits on ONTAP or Trident: what for. Default: a
+    /// [`Reporter::progress`] spinner named after the step.
+    fn step_waiting(&self, id: &str, what: &str) {
+        self.progress(id, 0, None, &format!("waiting for {what}"));
+    }
+    /// A plan step ended (succeeded, skipped or failed). Default: ends the
+    /// step's spinner, then [`Reporter::step_finished`] with `id (N ms)`.
+    fn plan_step_finished(&self, step: &StepEnd) {
+        self.progress_finished(&step.id);
+        let label = format!("{} ({} ms)", step.id, step.duration.as_millis());
+        self.step_finished(&label, &step.outcome);
     }
 }
 
@@ -77,6 +127,9 @@ impl RecordingReporter {
 impl Reporter for RecordingReporter {
     fn note(&self, message: &str) {
         self.push(format!("note: {message}"));
+    }
+    fn warning(&self, message: &str) {
+        self.push(format!("warning: {message}"));
     }
     fn step_started(&self, step: &str) {
         self.push(format!("start: {step}"));
@@ -116,5 +169,30 @@ mod tests {
             ]
         );
         NoopReporter.note("ignored");
+    }
+
+    #[test]
+    fn plan_step_events_become_plain_ones_by_default() {
+        let r = RecordingReporter::default();
+        r.plan_step_started(0, 2, "break", "Break the relationship");
+        r.step_waiting("break", "the relationship to be broken-off");
+        r.plan_step_finished(&StepEnd {
+            id: "break".into(),
+            cluster: "dr".into(),
+            status: "skipped".into(),
+            outcome: StepOutcome::Skipped("already done: broken-off".into()),
+            duration: Duration::from_millis(12),
+        });
+        r.warning("a short wait");
+        assert_eq!(
+            r.events(),
+            vec![
+                "start: [1/2] break: Break the relationship",
+                "progress: break 0",
+                "progress done: break",
+                "finish: break (12 ms): Skipped(\"already done: broken-off\")",
+                "warning: a short wait",
+            ]
+        );
     }
 }

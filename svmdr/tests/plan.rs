@@ -19,7 +19,8 @@ use svmdr::plan::driver::Command;
 use svmdr::plan::engine::StepStatus;
 use svmdr::plan::failover::FailoverOptions;
 use svmdr::plan::storage::{PeerState, RelState, SvmState};
-use svmdr::plan::{EngineOptions, NoopReporter, Observed, PlanError, execute};
+use svmdr::plan::{EngineOptions, Observed, PlanError, execute};
+use svmdr::report::NoopReporter;
 
 fn engine() -> EngineOptions {
     EngineOptions {

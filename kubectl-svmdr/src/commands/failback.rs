@@ -11,7 +11,7 @@
 use svmdr::plan::driver::Command;
 use svmdr::plan::workloads::FailbackApps;
 
-use super::failover::{PairArgs, run_workflow_with};
+use super::workflow::{Extras, PairArgs};
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
 
@@ -43,12 +43,14 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         velero_namespace: args.velero_namespace,
         keep: args.keep_dr_workloads,
     };
-    run_workflow_with(
+    let extras = Extras {
+        dr_apps: Some(apps),
+        ..Extras::default()
+    };
+    super::workflow::run(
         ctx,
         Command::Failback { quick: args.quick },
         &args.pair,
-        None,
-        false,
-        Some(apps),
+        extras,
     )
 }

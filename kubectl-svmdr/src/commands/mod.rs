@@ -2,7 +2,8 @@
 //! `pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome>`, fills
 //! options, calls `svmdr`, and renders through [`crate::output`]; none holds
 //! ONTAP or Kubernetes logic of its own. The list of subcommands is in
-//! [`crate::cli`].
+//! [`crate::cli`]. [`workflow`] is not a subcommand: it is the runner the
+//! four workflow commands share (confirmation, rendering, Ctrl-C).
 
 pub mod backends;
 pub mod completion;
@@ -17,3 +18,4 @@ pub mod status;
 pub mod switchover;
 pub mod sync;
 pub mod version;
+pub mod workflow;

@@ -8,7 +8,7 @@
 use svmdr::plan::driver::Command;
 use svmdr::plan::resync::Direction;
 
-use super::failover::{PairArgs, run_workflow};
+use super::workflow::{Extras, PairArgs};
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
 
@@ -44,14 +44,9 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         DirectionArg::Forward => Direction::Forward,
         DirectionArg::Reverse => Direction::Reverse,
     };
-    run_workflow(
-        ctx,
-        Command::Resync {
-            direction,
-            quick: args.quick,
-        },
-        &args.pair,
-        None,
-        false,
-    )
+    let cmd = Command::Resync {
+        direction,
+        quick: args.quick,
+    };
+    super::workflow::run(ctx, cmd, &args.pair, Extras::default())
 }

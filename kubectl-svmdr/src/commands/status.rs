@@ -9,9 +9,9 @@ use std::time::Duration;
 use svmdr::site::{Access, SiteRole};
 use svmdr::status::{self, SiteInfo};
 
-use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
+use crate::global::OutputFormat;
 use crate::output;
 
 /// Flags of `status`.

@@ -5,7 +5,7 @@
 
 use svmdr::plan::driver::Command;
 
-use super::failover::{PairArgs, run_workflow};
+use super::workflow::{Extras, PairArgs};
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
 
@@ -26,11 +26,9 @@ pub struct Args {
 /// # Errors
 /// Site errors, preflight refusals, the failed step.
 pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
-    run_workflow(
-        ctx,
-        Command::Switchover,
-        &args.pair,
-        None,
-        args.update_backends,
-    )
+    let extras = Extras {
+        update_backends: args.update_backends,
+        ..Extras::default()
+    };
+    super::workflow::run(ctx, Command::Switchover, &args.pair, extras)
 }

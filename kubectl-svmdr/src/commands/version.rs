@@ -4,9 +4,9 @@ use std::io::Write as _;
 
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
+use crate::global::OutputFormat;
 
 /// Flags of `version` (none besides the global `-o`).
 #[derive(Debug, clap::Args)]

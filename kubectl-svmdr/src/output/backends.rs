@@ -5,7 +5,7 @@ use std::io::Write;
 use svmdr::site::BackendsReport;
 
 use super::{or_dash, table, write_structured};
-use crate::cli::OutputFormat;
+use crate::global::OutputFormat;
 
 /// Renders the backend list.
 ///

@@ -6,8 +6,10 @@ pub mod backends;
 pub mod jsonpath;
 pub mod name;
 pub mod peer;
+pub mod restore;
 pub mod status;
 pub mod sync;
+pub mod workflow;
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +18,7 @@ use serde::Serialize;
 use tabled::builder::Builder;
 use tabled::settings::{Padding, Style};
 
-use crate::cli::OutputFormat;
+use crate::global::OutputFormat;
 
 /// Set once a JSON or YAML document went to stdout (see [`document_written`]).
 static DOCUMENT_WRITTEN: AtomicBool = AtomicBool::new(false);

@@ -6,7 +6,7 @@ use svmdr::peering::PeerReport;
 use svmdr::report::StepOutcome;
 
 use super::{or_dash, write_structured};
-use crate::cli::OutputFormat;
+use crate::global::OutputFormat;
 
 /// Renders the peering report. In table mode after a real run, the steps
 /// were already reported on stderr as they ran, so stdout gets only the

@@ -6,7 +6,7 @@ use svmdr::status::velero::VeleroStatus;
 use svmdr::status::{SiteStatus, StatusReport};
 
 use super::{bytes, or_dash, table, write_structured};
-use crate::cli::OutputFormat;
+use crate::global::OutputFormat;
 
 fn site_line(s: &SiteStatus) -> String {
     let who = format!(

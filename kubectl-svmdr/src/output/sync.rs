@@ -6,7 +6,7 @@ use svmdr::peering::sync::SyncReport;
 use svmdr::status::rpo::human;
 
 use super::{bytes, or_dash, write_structured};
-use crate::cli::OutputFormat;
+use crate::global::OutputFormat;
 
 /// Renders the sync result.
 ///

@@ -1,17 +1,15 @@
-//! What a front end needs around the engine: which SVM pair, which plan for
-//! which command, and a bridge from [`PlanReporter`] to the crate-wide
-//! [`crate::report::Reporter`].
+//! What a front end needs around the engine: which SVM pair, and which plan
+//! for which command.
 
 use serde::{Deserialize, Serialize};
 
-use super::engine::{Plan, PlanReporter, Sites, StepRecord, StepStatus};
+use super::engine::{Plan, Sites};
 use super::error::PlanError;
 use super::failover::FailoverOptions;
 use super::observe::{DrPair, Observed};
 use super::resync::Direction;
 use super::storage::{Storage, StorageError};
 use crate::ontap::{OntapClient, RelationshipQuery};
-use crate::report::{Reporter, StepOutcome};
 
 /// A workflow with its options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,33 +168,6 @@ pub async fn discover_pair(
             ),
             hint: "choose one with --svm (source SVM) or --dr-svm".into(),
         }),
-    }
-}
-
-/// Forwards plan progress to a [`Reporter`].
-pub struct Bridge<'a>(pub &'a dyn Reporter);
-
-impl PlanReporter for Bridge<'_> {
-    fn step_started(&self, index: usize, total: usize, id: &str, title: &str) {
-        self.0
-            .step_started(&format!("[{}/{total}] {id}: {title}", index + 1));
-    }
-
-    fn step_waiting(&self, id: &str, what: &str) {
-        self.0.progress(id, 0, None, &format!("waiting for {what}"));
-    }
-
-    fn step_finished(&self, record: &StepRecord) {
-        self.0.progress_finished(&record.id);
-        let label = format!("{} ({} ms)", record.id, record.duration.as_millis());
-        let outcome = match record.status {
-            StepStatus::Succeeded => StepOutcome::Done,
-            StepStatus::Skipped => {
-                StepOutcome::Skipped(record.note.clone().unwrap_or_else(|| "already done".into()))
-            }
-            _ => StepOutcome::Failed(record.note.clone().unwrap_or_default()),
-        };
-        self.0.step_finished(&label, &outcome);
     }
 }
 

@@ -17,7 +17,7 @@
 //!   cancellation point) is resumed by running the same plan again.
 //! - Status changes go through one `match` ([`next_status`]) that rejects
 //!   illegal moves.
-//! - Nothing here prints: progress goes to a [`PlanReporter`].
+//! - Nothing here prints: progress goes to a [`Reporter`].
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,7 @@ use super::error::PlanError;
 use super::observe::{Depth, DrPair, Observed, Site, observe};
 use super::step::{ActToken, Check, Progress, Step};
 use super::storage::Storage;
+use crate::report::{Reporter, StepEnd, StepOutcome};
 
 /// How often a step waiting on Trident reads its backends.
 const TRIDENT_POLL: Duration = Duration::from_secs(1);
@@ -298,6 +299,26 @@ pub struct StepRecord {
     pub note: Option<String>,
 }
 
+impl StepRecord {
+    /// The step as [`Reporter::plan_step_finished`] reports it.
+    pub fn end(&self) -> StepEnd {
+        let outcome = match self.status {
+            StepStatus::Succeeded => StepOutcome::Done,
+            StepStatus::Skipped => {
+                StepOutcome::Skipped(self.note.clone().unwrap_or_else(|| "already done".into()))
+            }
+            _ => StepOutcome::Failed(self.note.clone().unwrap_or_default()),
+        };
+        StepEnd {
+            id: self.id.clone(),
+            cluster: self.cluster.clone(),
+            status: format!("{:?}", self.status).to_lowercase(),
+            outcome,
+            duration: self.duration,
+        }
+    }
+}
+
 /// What a run did, step by step.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeline {
@@ -322,22 +343,6 @@ mod duration_ms {
         Ok(Duration::from_millis(u64::deserialize(d)?))
     }
 }
-
-/// Receives progress while a plan runs. Every method has a no-op default.
-pub trait PlanReporter: Send + Sync {
-    /// A step begins (`index` from 0).
-    fn step_started(&self, _index: usize, _total: usize, _id: &str, _title: &str) {}
-    /// Waiting on ONTAP: what for.
-    fn step_waiting(&self, _id: &str, _what: &str) {}
-    /// A step ended (succeeded, skipped or failed).
-    fn step_finished(&self, _record: &StepRecord) {}
-}
-
-/// A reporter that ignores everything.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoopReporter;
-
-impl PlanReporter for NoopReporter {}
 
 /// A hook called before each step with its id (used by tests to inject
 /// faults at a given step).
@@ -412,7 +417,7 @@ pub async fn execute<S: Storage>(
     plan: &Plan,
     sites: &Sites<S>,
     opts: &EngineOptions,
-    reporter: &dyn PlanReporter,
+    reporter: &dyn Reporter,
 ) -> Result<RunReport, RunFailed> {
     let start = Instant::now();
     let mut timeline = Timeline::default();
@@ -422,7 +427,7 @@ pub async fn execute<S: Storage>(
             hook(&step.id);
         }
         let title = step.kind.title(&plan.pair);
-        reporter.step_started(index, total, &step.id, &title);
+        reporter.plan_step_started(index, total, &step.id, &title);
         let started_at = Utc::now();
         let t0 = Instant::now();
         let mut status = StepStatus::Pending;
@@ -448,7 +453,7 @@ pub async fn execute<S: Storage>(
             duration: t0.elapsed(),
             note,
         };
-        reporter.step_finished(&record);
+        reporter.plan_step_finished(&record.end());
         timeline.steps.push(record);
         if let Some(error) = err {
             timeline.total = start.elapsed();
@@ -478,7 +483,7 @@ async fn run_step<S: Storage>(
     step: &Step,
     sites: &Sites<S>,
     opts: &EngineOptions,
-    reporter: &dyn PlanReporter,
+    reporter: &dyn Reporter,
     status: &mut StepStatus,
 ) -> Result<Option<String>, PlanError> {
     let id = step.id.as_str();

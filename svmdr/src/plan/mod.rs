@@ -9,7 +9,7 @@
 //!   observation, one ONTAP call to act, and a pure completion test.
 //! - [`engine`]: the executor (observe → decide → act → wait, per step) with
 //!   an explicit state machine ([`engine::next_status`]), a timeline and a
-//!   [`PlanReporter`] for progress; [`Plan::preview`] is `--dry-run`.
+//!   [`crate::report::Reporter`] for progress; [`Plan::preview`] is `--dry-run`.
 //! - [`trident`]: the DR cluster's Trident backends (state, and the prompt
 //!   that makes Trident re-evaluate one) for the step that waits for them.
 //! - The workflows build plans from an observation (pure functions):
@@ -57,8 +57,8 @@ pub mod workloads;
 mod testutil;
 
 pub use engine::{
-    EngineOptions, NoopReporter, Plan, PlanReporter, RunFailed, RunReport, Sites, StepRecord,
-    StepStatus, Timeline, Workflow, execute,
+    EngineOptions, Plan, RunFailed, RunReport, Sites, StepRecord, StepStatus, Timeline, Workflow,
+    execute,
 };
 pub use error::PlanError;
 pub use observe::{DrPair, Observed, Site};

@@ -14,12 +14,17 @@
 //! `docs/velero-restore.md`).
 
 pub mod backup_data;
+mod error;
 pub mod names;
 pub mod plugin_wait;
 mod selector;
+mod status;
 mod summary;
 
+pub use error::RestoreError;
+use error::kube_err;
 pub use selector::label_selector;
+pub use status::RestoreStatus;
 use summary::user_namespaces;
 pub use summary::{NamespaceSummary, PvcBinding, summarize};
 
@@ -30,6 +35,8 @@ use kube::api::{Api, DynamicObject, ListParams, PostParams};
 use kube::core::{ApiResource, GroupVersionKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+
+use crate::report::Reporter;
 
 /// Which backup to restore.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,126 +102,6 @@ impl Default for RestoreOptions {
             repeat: false,
         }
     }
-}
-
-/// Why a restore failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RestoreError {
-    /// No completed backup exists.
-    #[error(
-        "no Completed Velero backup in namespace {namespace} (found {found} backups in other phases); run `velero backup get` on the cluster that made them and check the backup storage location is shared with this cluster"
-    )]
-    NoBackup {
-        /// Velero namespace.
-        namespace: String,
-        /// How many backups exist in other phases.
-        found: usize,
-    },
-    /// The named backup does not exist.
-    #[error(
-        "Velero backup {name} not found in namespace {namespace}; list them with `velero backup get`"
-    )]
-    BackupNotFound {
-        /// Backup name.
-        name: String,
-        /// Velero namespace.
-        namespace: String,
-    },
-    /// The named backup is not usable.
-    #[error(
-        "Velero backup {name} is {phase}, not Completed; pick another backup by name, or `latest` for the newest Completed one"
-    )]
-    BackupNotCompleted {
-        /// Backup name.
-        name: String,
-        /// Its phase.
-        phase: String,
-    },
-    /// The selector does not parse.
-    #[error("invalid label selector {selector:?}: {reason}")]
-    Selector {
-        /// The input.
-        selector: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// A Kubernetes call failed.
-    #[error("{what}: {source}")]
-    Kube {
-        /// What we were doing.
-        what: String,
-        /// The error.
-        #[source]
-        source: kube::Error,
-    },
-    /// The backup carries volume data: restoring it would re-provision,
-    /// overwrite or shadow the replicated Trident volumes.
-    #[error("{}", .report.explanation())]
-    VolumeData {
-        /// What was found.
-        report: Box<backup_data::BackupData>,
-    },
-    /// The backup was already restored: a second Restore of the same backup
-    /// finds every object in place and ends `PartiallyFailed`.
-    #[error(
-        "Velero backup {backup} was already restored (Completed: {}); restoring it again finds its objects in place and ends PartiallyFailed; check `kubectl -n {namespace} get restores`, then confirm, or pass --yes or --force to restore it again",
-        .restores.join(", ")
-    )]
-    AlreadyRestored {
-        /// Backup name.
-        backup: String,
-        /// Velero namespace.
-        namespace: String,
-        /// The Completed Restores of it (`spec.backupName`), by anyone.
-        restores: Vec<String>,
-    },
-    /// The restore did not finish in time. Velero has no deadline and keeps
-    /// running it.
-    #[error("timed out: Velero restore {namespace}/{name} still {phase} after {}; Velero is still running it (it does not stop a restore): follow it with `velero restore describe {name}` or `kubectl -n {namespace} get restore {name} -w`; next time wait longer with --restore-timeout", humantime::format_duration(*waited))]
-    Timeout {
-        /// Restore name.
-        name: String,
-        /// Velero namespace.
-        namespace: String,
-        /// Last phase seen.
-        phase: String,
-        /// How long we waited.
-        waited: Duration,
-    },
-    /// Velero reports failure.
-    #[error(
-        "Velero restore {namespace}/{name} ended {phase}: {reason}; see `velero restore describe {name} --details` and `velero restore logs {name}`"
-    )]
-    Failed {
-        /// Restore name.
-        name: String,
-        /// Velero namespace.
-        namespace: String,
-        /// `Failed` or `FailedValidation`.
-        phase: String,
-        /// `failureReason` / `validationErrors`.
-        reason: String,
-    },
-}
-
-impl RestoreError {
-    /// The audit outcome of a restore that failed so: timed out (Velero
-    /// still runs it), refused (a backup with volume data, a second restore
-    /// not confirmed), or failed.
-    pub fn audit_outcome(&self) -> crate::audit::AuditOutcome {
-        use crate::audit::AuditOutcome;
-        match self {
-            Self::Timeout { .. } => AuditOutcome::TimedOut,
-            Self::VolumeData { .. } | Self::AlreadyRestored { .. } => AuditOutcome::Refused,
-            _ => AuditOutcome::Failed,
-        }
-    }
-}
-
-fn kube_err(what: impl Into<String>) -> impl FnOnce(kube::Error) -> RestoreError {
-    let what = what.into();
-    move |source| RestoreError::Kube { what, source }
 }
 
 /// The `velero.io/v1` resource of `kind`.
@@ -344,76 +231,6 @@ pub fn restore_object(
         "spec": spec,
     }))
 }
-
-/// Status of a Restore as Velero reports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RestoreStatus {
-    /// `status.phase` (`New` when absent).
-    pub phase: String,
-    /// `status.warnings`.
-    pub warnings: u64,
-    /// `status.errors`.
-    pub errors: u64,
-    /// `status.failureReason` and `status.validationErrors`.
-    pub failure: Vec<String>,
-    /// `status.progress.itemsRestored`.
-    pub items_restored: Option<u64>,
-    /// `status.progress.totalItems`.
-    pub total_items: Option<u64>,
-}
-
-impl RestoreStatus {
-    /// Reads `status` of a Restore (pure).
-    pub fn from_object(obj: &Value) -> Self {
-        let s = obj.get("status");
-        let get = |p: &str| s.and_then(|s| s.pointer(p));
-        let mut failure = Vec::new();
-        if let Some(r) = get("/failureReason").and_then(Value::as_str) {
-            failure.push(r.to_string());
-        }
-        if let Some(v) = get("/validationErrors").and_then(Value::as_array) {
-            failure.extend(v.iter().filter_map(Value::as_str).map(String::from));
-        }
-        Self {
-            phase: get("/phase")
-                .and_then(Value::as_str)
-                .filter(|p| !p.is_empty())
-                .unwrap_or("New")
-                .to_string(),
-            warnings: get("/warnings").and_then(Value::as_u64).unwrap_or(0),
-            errors: get("/errors").and_then(Value::as_u64).unwrap_or(0),
-            failure,
-            items_restored: get("/progress/itemsRestored").and_then(Value::as_u64),
-            total_items: get("/progress/totalItems").and_then(Value::as_u64),
-        }
-    }
-
-    /// Whether Velero is done with it.
-    pub fn is_final(&self) -> bool {
-        matches!(
-            self.phase.as_str(),
-            "Completed" | "PartiallyFailed" | "Failed" | "FailedValidation"
-        )
-    }
-}
-
-/// Receives restore progress.
-pub trait RestoreReporter: Send + Sync {
-    /// The restore was created.
-    fn created(&self, _namespace: &str, _name: &str, _backup: &str) {}
-    /// A status was read.
-    fn status(&self, _status: &RestoreStatus) {}
-    /// Something the user must know (a forced restore's findings, a timeout
-    /// shorter than the plugin's wait).
-    fn warning(&self, _message: &str) {}
-}
-
-/// A reporter that ignores everything.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoopRestoreReporter;
-
-impl RestoreReporter for NoopRestoreReporter {}
 
 /// The outcome of a restore.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -612,13 +429,29 @@ pub fn restore_name(backup: &str, now: DateTime<Utc>) -> String {
 pub async fn restore(
     client: &kube::Client,
     opts: &RestoreOptions,
-    reporter: &dyn RestoreReporter,
+    reporter: &dyn Reporter,
 ) -> Result<RestoreReport, RestoreError> {
-    let ns = opts.velero_namespace.as_str();
     let prepared = prepare(client, opts).await?;
     for w in &prepared.warnings {
         reporter.warning(w);
     }
+    create_and_wait(client, opts, prepared, reporter).await
+}
+
+/// Creates the Restore of the backup [`prepare`] judged and waits for it,
+/// then summarises what came back: [`restore`] without preparing again
+/// (the caller has shown `prepared`'s warnings, e.g. before a failover).
+///
+/// # Errors
+///
+/// As for [`restore`], without the refusals [`prepare`] makes.
+pub async fn create_and_wait(
+    client: &kube::Client,
+    opts: &RestoreOptions,
+    prepared: Prepared,
+    reporter: &dyn Reporter,
+) -> Result<RestoreReport, RestoreError> {
+    let ns = opts.velero_namespace.as_str();
     let backup = prepared.backup.clone();
     let name = restore_name(&backup.name, Utc::now());
     let obj = restore_object(&name, opts, &backup.name)?;
@@ -633,7 +466,10 @@ pub async fn restore(
     api.create(&PostParams::default(), &dynobj)
         .await
         .map_err(kube_err(format!("creating Velero restore {ns}/{name}")))?;
-    reporter.created(ns, &name, &backup.name);
+    reporter.note(&format!(
+        "created Velero restore {ns}/{name} from backup {}",
+        backup.name
+    ));
     let status = wait_restore(
         &api,
         ns,
@@ -672,7 +508,7 @@ async fn wait_restore(
     name: &str,
     timeout: Duration,
     poll_interval: Duration,
-    reporter: &dyn RestoreReporter,
+    reporter: &dyn Reporter,
 ) -> Result<RestoreStatus, RestoreError> {
     let start = Instant::now();
     loop {
@@ -682,7 +518,7 @@ async fn wait_restore(
             .map_err(kube_err(format!("reading Velero restore {ns}/{name}")))?;
         let value = serde_json::to_value(&obj).unwrap_or(Value::Null);
         let last = RestoreStatus::from_object(&value);
-        reporter.status(&last);
+        last.report(reporter);
         if last.is_final() {
             if matches!(last.phase.as_str(), "Failed" | "FailedValidation") {
                 return Err(RestoreError::Failed {
@@ -795,23 +631,6 @@ mod tests {
     }
 
     #[test]
-    fn status_parsing() {
-        let s = RestoreStatus::from_object(&json!({"status": {
-            "phase": "PartiallyFailed", "warnings": 2, "errors": 1,
-            "progress": {"totalItems": 10, "itemsRestored": 9}
-        }}));
-        assert!(s.is_final());
-        assert_eq!((s.warnings, s.errors), (2, 1));
-        assert_eq!(s.items_restored, Some(9));
-        let s = RestoreStatus::from_object(&json!({}));
-        assert_eq!(s.phase, "New");
-        assert!(!s.is_final());
-        let s = RestoreStatus::from_object(&json!({"status": {
-            "phase": "FailedValidation", "validationErrors": ["backup not found"]}}));
-        assert_eq!(s.failure, vec!["backup not found"]);
-    }
-
-    #[test]
     fn restore_names_and_labels_are_valid_names() {
         let at = DateTime::parse_from_rfc3339("2026-12-07T03:15:00Z")
             .map(|t| t.with_timezone(&Utc))
@@ -829,19 +648,5 @@ mod tests {
             names::valid_name(&long_backup)
         );
         assert_eq!(o["spec"]["backupName"], long_backup);
-    }
-
-    #[test]
-    fn timeout_error_says_velero_keeps_running() {
-        let e = RestoreError::Timeout {
-            name: "r1".into(),
-            namespace: "velero".into(),
-            phase: "InProgress".into(),
-            waited: Duration::from_secs(60),
-        };
-        let t = e.to_string();
-        assert!(t.contains("Velero is still running it"), "{t}");
-        assert!(t.contains("velero restore describe r1"), "{t}");
-        assert!(t.contains("kubectl -n velero get restore r1 -w"), "{t}");
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::RestoreError;
+use super::error::RestoreError;
 
 /// Parses a kubectl-style label selector into a `metav1.LabelSelector`
 /// (`matchLabels` for `k=v`, `matchExpressions` for `!=`, `in`, `notin`,

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Namespace, PersistentVolumeClaim, Pod};
 use kube::api::{Api, ListParams};
 use serde::{Deserialize, Serialize};
 
-use super::{RestoreError, kube_err};
+use super::error::{RestoreError, kube_err};
 
 /// One PVC after the restore.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

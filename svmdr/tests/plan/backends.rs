@@ -14,7 +14,8 @@ use sim::ontap::Timing;
 use svmdr::plan::engine::StepStatus;
 use svmdr::plan::failover::FailoverOptions;
 use svmdr::plan::trident::{PROMPT_ANNOTATION, TridentApi};
-use svmdr::plan::{EngineOptions, NoopReporter, PlanError, RunReport, execute};
+use svmdr::plan::{EngineOptions, PlanError, RunReport, execute};
+use svmdr::report::NoopReporter;
 
 use super::lab::{DR_SVM, Lab, fast_timeouts};
 

@@ -13,7 +13,8 @@ use svmdr::plan::engine::StepStatus;
 use svmdr::plan::failover::FailoverOptions;
 use svmdr::plan::step::StepKind;
 use svmdr::plan::storage::{RelState, SvmState};
-use svmdr::plan::{EngineOptions, NoopReporter, Observed, Plan, PlanError, Site, execute};
+use svmdr::plan::{EngineOptions, Observed, Plan, PlanError, Site, execute};
+use svmdr::report::NoopReporter;
 
 use super::lab::{Lab, fast_timeouts};
 
