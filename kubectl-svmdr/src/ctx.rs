@@ -61,6 +61,9 @@ pub struct Ctx {
     pub global: GlobalArgs,
     /// How the program is called in messages (`kubectl svmdr`).
     pub name: &'static str,
+    /// The whole command line's clap definition (for `completion`), given
+    /// by the binary so that commands need not name the parser.
+    pub command: fn() -> clap::Command,
     runtime: Option<tokio::runtime::Runtime>,
     reporter: Option<Arc<CliReporter>>,
     config: Option<ConfigFile>,
@@ -68,10 +71,11 @@ pub struct Ctx {
 
 impl Ctx {
     /// A context for one run.
-    pub fn new(global: GlobalArgs, name: &'static str) -> Self {
+    pub fn new(global: GlobalArgs, name: &'static str, command: fn() -> clap::Command) -> Self {
         Self {
             global,
             name,
+            command,
             runtime: None,
             reporter: None,
             config: None,

@@ -60,7 +60,7 @@ pub enum OutputFormat {
     /// YAML (same schema as JSON).
     Yaml,
     /// `jsonpath=TEMPLATE`: kubectl's JSONPath template applied to the JSON
-    /// document (see [`crate::output::jsonpath`]). The template lives for
+    /// document (see [`crate::jsonpath`]). The template lives for
     /// the whole process, hence `'static`.
     JsonPath(&'static str),
     /// `name`: one `kind.group/name` line per object, as `kubectl -o name`.
@@ -99,7 +99,7 @@ impl OutputFormat {
                         "unknown output format {value:?}; use one of: {OUTPUT_FORMATS}"
                     ));
                 };
-                crate::output::jsonpath::Template::parse(template)
+                crate::jsonpath::Template::parse(template)
                     .map_err(|e| format!("invalid jsonpath template {template:?}: {e}"))?;
                 // Leaked once per process: the format is `Copy` and passed
                 // by value everywhere.

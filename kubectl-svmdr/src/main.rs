@@ -48,7 +48,11 @@ fn main() -> ExitCode {
     };
     logging::init(cli.global.verbose);
     let format = cli.global.output;
-    let mut ctx = Ctx::new(cli.global.clone(), name);
+    let mut ctx = Ctx::new(
+        cli.global.clone(),
+        name,
+        <cli::Cli as clap::CommandFactory>::command,
+    );
     match cli.command.run(&mut ctx) {
         Ok(outcome) => exit::from_outcome(outcome),
         // With -o json|yaml this also writes the error document to stdout.

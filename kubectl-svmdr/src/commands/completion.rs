@@ -5,9 +5,6 @@
 //! binary from the release next to `kubectl-svmdr` on the PATH: kubectl runs
 //! it to complete plugin arguments (krew does not install it).
 
-use clap::CommandFactory as _;
-
-use crate::cli::Cli;
 use crate::ctx::Ctx;
 use crate::exit::Outcome;
 
@@ -23,8 +20,8 @@ pub struct Args {
 ///
 /// # Errors
 /// Only when stdout cannot be written.
-pub fn run(args: Args, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
-    let mut cmd = Cli::command();
+pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
+    let mut cmd = (ctx.command)();
     // Render into memory first: clap_complete panics on write errors, and a
     // closed pipe must exit 0, not panic.
     let mut script = Vec::new();

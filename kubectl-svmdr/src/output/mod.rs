@@ -3,7 +3,7 @@
 //! stdout; progress and notes go to stderr (see [`crate::progress`]).
 
 pub mod backends;
-pub mod jsonpath;
+pub use crate::jsonpath;
 pub mod name;
 pub mod peer;
 pub mod restore;

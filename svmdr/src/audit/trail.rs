@@ -48,6 +48,18 @@ pub enum AuditOutcome {
 }
 
 impl AuditOutcome {
+    /// The outcome of a restore that failed so: timed out (Velero still
+    /// runs it), refused (a backup with volume data, a second restore not
+    /// confirmed), or failed.
+    pub fn of_restore(e: &crate::restore::RestoreError) -> Self {
+        use crate::restore::RestoreError;
+        match e {
+            RestoreError::Timeout { .. } => Self::TimedOut,
+            RestoreError::VolumeData { .. } | RestoreError::AlreadyRestored { .. } => Self::Refused,
+            _ => Self::Failed,
+        }
+    }
+
     /// Kebab-case name, as stored.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -326,6 +326,17 @@ pub fn analyze(
 
 /// A `velero.io/v2alpha1` DataUpload, `snapshot.storage.k8s.io/v1`
 /// VolumeSnapshotContent or `velero.io/v1` PodVolumeBackup resource.
+/// A Kubernetes read that failed, and what it was for.
+#[derive(Debug, thiserror::Error)]
+#[error("{what}: {source}")]
+pub struct ReadError {
+    /// What was being read.
+    pub what: String,
+    /// The error.
+    #[source]
+    pub source: kube::Error,
+}
+
 fn resource(group: &str, version: &str, kind: &str) -> ApiResource {
     ApiResource::from_gvk(&GroupVersionKind::gvk(group, version, kind))
 }
@@ -337,7 +348,7 @@ async fn labelled(
     api: Api<DynamicObject>,
     selector: &str,
     what: &str,
-) -> Result<Result<Vec<Value>, String>, super::RestoreError> {
+) -> Result<Result<Vec<Value>, String>, ReadError> {
     match api.list(&ListParams::default().labels(selector)).await {
         Ok(l) => Ok(Ok(l
             .items
@@ -349,7 +360,7 @@ async fn labelled(
             "not allowed to list {what} ({}): only the Backup's spec and status were checked; grant `list` on them to check the objects too",
             e.message
         ))),
-        Err(source) => Err(super::RestoreError::Kube {
+        Err(source) => Err(ReadError {
             what: format!("listing {what} labelled {selector}"),
             source,
         }),
@@ -362,21 +373,18 @@ async fn labelled(
 ///
 /// # Errors
 ///
-/// [`super::RestoreError::Kube`] (a missing CRD is not an error).
+/// [`ReadError`] (a missing CRD is not an error).
 pub async fn inspect(
     client: &kube::Client,
     namespace: &str,
     name: &str,
-) -> Result<BackupData, super::RestoreError> {
+) -> Result<BackupData, ReadError> {
     let backups: Api<DynamicObject> =
         Api::namespaced_with(client.clone(), namespace, &super::velero_resource("Backup"));
-    let backup = backups
-        .get(name)
-        .await
-        .map_err(|source| super::RestoreError::Kube {
-            what: format!("reading Velero backup {namespace}/{name}"),
-            source,
-        })?;
+    let backup = backups.get(name).await.map_err(|source| ReadError {
+        what: format!("reading Velero backup {namespace}/{name}"),
+        source,
+    })?;
     let backup = serde_json::to_value(&backup).unwrap_or(Value::Null);
     let selector = format!("{BACKUP_NAME_LABEL}={}", valid_name(name));
     let pvb = resource("velero.io", "v1", "PodVolumeBackup");

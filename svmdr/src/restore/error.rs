@@ -105,16 +105,11 @@ pub enum RestoreError {
     },
 }
 
-impl RestoreError {
-    /// The audit outcome of a restore that failed so: timed out (Velero
-    /// still runs it), refused (a backup with volume data, a second restore
-    /// not confirmed), or failed.
-    pub fn audit_outcome(&self) -> crate::audit::AuditOutcome {
-        use crate::audit::AuditOutcome;
-        match self {
-            Self::Timeout { .. } => AuditOutcome::TimedOut,
-            Self::VolumeData { .. } | Self::AlreadyRestored { .. } => AuditOutcome::Refused,
-            _ => AuditOutcome::Failed,
+impl From<backup_data::ReadError> for RestoreError {
+    fn from(e: backup_data::ReadError) -> Self {
+        Self::Kube {
+            what: e.what,
+            source: e.source,
         }
     }
 }

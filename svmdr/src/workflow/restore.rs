@@ -114,7 +114,7 @@ fn verdict(result: &Result<RestoreReport, RestoreError>) -> (AuditOutcome, Strin
                 r.name, r.backup.name, r.status.phase, r.status.warnings, r.status.errors
             ),
         ),
-        Err(e) => (e.audit_outcome(), e.to_string()),
+        Err(e) => (crate::audit::AuditOutcome::of_restore(e), e.to_string()),
     }
 }
 

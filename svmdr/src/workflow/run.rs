@@ -136,7 +136,7 @@ pub async fn run(
         Some(chained) => match chained_restore(dr, chained, reporter).await {
             Ok(r) => Some(r),
             Err(error) => {
-                let outcome = error.audit_outcome();
+                let outcome = crate::audit::AuditOutcome::of_restore(&error);
                 let what = match outcome {
                     AuditOutcome::TimedOut => "timed out",
                     AuditOutcome::Refused => "was refused",
