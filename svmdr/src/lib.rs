@@ -10,6 +10,8 @@
 //! - [`peering`]: idempotent cluster/SVM peering and SVM-DR set-up.
 //! - [`plan`]: DR workflows (failover, switchover, resync, failback) as plans
 //!   of idempotent steps.
+//! - [`plugin_config`]: the Velero plugin's ConfigMap (read by the plugin
+//!   and by the CLI's restore wait).
 //! - [`secret`]: a string that never prints.
 //!
 //! The binaries stay thin: they parse flags, call into this crate and render
@@ -20,6 +22,7 @@ pub mod error_chain;
 pub mod ontap;
 pub mod peering;
 pub mod plan;
+pub mod plugin_config;
 pub mod poll;
 pub mod readiness;
 pub mod report;
