@@ -5,7 +5,7 @@
 //! while its SVM is stopped, has no aggregates or no data LIF up (Trident:
 //! `storage_drivers/ontap/ontap_common.go`); that is the DR backend before a
 //! failover. After `start-dr`, Trident's periodic backend state poll
-//! (`core/orchestrator_core.go` `PeriodicallyReconcileBackend`, every
+//! (`core/orchestrator_core.go` `PeriodicallyReconcileBackendState`, every
 //! `backend_storage_poll_interval`, 5 min by default) may bring it back, or
 //! not (a backend whose initialisation failed is only re-created by an
 //! update).
