@@ -15,17 +15,18 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use base64::Engine as _;
 use serde_json::Value;
-use svmdr::ontap::{Auth, OntapClient, OntapConfig, Timeouts, TlsOptions};
+use svmdr::ontap::{Auth, OntapClient, Timeouts};
 use svmdr::readiness::{NotReady, ProbeError, SvmFacts, collect_svm_facts, probe_tcp};
-use svmdr::trident::backend::{
-    Backend, TridentError, auth_from_secret_data, parse_backend, try_backend_tls,
+use svmdr::trident::backend::{Backend, TridentError};
+use svmdr::trident::credentials::{
+    auth_from_secret_data, backend_tls_with, client_config, secret_data,
 };
+use svmdr::trident::discovery::{join_backends, ontap_backends};
 use tokio::sync::OnceCell;
 
 use crate::cache::TtlCache;
-use crate::config::{ConfigError, PluginConfig, selector};
+use crate::config::{ConfigError, PluginConfig, SELECTOR};
 use crate::kubeapi::{CallError, KubeApi};
 
 pub use cluster::PodVolumeBackupInfo;
@@ -55,6 +56,17 @@ pub enum ClusterError {
     /// The plugin configuration is bad.
     #[error(transparent)]
     Config(#[from] ConfigError),
+}
+
+/// Why a backend's ONTAP login could not be read.
+#[derive(Debug, thiserror::Error)]
+enum LoginError {
+    /// Reading its Secret failed.
+    #[error(transparent)]
+    Cluster(#[from] ClusterError),
+    /// The Secret is missing or does not hold a login.
+    #[error(transparent)]
+    Trident(#[from] TridentError),
 }
 
 fn kube_hint(code: Option<u16>) -> &'static str {
@@ -88,6 +100,18 @@ async fn bounded<T>(
 
 fn name_of(v: &Value) -> String {
     text(v, "/metadata/name")
+}
+
+/// A JSON object of strings (a ConfigMap's `data`) as a map; other values
+/// become empty strings.
+fn string_map(v: Option<&Value>) -> BTreeMap<String, String> {
+    v.and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn text(v: &Value, ptr: &str) -> String {
@@ -183,41 +207,25 @@ impl Storage {
                 let path = format!("/api/v1/namespaces/{ns}/configmaps");
                 let cms = bounded(
                     &format!("listing plugin ConfigMaps in namespace {ns}"),
-                    api.list(&path, Some(&selector())),
+                    api.list(&path, Some(SELECTOR)),
                 )
                 .await?;
-                match cms.as_slice() {
-                    [] => Ok(Arc::new(PluginConfig::default())),
-                    [cm] => {
-                        let source = format!("{ns}/{}", name_of(cm));
-                        let data: BTreeMap<String, String> = cm
-                            .get("data")
-                            .and_then(Value::as_object)
-                            .map(|m| {
-                                m.iter()
-                                    .map(|(k, v)| {
-                                        (k.clone(), v.as_str().unwrap_or_default().to_string())
-                                    })
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                        let (cfg, unknown) = PluginConfig::from_data(&source, &data)?;
-                        if !unknown.is_empty() {
-                            tracing::warn!(configmap = %source, keys = %unknown.join(","), "ignoring unknown plugin ConfigMap keys");
-                        }
-                        Ok(Arc::new(cfg))
-                    }
-                    many => Err(ClusterError::Config(ConfigError::Ambiguous {
-                        namespace: ns,
-                        names: many.iter().map(name_of).collect::<Vec<_>>().join(", "),
-                    })),
+                let maps: Vec<(String, BTreeMap<String, String>)> = cms
+                    .iter()
+                    .map(|cm| (name_of(cm), string_map(cm.get("data"))))
+                    .collect();
+                let (cfg, unknown) = PluginConfig::from_configmaps(&ns, &maps)?;
+                if !unknown.is_empty() {
+                    tracing::warn!(configmap = %cfg.source, keys = %unknown.join(","), "ignoring unknown plugin ConfigMap keys");
                 }
+                Ok(Arc::new(cfg))
             })
             .await
     }
 
-    /// The ONTAP backends of the restore cluster's Trident, joined to their
-    /// TridentBackendConfig names, sorted by name (others are skipped).
+    /// The ONTAP backends of the restore cluster's Trident, as the CLI sees
+    /// them ([`join_backends`]: joined to their TridentBackendConfig names,
+    /// sorted by name, without other drivers and backends being deleted).
     ///
     /// # Errors
     /// The TridentBackends cannot be listed.
@@ -249,28 +257,7 @@ impl Storage {
                     tracing::debug!(error = %e, "cannot list TridentBackendConfigs");
                     Vec::new()
                 });
-                let mut out = Vec::with_capacity(tbes.len());
-                for tbe in &tbes {
-                    match parse_backend(tbe) {
-                        Ok(mut b) => {
-                            b.tbc_name = tbcs
-                                .iter()
-                                .find(|t| {
-                                    let uid = t.pointer("/metadata/uid").and_then(Value::as_str);
-                                    let bound = t
-                                        .pointer("/status/backendInfo/backendUUID")
-                                        .and_then(Value::as_str);
-                                    (uid.is_some() && uid == b.config_ref.as_deref())
-                                        || bound == Some(b.uuid.as_str())
-                                })
-                                .map(name_of);
-                            out.push(b);
-                        }
-                        Err(e) => tracing::debug!(error = %e, "skipping Trident backend"),
-                    }
-                }
-                out.sort_by(|a, b| a.name.cmp(&b.name));
-                Ok(Arc::new(out))
+                Ok(Arc::new(ontap_backends(join_backends(&tbes, &tbcs))))
             })
             .await
     }
@@ -343,40 +330,24 @@ impl Storage {
     }
 
     /// The backend's ONTAP login, from its credentials Secret.
-    async fn backend_auth(&self, cfg: &PluginConfig, backend: &Backend) -> Result<Auth, String> {
-        let api = self.kube().await.map_err(|e| e.to_string())?;
+    async fn backend_auth(
+        &self,
+        cfg: &PluginConfig,
+        backend: &Backend,
+    ) -> Result<Auth, LoginError> {
+        let api = self.kube().await?;
         let ns = &cfg.trident_namespace;
         let name = backend.secret_name();
         let path = format!("/api/v1/namespaces/{ns}/secrets/{name}");
         let secret = bounded(&format!("reading Secret {ns}/{name}"), api.get(&path, &[]))
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| {
-                TridentError::SecretNotFound {
-                    backend: backend.name.clone(),
-                    namespace: ns.clone(),
-                    name: name.clone(),
-                }
-                .to_string()
+            .await?
+            .ok_or_else(|| TridentError::SecretNotFound {
+                backend: backend.name.clone(),
+                namespace: ns.clone(),
+                name: name.clone(),
             })?;
-        let mut data: BTreeMap<String, Vec<u8>> = BTreeMap::new();
-        if let Some(m) = secret.get("data").and_then(Value::as_object) {
-            for (k, v) in m {
-                let decoded = base64::engine::general_purpose::STANDARD
-                    .decode(v.as_str().unwrap_or_default())
-                    .map_err(|_| format!("Secret {ns}/{name}: key {k} is not base64"))?;
-                data.insert(k.clone(), decoded);
-            }
-        }
-        if let Some(m) = secret.get("stringData").and_then(Value::as_object) {
-            for (k, v) in m {
-                data.insert(
-                    k.clone(),
-                    v.as_str().unwrap_or_default().as_bytes().to_vec(),
-                );
-            }
-        }
-        auth_from_secret_data(backend, ns, &name, &data).map_err(|e| e.to_string())
+        let data = secret_data(ns, &name, &secret)?;
+        Ok(auth_from_secret_data(backend, ns, &name, &data)?)
     }
 
     async fn client(
@@ -397,26 +368,19 @@ impl Storage {
         };
         self.clients
             .get_or_try_init(&(restore.to_string(), backend.uuid.clone()), || async {
-                let auth = self.backend_auth(cfg, backend).await.map_err(fail)?;
-                let tls = match &cfg.ontap_ca {
-                    Some(pem) => TlsOptions {
-                        ca_pem: Some(pem.clone()),
-                        insecure_skip_verify: false,
-                    },
-                    None => try_backend_tls(backend).map_err(|e| fail(e.to_string()))?,
+                let auth = self
+                    .backend_auth(cfg, backend)
+                    .await
+                    .map_err(|e| fail(e.to_string()))?;
+                let tls = backend_tls_with(backend, cfg.ontap_ca.as_deref())
+                    .map_err(|e| fail(e.to_string()))?;
+                let timeouts = Timeouts {
+                    connect: Duration::from_secs(5).min(cfg.ontap_timeout),
+                    request: cfg.ontap_timeout,
+                    job: cfg.ontap_timeout,
                 };
-                OntapClient::new(OntapConfig {
-                    name: cluster.clone(),
-                    endpoint: backend.management_lif.clone(),
-                    auth,
-                    tls,
-                    timeouts: Timeouts {
-                        connect: Duration::from_secs(5).min(cfg.ontap_timeout),
-                        request: cfg.ontap_timeout,
-                        job: cfg.ontap_timeout,
-                    },
-                })
-                .map_err(|e| fail(e.to_string()))
+                OntapClient::new(client_config(backend, auth, tls, timeouts))
+                    .map_err(|e| fail(e.to_string()))
             })
             .await
     }

@@ -18,6 +18,8 @@
 //! - [`workflow`]: the workflows as a front end runs them (prepare, then
 //!   run; the chained Velero restore; the `restore` command), recorded
 //!   through [`audit`].
+//! - [`plugin_config`]: the Velero plugin's ConfigMap (read by the plugin
+//!   and by the CLI's restore wait).
 //! - [`secret`]: a string that never prints.
 //!
 //! The design and the facts the code relies on are in `docs/` (start with
@@ -31,6 +33,7 @@ pub mod error_chain;
 pub mod ontap;
 pub mod peering;
 pub mod plan;
+pub mod plugin_config;
 pub mod poll;
 pub mod readiness;
 pub mod report;

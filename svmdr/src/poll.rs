@@ -119,32 +119,85 @@ pub async fn poll_until<T, P, E>(
     pace: Pace,
     mut attempt: impl AsyncFnMut(Tick) -> Result<Attempt<T, P>, E>,
 ) -> Result<T, PollError<E, P>> {
-    let start = Instant::now();
-    let mut delay = pace.first.max(Pace::MIN_INTERVAL);
-    let mut n = 0u32;
+    let mut clock = Clock::start(pace);
     loop {
-        n += 1;
-        let elapsed = start.elapsed();
-        let tick = Tick {
-            attempt: n,
-            elapsed,
-            left: pace.timeout.saturating_sub(elapsed),
-        };
-        let last = match attempt(tick).await {
+        let tick = clock.tick();
+        match attempt(tick).await {
             Ok(Attempt::Done(t)) => return Ok(t),
-            Ok(Attempt::Pending(p)) => p,
+            Ok(Attempt::Pending(p)) => clock.wait(p).await?,
             Err(e) => return Err(PollError::Failed(e)),
-        };
-        let elapsed = start.elapsed();
-        if elapsed >= pace.timeout {
+        }
+    }
+}
+
+/// [`poll_until`] for an attempt that is a closure returning a future that
+/// borrows nothing from the closure. Its wait is `Send` whenever that future
+/// is, which a server handler needs: the compiler cannot prove an async
+/// closure's future `Send` through generic code (rust-lang/rust#110338).
+///
+/// # Errors
+/// As [`poll_until`].
+pub async fn poll_until_fn<T, P, E, Fut>(
+    pace: Pace,
+    mut attempt: impl FnMut(Tick) -> Fut,
+) -> Result<T, PollError<E, P>>
+where
+    Fut: Future<Output = Result<Attempt<T, P>, E>>,
+{
+    let mut clock = Clock::start(pace);
+    loop {
+        let tick = clock.tick();
+        match attempt(tick).await {
+            Ok(Attempt::Done(t)) => return Ok(t),
+            Ok(Attempt::Pending(p)) => clock.wait(p).await?,
+            Err(e) => return Err(PollError::Failed(e)),
+        }
+    }
+}
+
+/// The timing both loops share: ticks, and the sleep after a pending attempt.
+struct Clock {
+    pace: Pace,
+    start: Instant,
+    delay: Duration,
+    attempts: u32,
+}
+
+impl Clock {
+    fn start(pace: Pace) -> Self {
+        Self {
+            pace,
+            start: Instant::now(),
+            delay: pace.first.max(Pace::MIN_INTERVAL),
+            attempts: 0,
+        }
+    }
+
+    /// The tick of the next attempt.
+    fn tick(&mut self) -> Tick {
+        self.attempts += 1;
+        let elapsed = self.start.elapsed();
+        Tick {
+            attempt: self.attempts,
+            elapsed,
+            left: self.pace.timeout.saturating_sub(elapsed),
+        }
+    }
+
+    /// After a pending attempt: sleeps until the next one (never past the
+    /// deadline), or times out with `last` when the deadline has passed.
+    async fn wait<E, P>(&mut self, last: P) -> Result<(), PollError<E, P>> {
+        let elapsed = self.start.elapsed();
+        if elapsed >= self.pace.timeout {
             return Err(PollError::TimedOut {
                 waited: elapsed,
                 last,
-                attempts: n,
+                attempts: self.attempts,
             });
         }
-        tokio::time::sleep(delay.min(pace.timeout - elapsed)).await;
-        delay = pace.next(delay);
+        tokio::time::sleep(self.delay.min(self.pace.timeout - elapsed)).await;
+        self.delay = self.pace.next(self.delay);
+        Ok(())
     }
 }
 
@@ -247,6 +300,40 @@ mod tests {
             })
             .await;
         assert!(calls <= 11, "{calls} attempts in 100 ms");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_fn_form_keeps_the_same_schedule_and_is_send() {
+        fn assert_send<F: Future + Send>(f: F) -> F {
+            f
+        }
+        let start = tokio::time::Instant::now();
+        let shared = std::sync::Mutex::new(Vec::new());
+        let seen = &shared;
+        let r: Result<(), PollError<(), u32>> = assert_send(poll_until_fn(
+            Pace::every(MS * 300, MS * 1000),
+            move |t: Tick| async move {
+                seen.lock().unwrap().push(t.elapsed.as_millis());
+                Ok(Attempt::Pending(t.attempt))
+            },
+        ))
+        .await;
+        assert!(matches!(
+            r,
+            Err(PollError::TimedOut {
+                last: 5,
+                attempts: 5,
+                ..
+            })
+        ));
+        assert_eq!(*shared.lock().unwrap(), vec![0, 300, 600, 900, 1000]);
+        assert_eq!(start.elapsed(), MS * 1000);
+        let done: Result<u8, PollError<(), ()>> =
+            poll_until_fn(Pace::every(MS, MS), |_| async { Ok(Attempt::Done(3)) }).await;
+        assert_eq!(done, Ok(3));
+        let failed: Result<(), PollError<&str, ()>> =
+            poll_until_fn(Pace::every(MS, MS), |_| async { Err("boom") }).await;
+        assert_eq!(failed, Err(PollError::Failed("boom")));
     }
 
     #[test]

@@ -6,8 +6,9 @@
 //! no IP data LIF: only the SVM and its FC service are checked, nothing is
 //! probed, and the log line says "FC: LIF state not checked over IP".
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use svmdr::poll::{Attempt, Pace, PollError, Tick, poll_until_fn};
 use svmdr::readiness::{
     NotReady, Ready, SvmFacts, Transport, check_volume_for, find_volume_by_junction, same_address,
     svm_serving_lif_for,
@@ -55,8 +56,10 @@ pub fn transport_for(backend: &Backend, protocol: Protocol) -> Transport {
 }
 
 /// Checks, and while the reason is transient and `waitForReady` allows,
-/// waits and checks again. An SVM whose wait already ran out in this restore
-/// is not waited for again.
+/// waits and checks again ([`poll_until_fn`], every `retryInterval`). Another
+/// check is made only when it can start within the budget: an attempt that
+/// ends with less than `retryInterval` left stops the wait. An SVM whose
+/// wait already ran out in this restore is not waited for again.
 ///
 /// # Errors
 /// The last [`NotReady`] and how long was waited.
@@ -75,17 +78,18 @@ pub async fn ensure_ready(
         cfg.wait_for_ready
     };
     let transport = transport_for(backend, protocol);
-    let start = Instant::now();
-    let mut attempts = 0u32;
-    loop {
-        attempts += 1;
+    let start = tokio::time::Instant::now();
+    let pace = Pace::every(cfg.retry_interval, budget);
+    // `poll_until_fn`: the gRPC server needs this future to be `Send`.
+    let result = poll_until_fn(pace, move |tick: Tick| async move {
         let (result, probed_addrs) =
             attempt(storage, restore, cfg, backend, sel, transport, lif_address).await;
         match result {
-            Ok(c) => return Ok(c),
+            Ok(c) => Ok(Attempt::Done(c)),
+            // Retry only when the next attempt still starts within the budget.
             Err(e) if e.is_transient() && start.elapsed() + cfg.retry_interval <= budget => {
                 tracing::info!(
-                    backend = %backend.name, reason = e.reason(), attempt = attempts,
+                    backend = %backend.name, reason = e.reason(), attempt = tick.attempt,
                     "storage not ready yet, retrying in {}: {e}", humantime::format_duration(cfg.retry_interval)
                 );
                 storage.forget(&restore.key, backend);
@@ -94,17 +98,22 @@ pub async fn ensure_ready(
                         storage.forget_probe(&restore.key, addr, port);
                     }
                 }
-                tokio::time::sleep(cfg.retry_interval).await;
+                Ok(Attempt::Pending(e))
             }
-            Err(e) => {
-                let waited = (!budget.is_zero()).then(|| start.elapsed());
-                if !budget.is_zero() && e.is_transient() {
-                    storage.mark_waited_out(&restore.key, backend);
-                }
-                return Err((e, waited));
-            }
+            Err(e) => Err(e),
         }
-    }
+    })
+    .await;
+    result.map_err(|e| {
+        let e = match e {
+            PollError::Failed(e) | PollError::TimedOut { last: e, .. } => e,
+        };
+        let waited = (!budget.is_zero()).then(|| start.elapsed());
+        if !budget.is_zero() && e.is_transient() {
+            storage.mark_waited_out(&restore.key, backend);
+        }
+        (e, waited)
+    })
 }
 
 async fn attempt(

@@ -465,3 +465,38 @@ async fn economy_backends_get_svm_and_lif_checks_only() {
         "{e}"
     );
 }
+
+/// A TridentBackend being deleted (`deletionTimestamp` set while Trident's
+/// finalizer holds it) serves nothing: the plugin skips it, as the CLI does
+/// (both through `svmdr::trident::discovery::join_backends`). Before they
+/// shared it, the plugin still used such a backend and accepted the PV.
+#[tokio::test]
+async fn a_backend_being_deleted_is_not_used() {
+    const TBE: &str = "trident.netapp.io/v1";
+    let lab = Lab::start(one_svm("rw", "online"), "Netapp1!", &[]).await;
+    let uuid = lab.sites[0].backend_uuid.clone();
+    let pv = lab.pv(0, PV, None);
+    let ok = run_pv(&lab, &pv)
+        .await
+        .expect("ready while the backend is there");
+    assert_eq!(ok, pv);
+    let name = lab
+        .kube
+        .list(TBE, "TridentBackend", Some("trident"))
+        .iter()
+        .find(|b| b["backendUUID"] == uuid.as_str())
+        .and_then(|b| b.pointer("/metadata/name").and_then(Value::as_str))
+        .map(str::to_string)
+        .expect("the site's TridentBackend");
+    assert!(
+        lab.kube
+            .delete(TBE, "TridentBackend", Some("trident"), &name)
+    );
+    let kept = lab.kube.list(TBE, "TridentBackend", Some("trident"));
+    assert!(
+        kept.iter().any(|b| b["backendUUID"] == uuid.as_str()
+            && b.pointer("/metadata/deletionTimestamp").is_some()),
+        "the finalizer keeps it, being deleted: {kept:?}"
+    );
+    expect_error(&lab, &pv, &["is not in the restore cluster", &uuid]).await;
+}

@@ -446,17 +446,16 @@ mod tests {
 
     #[test]
     fn trident_backends_table_and_json() {
-        use svmdr::plan::trident::BackendState;
         use svmdr::site::SiteRole;
-        let tbe = |name: &str, svm: &str, state: &str| BackendState {
+        use svmdr::trident::backend::Backend;
+        let tbe = |name: &str, svm: &str, state: &str| Backend {
             name: name.into(),
             uuid: "u".into(),
             svm: Some(svm.into()),
             state: state.into(),
             user_state: "normal".into(),
-            state_reason: String::new(),
             online: state == "online",
-            config_ref: String::new(),
+            ..Default::default()
         };
         let mut r = report("PT20M");
         svmdr::status::backends::apply(

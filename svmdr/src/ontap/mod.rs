@@ -41,6 +41,7 @@ pub use network::{INTERCLUSTER_SERVICE, InterfaceQuery, LifPlacement, NewIntercl
 pub use peers::{CreateClusterPeer, CreatedClusterPeer, PatchClusterPeer, SvmPeerQuery};
 pub use snapmirror::{CreateRelationship, DeleteOptions, PatchOptions, RelationshipQuery};
 pub use svm::SvmQuery;
+pub use tls::verified_client_config;
 pub use transport::OntapClient;
 pub use volumes::VolumeQuery;
 

@@ -72,6 +72,35 @@ pub(crate) fn client_config(tls: &TlsOptions, auth: &Auth) -> Result<rustls::Cli
     Ok(config)
 }
 
+/// A verified rustls client configuration for any HTTPS server, e.g. a
+/// Kubernetes API server: trusted roots from `ca_pem` (else the Mozilla set),
+/// and an optional client certificate and key (PEM), with the same rules and
+/// messages as ONTAP connections. Verification cannot be turned off here.
+///
+/// # Errors
+/// A CA, certificate or key that cannot be read (never quoting the key).
+pub fn verified_client_config(
+    ca_pem: Option<&str>,
+    client_cert: Option<(&str, &crate::secret::Secret)>,
+) -> Result<rustls::ClientConfig, String> {
+    let tls = TlsOptions {
+        ca_pem: ca_pem.map(str::to_string),
+        insecure_skip_verify: false,
+    };
+    let auth = match client_cert {
+        Some((cert_pem, key_pem)) => Auth::Certificate {
+            cert_pem: cert_pem.to_string(),
+            key_pem: key_pem.clone(),
+        },
+        // Basic auth is an HTTP header: for TLS it means "no client certificate".
+        None => Auth::Basic {
+            username: String::new(),
+            password: crate::secret::Secret::new(String::new()),
+        },
+    };
+    client_config(&tls, &auth)
+}
+
 fn warn_insecure_once() {
     static WARN: Once = Once::new();
     WARN.call_once(|| {
@@ -158,6 +187,24 @@ mod tests {
             insecure_skip_verify: true,
         };
         client_config(&insecure, &auth).unwrap();
+    }
+
+    #[test]
+    fn verified_config_for_other_servers() {
+        verified_client_config(None, None).unwrap();
+        let e = verified_client_config(Some("no pem"), None).unwrap_err();
+        assert!(e.contains("no CERTIFICATE"), "{e}");
+        let key =
+            Secret::new("-----BEGIN PRIVATE KEY-----\nSECRETKEYDATA\n-----END PRIVATE KEY-----\n");
+        let e = verified_client_config(
+            None,
+            Some((
+                "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+                &key,
+            )),
+        )
+        .unwrap_err();
+        assert!(!e.contains("SECRETKEYDATA"), "{e}");
     }
 
     #[test]

@@ -185,15 +185,14 @@ mod tests {
         }]);
         // The primary's Trident has its backend online again.
         obs.trident = crate::plan::trident::TridentReport::Listed {
-            backends: vec![crate::plan::trident::BackendState {
+            backends: vec![crate::trident::backend::Backend {
                 name: "ontap-nas-primary".into(),
                 uuid: "u1".into(),
                 svm: Some("svm1".into()),
                 state: "online".into(),
                 user_state: "normal".into(),
-                state_reason: String::new(),
                 online: true,
-                config_ref: String::new(),
+                ..Default::default()
             }],
         };
         let p = plan(&obs, &pair(), false).expect("plan");

@@ -128,20 +128,23 @@ pub fn listed(backends: &[(&str, &str, &str, &str)]) -> super::trident::TridentR
     super::trident::TridentReport::Listed {
         backends: backends
             .iter()
-            .map(|(name, svm, state, user)| super::trident::BackendState {
-                name: (*name).into(),
-                uuid: format!("uuid-{name}"),
-                svm: Some((*svm).into()),
-                state: (*state).into(),
-                user_state: (*user).into(),
-                state_reason: if *state == "online" {
-                    String::new()
-                } else {
-                    format!("SVM {svm} is not running")
+            .map(
+                |(name, svm, state, user)| crate::trident::backend::Backend {
+                    name: (*name).into(),
+                    uuid: format!("uuid-{name}"),
+                    svm: Some((*svm).into()),
+                    state: (*state).into(),
+                    user_state: (*user).into(),
+                    state_reason: if *state == "online" {
+                        String::new()
+                    } else {
+                        format!("SVM {svm} is not running")
+                    },
+                    online: *state == "online",
+                    config_ref: Some(format!("tbc-{name}")),
+                    ..Default::default()
                 },
-                online: *state == "online",
-                config_ref: format!("tbc-{name}"),
-            })
+            )
             .collect(),
     }
 }

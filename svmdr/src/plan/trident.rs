@@ -31,84 +31,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::observe::{Observed, Site};
+use crate::trident::backend::Backend;
+use crate::trident::cluster::list_backends;
 
 /// The annotation [`TridentApi::prompt`] sets on a TBC's credentials Secret.
 pub const PROMPT_ANNOTATION: &str = "svmdr.netapp.io/backend-reconcile-requested-at";
-
-/// One TridentBackend as Trident records it (Trident:
-/// `persistent_store/crd/apis/netapp/v1/types.go` `TridentBackend`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BackendState {
-    /// `backendName`.
-    pub name: String,
-    /// `backendUUID`.
-    pub uuid: String,
-    /// `config.ontap_config.svm`, when set.
-    pub svm: Option<String>,
-    /// `state` (`online`, `offline`, `failed`, `deleting`).
-    pub state: String,
-    /// `userState` (`normal`, `suspended`).
-    pub user_state: String,
-    /// `stateReason` (why it is offline).
-    pub state_reason: String,
-    /// `online`.
-    pub online: bool,
-    /// `configRef`: UID of its TridentBackendConfig (empty for tridentctl backends).
-    pub config_ref: String,
-}
-
-impl BackendState {
-    /// Reads a TridentBackend object (pure); `None` without a `backendName`.
-    pub fn from_object(v: &Value) -> Option<Self> {
-        let s = |p: &str| v.pointer(p).and_then(Value::as_str).map(String::from);
-        Some(Self {
-            name: s("/backendName")?,
-            uuid: s("/backendUUID").unwrap_or_default(),
-            svm: s("/config/ontap_config/svm").filter(|x| !x.is_empty()),
-            state: s("/state").unwrap_or_default(),
-            user_state: s("/userState").unwrap_or_default(),
-            state_reason: s("/stateReason").unwrap_or_default(),
-            online: v.get("online").and_then(Value::as_bool).unwrap_or(false),
-            config_ref: s("/configRef").unwrap_or_default(),
-        })
-    }
-
-    /// Whether Trident reports it online.
-    pub fn is_online(&self) -> bool {
-        self.state == "online"
-    }
-
-    /// Whether an administrator suspended it (`userState: suspended`): it is
-    /// reported, not waited on.
-    pub fn is_suspended(&self) -> bool {
-        self.user_state == "suspended"
-    }
-
-    /// `name (SVM s): state offline, userState normal, stateReason "..."`.
-    pub fn describe(&self) -> String {
-        let reason = if self.state_reason.is_empty() {
-            String::new()
-        } else {
-            format!(", stateReason {:?}", self.state_reason)
-        };
-        format!(
-            "Trident backend {} (SVM {}): state {}, userState {}{reason}",
-            self.name,
-            self.svm.as_deref().unwrap_or("?"),
-            if self.state.is_empty() {
-                "unknown"
-            } else {
-                &self.state
-            },
-            if self.user_state.is_empty() {
-                "unknown"
-            } else {
-                &self.user_state
-            },
-        )
-    }
-}
 
 /// What the plan knows about the DR cluster's Trident backends.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,8 +48,9 @@ pub enum TridentReport {
     NotConfigured,
     /// The TridentBackends.
     Listed {
-        /// Every backend in the Trident namespace.
-        backends: Vec<BackendState>,
+        /// Every ONTAP backend in the Trident namespace (as
+        /// [`list_backends`] lists them: not the ones being deleted).
+        backends: Vec<Backend>,
     },
     /// The LIST failed.
     Failed {
@@ -133,8 +61,8 @@ pub enum TridentReport {
 
 impl TridentReport {
     /// The backends of `svm` (pure).
-    pub fn of_svm<'a>(&'a self, svm: &'a str) -> impl Iterator<Item = &'a BackendState> + 'a {
-        let all: &[BackendState] = match self {
+    pub fn of_svm<'a>(&'a self, svm: &'a str) -> impl Iterator<Item = &'a Backend> + 'a {
+        let all: &[Backend] = match self {
             TridentReport::Listed { backends } => backends,
             _ => &[],
         };
@@ -144,7 +72,7 @@ impl TridentReport {
 
 /// The Trident backends of the SVM at `site` that are neither online nor
 /// suspended (pure).
-pub fn offline_backends(obs: &Observed, site: Site) -> Vec<&BackendState> {
+pub fn offline_backends(obs: &Observed, site: Site) -> Vec<&Backend> {
     let Some(svm) = obs.site(site).svm.as_ref().map(|s| s.name.as_str()) else {
         return Vec::new();
     };
@@ -166,7 +94,7 @@ pub(super) fn backends_done(obs: &Observed, site: Site) -> Option<String> {
         TridentReport::Listed { .. } => {}
     }
     let svm = obs.site(site).svm.as_ref()?.name.as_str();
-    let mine: Vec<&BackendState> = obs.trident.of_svm(svm).collect();
+    let mine: Vec<&Backend> = obs.trident.of_svm(svm).collect();
     if mine.is_empty() {
         return Some(format!(
             "no Trident backend on the {site} cluster uses SVM {svm}"
@@ -228,24 +156,13 @@ impl TridentApi {
         &self.namespace
     }
 
-    /// Lists the TridentBackends (one LIST); a failure is recorded.
+    /// Lists the ONTAP TridentBackends ([`list_backends`]); a failure is
+    /// recorded.
     pub async fn observe(&self) -> TridentReport {
-        let api: Api<DynamicObject> = Api::namespaced_with(
-            self.client.clone(),
-            &self.namespace,
-            &trident_resource("TridentBackend"),
-        );
-        match api.list(&ListParams::default()).await {
-            Ok(l) => TridentReport::Listed {
-                backends: l
-                    .items
-                    .iter()
-                    .filter_map(|o| serde_json::to_value(o).ok())
-                    .filter_map(|v| BackendState::from_object(&v))
-                    .collect(),
-            },
+        match list_backends(&self.client, &self.namespace).await {
+            Ok(backends) => TridentReport::Listed { backends },
             Err(e) => TridentReport::Failed {
-                error: format!("listing TridentBackends in {}: {e}", self.namespace),
+                error: e.to_string(),
             },
         }
     }
@@ -257,14 +174,14 @@ impl TridentApi {
     /// # Errors
     ///
     /// What could not be done, with the manual fix.
-    pub async fn prompt(&self, backend: &BackendState) -> Result<String, String> {
+    pub async fn prompt(&self, backend: &Backend) -> Result<String, String> {
         let ns = &self.namespace;
-        if backend.config_ref.is_empty() {
+        let Some(config_ref) = backend.config_ref.as_deref() else {
             return Err(format!(
                 "backend {} has no TridentBackendConfig (created with tridentctl): run `tridentctl update backend {} -n {ns} -f <its config file>`",
                 backend.name, backend.name
             ));
-        }
+        };
         let tbcs: Api<DynamicObject> = Api::namespaced_with(
             self.client.clone(),
             ns,
@@ -277,11 +194,11 @@ impl TridentApi {
         let tbc = list
             .items
             .iter()
-            .find(|t| t.metadata.uid.as_deref() == Some(backend.config_ref.as_str()))
+            .find(|t| t.metadata.uid.as_deref() == Some(config_ref))
             .ok_or_else(|| {
                 format!(
                     "no TridentBackendConfig in {ns} has the UID {} that backend {} refers to",
-                    backend.config_ref, backend.name
+                    config_ref, backend.name
                 )
             })?;
         let tbc_name = tbc.metadata.name.clone().unwrap_or_default();
@@ -321,7 +238,9 @@ mod tests {
     fn tbe(name: &str, svm: &str, state: &str, user: &str) -> Value {
         json!({
             "backendName": name, "backendUUID": format!("uuid-{name}"),
-            "config": {"ontap_config": {"svm": svm}},
+            "config": {"ontap_config": {
+                "storageDriverName": "ontap-nas", "managementLIF": "10.0.0.9", "svm": svm
+            }},
             "state": state, "userState": user, "online": state == "online",
             "stateReason": if state == "online" { "" } else { "SVM svm1_dr is not in running state" },
             "configRef": "tbc-uid"
@@ -330,15 +249,16 @@ mod tests {
 
     #[test]
     fn parses_trident_backend_fields() {
-        let b = BackendState::from_object(&tbe("nas-dr", "svm1_dr", "offline", "normal"))
-            .expect("backend");
+        let b =
+            crate::trident::backend::parse_backend(&tbe("nas-dr", "svm1_dr", "offline", "normal"))
+                .expect("backend");
         assert_eq!(b.svm.as_deref(), Some("svm1_dr"));
         assert!(!b.is_online() && !b.is_suspended());
         assert_eq!(
             b.describe(),
             "Trident backend nas-dr (SVM svm1_dr): state offline, userState normal, stateReason \"SVM svm1_dr is not in running state\""
         );
-        assert!(BackendState::from_object(&json!({"state": "online"})).is_none());
+        assert!(crate::trident::backend::parse_backend(&json!({"state": "online"})).is_err());
     }
 
     #[test]
@@ -349,7 +269,7 @@ mod tests {
                 tbe("b", "other", "online", "normal"),
             ]
             .iter()
-            .filter_map(BackendState::from_object)
+            .filter_map(|v| crate::trident::backend::parse_backend(v).ok())
             .collect(),
         };
         let names: Vec<&str> = report.of_svm("svm1_dr").map(|b| b.name.as_str()).collect();

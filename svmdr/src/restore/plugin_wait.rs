@@ -5,26 +5,29 @@
 //! `pkg/restore/restore.go`, the item action loop). The plugin retries a
 //! not-ready volume for up to `waitForReady` once per backend (SVM) in a
 //! restore (`ark-plugin/src/action/ready.rs`), so its worst case is
-//! `waitForReady` × the DR cluster's Trident backends. Its ConfigMap is found
-//! as the plugin finds it (`ark-plugin/src/config.rs`): in the Velero
-//! namespace, labelled `velero.io/plugin-config` and
-//! `svmdr.netapp.io/trident-storage=RestoreItemAction`; `tridentNamespace`
-//! (default `trident`) says where the backends are.
+//! `waitForReady` × the DR cluster's Trident backends. Its ConfigMap is
+//! found and parsed as the plugin does it ([`crate::plugin_config`]): in the
+//! Velero namespace, labelled [`PLUGIN_CONFIG_SELECTOR`]; `tridentNamespace`
+//! (default `trident`) says where the backends are, listed as every caller
+//! lists them ([`crate::trident::cluster::list_backends`]). A configuration
+//! the plugin refuses (a bad value, several ConfigMaps) makes it fail items
+//! at once: it waits for nothing, and the CLI says why.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use k8s_openapi::api::core::v1::ConfigMap;
-use kube::api::{Api, DynamicObject, ListParams};
-use kube::core::{ApiResource, GroupVersionKind};
+use kube::api::{Api, ListParams};
 use serde::{Deserialize, Serialize};
+
+use crate::plugin_config::PluginConfig;
+use crate::trident::backend::TridentError;
 
 /// The CLI's own allowance for a restore (objects, images, pods), added to
 /// the plugin's worst case.
 pub const BASE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
-/// The plugin ConfigMap's selector (`ark-plugin/src/config.rs` `selector`).
-pub const PLUGIN_CONFIG_SELECTOR: &str =
-    "velero.io/plugin-config,svmdr.netapp.io/trident-storage=RestoreItemAction";
+/// The plugin ConfigMap's selector ([`crate::plugin_config::SELECTOR`]).
+pub const PLUGIN_CONFIG_SELECTOR: &str = crate::plugin_config::SELECTOR;
 
 /// What the plugin's configuration allows it to wait.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,13 +70,35 @@ impl PluginWait {
     }
 }
 
-/// Parses `waitForReady` as the plugin does (`0` or a humantime duration).
-pub fn parse_wait(v: &str) -> Option<Duration> {
-    let t = v.trim();
-    if t == "0" {
-        Some(Duration::ZERO)
-    } else {
-        humantime::parse_duration(t).ok()
+/// What the plugin ConfigMaps in `velero_namespace` (name and `data` of
+/// each) let the plugin wait, and where its Trident backends are (pure):
+/// `(waitForReady, source, tridentNamespace, warnings)`.
+pub fn from_configmaps(
+    velero_namespace: &str,
+    configmaps: &[(String, BTreeMap<String, String>)],
+) -> (Duration, String, String, Vec<String>) {
+    match PluginConfig::from_configmaps(velero_namespace, configmaps) {
+        Ok((cfg, _unknown)) => {
+            let source = if configmaps.is_empty() {
+                "defaults".to_string()
+            } else {
+                format!("ConfigMap {}", cfg.source)
+            };
+            (
+                cfg.wait_for_ready,
+                source,
+                cfg.trident_namespace,
+                Vec::new(),
+            )
+        }
+        Err(e) => (
+            Duration::ZERO,
+            "defaults".into(),
+            PluginConfig::default().trident_namespace,
+            vec![format!(
+                "{e} (until then the plugin fails Trident volumes at once, without waiting)"
+            )],
+        ),
     }
 }
 
@@ -81,79 +106,52 @@ pub fn parse_wait(v: &str) -> Option<Duration> {
 /// Trident backends' SVMs. Every failure degrades to a warning: this only
 /// sizes a wait.
 pub async fn read(client: &kube::Client, velero_namespace: &str) -> PluginWait {
-    let mut out = PluginWait {
-        wait_for_ready: Duration::ZERO,
-        source: "defaults".into(),
-        backends: 0,
-        warnings: Vec::new(),
-    };
-    let mut trident_ns = "trident".to_string();
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), velero_namespace);
-    match cms
+    let (wait_for_ready, source, trident_ns, mut warnings) = match cms
         .list(&ListParams::default().labels(PLUGIN_CONFIG_SELECTOR))
         .await
     {
         Ok(list) => {
-            if list.items.len() > 1 {
-                out.warnings.push(format!(
-                    "{} plugin ConfigMaps in {velero_namespace}; using the longest waitForReady",
-                    list.items.len()
-                ));
-            }
-            for cm in &list.items {
-                let name = cm.metadata.name.clone().unwrap_or_default();
-                let data = cm.data.clone().unwrap_or_default();
-                if let Some(v) = data.get("waitForReady") {
-                    match parse_wait(v) {
-                        Some(d) if d >= out.wait_for_ready => {
-                            out.wait_for_ready = d;
-                            out.source = format!("ConfigMap {velero_namespace}/{name}");
-                        }
-                        Some(_) => {}
-                        None => out.warnings.push(format!(
-                            "ConfigMap {velero_namespace}/{name}: waitForReady {v:?} is not a duration"
-                        )),
-                    }
-                }
-                if let Some(ns) = data
-                    .get("tridentNamespace")
-                    .filter(|n| !n.trim().is_empty())
-                {
-                    trident_ns = ns.trim().to_string();
-                }
-            }
-        }
-        Err(e) => out.warnings.push(format!(
-            "could not read the plugin ConfigMap in {velero_namespace}: {e}"
-        )),
-    }
-    let ar = ApiResource::from_gvk(&GroupVersionKind::gvk(
-        "trident.netapp.io",
-        "v1",
-        "TridentBackend",
-    ));
-    let tbes: Api<DynamicObject> = Api::namespaced_with(client.clone(), &trident_ns, &ar);
-    match tbes.list(&ListParams::default()).await {
-        Ok(list) => {
-            let svms: BTreeSet<String> = list
+            let maps: Vec<(String, BTreeMap<String, String>)> = list
                 .items
-                .iter()
-                .map(|b| {
-                    b.data
-                        .pointer("/config/ontap_config/svm")
-                        .and_then(|v| v.as_str())
-                        .map(String::from)
-                        .unwrap_or_else(|| b.metadata.name.clone().unwrap_or_default())
+                .into_iter()
+                .map(|cm| {
+                    (
+                        cm.metadata.name.unwrap_or_default(),
+                        cm.data.unwrap_or_default(),
+                    )
                 })
                 .collect();
-            out.backends = u32::try_from(svms.len()).unwrap_or(u32::MAX);
+            from_configmaps(velero_namespace, &maps)
         }
-        Err(kube::Error::Api(e)) if e.code == 404 => {}
-        Err(e) => out.warnings.push(format!(
+        Err(e) => (
+            Duration::ZERO,
+            "defaults".into(),
+            PluginConfig::default().trident_namespace,
+            vec![format!(
+                "could not read the plugin ConfigMap in {velero_namespace}: {e}"
+            )],
+        ),
+    };
+    let mut backends = 0;
+    match crate::trident::cluster::list_backends(client, &trident_ns).await {
+        Ok(list) => {
+            let svms: BTreeSet<String> =
+                list.into_iter().map(|b| b.svm.unwrap_or(b.name)).collect();
+            backends = u32::try_from(svms.len()).unwrap_or(u32::MAX);
+        }
+        Err(TridentError::Kube { source, .. }) if matches!(source.as_ref(), kube::Error::Api(s) if s.code == 404) =>
+            {}
+        Err(e) => warnings.push(format!(
             "could not list Trident backends in {trident_ns}: {e}"
         )),
     }
-    out
+    PluginWait {
+        wait_for_ready,
+        source,
+        backends,
+        warnings,
+    }
 }
 
 #[cfg(test)]
@@ -179,10 +177,55 @@ mod tests {
         assert_eq!(none.default_timeout(), BASE_TIMEOUT);
     }
 
+    fn cm(name: &str, pairs: &[(&str, &str)]) -> (String, BTreeMap<String, String>) {
+        (
+            name.to_string(),
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
     #[test]
     fn waits_parse_like_the_plugin() {
-        assert_eq!(parse_wait("0"), Some(Duration::ZERO));
-        assert_eq!(parse_wait(" 2m "), Some(Duration::from_secs(120)));
-        assert_eq!(parse_wait("soon"), None);
+        let (wait, source, ns, warnings) = from_configmaps(
+            "velero",
+            &[cm(
+                "svmdr",
+                &[("waitForReady", " 2m "), ("tridentNamespace", "tri")],
+            )],
+        );
+        assert_eq!(wait, Duration::from_secs(120));
+        assert_eq!(source, "ConfigMap velero/svmdr");
+        assert_eq!(ns, "tri");
+        assert!(warnings.is_empty());
+        let (wait, source, ns, _) = from_configmaps("velero", &[]);
+        assert_eq!(
+            (wait, source.as_str(), ns.as_str()),
+            (Duration::ZERO, "defaults", "trident")
+        );
+        let (wait, ..) = from_configmaps("velero", &[cm("svmdr", &[("waitForReady", "0")])]);
+        assert_eq!(wait, Duration::ZERO);
+    }
+
+    #[test]
+    fn what_the_plugin_refuses_it_does_not_wait_for() {
+        // Over the plugin's 30 min cap, unparsable, or two ConfigMaps: the
+        // plugin fails the items, so nothing is waited for, and the CLI says why.
+        for maps in [
+            vec![cm("svmdr", &[("waitForReady", "45m")])],
+            vec![cm("svmdr", &[("waitForReady", "soon")])],
+            vec![
+                cm("a", &[("waitForReady", "1m")]),
+                cm("b", &[("waitForReady", "2m")]),
+            ],
+        ] {
+            let (wait, source, _, warnings) = from_configmaps("velero", &maps);
+            assert_eq!(wait, Duration::ZERO, "{maps:?}");
+            assert_eq!(source, "defaults");
+            assert_eq!(warnings.len(), 1, "{warnings:?}");
+            assert!(warnings[0].contains("plugin ConfigMap"), "{warnings:?}");
+        }
     }
 }

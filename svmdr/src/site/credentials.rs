@@ -18,7 +18,8 @@ use super::{SiteError, SiteSpec};
 use crate::ontap::{Auth, OntapClient, OntapError};
 use crate::report::Reporter;
 use crate::secret::Secret;
-use crate::trident::backend::{self, Backend, TridentError};
+use crate::trident::backend::{Backend, TridentError};
+use crate::trident::cluster;
 
 /// What the command needs from ONTAP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +130,7 @@ pub(super) async fn settle(
                 others: Vec::new(),
             });
         };
-        let auth = backend::backend_auth(kube, &spec.namespace, chosen)
+        let auth = cluster::backend_auth(kube, &spec.namespace, chosen)
             .await
             .map_err(trident_error)?;
         return build(auth, trident_source);
@@ -179,7 +180,7 @@ pub(super) async fn settle(
         return build(auth, source);
     }
     let trident_auth = match chosen {
-        Some(chosen) => backend::backend_auth(kube, &spec.namespace, chosen).await,
+        Some(chosen) => cluster::backend_auth(kube, &spec.namespace, chosen).await,
         None => Err(TridentError::Malformed {
             name: "-".into(),
             detail: format!(

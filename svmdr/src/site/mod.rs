@@ -29,7 +29,9 @@ pub use survey::{BackendEntry, BackendsReport, Reach, survey_backends};
 use crate::ontap::{Failure, OntapClient, OntapConfig, OntapError, Timeouts, TlsOptions};
 use crate::report::Reporter;
 use crate::secret::Secret;
-use crate::trident::backend::{self, Backend, TridentError};
+use crate::trident::backend::{Backend, TridentError};
+use crate::trident::cluster;
+use crate::trident::credentials::backend_tls_with;
 
 /// Which side of the DR pair a site is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -469,7 +471,7 @@ async fn choose_backend(
     kube: &kube::Client,
     context: &str,
 ) -> Result<Backend, SiteError> {
-    let entries = backend::list_backend_entries(kube, &spec.namespace)
+    let entries = cluster::list_backend_entries(kube, &spec.namespace)
         .await
         .map_err(|source| SiteError::Trident {
             role: spec.role,
@@ -552,7 +554,7 @@ fn tls_for(
     context: &str,
     backend: Option<&Backend>,
 ) -> Result<TlsOptions, SiteError> {
-    let mut tls = match &spec.ca_file {
+    let ca_pem = match &spec.ca_file {
         Some(path) => {
             let pem = std::fs::read_to_string(path).map_err(|e| SiteError::CaFile {
                 role: spec.role,
@@ -566,20 +568,21 @@ fn tls_for(
                     detail: "no PEM certificate in it".into(),
                 });
             }
-            TlsOptions {
-                ca_pem: Some(pem),
-                insecure_skip_verify: false,
-            }
+            Some(pem)
         }
-        None => match backend {
-            None => TlsOptions::default(),
-            Some(backend) => {
-                backend::try_backend_tls(backend).map_err(|source| SiteError::Trident {
-                    role: spec.role,
-                    context: context.to_string(),
-                    source: Box::new(source),
-                })?
-            }
+        None => None,
+    };
+    let mut tls = match backend {
+        Some(backend) => {
+            backend_tls_with(backend, ca_pem.as_deref()).map_err(|source| SiteError::Trident {
+                role: spec.role,
+                context: context.to_string(),
+                source: Box::new(source),
+            })?
+        }
+        None => TlsOptions {
+            ca_pem,
+            insecure_skip_verify: false,
         },
     };
     tls.insecure_skip_verify = spec.insecure_skip_tls_verify;

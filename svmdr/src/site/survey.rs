@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use super::{SiteError, SiteSpec, kube_client};
 use crate::ontap::{OntapClient, OntapConfig};
-use crate::trident::backend::{self, Backend, TridentError};
+use crate::trident::backend::{Backend, TridentError};
+use crate::trident::{cluster, credentials};
 
 /// The report (`kind: BackendList`).
 #[derive(Debug, Clone, Serialize)]
@@ -64,17 +65,19 @@ pub struct Reach {
 
 async fn reach(spec: &SiteSpec, kube: &kube::Client, b: &Backend) -> Reach {
     let result = async {
-        let auth = backend::backend_auth(kube, &spec.namespace, b)
+        let auth = cluster::backend_auth(kube, &spec.namespace, b)
             .await
             .map_err(|e| (None, e.to_string()))?;
-        let mut tls = backend::try_backend_tls(b).map_err(|e| (None, e.to_string()))?;
-        tls.insecure_skip_verify = spec.insecure_skip_tls_verify;
-        if let Some(path) = &spec.ca_file {
-            tls.ca_pem = Some(
+        let ca_pem = match &spec.ca_file {
+            Some(path) => Some(
                 std::fs::read_to_string(path)
                     .map_err(|e| (None, format!("CA file {}: {e}", path.display())))?,
-            );
-        }
+            ),
+            None => None,
+        };
+        let mut tls = credentials::backend_tls_with(b, ca_pem.as_deref())
+            .map_err(|e| (None, e.to_string()))?;
+        tls.insecure_skip_verify = spec.insecure_skip_tls_verify;
         let client = OntapClient::new(OntapConfig {
             name: format!("backend {} ({})", b.name, b.management_lif),
             endpoint: b.management_lif.clone(),
@@ -117,7 +120,7 @@ async fn reach(spec: &SiteSpec, kube: &kube::Client, b: &Backend) -> Reach {
 /// no ONTAP backend.
 pub async fn survey_backends(spec: &SiteSpec) -> Result<BackendsReport, SiteError> {
     let (kube, context) = kube_client(spec).await?;
-    let entries = backend::list_backend_entries(&kube, &spec.namespace)
+    let entries = cluster::list_backend_entries(&kube, &spec.namespace)
         .await
         .map_err(|source| SiteError::Trident {
             role: spec.role,

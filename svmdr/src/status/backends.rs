@@ -11,8 +11,8 @@
 
 pub use super::report::TridentBackendStatus;
 use super::report::{RelationshipStatus, StatusReport};
-use crate::plan::trident::BackendState;
 use crate::site::SiteRole;
+use crate::trident::backend::Backend;
 
 /// Whether `svm` is the destination of a relationship that still
 /// replicates into it (a stopped `dp_destination`), i.e. not failed over.
@@ -41,7 +41,7 @@ fn is_waiting_destination(rels: &[RelationshipStatus], svm: &str, site: SiteRole
 /// `tridentBackends`, an offline one as a problem unless its SVM is a
 /// waiting SVM-DR destination (then a note), a suspended one as a note.
 /// `Err` is a listing that failed (a note).
-pub fn apply(report: &mut StatusReport, site: SiteRole, backends: Result<&[BackendState], &str>) {
+pub fn apply(report: &mut StatusReport, site: SiteRole, backends: Result<&[Backend], &str>) {
     let where_ = match site {
         SiteRole::Dr => "DR",
         SiteRole::Primary => "primary",

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::PersistentVolume;
 use kube::api::{Api, ListParams};
 
-use crate::plan::trident::BackendState;
+use crate::trident::backend::Backend;
 
 /// Trident's CSI driver name.
 pub const TRIDENT_CSI_DRIVER: &str = "csi.trident.netapp.io";
@@ -34,7 +34,7 @@ pub async fn list_pvs(kube: &kube::Client) -> Result<Vec<PersistentVolume>, Stri
 /// `svms` (pure).
 pub fn protected_namespaces(
     pvs: &[PersistentVolume],
-    backends: &[BackendState],
+    backends: &[Backend],
     svms: &[String],
 ) -> BTreeSet<String> {
     let uuids: BTreeSet<&str> = backends
@@ -91,15 +91,14 @@ mod tests {
 
     #[test]
     fn namespaces_of_trident_volumes_on_the_protected_svm() {
-        let backend = |uuid: &str, svm: &str| BackendState {
+        let backend = |uuid: &str, svm: &str| Backend {
             name: uuid.into(),
             uuid: uuid.into(),
             svm: Some(svm.into()),
             state: "online".into(),
             user_state: "normal".into(),
-            state_reason: String::new(),
             online: true,
-            config_ref: String::new(),
+            ..Default::default()
         };
         let pvs = [
             pv("shop", "b1", TRIDENT_CSI_DRIVER),

@@ -353,17 +353,11 @@ async fn same_cluster_problem(
     }
 }
 
-/// The TridentBackends of a site (one LIST in its Trident namespace).
-async fn site_backends(site: &Site) -> Result<Vec<crate::plan::trident::BackendState>, String> {
-    use crate::plan::trident::{TridentApi, TridentReport};
-    match TridentApi::new(site.kube.clone(), site.namespace.clone())
-        .observe()
+/// The ONTAP TridentBackends of a site ([`crate::trident::cluster::list_backends`]).
+async fn site_backends(site: &Site) -> Result<Vec<crate::trident::backend::Backend>, String> {
+    crate::trident::cluster::list_backends(&site.kube, &site.namespace)
         .await
-    {
-        TridentReport::Listed { backends } => Ok(backends),
-        TridentReport::Failed { error } => Err(error),
-        TridentReport::NotObserved | TridentReport::NotConfigured => Ok(Vec::new()),
-    }
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -268,11 +268,11 @@ fn unhealthy_cluster_peer() {
 
 mod trident_backends {
     use super::*;
-    use crate::plan::trident::BackendState;
     use crate::site::SiteRole;
+    use crate::trident::backend::Backend;
 
-    fn tbe(name: &str, svm: &str, state: &str, user: &str) -> BackendState {
-        BackendState {
+    fn tbe(name: &str, svm: &str, state: &str, user: &str) -> Backend {
+        Backend {
             name: name.into(),
             uuid: format!("uuid-{name}"),
             svm: Some(svm.into()),
@@ -284,7 +284,8 @@ mod trident_backends {
                 format!("SVM {svm} is not in running state")
             },
             online: state == "online",
-            config_ref: "tbc".into(),
+            config_ref: Some("tbc".into()),
+            ..Default::default()
         }
     }
 

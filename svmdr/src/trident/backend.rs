@@ -1,27 +1,18 @@
-//! Trident backends (TridentBackendConfig, TridentBackend) and their
-//! credentials Secrets.
+//! Trident backends: what one TridentBackend records ([`Backend`], parsed
+//! by [`parse_backend`], pure) and the errors met reading backends and their
+//! credentials ([`TridentError`]).
 //!
 //! The ONTAP cluster and SVM behind a Kubernetes cluster are found from
 //! Trident's own records: each TridentBackend (`tbe`) carries the driver
 //! config under `config.ontap_config` (managementLIF, svm, dataLIF,
 //! storagePrefix, credentials reference, trustedCACertificate,
 //! clientCertificate) and `configRef`, the UID of the TridentBackendConfig
-//! (`tbc`) that created it. [`parse_backend`] is pure; [`list_backends`] and
-//! [`backend_auth`] read the cluster.
-//!
-//! Secret keys are matched case-insensitively (Trident lower-cases them when
-//! it reads them). Backends created with `tridentctl` have no credentials
-//! reference; their secrets live in the Secret `tbe-<backendUUID>`.
+//! (`tbc`) that created it. Backends created with `tridentctl` have no
+//! credentials reference; their secrets live in the Secret
+//! `tbe-<backendUUID>`. The join to TBCs is [`super::discovery`], the
+//! login [`super::credentials`], the cluster reads [`super::cluster`].
 
-use std::collections::BTreeMap;
-
-use base64::Engine as _;
-use k8s_openapi::api::core::v1::Secret as KubeSecret;
-use kube::api::{Api, ApiResource, DynamicObject, GroupVersionKind, ListParams};
 use serde_json::Value;
-
-use crate::ontap::{Auth, TlsOptions};
-use crate::secret::Secret;
 
 /// Trident's API group.
 pub const TRIDENT_GROUP: &str = "trident.netapp.io";
@@ -38,8 +29,8 @@ pub const ONTAP_DRIVERS: &[&str] = &[
 ];
 
 /// One Trident ONTAP backend, as recorded in its TridentBackend.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Backend {
     /// Backend name (`backendName`), what `tridentctl get backend` shows.
     pub name: String,
@@ -68,7 +59,8 @@ pub struct Backend {
     pub online: bool,
     /// `configRef`: UID of the TridentBackendConfig that created it.
     pub config_ref: Option<String>,
-    /// Name of that TridentBackendConfig (filled by [`list_backends`]).
+    /// Name of that TridentBackendConfig (filled by
+    /// [`super::discovery::join_backends`]).
     pub tbc_name: Option<String>,
     /// Trident's `userState` (`normal`, `suspended`).
     pub user_state: String,
@@ -105,6 +97,35 @@ impl Backend {
     /// `userState: suspended`: Trident provisions and imports nothing on it.
     pub fn is_suspended(&self) -> bool {
         self.user_state.eq_ignore_ascii_case("suspended")
+    }
+
+    /// Whether Trident reports its `state` as `online`.
+    pub fn is_online(&self) -> bool {
+        self.state == "online"
+    }
+
+    /// `Trident backend name (SVM s): state offline, userState normal,
+    /// stateReason "..."`.
+    pub fn describe(&self) -> String {
+        let reason = if self.state_reason.is_empty() {
+            String::new()
+        } else {
+            format!(", stateReason {:?}", self.state_reason)
+        };
+        let or_unknown = |s: &str| {
+            if s.is_empty() {
+                "unknown".to_string()
+            } else {
+                s.to_string()
+            }
+        };
+        format!(
+            "Trident backend {} (SVM {}): state {}, userState {}{reason}",
+            self.name,
+            self.svm.as_deref().unwrap_or("?"),
+            or_unknown(&self.state),
+            or_unknown(&self.user_state),
+        )
     }
 
     /// The backend's storage pools, given its SVM's aggregates.
@@ -165,6 +186,20 @@ pub enum TridentError {
         /// The kube error.
         #[source]
         source: Box<kube::Error>,
+    },
+    /// A value in the credentials Secret's `data` is not base64.
+    #[error(
+        "Secret {namespace}/{name}: the value of key {key} is not base64, as Kubernetes \
+         keeps Secret data; recreate the Secret (e.g. kubectl create secret generic \
+         --from-literal)"
+    )]
+    SecretUndecodable {
+        /// Namespace.
+        namespace: String,
+        /// Secret name.
+        name: String,
+        /// The key (never its value).
+        key: String,
     },
     /// The credentials Secret does not exist.
     #[error(
@@ -310,252 +345,6 @@ pub fn parse_backend(tbe: &Value) -> Result<Backend, TridentError> {
     })
 }
 
-fn trident_resource(kind: &str, plural: &str) -> ApiResource {
-    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(TRIDENT_GROUP, "v1", kind), plural)
-}
-
-/// Every TridentBackend in `namespace`, parsed: ONTAP ones as `Ok`, others
-/// as their [`TridentError::NotOntap`] (or `Malformed`) error, each joined to
-/// its TridentBackendConfig name.
-///
-/// # Errors
-/// [`TridentError::Kube`] when the TridentBackends cannot be listed (a
-/// missing TridentBackendConfig list only loses the TBC names).
-pub async fn list_backend_entries(
-    client: &kube::Client,
-    namespace: &str,
-) -> Result<Vec<Result<Backend, TridentError>>, TridentError> {
-    let tbe_api: Api<DynamicObject> = Api::namespaced_with(
-        client.clone(),
-        namespace,
-        &trident_resource("TridentBackend", "tridentbackends"),
-    );
-    let tbc_api: Api<DynamicObject> = Api::namespaced_with(
-        client.clone(),
-        namespace,
-        &trident_resource("TridentBackendConfig", "tridentbackendconfigs"),
-    );
-    let lp = ListParams::default();
-    let (tbes, tbcs) = futures::join!(tbe_api.list(&lp), tbc_api.list(&lp));
-    let tbes = tbes.map_err(|source| TridentError::Kube {
-        action: "listing TridentBackends".into(),
-        namespace: namespace.into(),
-        source: Box::new(source),
-    })?;
-    // UID -> name, and backendUUID -> name (a TBC names its backend in status).
-    let mut tbc_by_uid = BTreeMap::new();
-    let mut tbc_by_backend = BTreeMap::new();
-    match tbcs {
-        Ok(list) => {
-            for tbc in list.items {
-                let Some(name) = tbc.metadata.name.clone() else {
-                    continue;
-                };
-                if let Some(uid) = &tbc.metadata.uid {
-                    tbc_by_uid.insert(uid.clone(), name.clone());
-                }
-                if let Some(uuid) = tbc
-                    .data
-                    .pointer("/status/backendInfo/backendUUID")
-                    .and_then(Value::as_str)
-                {
-                    tbc_by_backend.insert(uuid.to_string(), name);
-                }
-            }
-        }
-        Err(e) => tracing::debug!(namespace, error = %e, "cannot list TridentBackendConfigs"),
-    }
-    let mut out = Vec::with_capacity(tbes.items.len());
-    for tbe in tbes.items {
-        if tbe.metadata.deletion_timestamp.is_some() {
-            // Being deleted (Trident's finalizer still on it): not usable.
-            tracing::debug!(name = ?tbe.metadata.name, "skipping TridentBackend being deleted");
-            continue;
-        }
-        let json = serde_json::to_value(&tbe).map_err(|e| TridentError::Malformed {
-            name: tbe.metadata.name.clone().unwrap_or_default(),
-            detail: e.to_string(),
-        })?;
-        out.push(parse_backend(&json).map(|mut b| {
-            b.tbc_name = b
-                .config_ref
-                .as_ref()
-                .and_then(|uid| tbc_by_uid.get(uid))
-                .or_else(|| tbc_by_backend.get(&b.uuid))
-                .cloned();
-            b
-        }));
-    }
-    out.sort_by(|a, b| entry_name(a).cmp(entry_name(b)));
-    Ok(out)
-}
-
-fn entry_name(e: &Result<Backend, TridentError>) -> &str {
-    match e {
-        Ok(b) => &b.name,
-        Err(TridentError::NotOntap { name, .. } | TridentError::Malformed { name, .. }) => name,
-        Err(_) => "",
-    }
-}
-
-/// The ONTAP backends in `namespace` (others are skipped), joined to their
-/// TridentBackendConfig names via `configRef`, sorted by name.
-///
-/// # Errors
-/// [`TridentError::Kube`] when the TridentBackends cannot be listed.
-pub async fn list_backends(
-    client: &kube::Client,
-    namespace: &str,
-) -> Result<Vec<Backend>, TridentError> {
-    let entries = list_backend_entries(client, namespace).await?;
-    Ok(entries
-        .into_iter()
-        .filter_map(|e| match e {
-            Ok(b) => Some(b),
-            Err(err) => {
-                tracing::debug!(namespace, error = %err, "skipping Trident backend");
-                None
-            }
-        })
-        .collect())
-}
-
-/// Reads a backend's credentials Secret into an ONTAP login.
-///
-/// Keys are matched case-insensitively. Certificate auth (clientPrivateKey
-/// plus the backend's clientCertificate) wins over username/password, as in
-/// Trident.
-///
-/// # Errors
-/// [`TridentError::SecretNotFound`], [`TridentError::SecretIncomplete`],
-/// [`TridentError::BadCertificate`], or [`TridentError::Kube`].
-pub async fn backend_auth(
-    client: &kube::Client,
-    namespace: &str,
-    backend: &Backend,
-) -> Result<Auth, TridentError> {
-    let name = backend.secret_name();
-    let api: Api<KubeSecret> = Api::namespaced(client.clone(), namespace);
-    let secret = api
-        .get_opt(&name)
-        .await
-        .map_err(|source| TridentError::Kube {
-            action: format!("reading Secret {name}"),
-            namespace: namespace.into(),
-            source: Box::new(source),
-        })?
-        .ok_or_else(|| TridentError::SecretNotFound {
-            backend: backend.name.clone(),
-            namespace: namespace.into(),
-            name: name.clone(),
-        })?;
-    let data: BTreeMap<String, Vec<u8>> = secret
-        .data
-        .unwrap_or_default()
-        .into_iter()
-        .map(|(k, v)| (k, v.0))
-        .chain(
-            secret
-                .string_data
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, v)| (k, v.into_bytes())),
-        )
-        .collect();
-    auth_from_secret_data(backend, namespace, &name, &data)
-}
-
-/// The pure part of [`backend_auth`]: picks the login from decoded Secret data.
-///
-/// # Errors
-/// As [`backend_auth`], without the Kubernetes errors.
-pub fn auth_from_secret_data(
-    backend: &Backend,
-    namespace: &str,
-    secret_name: &str,
-    data: &BTreeMap<String, Vec<u8>>,
-) -> Result<Auth, TridentError> {
-    let get = |key: &str| {
-        data.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| String::from_utf8_lossy(v).trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let bad = |detail: String| TridentError::BadCertificate {
-        backend: backend.name.clone(),
-        detail,
-    };
-    if let (Some(key), Some(cert)) = (get("clientPrivateKey"), &backend.client_certificate) {
-        let cert_pem = pem_from_trident(cert)
-            .ok_or_else(|| bad("clientCertificate is neither PEM nor base64 of PEM".into()))?;
-        let key_pem = pem_from_trident(&key).ok_or_else(|| {
-            bad(format!(
-                "clientPrivateKey in Secret {namespace}/{secret_name} is neither PEM nor base64 of PEM"
-            ))
-        })?;
-        return Ok(Auth::Certificate {
-            cert_pem,
-            key_pem: Secret::new(key_pem),
-        });
-    }
-    if let (Some(username), Some(password)) = (get("username"), get("password")) {
-        return Ok(Auth::Basic {
-            username,
-            password: Secret::new(password),
-        });
-    }
-    Err(TridentError::SecretIncomplete {
-        backend: backend.name.clone(),
-        namespace: namespace.into(),
-        name: secret_name.into(),
-        keys: data.keys().cloned().collect::<Vec<_>>().join(", "),
-    })
-}
-
-/// Trident stores certificates and keys as base64 of PEM; accept plain PEM too.
-fn pem_from_trident(value: &str) -> Option<String> {
-    if value.contains("-----BEGIN") {
-        return Some(value.to_string());
-    }
-    let compact: String = value.chars().filter(|c| !c.is_whitespace()).collect();
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(compact.as_bytes())
-        .ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    text.contains("-----BEGIN").then_some(text)
-}
-
-/// TLS trust for a backend: its `trustedCACertificate` when set, else the
-/// default roots. Verification stays on; a CA that cannot be decoded is
-/// logged and ignored (so the connection fails verification rather than
-/// silently trusting anything). Use [`try_backend_tls`] to get that error.
-pub fn backend_tls(backend: &Backend) -> TlsOptions {
-    match try_backend_tls(backend) {
-        Ok(tls) => tls,
-        Err(e) => {
-            tracing::warn!(
-                "Trident backend {}: ignoring its trustedCACertificate: {e}",
-                backend.name
-            );
-            TlsOptions::default()
-        }
-    }
-}
-
-/// Like [`backend_tls`], but a bad `trustedCACertificate` is an error.
-///
-/// # Errors
-/// [`TridentError::BadCertificate`] when the CA cannot be decoded.
-pub fn try_backend_tls(backend: &Backend) -> Result<TlsOptions, TridentError> {
-    match &backend.trusted_ca_certificate {
-        Some(ca) => TlsOptions::from_trident_ca(ca).map_err(|e| TridentError::BadCertificate {
-            backend: backend.name.clone(),
-            detail: e.to_string(),
-        }),
-        None => Ok(TlsOptions::default()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -643,73 +432,6 @@ mod tests {
         assert!(matches!(e, TridentError::Malformed { .. }));
     }
 
-    fn data(pairs: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.as_bytes().to_vec()))
-            .collect()
-    }
-
-    #[test]
-    fn basic_auth_keys_are_case_insensitive() {
-        let mut b = parse_backend(&tbe("ontap-nas")).unwrap();
-        b.client_certificate = None;
-        let auth = auth_from_secret_data(
-            &b,
-            "trident",
-            "ontap-creds",
-            &data(&[("UserName", "admin"), ("PASSWORD", "hunter2")]),
-        )
-        .unwrap();
-        match auth {
-            Auth::Basic { username, password } => {
-                assert_eq!(username, "admin");
-                assert_eq!(password.expose(), "hunter2");
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn certificate_auth_wins_and_decodes_base64() {
-        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-        let mut b = parse_backend(&tbe("ontap-nas")).unwrap();
-        b.client_certificate = Some(b64(
-            "-----BEGIN CERTIFICATE-----\nX\n-----END CERTIFICATE-----\n",
-        ));
-        let key = b64("-----BEGIN PRIVATE KEY-----\nK\n-----END PRIVATE KEY-----\n");
-        let auth = auth_from_secret_data(
-            &b,
-            "trident",
-            "s",
-            &data(&[
-                ("clientprivatekey", &key),
-                ("username", "a"),
-                ("password", "p"),
-            ]),
-        )
-        .unwrap();
-        match auth {
-            Auth::Certificate { cert_pem, key_pem } => {
-                assert!(cert_pem.starts_with("-----BEGIN CERTIFICATE"));
-                assert!(key_pem.expose().starts_with("-----BEGIN PRIVATE KEY"));
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    #[test]
-    fn incomplete_secret_lists_keys_not_values() {
-        let b = parse_backend(&tbe("ontap-nas")).unwrap();
-        let e = auth_from_secret_data(&b, "trident", "s", &data(&[("username", "topsecretuser")]))
-            .unwrap_err();
-        let msg = e.to_string();
-        assert!(
-            msg.contains("username") && !msg.contains("topsecretuser"),
-            "{msg}"
-        );
-    }
-
     #[test]
     fn backend_matching() {
         let mut b = parse_backend(&tbe("ontap-nas")).unwrap();
@@ -718,16 +440,5 @@ mod tests {
         assert!(b.matches("backend-tbc"));
         assert!(b.matches("1c3d0c6e-0000-4000-8000-000000000001"));
         assert!(!b.matches("other"));
-    }
-
-    #[test]
-    fn tls_defaults_to_verified_roots() {
-        let b = parse_backend(&tbe("ontap-nas")).unwrap();
-        let tls = backend_tls(&b);
-        assert!(tls.ca_pem.is_none() && !tls.insecure_skip_verify);
-        let mut bad = b.clone();
-        bad.trusted_ca_certificate = Some("!!!".into());
-        assert!(try_backend_tls(&bad).is_err());
-        assert!(!backend_tls(&bad).insecure_skip_verify);
     }
 }

@@ -47,8 +47,8 @@ pub struct Pool {
 }
 
 /// The parts of an ONTAP backend's config that shape its pools.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", default)]
 pub struct PoolConfig {
     /// `labels`.
     pub labels: BTreeMap<String, String>,
@@ -63,7 +63,8 @@ pub struct PoolConfig {
 }
 
 /// One entry of a backend's `storage[]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct VirtualPool {
     /// Its `labels`.
     pub labels: BTreeMap<String, String>,
