@@ -24,9 +24,9 @@
 use super::engine::{Plan, Workflow};
 use super::error::PlanError;
 use super::observe::{DrPair, Observed, Site};
+use super::preflight::{both_reachable, require_forward};
 use super::step::{Cond, Step, StepKind};
 use super::storage::RelState;
-use super::switchover::both_reachable;
 
 /// Builds the failback plan.
 ///
@@ -35,22 +35,7 @@ use super::switchover::both_reachable;
 /// [`PlanError::Preflight`] when a site is unreachable or no failover happened.
 pub fn plan(obs: &Observed, pair: &DrPair, quick: bool) -> Result<Plan, PlanError> {
     both_reachable(obs, "a failback")?;
-    let Some(fwd) = obs.forward() else {
-        return Err(PlanError::Preflight {
-            reason: format!(
-                "no SVM-DR relationship into {} on {}",
-                pair.path(Site::Dr),
-                obs.dr.cluster
-            ),
-            hint: "check the SVM names and `kubectl svmdr status`".into(),
-        });
-    };
-    if fwd.state == RelState::Uninitialized {
-        return Err(PlanError::Preflight {
-            reason: "the forward relationship was never initialized".into(),
-            hint: "nothing to fail back".into(),
-        });
-    }
+    require_forward(obs, pair)?;
     let restored = || Cond::RelIn {
         dest: Site::Dr,
         states: vec![RelState::Snapmirrored],

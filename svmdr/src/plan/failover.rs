@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use super::engine::{Plan, Workflow};
 use super::error::PlanError;
 use super::observe::{DrPair, Observed, PeerReport, Reach, Site};
+use super::preflight::require_forward;
 use super::step::{Cond, Step, StepKind};
 use super::storage::{PeerState, RelState};
 
@@ -146,25 +147,7 @@ pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan
                     .into(),
         });
     }
-    let Some(fwd) = obs.forward() else {
-        return Err(PlanError::Preflight {
-            reason: format!(
-                "no SVM-DR relationship into {} on {}",
-                pair.path(Site::Dr),
-                obs.dr.cluster
-            ),
-            hint: "check the SVM names (--svm/--dr-svm) and `kubectl svmdr status`; set up replication with `kubectl svmdr peer`".into(),
-        });
-    };
-    if fwd.state == RelState::Uninitialized {
-        return Err(PlanError::Preflight {
-            reason: format!(
-                "the relationship {} → {} was never initialized: the DR SVM holds no data",
-                fwd.source_path, fwd.destination_path
-            ),
-            hint: "initialize it with `kubectl svmdr peer` (or `kubectl svmdr sync`) first".into(),
-        });
-    }
+    let fwd = require_forward(obs, pair)?;
     let primary_running = obs.primary.reachable() && obs.primary.svm_running();
     if primary_running && !opts.force {
         return Err(PlanError::Refused {

@@ -46,6 +46,7 @@ pub mod failback;
 pub mod failover;
 pub mod observe;
 pub mod ontap_storage;
+pub mod preflight;
 pub mod resync;
 pub mod step;
 pub mod storage;

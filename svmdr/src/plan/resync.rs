@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 use super::engine::{Plan, Workflow};
 use super::error::PlanError;
 use super::observe::{DrPair, Observed, Site};
+use super::preflight::{both_reachable, require_forward};
 use super::step::{Cond, Step, StepKind};
 use super::storage::RelState;
-use super::switchover::both_reachable;
 
 /// Which way to resync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,22 +43,7 @@ pub fn plan(
     quick: bool,
 ) -> Result<Plan, PlanError> {
     both_reachable(obs, "a resync")?;
-    let Some(fwd) = obs.forward() else {
-        return Err(PlanError::Preflight {
-            reason: format!(
-                "no SVM-DR relationship into {} on {}",
-                pair.path(Site::Dr),
-                obs.dr.cluster
-            ),
-            hint: "check the SVM names and `kubectl svmdr status`".into(),
-        });
-    };
-    if fwd.state == RelState::Uninitialized {
-        return Err(PlanError::Preflight {
-            reason: "the forward relationship was never initialized".into(),
-            hint: "initialize it with `kubectl svmdr peer`".into(),
-        });
-    }
+    let fwd = require_forward(obs, pair)?;
     match direction {
         Direction::Forward => {
             if let Some(rev) = obs.reverse() {
