@@ -25,9 +25,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::PlanError;
-use super::observe::{Depth, DrPair, Observed, Site, observe};
+use super::observe::{Depth, DrPair, Observed, observe};
 use super::step::{ActToken, Check, Progress, Step};
 use super::storage::Storage;
+use crate::site::SiteRole;
 
 /// How often a step waiting on Trident reads its backends.
 const TRIDENT_POLL: Duration = Duration::from_secs(1);
@@ -213,10 +214,10 @@ pub struct Sites<S> {
 
 impl<S: Storage> Sites<S> {
     /// The storage of `site`.
-    pub fn get(&self, site: Site) -> Option<&S> {
+    pub fn get(&self, site: SiteRole) -> Option<&S> {
         match site {
-            Site::Primary => self.primary.as_ref(),
-            Site::Dr => Some(&self.dr),
+            SiteRole::Primary => self.primary.as_ref(),
+            SiteRole::Dr => Some(&self.dr),
         }
     }
 
@@ -240,16 +241,16 @@ impl<S: Storage> Sites<S> {
     }
 
     /// The Trident of `site`, when configured.
-    pub fn trident(&self, site: Site) -> Option<&super::trident::TridentApi> {
+    pub fn trident(&self, site: SiteRole) -> Option<&super::trident::TridentApi> {
         match site {
-            Site::Primary => self.primary_trident.as_ref(),
-            Site::Dr => self.trident.as_ref(),
+            SiteRole::Primary => self.primary_trident.as_ref(),
+            SiteRole::Dr => self.trident.as_ref(),
         }
     }
 
     /// The Trident backends of `site`'s cluster (one LIST), or
     /// [`TridentReport::NotConfigured`](super::trident::TridentReport::NotConfigured).
-    pub async fn observe_trident(&self, site: Site) -> super::trident::TridentReport {
+    pub async fn observe_trident(&self, site: SiteRole) -> super::trident::TridentReport {
         match self.trident(site) {
             Some(t) => t.observe().await,
             None => super::trident::TridentReport::NotConfigured,
@@ -520,7 +521,7 @@ async fn run_step<S: Storage>(
         cluster: cluster.clone(),
         reason: format!("the {site} cluster is not configured"),
     })?;
-    let other = if plan.observe_primary || site == Site::Primary {
+    let other = if plan.observe_primary || site == SiteRole::Primary {
         sites.get(site.other())
     } else {
         None

@@ -62,5 +62,5 @@ pub use engine::{
     StepStatus, Timeline, Workflow, execute,
 };
 pub use error::PlanError;
-pub use observe::{DrPair, Observed, Site};
+pub use observe::{DrPair, Observed};
 pub use storage::{Storage, StorageError};

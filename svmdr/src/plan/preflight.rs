@@ -2,8 +2,9 @@
 //! made before any plan is built, each written once.
 
 use super::error::PlanError;
-use super::observe::{DrPair, Observed, Reach, Site};
+use super::observe::{DrPair, Observed, Reach};
 use super::storage::{RelState, RelView};
+use crate::site::SiteRole;
 
 /// The forward relationship (primary → DR, on the DR cluster), which every
 /// workflow starts from; refused when it is missing or was never
@@ -18,7 +19,7 @@ pub fn require_forward<'a>(obs: &'a Observed, pair: &DrPair) -> Result<&'a RelVi
         return Err(PlanError::Preflight {
             reason: format!(
                 "no SVM-DR relationship into {} on {}",
-                pair.path(Site::Dr),
+                pair.path(SiteRole::Dr),
                 obs.dr.cluster
             ),
             hint: "check the SVM names (--svm/--dr-svm) and `kubectl svmdr status`; set up \
@@ -56,7 +57,7 @@ pub fn both_reachable(obs: &Observed, what: &str) -> Result<(), PlanError> {
                     "{what} needs both sites; the {} cluster {} is unreachable: {why}",
                     s.site, s.cluster
                 ),
-                hint: if s.site == Site::Primary {
+                hint: if s.site == SiteRole::Primary {
                     "if the primary site is lost, use `kubectl svmdr failover`; otherwise re-run when it is back".into()
                 } else {
                     "check --dr-context and the DR ONTAP address, then re-run".into()

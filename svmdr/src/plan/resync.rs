@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{Plan, Workflow};
 use super::error::PlanError;
-use super::observe::{DrPair, Observed, Site};
+use super::observe::{DrPair, Observed};
 use super::preflight::{both_reachable, require_forward};
 use super::step::{Cond, Step, StepKind};
 use super::storage::RelState;
+use crate::site::SiteRole;
 
 /// Which way to resync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,31 +57,31 @@ pub fn plan(
                 });
             }
             let done = Cond::RelIn {
-                dest: Site::Dr,
+                dest: SiteRole::Dr,
                 states: vec![RelState::Snapmirrored],
             };
             Ok(Plan {
                 workflow: Workflow::ResyncForward,
                 pair: pair.clone(),
                 steps: vec![
-                    Step::new("stop-dr", StepKind::StopSvm { site: Site::Dr }).skip_if(done),
+                    Step::new("stop-dr", StepKind::StopSvm { site: SiteRole::Dr }).skip_if(done),
                     Step::new(
                         "resync-forward",
                         StepKind::Resync {
-                            dest: Site::Dr,
+                            dest: SiteRole::Dr,
                             quick,
                         },
                     ),
                     Step::new(
                         "start-primary",
                         StepKind::StartSvm {
-                            site: Site::Primary,
+                            site: SiteRole::Primary,
                         },
                     ),
                     Step::new(
                         "verify-primary",
                         StepKind::Verify {
-                            site: Site::Primary,
+                            site: SiteRole::Primary,
                         },
                     ),
                 ],
@@ -118,27 +119,27 @@ pub fn plan(
 /// Stop the primary SVM, create the reverse relationship, resync it.
 pub(super) fn reverse_steps(quick: bool) -> Vec<Step> {
     let reverse_mirrors = Cond::RelIn {
-        dest: Site::Primary,
+        dest: SiteRole::Primary,
         states: vec![RelState::Snapmirrored],
     };
     vec![
         Step::new(
             "stop-primary",
             StepKind::StopSvm {
-                site: Site::Primary,
+                site: SiteRole::Primary,
             },
         )
         .skip_if(reverse_mirrors),
         Step::new(
             "create-reverse",
             StepKind::CreateRelationship {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
             },
         ),
         Step::new(
             "resync-reverse",
             StepKind::Resync {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
                 quick,
             },
         ),

@@ -23,10 +23,11 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{Plan, RunReport, StepStatus, Workflow};
 use super::error::PlanError;
-use super::observe::{DrPair, Observed, Site};
+use super::observe::{DrPair, Observed};
 use super::preflight::{both_reachable, require_forward};
 use super::step::{Cond, Step, StepKind};
 use super::storage::{RelState, SvmState};
+use crate::site::SiteRole;
 
 /// Builds the switchover plan.
 ///
@@ -57,32 +58,32 @@ pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
         ));
     }
     let later = |s: &[RelState]| Cond::RelIn {
-        dest: Site::Dr,
+        dest: SiteRole::Dr,
         states: s.to_vec(),
     };
     let steps = vec![
-        Step::new("update", StepKind::Update { dest: Site::Dr })
+        Step::new("update", StepKind::Update { dest: SiteRole::Dr })
             .skip_if(Cond::SvmIs {
-                site: Site::Primary,
+                site: SiteRole::Primary,
                 state: SvmState::Stopped,
             })
             .skip_if(later(&[RelState::Paused, RelState::BrokenOff])),
         Step::new(
             "stop-primary",
             StepKind::StopSvm {
-                site: Site::Primary,
+                site: SiteRole::Primary,
             },
         ),
-        Step::new("last-update", StepKind::Update { dest: Site::Dr })
+        Step::new("last-update", StepKind::Update { dest: SiteRole::Dr })
             .skip_if(later(&[RelState::Paused, RelState::BrokenOff])),
-        Step::new("quiesce", StepKind::Quiesce { dest: Site::Dr }),
-        Step::new("break", StepKind::Break { dest: Site::Dr }),
-        Step::new("start-dr", StepKind::StartSvm { site: Site::Dr }),
-        Step::new("verify-dr", StepKind::Verify { site: Site::Dr }),
+        Step::new("quiesce", StepKind::Quiesce { dest: SiteRole::Dr }),
+        Step::new("break", StepKind::Break { dest: SiteRole::Dr }),
+        Step::new("start-dr", StepKind::StartSvm { site: SiteRole::Dr }),
+        Step::new("verify-dr", StepKind::Verify { site: SiteRole::Dr }),
         Step::new(
             "backends-online",
             StepKind::BackendsOnline {
-                site: Site::Dr,
+                site: SiteRole::Dr,
                 grace: super::failover::BACKEND_GRACE,
                 limit: super::failover::BACKEND_WAIT,
             },
@@ -90,13 +91,13 @@ pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
         Step::new(
             "create-reverse",
             StepKind::CreateRelationship {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
             },
         ),
         Step::new(
             "resync-reverse",
             StepKind::Resync {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
                 quick: false,
             },
         ),
