@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use super::error::PlanError;
 use super::observe::{Depth, DrPair, Observed, observe};
 use super::step::{ActToken, Check, Progress, Step};
+pub use super::step_status::{StepEvent, StepStatus};
 use super::storage::Storage;
 use crate::site::SiteRole;
 
@@ -34,44 +35,6 @@ use crate::site::SiteRole;
 const TRIDENT_POLL: Duration = Duration::from_secs(1);
 /// Longest wait for a verification step.
 pub const VERIFY_WAIT: Duration = Duration::from_secs(120);
-
-/// The status of one step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepStatus {
-    /// Not started.
-    Pending,
-    /// Observing and deciding.
-    Checking,
-    /// The ONTAP call is in flight.
-    Acting,
-    /// Waiting for ONTAP to report the change complete.
-    Waiting,
-    /// Done by this run.
-    Succeeded,
-    /// Already done before this run reached it.
-    Skipped,
-    /// Failed (the run stops here).
-    Failed,
-}
-
-/// What happened to a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepEvent {
-    /// The engine began the step.
-    Begin,
-    /// The observed state shows it is already done.
-    AlreadyDone,
-    /// The decision is to act.
-    Act,
-    /// The call returned; wait for completion.
-    Sent,
-    /// ONTAP reports the change complete.
-    Completed,
-    /// Something failed.
-    Fail,
-}
 
 /// The state machine: the only way a step's status changes.
 ///

@@ -49,6 +49,7 @@ pub mod ontap_storage;
 pub mod preflight;
 pub mod resync;
 pub mod step;
+pub mod step_status;
 pub mod storage;
 pub mod switchover;
 pub mod trident;
