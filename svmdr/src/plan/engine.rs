@@ -29,6 +29,7 @@ use super::observe::{Depth, DrPair, Observed, observe};
 use super::step::{ActToken, Check, Progress, Step};
 pub use super::step_status::{StepEvent, StepStatus};
 use super::storage::Storage;
+use crate::poll::{Attempt, Pace, Tick, poll_until};
 use crate::site::SiteRole;
 
 /// How often a step waiting on Trident reads its backends.
@@ -506,9 +507,6 @@ async fn run_step<S: Storage>(
         super::step::StepKind::BackendsOnline { limit, .. } => limit,
         _ => opts.step_timeout,
     };
-    let waiting_since = Instant::now();
-    let deadline = waiting_since + wait;
-    let mut prompted: Option<Vec<String>> = None;
     // Waiting on Trident changes nothing in ONTAP: only its backends are
     // read again (one LIST per poll, no ONTAP call), every second at most.
     let (first, poll) = if step.kind.needs_trident() {
@@ -516,7 +514,8 @@ async fn run_step<S: Storage>(
     } else {
         (None, opts.poll_interval)
     };
-    loop {
+    let mut prompted: Option<Vec<String>> = None;
+    let waited = poll_until(Pace::every(poll, wait), async |tick: Tick| {
         let obs = match &first {
             Some(o) => {
                 let mut o = o.clone();
@@ -527,84 +526,98 @@ async fn run_step<S: Storage>(
         };
         if let super::step::StepKind::BackendsOnline { site, grace, .. } = step.kind
             && prompted.is_none()
-            && waiting_since.elapsed() >= grace
+            && tick.elapsed >= grace
             && step.kind.progress(&obs, &token) != Progress::Done
         {
-            let mut done = Vec::new();
-            for b in super::trident::offline_backends(&obs, site) {
-                let line = match sites.trident(site) {
-                    Some(t) => t
-                        .prompt(b)
-                        .await
-                        .unwrap_or_else(|e| format!("could not prompt: {e}")),
-                    None => continue,
-                };
-                reporter.step_waiting(
-                    id,
-                    &format!(
-                        "{} after {}: {line}",
-                        b.describe(),
-                        humantime::format_duration(grace)
-                    ),
-                );
-                done.push(line);
-            }
-            prompted = Some(done);
+            prompted = Some(prompt_offline(sites, site, grace, id, &obs, reporter).await);
         }
         match step.kind.progress(&obs, &token) {
-            Progress::Done => {
-                *status = next_status(id, *status, StepEvent::Completed)?;
-                return Ok(None);
-            }
-            Progress::Failed(reason) => {
-                return Err(PlanError::StepFailed {
-                    step: id.to_string(),
-                    cluster,
-                    reason,
-                });
-            }
+            Progress::Done => Ok(Attempt::Done(())),
+            Progress::Failed(reason) => Err(PlanError::StepFailed {
+                step: id.to_string(),
+                cluster: cluster.clone(),
+                reason,
+            }),
             Progress::Pending(what) => {
-                if Instant::now() >= deadline
-                    && let super::step::StepKind::BackendsOnline { site, .. } = step.kind
-                {
-                    let offline: Vec<String> = super::trident::offline_backends(&obs, site)
-                        .iter()
-                        .map(|b| b.describe())
-                        .collect();
-                    let prompted = prompted.unwrap_or_default();
-                    return Err(PlanError::BackendsOffline {
-                        step: id.to_string(),
-                        cluster,
-                        svm: plan.pair.svm(site).to_string(),
-                        detail: format!(
-                            "{} still not online after {}{}",
-                            if offline.is_empty() {
-                                what
-                            } else {
-                                offline.join("; ")
-                            },
-                            humantime::format_duration(wait),
-                            if prompted.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" (prompted Trident: {})", prompted.join("; "))
-                            }
-                        ),
-                    });
+                if !tick.left.is_zero() {
+                    reporter.step_waiting(id, &what);
                 }
-                if Instant::now() >= deadline {
-                    return Err(PlanError::Timeout {
-                        step: id.to_string(),
-                        cluster,
-                        waited: wait,
-                        waiting_for: what,
-                    });
-                }
-                reporter.step_waiting(id, &what);
+                Ok(Attempt::Pending((what, obs)))
             }
         }
-        tokio::time::sleep(poll).await;
+    })
+    .await;
+    waited.map_err(|e| {
+        e.or_timeout(|_, (what, obs)| match step.kind {
+            super::step::StepKind::BackendsOnline { site, .. } => {
+                let offline: Vec<String> = super::trident::offline_backends(&obs, site)
+                    .iter()
+                    .map(|b| b.describe())
+                    .collect();
+                let prompted = prompted.clone().unwrap_or_default();
+                PlanError::BackendsOffline {
+                    step: id.to_string(),
+                    cluster: cluster.clone(),
+                    svm: plan.pair.svm(site).to_string(),
+                    detail: format!(
+                        "{} still not online after {}{}",
+                        if offline.is_empty() {
+                            what
+                        } else {
+                            offline.join("; ")
+                        },
+                        humantime::format_duration(wait),
+                        if prompted.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (prompted Trident: {})", prompted.join("; "))
+                        }
+                    ),
+                }
+            }
+            _ => PlanError::Timeout {
+                step: id.to_string(),
+                cluster: cluster.clone(),
+                waited: wait,
+                waiting_for: what,
+            },
+        })
+    })?;
+    *status = next_status(id, *status, StepEvent::Completed)?;
+    Ok(None)
+}
+
+/// Prompts `site`'s Trident to re-check each backend still offline after
+/// `grace`, reporting each prompt; returns what was done, for the timeout
+/// message.
+async fn prompt_offline<S: Storage>(
+    sites: &Sites<S>,
+    site: SiteRole,
+    grace: Duration,
+    id: &str,
+    obs: &Observed,
+    reporter: &dyn PlanReporter,
+) -> Vec<String> {
+    let mut done = Vec::new();
+    let Some(trident) = sites.trident(site) else {
+        return done;
+    };
+    for b in super::trident::offline_backends(obs, site) {
+        let line = trident
+            .prompt(b)
+            .await
+            .unwrap_or_else(|e| format!("could not prompt: {e}"));
+        reporter.step_waiting(
+            id,
+            &format!(
+                "{} after {}: {line}",
+                b.describe(),
+                humantime::format_duration(grace)
+            ),
+        );
+        done.push(line);
     }
+    done
 }
 
 #[cfg(test)]
