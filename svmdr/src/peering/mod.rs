@@ -3,11 +3,11 @@
 //! the SVM peer and its acceptance, the relationship, and its baseline
 //! transfer.
 //!
-//! The set-up is a list of [`Step`]s. Each has a pure
-//! [`check`](steps::check) over the [`Observed`] state of both clusters
-//! (`Done`, `Todo`, `Blocked`, `Unsafe` or `Skipped`), the ONTAP calls it
-//! would make ([`planned_calls`](steps::planned_calls), for `--dry-run`),
-//! and [`apply`](steps::apply). [`run`] observes, checks each step in
+//! The set-up is a list of [`Step`]s, each described once by a
+//! [`PeeringStep`] (in [`steps`], one file per group): a pure check over
+//! the [`Observed`] state of both clusters (`Done`, `Todo`, `Blocked`,
+//! `Unsafe` or `Skipped`), the ONTAP calls it would make (for `--dry-run`),
+//! and its action with its wait. [`run`] observes, checks each step in
 //! order, applies what is `Todo` and observes again, so a re-run after any
 //! failure continues from where the clusters really are. The relationship
 //! step converges: on an existing relationship it PATCHes the schedule,
@@ -41,29 +41,11 @@ use serde::Serialize;
 pub use lif::LifSpec;
 pub use observe::{ClusterView, Observed, observe};
 pub use settings::{DEFAULT_SCHEDULE, Explicit, schedule_for_rpo};
-pub use steps::{ALL_STEPS, Check, Clients, Step, identity_from_flag};
+pub use steps::{ALL_STEPS, Check, Clients, PeeringStep, Step, identity_from_flag};
 
 use crate::ontap::models::IdentityPreservation;
 use crate::ontap::{OntapClient, OntapError};
 use crate::report::{Reporter, StepOutcome};
-
-/// Which site.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    /// The source.
-    Primary,
-    /// The destination.
-    Dr,
-}
-
-impl fmt::Display for Side {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Primary => "primary",
-            Self::Dr => "dr",
-        })
-    }
-}
 
 /// What to set up.
 #[derive(Debug, Clone)]
@@ -252,49 +234,56 @@ pub async fn run(
     let mut reports = Vec::new();
     let mut pending_before = false;
     for step in ALL_STEPS {
-        reporter.step_started(step.title());
-        let check = steps::check(step, req, &obs);
+        let desc = step.describe();
+        reporter.step_started(desc.title());
+        let check = desc.check(req, &obs);
         let (outcome, detail, calls) = match check {
             Check::Done(d) => (StepOutcome::AlreadyDone, d, Vec::new()),
             Check::Skipped(d) => (StepOutcome::Skipped(d.clone()), d, Vec::new()),
             // In a dry run, later steps may look blocked only because an
             // earlier step has not really run: report them as planned.
             Check::Blocked(d) | Check::Unsafe(d) if dry_run && pending_before => {
-                let calls = steps::planned_calls(step, req, &obs);
+                let calls = desc.calls(req, &obs);
                 (StepOutcome::Planned(d.clone()), d, calls)
             }
             Check::Blocked(d) => {
-                reporter.step_finished(step.title(), &StepOutcome::Failed(d.clone()));
+                reporter.step_finished(desc.title(), &StepOutcome::Failed(d.clone()));
                 return Err(PeeringError::Blocked {
-                    step: step.title().into(),
+                    step: desc.title().into(),
                     detail: d,
                 });
             }
             Check::Unsafe(d) => {
-                reporter.step_finished(step.title(), &StepOutcome::Failed(d.clone()));
+                reporter.step_finished(desc.title(), &StepOutcome::Failed(d.clone()));
                 return Err(PeeringError::Unsafe {
-                    step: step.title().into(),
+                    step: desc.title().into(),
                     detail: d,
                 });
             }
             Check::Todo(d) if dry_run => {
                 pending_before = true;
-                let calls = steps::planned_calls(step, req, &obs);
+                let calls = desc.calls(req, &obs);
                 (StepOutcome::Planned(d.clone()), d, calls)
             }
             Check::Todo(d) => {
-                if let Err(e) = steps::apply(step, req, &obs, &clients, reporter).await {
-                    reporter.step_finished(step.title(), &StepOutcome::Failed(e.to_string()));
+                let cx = steps::Apply {
+                    req,
+                    obs: &obs,
+                    clients: &clients,
+                    reporter,
+                };
+                if let Err(e) = desc.apply(cx).await {
+                    reporter.step_finished(desc.title(), &StepOutcome::Failed(e.to_string()));
                     return Err(e);
                 }
                 obs = observe(primary, dr, req).await.map_err(observe_err)?;
                 (StepOutcome::Done, d, Vec::new())
             }
         };
-        reporter.step_finished(&format!("{}: {detail}", step.title()), &outcome);
+        reporter.step_finished(&format!("{}: {detail}", desc.title()), &outcome);
         reports.push(StepReport {
             step,
-            title: step.title(),
+            title: desc.title(),
             outcome,
             detail,
             calls,
