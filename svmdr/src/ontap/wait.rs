@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::error::{ErrorKind, OntapError};
 use super::models::Relationship;
 use super::transport::OntapClient;
-use crate::poll::{Attempt, Pace, poll_until};
+use crate::poll::{Pace, Poller};
 
 impl OntapClient {
     /// Polls relationship `uuid` every `poll_interval` until `done` returns
@@ -30,28 +30,28 @@ impl OntapClient {
         poll_interval: Duration,
         mut on_progress: impl FnMut(&Relationship),
     ) -> Result<Relationship, OntapError> {
-        let pace = Pace::every(poll_interval, deadline);
-        let outcome = poll_until(pace, async |_| {
+        // A loop over a `Poller`, not `poll_until`, so that the wait can be
+        // spawned (see `poll_until`'s caveats).
+        let mut poller = Poller::start(Pace::every(poll_interval, deadline));
+        loop {
+            poller.tick();
             let rel = self.relationship(uuid).await?;
             on_progress(&rel);
-            Ok(if done(&rel) {
-                Attempt::Done(rel)
-            } else {
-                Attempt::Pending(rel)
-            })
-        })
-        .await;
-        outcome.map_err(|e| {
-            e.or_timeout(|waited, rel| {
-                self.error(
-                    &format!("wait for /api/snapmirror/relationships/{uuid}"),
-                    ErrorKind::WaitTimeout {
-                        what: format!("relationship {uuid}"),
-                        waited,
-                        last: rel.summary(),
-                    },
-                )
-            })
-        })
+            if done(&rel) {
+                return Ok(rel);
+            }
+            if let Err(e) = poller.pending(rel).await {
+                return Err(e.or_timeout(|waited, rel| {
+                    self.error(
+                        &format!("wait for /api/snapmirror/relationships/{uuid}"),
+                        ErrorKind::WaitTimeout {
+                            what: format!("relationship {uuid}"),
+                            waited,
+                            last: rel.summary(),
+                        },
+                    )
+                }));
+            }
+        }
     }
 }

@@ -29,7 +29,7 @@ use super::observe::{Depth, DrPair, Observed, observe};
 use super::step::{ActToken, Check, Progress, Step};
 pub use super::step_status::{StepEvent, StepStatus};
 use super::storage::Storage;
-use crate::poll::{Attempt, Pace, Tick, poll_until};
+use crate::poll::{Pace, Poller};
 use crate::site::SiteRole;
 
 /// How often a step waiting on Trident reads its backends.
@@ -515,7 +515,11 @@ async fn run_step<S: Storage>(
         (None, opts.poll_interval)
     };
     let mut prompted: Option<Vec<String>> = None;
-    let waited = poll_until(Pace::every(poll, wait), async |tick: Tick| {
+    // A loop over a `Poller`, not `poll_until`, so that a run can be
+    // spawned (see `poll_until`'s caveats).
+    let mut poller = Poller::start(Pace::every(poll, wait));
+    loop {
+        let tick = poller.tick();
         let obs = match &first {
             Some(o) => {
                 let mut o = o.clone();
@@ -532,59 +536,73 @@ async fn run_step<S: Storage>(
             prompted = Some(prompt_offline(sites, site, grace, id, &obs, reporter).await);
         }
         match step.kind.progress(&obs, &token) {
-            Progress::Done => Ok(Attempt::Done(())),
-            Progress::Failed(reason) => Err(PlanError::StepFailed {
-                step: id.to_string(),
-                cluster: cluster.clone(),
-                reason,
-            }),
+            Progress::Done => break,
+            Progress::Failed(reason) => {
+                return Err(PlanError::StepFailed {
+                    step: id.to_string(),
+                    cluster,
+                    reason,
+                });
+            }
             Progress::Pending(what) => {
                 if !tick.left.is_zero() {
                     reporter.step_waiting(id, &what);
                 }
-                Ok(Attempt::Pending((what, obs)))
-            }
-        }
-    })
-    .await;
-    waited.map_err(|e| {
-        e.or_timeout(|_, (what, obs)| match step.kind {
-            super::step::StepKind::BackendsOnline { site, .. } => {
-                let offline: Vec<String> = super::trident::offline_backends(&obs, site)
-                    .iter()
-                    .map(|b| b.describe())
-                    .collect();
-                let prompted = prompted.clone().unwrap_or_default();
-                PlanError::BackendsOffline {
-                    step: id.to_string(),
-                    cluster: cluster.clone(),
-                    svm: plan.pair.svm(site).to_string(),
-                    detail: format!(
-                        "{} still not online after {}{}",
-                        if offline.is_empty() {
-                            what
-                        } else {
-                            offline.join("; ")
-                        },
-                        humantime::format_duration(wait),
-                        if prompted.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" (prompted Trident: {})", prompted.join("; "))
-                        }
-                    ),
+                if let Err(e) = poller.pending((what, obs)).await {
+                    return Err(e.or_timeout(|_, (what, obs)| {
+                        timed_out(plan, step, &cluster, wait, what, &obs, prompted)
+                    }));
                 }
             }
-            _ => PlanError::Timeout {
-                step: id.to_string(),
-                cluster: cluster.clone(),
-                waited: wait,
-                waiting_for: what,
-            },
-        })
-    })?;
+        }
+    }
     *status = next_status(id, *status, StepEvent::Completed)?;
     Ok(None)
+}
+
+/// The error of a step still pending at its deadline: for Trident's
+/// backends, which are offline and what was prompted.
+fn timed_out(
+    plan: &Plan,
+    step: &Step,
+    cluster: &str,
+    wait: Duration,
+    what: String,
+    obs: &Observed,
+    prompted: Option<Vec<String>>,
+) -> PlanError {
+    let super::step::StepKind::BackendsOnline { site, .. } = step.kind else {
+        return PlanError::Timeout {
+            step: step.id.clone(),
+            cluster: cluster.to_string(),
+            waited: wait,
+            waiting_for: what,
+        };
+    };
+    let offline: Vec<String> = super::trident::offline_backends(obs, site)
+        .iter()
+        .map(|b| b.describe())
+        .collect();
+    let prompted = prompted.unwrap_or_default();
+    PlanError::BackendsOffline {
+        step: step.id.clone(),
+        cluster: cluster.to_string(),
+        svm: plan.pair.svm(site).to_string(),
+        detail: format!(
+            "{} still not online after {}{}",
+            if offline.is_empty() {
+                what
+            } else {
+                offline.join("; ")
+            },
+            humantime::format_duration(wait),
+            if prompted.is_empty() {
+                String::new()
+            } else {
+                format!(" (prompted Trident: {})", prompted.join("; "))
+            }
+        ),
+    }
 }
 
 /// Prompts `site`'s Trident to re-check each backend still offline after

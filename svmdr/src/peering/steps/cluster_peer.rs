@@ -13,7 +13,7 @@ use crate::ontap::models::{ClusterPeer, PeerAuthState, PeerEncryption};
 use crate::ontap::{CreateClusterPeer, OntapClient, PatchClusterPeer};
 use crate::peering::observe::{ClusterView, Observed};
 use crate::peering::{PeerRequest, PeeringError, PlannedCall};
-use crate::poll::{Attempt, Pace, poll_until};
+use crate::poll::{Pace, Poller};
 use crate::report::Reporter;
 use crate::secret::Secret;
 use crate::site::SiteRole;
@@ -362,7 +362,9 @@ async fn wait_cluster_peer(
     timeout: Duration,
 ) -> Result<(), String> {
     let mut last = String::from("not seen");
-    let waited = poll_until(Pace::every(PEER_POLL, timeout), async |_| {
+    let mut poller = Poller::start(Pace::every(PEER_POLL, timeout));
+    loop {
+        poller.tick();
         match client.cluster_peers().await {
             Ok(peers) => {
                 if let Some(p) = peers.iter().find(|p| {
@@ -370,7 +372,7 @@ async fn wait_cluster_peer(
                         || p.name.as_deref() == Some(remote)
                 }) {
                     if p.is_healthy() {
-                        return Ok(Attempt::Done(()));
+                        return Ok(());
                     }
                     last = format!(
                         "availability {}, authentication {}",
@@ -387,15 +389,14 @@ async fn wait_cluster_peer(
             }
             Err(e) => last = e.to_string(),
         }
-        Ok::<_, String>(Attempt::Pending(last.clone()))
-    })
-    .await;
-    waited.map_err(|e| {
-        e.or_timeout(|_, last| {
-            format!(
-                "the cluster peer with {remote} is not healthy after {timeout:?} ({last}); check \
-                 that the intercluster LIFs of both clusters reach each other, then re-run"
-            )
-        })
-    })
+        if let Err(e) = poller.pending::<String, _>(&last).await {
+            return Err(e.or_timeout(|_, last| {
+                format!(
+                    "the cluster peer with {remote} is not healthy after {timeout:?} ({last}); \
+                     check that the intercluster LIFs of both clusters reach each other, then \
+                     re-run"
+                )
+            }));
+        }
+    }
 }

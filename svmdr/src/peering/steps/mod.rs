@@ -130,7 +130,7 @@ pub struct Apply<'a> {
 }
 
 /// The future of a step's action.
-pub type Action<'a> = Pin<Box<dyn Future<Output = Result<(), PeeringError>> + 'a>>;
+pub type Action<'a> = Pin<Box<dyn Future<Output = Result<(), PeeringError>> + Send + 'a>>;
 
 /// One peering step, described once: how it is checked, what it would
 /// call, and what it does.

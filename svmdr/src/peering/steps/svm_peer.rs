@@ -14,7 +14,7 @@ use crate::ontap::SvmPeerQuery;
 use crate::ontap::models::{SvmPeerApplication, SvmPeerState};
 use crate::peering::observe::Observed;
 use crate::peering::{PeerRequest, PlannedCall};
-use crate::poll::{Attempt, Pace, poll_until};
+use crate::poll::{Pace, Poller};
 
 /// Pause between reads of the primary's SVM peers while waiting for the
 /// request to arrive.
@@ -144,31 +144,32 @@ impl PeeringStep for SvmPeerAccept {
                 peer_svm: Some(req.dr_svm.clone()),
                 ..Default::default()
             };
-            let arrived = poll_until(Pace::every(REQUEST_POLL, req.wait_timeout), async |_| {
+            let mut poller = Poller::start(Pace::every(REQUEST_POLL, req.wait_timeout));
+            let arrived = loop {
+                poller.tick();
                 let peers = clients.primary.svm_peers(&query).await.map_err(ontap)?;
-                Ok(match peers.first() {
-                    Some(p) if p.state == Some(SvmPeerState::Peered) => Attempt::Done(None),
+                match peers.first() {
+                    Some(p) if p.state == Some(SvmPeerState::Peered) => break None,
                     Some(p) if p.state == Some(SvmPeerState::Pending) => {
-                        Attempt::Done(Some(p.uuid.clone().unwrap_or_default()))
+                        break Some(p.uuid.clone().unwrap_or_default());
                     }
-                    _ => Attempt::Pending(()),
-                })
-            })
-            .await
-            .map_err(|e| {
-                e.or_timeout(|_, ()| {
-                    blocked(
-                        self,
-                        format!(
-                            "the SVM peer request from {} did not reach {} as pending within \
-                             {:?}; check the cluster peer health and re-run",
-                            obs.dr.name(),
-                            obs.primary.name(),
-                            req.wait_timeout
-                        ),
-                    )
-                })
-            })?;
+                    _ => {}
+                }
+                if let Err(e) = poller.pending(()).await {
+                    return Err(e.or_timeout(|_, ()| {
+                        blocked(
+                            self,
+                            format!(
+                                "the SVM peer request from {} did not reach {} as pending \
+                                 within {:?}; check the cluster peer health and re-run",
+                                obs.dr.name(),
+                                obs.primary.name(),
+                                req.wait_timeout
+                            ),
+                        )
+                    }));
+                }
+            };
             if let Some(uuid) = arrived {
                 clients
                     .primary
