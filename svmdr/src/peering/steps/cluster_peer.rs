@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Action, Apply, Check, Clients, PeeringStep, call, ontap_error};
+use super::{Action, Apply, Check, Clients, PeeringStep, blocked, call, ontap_error};
 use crate::ontap::models::{ClusterPeer, PeerAuthState, PeerEncryption};
 use crate::ontap::{CreateClusterPeer, OntapClient, PatchClusterPeer};
 use crate::peering::observe::{ClusterView, Observed};
@@ -130,10 +130,9 @@ impl PeeringStep for ClusterPeering {
                 clients,
                 reporter,
             } = cx;
-            let step = self;
             let ontap = ontap_error(self);
             if let Some(r) = resume_plan(obs, new_passphrase()) {
-                return resume_offer(step, req, &r, clients, reporter).await;
+                return resume_offer(self, req, &r, clients, reporter).await;
             }
             let created = clients
                 .primary
@@ -146,13 +145,15 @@ impl PeeringStep for ClusterPeering {
                 })
                 .await
                 .map_err(ontap)?;
-            let passphrase = created.passphrase.ok_or_else(|| PeeringError::Blocked {
-                step: step.title().into(),
-                detail: format!(
-                    "{} created the peer offer but returned no passphrase; re-run: the next \
+            let passphrase = created.passphrase.ok_or_else(|| {
+                blocked(
+                    self,
+                    format!(
+                        "{} created the peer offer but returned no passphrase; re-run: the next \
                          run sets a new passphrase on that offer",
-                    obs.primary.name(),
-                ),
+                        obs.primary.name(),
+                    ),
+                )
             })?;
             clients
                 .dr
@@ -167,17 +168,14 @@ impl PeeringStep for ClusterPeering {
                     step: format!(
                         "{} (the offer on {} stays pending; a re-run sets a new passphrase on it \
                              and continues)",
-                        step.title(),
+                        self.title(),
                         obs.primary.name(),
                     ),
                     source: Box::new(e),
                 })?;
             wait_cluster_peer(clients.dr, obs.primary.name(), req.wait_timeout)
                 .await
-                .map_err(|detail| PeeringError::Blocked {
-                    step: step.title().into(),
-                    detail,
-                })
+                .map_err(|detail| blocked(self, detail))
         })
     }
 }
@@ -314,10 +312,7 @@ async fn resume_offer(
         .patch
         .passphrase
         .clone()
-        .ok_or_else(|| PeeringError::Blocked {
-            step: step.title().into(),
-            detail: "no passphrase to set on the pending offer".into(),
-        })?;
+        .ok_or_else(|| blocked(step, "no passphrase to set on the pending offer"))?;
     offering
         .patch_cluster_peer(&r.uuid, &r.patch)
         .await

@@ -7,12 +7,12 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{
-    Action, Apply, Check, PeeringStep, call, dr_name_for_primary, ontap_error, source_path,
+    Action, Apply, Check, PeeringStep, blocked, call, dr_name_for_primary, ontap_error, source_path,
 };
 use crate::ontap::models::{PolicyType, RelationshipState, TransferState};
 use crate::ontap::{CreateRelationship, PatchOptions};
 use crate::peering::observe::Observed;
-use crate::peering::{PeerRequest, PeeringError, PlannedCall, settings};
+use crate::peering::{PeerRequest, PlannedCall, settings};
 
 /// Pause between reads of the relationship during the baseline transfer.
 const TRANSFER_POLL: Duration = Duration::from_millis(250);
@@ -126,21 +126,16 @@ impl PeeringStep for Relationship {
                 clients,
                 reporter,
             } = cx;
-            let step = self;
             let ontap = ontap_error(self);
             if let Some(r) = &obs.relationship {
-                let (change, deltas) =
-                    settings::relationship_change(req, obs, r).map_err(|detail| {
-                        PeeringError::Blocked {
-                            step: step.title().into(),
-                            detail,
-                        }
-                    })?;
+                let (change, deltas) = settings::relationship_change(req, obs, r)
+                    .map_err(|detail| blocked(self, detail))?;
                 // Without a UUID the PATCH would go to the collection path.
-                let uuid = r.uuid.clone().ok_or_else(|| PeeringError::Blocked {
-                    step: step.title().into(),
-                    detail: "ONTAP reported the relationship without a uuid; cannot change it"
-                        .into(),
+                let uuid = r.uuid.clone().ok_or_else(|| {
+                    blocked(
+                        self,
+                        "ONTAP reported the relationship without a uuid; cannot change it",
+                    )
                 })?;
                 clients
                     .dr
@@ -266,15 +261,11 @@ impl PeeringStep for Initialize {
                 clients,
                 reporter,
             } = cx;
-            let step = self;
             let ontap = ontap_error(self);
             let rel = obs
                 .relationship
                 .as_ref()
-                .ok_or_else(|| PeeringError::Blocked {
-                    step: step.title().into(),
-                    detail: "the relationship is missing".into(),
-                })?;
+                .ok_or_else(|| blocked(self, "the relationship is missing"))?;
             let uuid = rel.uuid.clone().unwrap_or_default();
             if rel.state == Some(RelationshipState::Uninitialized) && !rel.is_transferring() {
                 clients
@@ -318,14 +309,14 @@ impl PeeringStep for Initialize {
             reporter.progress_finished(&task);
             let done = done.map_err(ontap)?;
             if done.state != Some(RelationshipState::Snapmirrored) {
-                return Err(PeeringError::Blocked {
-                    step: step.title().into(),
-                    detail: format!(
+                return Err(blocked(
+                    self,
+                    format!(
                         "the baseline transfer ended {}: {}; fix the cause and re-run",
                         done.transfer_state().map_or("?", |s| s.as_str()),
                         done.summary()
                     ),
-                });
+                ));
             }
             Ok(())
         })
