@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::{Action, Apply, Check, Clients, PeeringStep, blocked, call, ontap_error};
+use super::spec::{Action, Apply, Check, Clients, PeeringStep, blocked, call, ontap_error};
 use crate::ontap::models::{ClusterPeer, PeerAuthState, PeerEncryption};
 use crate::ontap::{CreateClusterPeer, OntapClient, PatchClusterPeer};
 use crate::peering::observe::{ClusterView, Observed};
-use crate::peering::{PeerRequest, PeeringError, PlannedCall};
+use crate::peering::request::{PeerRequest, PeeringError, PlannedCall};
 use crate::poll::{Pace, Poller};
 use crate::report::Reporter;
 use crate::secret::Secret;

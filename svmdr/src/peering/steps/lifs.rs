@@ -3,10 +3,11 @@
 
 use serde_json::{Value, json};
 
-use super::{Action, Apply, Check, PeeringStep, call, ontap_error};
+use super::spec::{Action, Apply, Check, PeeringStep, call, ontap_error};
 use crate::ontap::{LifPlacement, NewInterclusterLif};
+use crate::peering::lif::LifSpec;
 use crate::peering::observe::{ClusterView, Observed};
-use crate::peering::{LifSpec, PeerRequest, PlannedCall};
+use crate::peering::request::{PeerRequest, PlannedCall};
 use crate::site::SiteRole;
 
 /// The intercluster LIFs of one side.

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{
+use super::spec::{
     Action, Apply, Check, PeeringStep, blocked, call, dr_name_for_primary, ontap_error, source_path,
 };
 use crate::ontap::models::{PolicyType, RelationshipState, TransferState};
 use crate::ontap::{CreateRelationship, PatchOptions};
 use crate::peering::observe::Observed;
-use crate::peering::{PeerRequest, PlannedCall, settings};
+use crate::peering::request::{PeerRequest, PlannedCall};
+use crate::peering::settings;
 
 /// Pause between reads of the relationship during the baseline transfer.
 const TRANSFER_POLL: Duration = Duration::from_millis(250);

@@ -3,10 +3,10 @@
 
 use serde_json::json;
 
-use super::{Action, Apply, Check, PeeringStep, call, ontap_error, svm_peer_toward};
+use super::spec::{Action, Apply, Check, PeeringStep, call, ontap_error, svm_peer_toward};
 use crate::ontap::models::{RelationshipState, SvmState, SvmSubtype};
 use crate::peering::observe::Observed;
-use crate::peering::{PeerRequest, PlannedCall};
+use crate::peering::request::{PeerRequest, PlannedCall};
 
 /// The source SVM exists on the primary cluster (nothing to create).
 pub struct SourceSvm;

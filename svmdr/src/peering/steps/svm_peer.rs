@@ -6,14 +6,14 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{
+use super::spec::{
     Action, Apply, Check, PeeringStep, blocked, call, dr_name_for_primary, ontap_error,
     svm_peer_toward,
 };
 use crate::ontap::SvmPeerQuery;
 use crate::ontap::models::{SvmPeerApplication, SvmPeerState};
 use crate::peering::observe::Observed;
-use crate::peering::{PeerRequest, PlannedCall};
+use crate::peering::request::{PeerRequest, PlannedCall};
 use crate::poll::{Pace, Poller};
 
 /// Pause between reads of the primary's SVM peers while waiting for the
