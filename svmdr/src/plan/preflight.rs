@@ -120,6 +120,25 @@ mod tests {
     }
 
     #[test]
+    fn every_workflow_refuses_an_uninitialized_forward_alike() {
+        use crate::plan::{failback, failover, resync, switchover};
+        let obs = observed(primary_up(false), dr_site(RelState::Uninitialized, false));
+        let p = pair();
+        let refusals = [
+            failover::plan(&obs, &p, failover::FailoverOptions::default()).err(),
+            switchover::plan(&obs, &p).err(),
+            resync::plan(&obs, &p, resync::Direction::Forward, false).err(),
+            resync::plan(&obs, &p, resync::Direction::Reverse, false).err(),
+            failback::plan(&obs, &p, false).err(),
+        ];
+        let wanted = require_forward(&obs, &p).err().map(preflight_text);
+        assert!(wanted.is_some());
+        for r in refusals {
+            assert_eq!(r.map(preflight_text), wanted);
+        }
+    }
+
+    #[test]
     fn both_reachable_names_the_unreachable_site() {
         let obs = observed(primary_down(), dr_site(RelState::Snapmirrored, false));
         let err = both_reachable(&obs, "a resync").err().map(preflight_text);
