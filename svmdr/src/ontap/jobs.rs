@@ -8,7 +8,7 @@ use super::error::{ErrorKind, OntapError};
 use super::models::{Job, JobState};
 use super::query::Query;
 use super::transport::OntapClient;
-use crate::poll::{Attempt, Pace, Tick, poll_until};
+use crate::poll::{Attempt, Pace, Poller, Tick};
 
 /// First wait between polls.
 const FIRST_DELAY: Duration = Duration::from_millis(100);
@@ -43,28 +43,28 @@ impl OntapClient {
     /// `JobFailed` (ONTAP's code and message), `JobTimeout` at the
     /// deadline, `JobVanished` when the job record disappears.
     pub(crate) async fn wait_job(&self, call: &str, uuid: &str) -> Result<Job, OntapError> {
-        let pace = Pace::backoff(FIRST_DELAY, MAX_DELAY, self.timeouts().job);
-        // The attempt owns what it reads, so the wait stays `Send` inside
-        // the `Send` futures of `plan::Storage` (rustc cannot yet prove it
-        // for an async closure that borrows).
-        let (client, call_owned, uuid_owned) = (self.clone(), call.to_string(), uuid.to_string());
-        let outcome = poll_until(pace, move |tick: Tick| {
-            let (this, call, uuid) = (client.clone(), call_owned.clone(), uuid_owned.clone());
-            async move { this.job_attempt(&call, &uuid, tick).await }
-        })
-        .await;
-        outcome.map_err(|e| {
-            e.or_timeout(|waited, state| {
-                self.error(
-                    call,
-                    ErrorKind::JobTimeout {
-                        job: uuid.to_string(),
-                        waited,
-                        last_state: state.as_str().to_string(),
-                    },
-                )
-            })
-        })
+        // A loop over a `Poller`, not `poll_until`, so that every call that
+        // waits for a job stays spawnable (see `poll_until`'s caveats).
+        let mut poller = Poller::start(Pace::backoff(FIRST_DELAY, MAX_DELAY, self.timeouts().job));
+        loop {
+            let tick = poller.tick();
+            let state = match self.job_attempt(call, uuid, tick).await? {
+                Attempt::Done(job) => return Ok(job),
+                Attempt::Pending(state) => state,
+            };
+            if let Err(e) = poller.pending(state).await {
+                return Err(e.or_timeout(|waited, state| {
+                    self.error(
+                        call,
+                        ErrorKind::JobTimeout {
+                            job: uuid.to_string(),
+                            waited,
+                            last_state: state.as_str().to_string(),
+                        },
+                    )
+                }));
+            }
+        }
     }
 
     /// One poll of [`OntapClient::wait_job`]: done, still running, or failed.
