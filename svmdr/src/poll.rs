@@ -115,25 +115,30 @@ impl<E, P> PollError<E, P> {
 /// # Errors
 /// [`PollError::Failed`] with the first error an attempt returns;
 /// [`PollError::TimedOut`] with the last pending observation.
+///
+/// # Caveats
+/// rustc cannot yet prove the future of an async closure that borrows to be
+/// `Send` for every lifetime, so a future awaiting `poll_until` with such a
+/// closure cannot be `tokio::spawn`ed. A wait that must stay spawnable
+/// drives a [`Poller`] in its own loop instead (same rules).
 pub async fn poll_until<T, P, E>(
     pace: Pace,
     mut attempt: impl AsyncFnMut(Tick) -> Result<Attempt<T, P>, E>,
 ) -> Result<T, PollError<E, P>> {
-    let mut clock = Clock::start(pace);
+    let mut poller = Poller::start(pace);
     loop {
-        let tick = clock.tick();
-        match attempt(tick).await {
+        let last = match attempt(poller.tick()).await {
             Ok(Attempt::Done(t)) => return Ok(t),
-            Ok(Attempt::Pending(p)) => clock.wait(p).await?,
+            Ok(Attempt::Pending(p)) => p,
             Err(e) => return Err(PollError::Failed(e)),
-        }
+        };
+        poller.pending(last).await?;
     }
 }
 
 /// [`poll_until`] for an attempt that is a closure returning a future that
 /// borrows nothing from the closure. Its wait is `Send` whenever that future
-/// is, which a server handler needs: the compiler cannot prove an async
-/// closure's future `Send` through generic code (rust-lang/rust#110338).
+/// is, which a server handler needs (see [`poll_until`]'s caveats).
 ///
 /// # Errors
 /// As [`poll_until`].
@@ -144,27 +149,33 @@ pub async fn poll_until_fn<T, P, E, Fut>(
 where
     Fut: Future<Output = Result<Attempt<T, P>, E>>,
 {
-    let mut clock = Clock::start(pace);
+    let mut poller = Poller::start(pace);
     loop {
-        let tick = clock.tick();
-        match attempt(tick).await {
+        let last = match attempt(poller.tick()).await {
             Ok(Attempt::Done(t)) => return Ok(t),
-            Ok(Attempt::Pending(p)) => clock.wait(p).await?,
+            Ok(Attempt::Pending(p)) => p,
             Err(e) => return Err(PollError::Failed(e)),
-        }
+        };
+        poller.pending(last).await?;
     }
 }
 
-/// The timing both loops share: ticks, and the sleep after a pending attempt.
-struct Clock {
+/// The pace of one wait, for a caller that runs the attempts in its own
+/// loop (so its future stays `Send`, see [`poll_until`]'s caveats):
+/// [`Poller::tick`] before each attempt, [`Poller::pending`] after one that
+/// is not done. [`poll_until`] runs on it, so both follow the same rules.
+#[derive(Debug)]
+pub struct Poller {
     pace: Pace,
     start: Instant,
     delay: Duration,
     attempts: u32,
 }
 
-impl Clock {
-    fn start(pace: Pace) -> Self {
+impl Poller {
+    /// Starts the clock of a wait paced by `pace`.
+    #[must_use]
+    pub fn start(pace: Pace) -> Self {
         Self {
             pace,
             start: Instant::now(),
@@ -173,8 +184,8 @@ impl Clock {
         }
     }
 
-    /// The tick of the next attempt.
-    fn tick(&mut self) -> Tick {
+    /// Begins the next attempt.
+    pub fn tick(&mut self) -> Tick {
         self.attempts += 1;
         let elapsed = self.start.elapsed();
         Tick {
@@ -184,9 +195,12 @@ impl Clock {
         }
     }
 
-    /// After a pending attempt: sleeps until the next one (never past the
-    /// deadline), or times out with `last` when the deadline has passed.
-    async fn wait<E, P>(&mut self, last: P) -> Result<(), PollError<E, P>> {
+    /// After an attempt that saw `last` and is not done: sleeps until the
+    /// next attempt (never past the deadline).
+    ///
+    /// # Errors
+    /// [`PollError::TimedOut`] with `last` once the deadline has passed.
+    pub async fn pending<E, P>(&mut self, last: P) -> Result<(), PollError<E, P>> {
         let elapsed = self.start.elapsed();
         if elapsed >= self.pace.timeout {
             return Err(PollError::TimedOut {
@@ -300,6 +314,41 @@ mod tests {
             })
             .await;
         assert!(calls <= 11, "{calls} attempts in 100 ms");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_poller_loop_keeps_the_rules_and_can_be_spawned() {
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let shared = seen.clone();
+        // Borrows across the awaits, as a wait on a client does: the
+        // spawned future must still be `Send`.
+        let task = tokio::spawn(async move {
+            let log = &shared;
+            let mut poller = Poller::start(Pace::every(MS * 300, MS * 1000));
+            loop {
+                let tick = poller.tick();
+                if let Ok(mut l) = log.lock() {
+                    l.push(tick.elapsed.as_millis());
+                }
+                if let Err(e) = poller.pending::<(), u32>(tick.attempt).await {
+                    return e;
+                }
+            }
+        });
+        let ended = task.await.ok();
+        assert!(
+            matches!(
+                ended,
+                Some(PollError::TimedOut {
+                    last: 5,
+                    attempts: 5,
+                    ..
+                })
+            ),
+            "{ended:?}"
+        );
+        let at = seen.lock().map(|v| v.clone()).unwrap_or_default();
+        assert_eq!(at, vec![0, 300, 600, 900, 1000]);
     }
 
     #[tokio::test(start_paused = true)]

@@ -12,4 +12,5 @@ mod ontap {
     mod readiness;
     mod sim_ops;
     mod transport;
+    mod waits;
 }

@@ -11,6 +11,9 @@ mod faults;
 #[path = "plan/backends.rs"]
 mod backends;
 
+#[path = "plan/spawnable.rs"]
+mod spawnable;
+
 use std::time::Duration;
 
 use lab::{DR_SVM, Lab, PRIMARY_SVM, VOLUME, fast_timeouts};

@@ -85,30 +85,19 @@ impl TlsOptions {
             text.to_string()
         } else if bytes.first() == Some(&0x30) {
             // A DER SEQUENCE: wrap it as PEM so one code path loads both.
-            der_to_pem(&bytes)
+            super::pem::der_to_pem(&bytes)
         } else {
             return Err(fail(
                 "trustedCACertificate decodes to neither a PEM certificate nor DER".into(),
             ));
         };
         // Parse now so a bad CA fails here, naming Trident, not at connect time.
-        super::tls::parse_certs(&pem).map_err(fail)?;
+        super::pem::parse_certs(&pem).map_err(fail)?;
         Ok(Self {
             ca_pem: Some(pem),
             insecure_skip_verify: false,
         })
     }
-}
-
-fn der_to_pem(der: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
-    for chunk in b64.as_bytes().chunks(64) {
-        out.push_str(&String::from_utf8_lossy(chunk));
-        out.push('\n');
-    }
-    out.push_str("-----END CERTIFICATE-----\n");
-    out
 }
 
 /// Time limits. Every network call and every wait is bounded by one of them.

@@ -2,12 +2,13 @@
 //! back-off (100 ms doubling to 2 s) until `success` or `failure`, within
 //! [`crate::ontap::Timeouts::job`].
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::{ErrorKind, OntapError};
 use super::models::{Job, JobState};
 use super::query::Query;
 use super::transport::OntapClient;
+use crate::poll::{Attempt, Pace, Poller, Tick};
 
 /// First wait between polls.
 const FIRST_DELAY: Duration = Duration::from_millis(100);
@@ -24,11 +25,6 @@ pub(crate) const JOB_FIELDS: &[&str] = &[
     "start_time",
     "end_time",
 ];
-
-/// The next poll delay: doubles, capped at [`MAX_DELAY`].
-pub(crate) fn next_delay(current: Duration) -> Duration {
-    (current * 2).min(MAX_DELAY)
-}
 
 impl OntapClient {
     /// One job, as ONTAP reports it now.
@@ -47,54 +43,66 @@ impl OntapClient {
     /// `JobFailed` (ONTAP's code and message), `JobTimeout` at the
     /// deadline, `JobVanished` when the job record disappears.
     pub(crate) async fn wait_job(&self, call: &str, uuid: &str) -> Result<Job, OntapError> {
-        let started = Instant::now();
-        let deadline = started + self.timeouts().job;
-        let mut delay = FIRST_DELAY;
+        // A loop over a `Poller`, not `poll_until`, so that every call that
+        // waits for a job stays spawnable (see `poll_until`'s caveats).
+        let mut poller = Poller::start(Pace::backoff(FIRST_DELAY, MAX_DELAY, self.timeouts().job));
         loop {
-            let job = match self.job(uuid).await {
-                Ok(job) => job,
-                Err(e) if e.is_not_found() => {
-                    return Err(self.error(
-                        call,
-                        ErrorKind::JobVanished {
-                            job: uuid.to_string(),
-                        },
-                    ));
-                }
-                Err(e) => return Err(e),
+            let tick = poller.tick();
+            let state = match self.job_attempt(call, uuid, tick).await? {
+                Attempt::Done(job) => return Ok(job),
+                Attempt::Pending(state) => state,
             };
-            let state = job.state.unwrap_or(JobState::Unknown);
-            match state {
-                JobState::Success => {
-                    tracing::debug!(cluster = %self.name(), %call, job = %uuid, ms = started.elapsed().as_millis() as u64, "job succeeded");
-                    return Ok(job);
-                }
-                JobState::Failure => {
-                    let (code, message) = job.failure_reason();
-                    return Err(self.error(
+            if let Err(e) = poller.pending(state).await {
+                return Err(e.or_timeout(|waited, state| {
+                    self.error(
                         call,
-                        ErrorKind::JobFailed {
+                        ErrorKind::JobTimeout {
                             job: uuid.to_string(),
-                            code,
-                            message,
+                            waited,
+                            last_state: state.as_str().to_string(),
                         },
-                    ));
-                }
-                _ => {}
+                    )
+                }));
             }
-            let now = Instant::now();
-            if now >= deadline {
+        }
+    }
+
+    /// One poll of [`OntapClient::wait_job`]: done, still running, or failed.
+    async fn job_attempt(
+        &self,
+        call: &str,
+        uuid: &str,
+        tick: Tick,
+    ) -> Result<Attempt<Job, JobState>, OntapError> {
+        let job = match self.job(uuid).await {
+            Ok(job) => job,
+            Err(e) if e.is_not_found() => {
                 return Err(self.error(
                     call,
-                    ErrorKind::JobTimeout {
+                    ErrorKind::JobVanished {
                         job: uuid.to_string(),
-                        waited: now - started,
-                        last_state: state.as_str().to_string(),
                     },
                 ));
             }
-            tokio::time::sleep(delay.min(deadline - now)).await;
-            delay = next_delay(delay);
+            Err(e) => return Err(e),
+        };
+        match job.state.unwrap_or(JobState::Unknown) {
+            JobState::Success => {
+                tracing::debug!(cluster = %self.name(), %call, job = %uuid, ms = tick.elapsed.as_millis() as u64, "job succeeded");
+                Ok(Attempt::Done(job))
+            }
+            JobState::Failure => {
+                let (code, message) = job.failure_reason();
+                Err(self.error(
+                    call,
+                    ErrorKind::JobFailed {
+                        job: uuid.to_string(),
+                        code,
+                        message,
+                    },
+                ))
+            }
+            state => Ok(Attempt::Pending(state)),
         }
     }
 }
@@ -105,10 +113,11 @@ mod tests {
 
     #[test]
     fn back_off_doubles_to_the_cap() {
-        let mut d = FIRST_DELAY;
+        let pace = Pace::backoff(FIRST_DELAY, MAX_DELAY, Duration::from_secs(60));
+        let mut d = pace.first;
         let mut seen = vec![d];
         for _ in 0..7 {
-            d = next_delay(d);
+            d = pace.next(d);
             seen.push(d);
         }
         let ms: Vec<u128> = seen.iter().map(Duration::as_millis).collect();

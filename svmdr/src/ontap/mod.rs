@@ -26,6 +26,7 @@ mod cluster;
 mod jobs;
 pub mod network;
 pub mod peers;
+mod pem;
 mod protocols;
 mod query;
 pub mod snapmirror;

@@ -618,7 +618,8 @@ fn classify_transport(err: &reqwest::Error, request_timeout: Duration) -> ErrorK
             after: request_timeout,
         };
     }
-    let chain = error_chain(err);
+    // The causes only: reqwest's own text repeats the URL.
+    let chain = crate::error_chain::render_causes(err);
     if let Some(tls) = find_rustls(err) {
         return ErrorKind::Tls {
             detail: tls.to_string(),
@@ -669,24 +670,6 @@ fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rus
         cur = e.source();
     }
     None
-}
-
-/// The innermost messages of an error chain, joined (skipping reqwest's own
-/// outer text, which repeats the URL).
-fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut cur = err.source();
-    while let Some(e) = cur {
-        let s = e.to_string();
-        if !parts.iter().any(|p| p.contains(&s)) {
-            parts.push(s);
-        }
-        cur = e.source();
-    }
-    if parts.is_empty() {
-        parts.push(err.to_string());
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -2,11 +2,12 @@
 //! means a transition started, so callers poll the relationship until a
 //! predicate holds or a deadline passes.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::error::{ErrorKind, OntapError};
 use super::models::Relationship;
 use super::transport::OntapClient;
+use crate::poll::{Pace, Poller};
 
 impl OntapClient {
     /// Polls relationship `uuid` every `poll_interval` until `done` returns
@@ -29,26 +30,28 @@ impl OntapClient {
         poll_interval: Duration,
         mut on_progress: impl FnMut(&Relationship),
     ) -> Result<Relationship, OntapError> {
-        let started = Instant::now();
-        let interval = poll_interval.max(Duration::from_millis(10));
+        // A loop over a `Poller`, not `poll_until`, so that the wait can be
+        // spawned (see `poll_until`'s caveats).
+        let mut poller = Poller::start(Pace::every(poll_interval, deadline));
         loop {
+            poller.tick();
             let rel = self.relationship(uuid).await?;
             on_progress(&rel);
             if done(&rel) {
                 return Ok(rel);
             }
-            let elapsed = started.elapsed();
-            if elapsed >= deadline {
-                return Err(self.error(
-                    &format!("wait for /api/snapmirror/relationships/{uuid}"),
-                    ErrorKind::WaitTimeout {
-                        what: format!("relationship {uuid}"),
-                        waited: elapsed,
-                        last: rel.summary(),
-                    },
-                ));
+            if let Err(e) = poller.pending(rel).await {
+                return Err(e.or_timeout(|waited, rel| {
+                    self.error(
+                        &format!("wait for /api/snapmirror/relationships/{uuid}"),
+                        ErrorKind::WaitTimeout {
+                            what: format!("relationship {uuid}"),
+                            waited,
+                            last: rel.summary(),
+                        },
+                    )
+                }));
             }
-            tokio::time::sleep(interval.min(deadline - elapsed)).await;
         }
     }
 }

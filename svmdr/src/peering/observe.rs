@@ -6,7 +6,7 @@ use crate::ontap::models::{
 };
 use crate::ontap::{OntapClient, OntapError, SvmPeerQuery};
 
-use super::PeerRequest;
+use super::request::PeerRequest;
 
 /// One cluster as seen by the peering steps.
 #[derive(Debug, Clone, Default)]

@@ -25,34 +25,17 @@
 
 use std::time::Duration;
 
-use super::PeerRequest;
 use super::observe::Observed;
+pub use super::request::DEFAULT_SCHEDULE;
+use super::request::PeerRequest;
 use crate::ontap::models::{
     IdentityPreservation, PolicyType, Relationship, RelationshipChange, ScheduleType,
 };
 use crate::status::rpo::{human, schedule_interval};
 
-/// The schedule `peer` sets when neither `--schedule` nor `--rpo` is given.
-pub const DEFAULT_SCHEDULE: &str = "hourly";
-
 /// ONTAP's built-in cron schedules that name an interval, most frequent
 /// first (`job schedule cron show` on a new cluster).
 pub const BUILTIN_SCHEDULES: [&str; 5] = ["5min", "hourly", "8hour", "daily", "weekly"];
-
-/// Which settings the user gave explicitly. A re-run changes an existing
-/// relationship only in these (and gives a relationship without any
-/// effective schedule the requested one).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Explicit {
-    /// `--policy`.
-    pub policy: bool,
-    /// `--schedule` or `--rpo`.
-    pub schedule: bool,
-    /// `--throttle`.
-    pub throttle: bool,
-    /// `--identity-preservation`.
-    pub identity: bool,
-}
 
 /// The least frequent built-in schedule whose interval does not exceed
 /// `rpo` (so transfers run at least once per RPO).

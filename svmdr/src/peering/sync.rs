@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::PeeringError;
+use super::request::{PeeringError, PlannedCall};
 use crate::ontap::models::{Relationship, RelationshipState, TransferState};
 use crate::ontap::{OntapClient, RelationshipQuery};
 use crate::report::Reporter;
@@ -93,7 +93,7 @@ pub fn pick<'a>(
 ///
 /// # Errors
 /// As [`sync`] before it starts the transfer.
-pub async fn plan(dr: &OntapClient, req: &SyncRequest) -> Result<super::PlannedCall, PeeringError> {
+pub async fn plan(dr: &OntapClient, req: &SyncRequest) -> Result<PlannedCall, PeeringError> {
     let all = dr
         .relationships(&RelationshipQuery::default())
         .await
@@ -102,7 +102,7 @@ pub async fn plan(dr: &OntapClient, req: &SyncRequest) -> Result<super::PlannedC
             source: Box::new(source),
         })?;
     let rel = pick(&all, req.svm.as_deref(), dr.name())?;
-    Ok(super::PlannedCall {
+    Ok(PlannedCall {
         cluster: dr.name().to_string(),
         method: "POST".into(),
         path: format!(

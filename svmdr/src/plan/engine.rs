@@ -25,53 +25,18 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::PlanError;
-use super::observe::{Depth, DrPair, Observed, Site, observe};
+use super::observe::{Depth, DrPair, Observed, observe};
 use super::step::{ActToken, Check, Progress, Step};
+pub use super::step_status::{StepEvent, StepStatus};
 use super::storage::Storage;
+use crate::poll::{Pace, Poller};
 use crate::report::{Reporter, StepEnd, StepOutcome};
+use crate::site::SiteRole;
 
 /// How often a step waiting on Trident reads its backends.
 const TRIDENT_POLL: Duration = Duration::from_secs(1);
 /// Longest wait for a verification step.
 pub const VERIFY_WAIT: Duration = Duration::from_secs(120);
-
-/// The status of one step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepStatus {
-    /// Not started.
-    Pending,
-    /// Observing and deciding.
-    Checking,
-    /// The ONTAP call is in flight.
-    Acting,
-    /// Waiting for ONTAP to report the change complete.
-    Waiting,
-    /// Done by this run.
-    Succeeded,
-    /// Already done before this run reached it.
-    Skipped,
-    /// Failed (the run stops here).
-    Failed,
-}
-
-/// What happened to a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepEvent {
-    /// The engine began the step.
-    Begin,
-    /// The observed state shows it is already done.
-    AlreadyDone,
-    /// The decision is to act.
-    Act,
-    /// The call returned; wait for completion.
-    Sent,
-    /// ONTAP reports the change complete.
-    Completed,
-    /// Something failed.
-    Fail,
-}
 
 /// The state machine: the only way a step's status changes.
 ///
@@ -214,10 +179,10 @@ pub struct Sites<S> {
 
 impl<S: Storage> Sites<S> {
     /// The storage of `site`.
-    pub fn get(&self, site: Site) -> Option<&S> {
+    pub fn get(&self, site: SiteRole) -> Option<&S> {
         match site {
-            Site::Primary => self.primary.as_ref(),
-            Site::Dr => Some(&self.dr),
+            SiteRole::Primary => self.primary.as_ref(),
+            SiteRole::Dr => Some(&self.dr),
         }
     }
 
@@ -241,16 +206,16 @@ impl<S: Storage> Sites<S> {
     }
 
     /// The Trident of `site`, when configured.
-    pub fn trident(&self, site: Site) -> Option<&super::trident::TridentApi> {
+    pub fn trident(&self, site: SiteRole) -> Option<&super::trident::TridentApi> {
         match site {
-            Site::Primary => self.primary_trident.as_ref(),
-            Site::Dr => self.trident.as_ref(),
+            SiteRole::Primary => self.primary_trident.as_ref(),
+            SiteRole::Dr => self.trident.as_ref(),
         }
     }
 
     /// The Trident backends of `site`'s cluster (one LIST), or
     /// [`TridentReport::NotConfigured`](super::trident::TridentReport::NotConfigured).
-    pub async fn observe_trident(&self, site: Site) -> super::trident::TridentReport {
+    pub async fn observe_trident(&self, site: SiteRole) -> super::trident::TridentReport {
         match self.trident(site) {
             Some(t) => t.observe().await,
             None => super::trident::TridentReport::NotConfigured,
@@ -525,7 +490,7 @@ async fn run_step<S: Storage>(
         cluster: cluster.clone(),
         reason: format!("the {site} cluster is not configured"),
     })?;
-    let other = if plan.observe_primary || site == Site::Primary {
+    let other = if plan.observe_primary || site == SiteRole::Primary {
         sites.get(site.other())
     } else {
         None
@@ -547,9 +512,6 @@ async fn run_step<S: Storage>(
         super::step::StepKind::BackendsOnline { limit, .. } => limit,
         _ => opts.step_timeout,
     };
-    let waiting_since = Instant::now();
-    let deadline = waiting_since + wait;
-    let mut prompted: Option<Vec<String>> = None;
     // Waiting on Trident changes nothing in ONTAP: only its backends are
     // read again (one LIST per poll, no ONTAP call), every second at most.
     let (first, poll) = if step.kind.needs_trident() {
@@ -557,7 +519,12 @@ async fn run_step<S: Storage>(
     } else {
         (None, opts.poll_interval)
     };
+    let mut prompted: Option<Vec<String>> = None;
+    // A loop over a `Poller`, not `poll_until`, so that a run can be
+    // spawned (see `poll_until`'s caveats).
+    let mut poller = Poller::start(Pace::every(poll, wait));
     loop {
+        let tick = poller.tick();
         let obs = match &first {
             Some(o) => {
                 let mut o = o.clone();
@@ -568,35 +535,13 @@ async fn run_step<S: Storage>(
         };
         if let super::step::StepKind::BackendsOnline { site, grace, .. } = step.kind
             && prompted.is_none()
-            && waiting_since.elapsed() >= grace
+            && tick.elapsed >= grace
             && step.kind.progress(&obs, &token) != Progress::Done
         {
-            let mut done = Vec::new();
-            for b in super::trident::offline_backends(&obs, site) {
-                let line = match sites.trident(site) {
-                    Some(t) => t
-                        .prompt(b)
-                        .await
-                        .unwrap_or_else(|e| format!("could not prompt: {e}")),
-                    None => continue,
-                };
-                reporter.step_waiting(
-                    id,
-                    &format!(
-                        "{} after {}: {line}",
-                        b.describe(),
-                        humantime::format_duration(grace)
-                    ),
-                );
-                done.push(line);
-            }
-            prompted = Some(done);
+            prompted = Some(prompt_offline(sites, site, grace, id, &obs, reporter).await);
         }
         match step.kind.progress(&obs, &token) {
-            Progress::Done => {
-                *status = next_status(id, *status, StepEvent::Completed)?;
-                return Ok(None);
-            }
+            Progress::Done => break,
             Progress::Failed(reason) => {
                 return Err(PlanError::StepFailed {
                     step: id.to_string(),
@@ -605,47 +550,97 @@ async fn run_step<S: Storage>(
                 });
             }
             Progress::Pending(what) => {
-                if Instant::now() >= deadline
-                    && let super::step::StepKind::BackendsOnline { site, .. } = step.kind
-                {
-                    let offline: Vec<String> = super::trident::offline_backends(&obs, site)
-                        .iter()
-                        .map(|b| b.describe())
-                        .collect();
-                    let prompted = prompted.unwrap_or_default();
-                    return Err(PlanError::BackendsOffline {
-                        step: id.to_string(),
-                        cluster,
-                        svm: plan.pair.svm(site).to_string(),
-                        detail: format!(
-                            "{} still not online after {}{}",
-                            if offline.is_empty() {
-                                what
-                            } else {
-                                offline.join("; ")
-                            },
-                            humantime::format_duration(wait),
-                            if prompted.is_empty() {
-                                String::new()
-                            } else {
-                                format!(" (prompted Trident: {})", prompted.join("; "))
-                            }
-                        ),
-                    });
+                if !tick.left.is_zero() {
+                    reporter.step_waiting(id, &what);
                 }
-                if Instant::now() >= deadline {
-                    return Err(PlanError::Timeout {
-                        step: id.to_string(),
-                        cluster,
-                        waited: wait,
-                        waiting_for: what,
-                    });
+                if let Err(e) = poller.pending((what, obs)).await {
+                    return Err(e.or_timeout(|_, (what, obs)| {
+                        timed_out(plan, step, &cluster, wait, what, &obs, prompted)
+                    }));
                 }
-                reporter.step_waiting(id, &what);
             }
         }
-        tokio::time::sleep(poll).await;
     }
+    *status = next_status(id, *status, StepEvent::Completed)?;
+    Ok(None)
+}
+
+/// The error of a step still pending at its deadline: for Trident's
+/// backends, which are offline and what was prompted.
+fn timed_out(
+    plan: &Plan,
+    step: &Step,
+    cluster: &str,
+    wait: Duration,
+    what: String,
+    obs: &Observed,
+    prompted: Option<Vec<String>>,
+) -> PlanError {
+    let super::step::StepKind::BackendsOnline { site, .. } = step.kind else {
+        return PlanError::Timeout {
+            step: step.id.clone(),
+            cluster: cluster.to_string(),
+            waited: wait,
+            waiting_for: what,
+        };
+    };
+    let offline: Vec<String> = super::trident::offline_backends(obs, site)
+        .iter()
+        .map(|b| b.describe())
+        .collect();
+    let prompted = prompted.unwrap_or_default();
+    PlanError::BackendsOffline {
+        step: step.id.clone(),
+        cluster: cluster.to_string(),
+        svm: plan.pair.svm(site).to_string(),
+        detail: format!(
+            "{} still not online after {}{}",
+            if offline.is_empty() {
+                what
+            } else {
+                offline.join("; ")
+            },
+            humantime::format_duration(wait),
+            if prompted.is_empty() {
+                String::new()
+            } else {
+                format!(" (prompted Trident: {})", prompted.join("; "))
+            }
+        ),
+    }
+}
+
+/// Prompts `site`'s Trident to re-check each backend still offline after
+/// `grace`, reporting each prompt; returns what was done, for the timeout
+/// message.
+async fn prompt_offline<S: Storage>(
+    sites: &Sites<S>,
+    site: SiteRole,
+    grace: Duration,
+    id: &str,
+    obs: &Observed,
+    reporter: &dyn Reporter,
+) -> Vec<String> {
+    let mut done = Vec::new();
+    let Some(trident) = sites.trident(site) else {
+        return done;
+    };
+    for b in super::trident::offline_backends(obs, site) {
+        let line = trident
+            .prompt(b)
+            .await
+            .unwrap_or_else(|e| format!("could not prompt: {e}"));
+        reporter.step_waiting(
+            id,
+            &format!(
+                "{} after {}: {line}",
+                b.describe(),
+                humantime::format_duration(grace)
+            ),
+        );
+        done.push(line);
+    }
+    done
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::engine::{StepEvent, StepStatus};
+use super::step_status::{StepEvent, StepStatus};
 use super::storage::{StorageError, StorageErrorKind};
 
 /// What to tell the user after a failure that a re-run can finish.

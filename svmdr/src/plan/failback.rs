@@ -23,10 +23,11 @@
 
 use super::engine::{Plan, Workflow};
 use super::error::PlanError;
-use super::observe::{DrPair, Observed, Site};
+use super::observe::{DrPair, Observed};
+use super::preflight::{both_reachable, require_forward};
 use super::step::{Cond, Step, StepKind};
 use super::storage::RelState;
-use super::switchover::both_reachable;
+use crate::site::SiteRole;
 
 /// Builds the failback plan.
 ///
@@ -35,35 +36,20 @@ use super::switchover::both_reachable;
 /// [`PlanError::Preflight`] when a site is unreachable or no failover happened.
 pub fn plan(obs: &Observed, pair: &DrPair, quick: bool) -> Result<Plan, PlanError> {
     both_reachable(obs, "a failback")?;
-    let Some(fwd) = obs.forward() else {
-        return Err(PlanError::Preflight {
-            reason: format!(
-                "no SVM-DR relationship into {} on {}",
-                pair.path(Site::Dr),
-                obs.dr.cluster
-            ),
-            hint: "check the SVM names and `kubectl svmdr status`".into(),
-        });
-    };
-    if fwd.state == RelState::Uninitialized {
-        return Err(PlanError::Preflight {
-            reason: "the forward relationship was never initialized".into(),
-            hint: "nothing to fail back".into(),
-        });
-    }
+    require_forward(obs, pair)?;
     let restored = || Cond::RelIn {
-        dest: Site::Dr,
+        dest: SiteRole::Dr,
         states: vec![RelState::Snapmirrored],
     };
     let reverse_in = |s: &[RelState]| Cond::RelIn {
-        dest: Site::Primary,
+        dest: SiteRole::Primary,
         states: s.to_vec(),
     };
     let steps = vec![
         Step::new(
             "stop-primary",
             StepKind::StopSvm {
-                site: Site::Primary,
+                site: SiteRole::Primary,
             },
         )
         .skip_if(reverse_in(&[RelState::BrokenOff]))
@@ -71,24 +57,24 @@ pub fn plan(obs: &Observed, pair: &DrPair, quick: bool) -> Result<Plan, PlanErro
         Step::new(
             "create-reverse",
             StepKind::CreateRelationship {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
             },
         )
         .skip_if(restored()),
         Step::new(
             "resync-reverse",
             StepKind::Resync {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
                 quick,
             },
         )
         .skip_if(reverse_in(&[RelState::Paused, RelState::BrokenOff]))
         .skip_if(restored()),
-        Step::new("stop-dr", StepKind::StopSvm { site: Site::Dr }),
+        Step::new("stop-dr", StepKind::StopSvm { site: SiteRole::Dr }),
         Step::new(
             "update-reverse",
             StepKind::Update {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
             },
         )
         .skip_if(reverse_in(&[RelState::Paused, RelState::BrokenOff]))
@@ -96,33 +82,33 @@ pub fn plan(obs: &Observed, pair: &DrPair, quick: bool) -> Result<Plan, PlanErro
         Step::new(
             "quiesce-reverse",
             StepKind::Quiesce {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
             },
         )
         .skip_if(restored()),
         Step::new(
             "break-reverse",
             StepKind::Break {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
             },
         )
         .skip_if(restored()),
         Step::new(
             "start-primary",
             StepKind::StartSvm {
-                site: Site::Primary,
+                site: SiteRole::Primary,
             },
         ),
         Step::new(
             "verify-primary",
             StepKind::Verify {
-                site: Site::Primary,
+                site: SiteRole::Primary,
             },
         ),
         Step::new(
             "backends-online",
             StepKind::BackendsOnline {
-                site: Site::Primary,
+                site: SiteRole::Primary,
                 grace: super::failover::BACKEND_GRACE,
                 limit: super::failover::BACKEND_WAIT,
             },
@@ -130,14 +116,14 @@ pub fn plan(obs: &Observed, pair: &DrPair, quick: bool) -> Result<Plan, PlanErro
         Step::new(
             "resync-forward",
             StepKind::Resync {
-                dest: Site::Dr,
+                dest: SiteRole::Dr,
                 quick,
             },
         ),
         Step::new(
             "delete-reverse",
             StepKind::DeleteRelationship {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
             },
         ),
     ];

@@ -41,9 +41,11 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{Plan, Workflow};
 use super::error::PlanError;
-use super::observe::{DrPair, Observed, PeerReport, Reach, Site};
+use super::observe::{DrPair, Observed, PeerReport, Reach};
+use super::preflight::require_forward;
 use super::step::{Cond, Step, StepKind};
 use super::storage::{PeerState, RelState};
+use crate::site::SiteRole;
 
 /// Options of an unplanned failover.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -146,25 +148,7 @@ pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan
                     .into(),
         });
     }
-    let Some(fwd) = obs.forward() else {
-        return Err(PlanError::Preflight {
-            reason: format!(
-                "no SVM-DR relationship into {} on {}",
-                pair.path(Site::Dr),
-                obs.dr.cluster
-            ),
-            hint: "check the SVM names (--svm/--dr-svm) and `kubectl svmdr status`; set up replication with `kubectl svmdr peer`".into(),
-        });
-    };
-    if fwd.state == RelState::Uninitialized {
-        return Err(PlanError::Preflight {
-            reason: format!(
-                "the relationship {} → {} was never initialized: the DR SVM holds no data",
-                fwd.source_path, fwd.destination_path
-            ),
-            hint: "initialize it with `kubectl svmdr peer` (or `kubectl svmdr sync`) first".into(),
-        });
-    }
+    let fwd = require_forward(obs, pair)?;
     let primary_running = obs.primary.reachable() && obs.primary.svm_running();
     if primary_running && !opts.force {
         return Err(PlanError::Refused {
@@ -207,8 +191,11 @@ pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan
         });
     }
     let mut steps = vec![
-        Step::new("abort-transfer", StepKind::AbortTransfer { dest: Site::Dr }),
-        Step::new("quiesce", StepKind::Quiesce { dest: Site::Dr }),
+        Step::new(
+            "abort-transfer",
+            StepKind::AbortTransfer { dest: SiteRole::Dr },
+        ),
+        Step::new("quiesce", StepKind::Quiesce { dest: SiteRole::Dr }),
     ];
     if primary_running {
         // If the primary goes down meanwhile, there is nothing left to stop.
@@ -216,22 +203,22 @@ pub fn plan(obs: &Observed, pair: &DrPair, opts: FailoverOptions) -> Result<Plan
             Step::new(
                 "stop-primary",
                 StepKind::StopSvm {
-                    site: Site::Primary,
+                    site: SiteRole::Primary,
                 },
             )
             .skip_if(Cond::Unreachable {
-                site: Site::Primary,
+                site: SiteRole::Primary,
             }),
         );
     }
     steps.extend([
-        Step::new("break", StepKind::Break { dest: Site::Dr }),
-        Step::new("start-dr", StepKind::StartSvm { site: Site::Dr }),
-        Step::new("verify-dr", StepKind::Verify { site: Site::Dr }),
+        Step::new("break", StepKind::Break { dest: SiteRole::Dr }),
+        Step::new("start-dr", StepKind::StartSvm { site: SiteRole::Dr }),
+        Step::new("verify-dr", StepKind::Verify { site: SiteRole::Dr }),
         Step::new(
             "backends-online",
             StepKind::BackendsOnline {
-                site: Site::Dr,
+                site: SiteRole::Dr,
                 grace: opts.backend_grace,
                 limit: opts.backend_wait.max(opts.backend_grace),
             },
@@ -413,7 +400,7 @@ mod tests {
     fn primary_ontap_up_behind_an_unreachable_primary_is_refused() {
         for primary in [
             primary_down(),
-            SiteState::not_observed(Site::Primary, "primary"),
+            SiteState::not_observed(SiteRole::Primary, "primary"),
         ] {
             let dr = with_peer(dr_site(RelState::Snapmirrored, false), PeerState::Available);
             let err = plan(&observed(primary, dr), &pair(), FailoverOptions::default()).err();

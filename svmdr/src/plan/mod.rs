@@ -46,8 +46,10 @@ pub mod failback;
 pub mod failover;
 pub mod observe;
 pub mod ontap_storage;
+pub mod preflight;
 pub mod resync;
 pub mod step;
+pub mod step_status;
 pub mod storage;
 pub mod switchover;
 pub mod trident;
@@ -61,5 +63,5 @@ pub use engine::{
     execute,
 };
 pub use error::PlanError;
-pub use observe::{DrPair, Observed, Site};
+pub use observe::{DrPair, Observed};
 pub use storage::{Storage, StorageError};

@@ -9,40 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::storage::{LifView, PeerView, RelView, Storage, StorageError, SvmView, VolumeView};
-
-/// Which of the two sites.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Site {
-    /// The original source site.
-    Primary,
-    /// The disaster-recovery site.
-    Dr,
-}
-
-impl Site {
-    /// `primary` or `dr`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Site::Primary => "primary",
-            Site::Dr => "dr",
-        }
-    }
-
-    /// The other site.
-    pub fn other(self) -> Site {
-        match self {
-            Site::Primary => Site::Dr,
-            Site::Dr => Site::Primary,
-        }
-    }
-}
-
-impl std::fmt::Display for Site {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::site::SiteRole;
 
 /// The SVM pair protected by SVM-DR.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,15 +23,15 @@ pub struct DrPair {
 
 impl DrPair {
     /// The SVM name at `site`.
-    pub fn svm(&self, site: Site) -> &str {
+    pub fn svm(&self, site: SiteRole) -> &str {
         match site {
-            Site::Primary => &self.primary_svm,
-            Site::Dr => &self.dr_svm,
+            SiteRole::Primary => &self.primary_svm,
+            SiteRole::Dr => &self.dr_svm,
         }
     }
 
     /// The SVM-DR path (`svm:`) of the SVM at `site`.
-    pub fn path(&self, site: Site) -> String {
+    pub fn path(&self, site: SiteRole) -> String {
         format!("{}:", self.svm(site))
     }
 }
@@ -117,7 +84,7 @@ pub struct Depth {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SiteState {
     /// Which site.
-    pub site: Site,
+    pub site: SiteRole,
     /// The cluster label.
     pub cluster: String,
     /// Whether it answered.
@@ -140,7 +107,7 @@ pub struct SiteState {
 
 impl SiteState {
     /// A site that was not asked.
-    pub fn not_observed(site: Site, cluster: impl Into<String>) -> Self {
+    pub fn not_observed(site: SiteRole, cluster: impl Into<String>) -> Self {
         Self {
             site,
             cluster: cluster.into(),
@@ -232,10 +199,10 @@ pub struct Observed {
 
 impl Observed {
     /// The state of `site`.
-    pub fn site(&self, site: Site) -> &SiteState {
+    pub fn site(&self, site: SiteRole) -> &SiteState {
         match site {
-            Site::Primary => &self.primary,
-            Site::Dr => &self.dr,
+            SiteRole::Primary => &self.primary,
+            SiteRole::Dr => &self.dr,
         }
     }
 
@@ -258,7 +225,7 @@ impl Observed {
 /// A [`StorageError`] other than unreachable/timeout from any GET.
 pub async fn observe_site<S: Storage>(
     storage: &S,
-    site: Site,
+    site: SiteRole,
     pair: &DrPair,
     depth: Depth,
 ) -> Result<SiteState, StorageError> {
@@ -311,11 +278,11 @@ pub async fn observe<S: Storage>(
     let at = Utc::now();
     let p = async {
         match primary {
-            Some(p) => observe_site(p, Site::Primary, pair, depth).await,
-            None => Ok(SiteState::not_observed(Site::Primary, primary_label)),
+            Some(p) => observe_site(p, SiteRole::Primary, pair, depth).await,
+            None => Ok(SiteState::not_observed(SiteRole::Primary, primary_label)),
         }
     };
-    let d = observe_site(dr, Site::Dr, pair, depth);
+    let d = observe_site(dr, SiteRole::Dr, pair, depth);
     let (primary, dr) = tokio::try_join!(p, d)?;
     Ok(Observed {
         at,
@@ -348,7 +315,7 @@ mod tests {
 
     fn site_with(svm: SvmState, vols: Vec<VolumeView>, lifs: Vec<LifView>) -> SiteState {
         SiteState {
-            site: Site::Dr,
+            site: SiteRole::Dr,
             cluster: "dr".into(),
             reach: Reach::Reachable,
             svm: Some(SvmView {
@@ -423,7 +390,7 @@ mod tests {
             primary_svm: "svm1".into(),
             dr_svm: "svm1_dr".into(),
         };
-        assert_eq!(p.path(Site::Primary), "svm1:");
-        assert_eq!(p.path(Site::Dr), "svm1_dr:");
+        assert_eq!(p.path(SiteRole::Primary), "svm1:");
+        assert_eq!(p.path(SiteRole::Dr), "svm1_dr:");
     }
 }

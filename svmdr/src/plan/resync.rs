@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{Plan, Workflow};
 use super::error::PlanError;
-use super::observe::{DrPair, Observed, Site};
+use super::observe::{DrPair, Observed};
+use super::preflight::{both_reachable, require_forward};
 use super::step::{Cond, Step, StepKind};
 use super::storage::RelState;
-use super::switchover::both_reachable;
+use crate::site::SiteRole;
 
 /// Which way to resync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,22 +44,7 @@ pub fn plan(
     quick: bool,
 ) -> Result<Plan, PlanError> {
     both_reachable(obs, "a resync")?;
-    let Some(fwd) = obs.forward() else {
-        return Err(PlanError::Preflight {
-            reason: format!(
-                "no SVM-DR relationship into {} on {}",
-                pair.path(Site::Dr),
-                obs.dr.cluster
-            ),
-            hint: "check the SVM names and `kubectl svmdr status`".into(),
-        });
-    };
-    if fwd.state == RelState::Uninitialized {
-        return Err(PlanError::Preflight {
-            reason: "the forward relationship was never initialized".into(),
-            hint: "initialize it with `kubectl svmdr peer`".into(),
-        });
-    }
+    let fwd = require_forward(obs, pair)?;
     match direction {
         Direction::Forward => {
             if let Some(rev) = obs.reverse() {
@@ -71,31 +57,31 @@ pub fn plan(
                 });
             }
             let done = Cond::RelIn {
-                dest: Site::Dr,
+                dest: SiteRole::Dr,
                 states: vec![RelState::Snapmirrored],
             };
             Ok(Plan {
                 workflow: Workflow::ResyncForward,
                 pair: pair.clone(),
                 steps: vec![
-                    Step::new("stop-dr", StepKind::StopSvm { site: Site::Dr }).skip_if(done),
+                    Step::new("stop-dr", StepKind::StopSvm { site: SiteRole::Dr }).skip_if(done),
                     Step::new(
                         "resync-forward",
                         StepKind::Resync {
-                            dest: Site::Dr,
+                            dest: SiteRole::Dr,
                             quick,
                         },
                     ),
                     Step::new(
                         "start-primary",
                         StepKind::StartSvm {
-                            site: Site::Primary,
+                            site: SiteRole::Primary,
                         },
                     ),
                     Step::new(
                         "verify-primary",
                         StepKind::Verify {
-                            site: Site::Primary,
+                            site: SiteRole::Primary,
                         },
                     ),
                 ],
@@ -133,27 +119,27 @@ pub fn plan(
 /// Stop the primary SVM, create the reverse relationship, resync it.
 pub(super) fn reverse_steps(quick: bool) -> Vec<Step> {
     let reverse_mirrors = Cond::RelIn {
-        dest: Site::Primary,
+        dest: SiteRole::Primary,
         states: vec![RelState::Snapmirrored],
     };
     vec![
         Step::new(
             "stop-primary",
             StepKind::StopSvm {
-                site: Site::Primary,
+                site: SiteRole::Primary,
             },
         )
         .skip_if(reverse_mirrors),
         Step::new(
             "create-reverse",
             StepKind::CreateRelationship {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
             },
         ),
         Step::new(
             "resync-reverse",
             StepKind::Resync {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
                 quick,
             },
         ),

@@ -14,15 +14,16 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::observe::{DrPair, Observed, Site};
+use super::observe::{DrPair, Observed};
 use super::storage::{NewRelationship, RelState, RelTarget, Storage, StorageResult, SvmState};
 use super::trident::{PROMPT_ANNOTATION, TridentReport, backends_done, offline_backends};
+use crate::site::SiteRole;
 
 /// Names the relationship whose destination is the SVM at `dest`.
-pub fn rel_name(dest: Site) -> &'static str {
+pub fn rel_name(dest: SiteRole) -> &'static str {
     match dest {
-        Site::Dr => "forward relationship (primary → dr)",
-        Site::Primary => "reverse relationship (dr → primary)",
+        SiteRole::Dr => "forward relationship (primary → dr)",
+        SiteRole::Primary => "reverse relationship (dr → primary)",
     }
 }
 
@@ -33,58 +34,58 @@ pub enum StepKind {
     /// Abort a transfer in flight on the relationship into `dest`.
     AbortTransfer {
         /// Destination site of the relationship.
-        dest: Site,
+        dest: SiteRole,
     },
     /// Transfer now (SnapMirror update) on the relationship into `dest`, and
     /// wait for it to finish.
     Update {
         /// Destination site of the relationship.
-        dest: Site,
+        dest: SiteRole,
     },
     /// Quiesce (`state=paused`) the relationship into `dest`.
     Quiesce {
         /// Destination site of the relationship.
-        dest: Site,
+        dest: SiteRole,
     },
     /// Break (`state=broken_off`) the relationship into `dest`: its SVM's
     /// volumes become writable.
     Break {
         /// Destination site of the relationship.
-        dest: Site,
+        dest: SiteRole,
     },
     /// Stop the SVM at `site`.
     StopSvm {
         /// Where.
-        site: Site,
+        site: SiteRole,
     },
     /// Start the SVM at `site` (ONTAP may already have started it).
     StartSvm {
         /// Where.
-        site: Site,
+        site: SiteRole,
     },
     /// Wait until the SVM at `site` serves: volumes rw and online, data LIFs up.
     Verify {
         /// Where.
-        site: Site,
+        site: SiteRole,
     },
     /// Create the relationship into `dest` (on `dest`'s cluster), from the
     /// other site, with the policy and identity setting of the opposite one.
     CreateRelationship {
         /// Destination site of the new relationship.
-        dest: Site,
+        dest: SiteRole,
     },
     /// Resync (`state=snapmirrored` from broken_off) the relationship into
     /// `dest`: `dest`'s SVM becomes the destination again.
     Resync {
         /// Destination site of the relationship.
-        dest: Site,
+        dest: SiteRole,
         /// Send `quick_resync` (ONTAP 9.11.1+).
         quick: bool,
     },
     /// Delete the relationship into `dest` (on `dest`'s cluster; releases the source).
     DeleteRelationship {
         /// Destination site of the relationship.
-        dest: Site,
+        dest: SiteRole,
     },
     /// Wait until every Trident backend of the SVM at `site` (on that site's
     /// Kubernetes cluster) reports `state: online`; after `grace`, prompt
@@ -92,7 +93,7 @@ pub enum StepKind {
     /// Suspended backends are reported, not waited on.
     BackendsOnline {
         /// Where.
-        site: Site,
+        site: SiteRole,
         /// Wait this long before prompting Trident.
         grace: Duration,
         /// Longest wait in total.
@@ -107,26 +108,26 @@ pub enum Cond {
     /// The relationship into `dest` is in one of `states`.
     RelIn {
         /// Destination site.
-        dest: Site,
+        dest: SiteRole,
         /// States.
         states: Vec<RelState>,
     },
     /// The relationship into `dest` does not exist (site reachable).
     RelAbsent {
         /// Destination site.
-        dest: Site,
+        dest: SiteRole,
     },
     /// The SVM at `site` is in `state`.
     SvmIs {
         /// Where.
-        site: Site,
+        site: SiteRole,
         /// The state.
         state: SvmState,
     },
     /// The site's cluster did not answer.
     Unreachable {
         /// Where.
-        site: Site,
+        site: SiteRole,
     },
     /// Both hold.
     All(Vec<Cond>),
@@ -254,7 +255,7 @@ impl Step {
 
 impl StepKind {
     /// The site whose cluster this step calls.
-    pub fn site(&self) -> Site {
+    pub fn site(&self) -> SiteRole {
         match *self {
             StepKind::AbortTransfer { dest }
             | StepKind::Update { dest }
@@ -457,7 +458,7 @@ impl StepKind {
                 return Err(format!("the {site} cluster {} was not observed", s.cluster));
             }
         }
-        let need_rel = |dest: Site| {
+        let need_rel = |dest: SiteRole| {
             obs.site(dest).incoming.as_ref().ok_or_else(|| {
                 format!(
                     "the {} ({} on {}) does not exist",
@@ -467,7 +468,7 @@ impl StepKind {
                 )
             })
         };
-        let need_svm = |at: Site| {
+        let need_svm = |at: SiteRole| {
             obs.site(at).svm.as_ref().ok_or_else(|| {
                 format!(
                     "SVM {} does not exist on {}",

@@ -23,9 +23,11 @@ use serde::{Deserialize, Serialize};
 
 use super::engine::{Plan, RunReport, StepStatus, Workflow};
 use super::error::PlanError;
-use super::observe::{DrPair, Observed, Site};
+use super::observe::{DrPair, Observed};
+use super::preflight::{both_reachable, require_forward};
 use super::step::{Cond, Step, StepKind};
 use super::storage::{RelState, SvmState};
+use crate::site::SiteRole;
 
 /// Builds the switchover plan.
 ///
@@ -35,22 +37,7 @@ use super::storage::{RelState, SvmState};
 /// relationship is missing or uninitialized.
 pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
     both_reachable(obs, "a switchover")?;
-    let Some(fwd) = obs.forward() else {
-        return Err(PlanError::Preflight {
-            reason: format!(
-                "no SVM-DR relationship into {} on {}",
-                pair.path(Site::Dr),
-                obs.dr.cluster
-            ),
-            hint: "check the SVM names and `kubectl svmdr status`".into(),
-        });
-    };
-    if fwd.state == RelState::Uninitialized {
-        return Err(PlanError::Preflight {
-            reason: "the forward relationship was never initialized".into(),
-            hint: "initialize it with `kubectl svmdr peer` first".into(),
-        });
-    }
+    let fwd = require_forward(obs, pair)?;
     let mut notes =
         vec!["planned: no data loss; the primary SVM stops before the last transfer".to_string()];
     if fwd.state == RelState::Snapmirrored && fwd.healthy == Some(false) {
@@ -71,32 +58,32 @@ pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
         ));
     }
     let later = |s: &[RelState]| Cond::RelIn {
-        dest: Site::Dr,
+        dest: SiteRole::Dr,
         states: s.to_vec(),
     };
     let steps = vec![
-        Step::new("update", StepKind::Update { dest: Site::Dr })
+        Step::new("update", StepKind::Update { dest: SiteRole::Dr })
             .skip_if(Cond::SvmIs {
-                site: Site::Primary,
+                site: SiteRole::Primary,
                 state: SvmState::Stopped,
             })
             .skip_if(later(&[RelState::Paused, RelState::BrokenOff])),
         Step::new(
             "stop-primary",
             StepKind::StopSvm {
-                site: Site::Primary,
+                site: SiteRole::Primary,
             },
         ),
-        Step::new("last-update", StepKind::Update { dest: Site::Dr })
+        Step::new("last-update", StepKind::Update { dest: SiteRole::Dr })
             .skip_if(later(&[RelState::Paused, RelState::BrokenOff])),
-        Step::new("quiesce", StepKind::Quiesce { dest: Site::Dr }),
-        Step::new("break", StepKind::Break { dest: Site::Dr }),
-        Step::new("start-dr", StepKind::StartSvm { site: Site::Dr }),
-        Step::new("verify-dr", StepKind::Verify { site: Site::Dr }),
+        Step::new("quiesce", StepKind::Quiesce { dest: SiteRole::Dr }),
+        Step::new("break", StepKind::Break { dest: SiteRole::Dr }),
+        Step::new("start-dr", StepKind::StartSvm { site: SiteRole::Dr }),
+        Step::new("verify-dr", StepKind::Verify { site: SiteRole::Dr }),
         Step::new(
             "backends-online",
             StepKind::BackendsOnline {
-                site: Site::Dr,
+                site: SiteRole::Dr,
                 grace: super::failover::BACKEND_GRACE,
                 limit: super::failover::BACKEND_WAIT,
             },
@@ -104,13 +91,13 @@ pub fn plan(obs: &Observed, pair: &DrPair) -> Result<Plan, PlanError> {
         Step::new(
             "create-reverse",
             StepKind::CreateRelationship {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
             },
         ),
         Step::new(
             "resync-reverse",
             StepKind::Resync {
-                dest: Site::Primary,
+                dest: SiteRole::Primary,
                 quick: false,
             },
         ),
@@ -154,30 +141,6 @@ pub fn no_loss_proof(report: &RunReport) -> NoLossProof {
         last_transfer_end: report.last.forward().and_then(|r| r.last_transfer_end()),
         covered: matches!((stopped, last), (Some(s), Some(l)) if l >= s),
     }
-}
-
-/// Fails unless both sites answered.
-pub(super) fn both_reachable(obs: &Observed, what: &str) -> Result<(), PlanError> {
-    for s in [&obs.primary, &obs.dr] {
-        if !s.reachable() {
-            let why = match &s.reach {
-                super::observe::Reach::Unreachable(e) => e.clone(),
-                _ => "not configured".into(),
-            };
-            return Err(PlanError::Preflight {
-                reason: format!(
-                    "{what} needs both sites; the {} cluster {} is unreachable: {why}",
-                    s.site, s.cluster
-                ),
-                hint: if s.site == Site::Primary {
-                    "if the primary site is lost, use `kubectl svmdr failover`; otherwise re-run when it is back".into()
-                } else {
-                    "check --dr-context and the DR ONTAP address, then re-run".into()
-                },
-            });
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -2,10 +2,11 @@
 
 use chrono::Utc;
 
-use super::observe::{DrPair, Observed, PeerReport, Reach, Site, SiteState};
+use super::observe::{DrPair, Observed, PeerReport, Reach, SiteState};
 use super::storage::{
     LifView, PeerState, PeerView, RelState, RelView, SvmState, SvmView, TransferView, VolumeView,
 };
+use crate::site::SiteRole;
 
 pub fn pair() -> DrPair {
     DrPair {
@@ -47,13 +48,13 @@ pub fn rel(uuid: &str, src: &str, dst: &str, state: RelState) -> RelView {
 pub fn primary_down() -> SiteState {
     SiteState {
         reach: Reach::Unreachable("connection refused".into()),
-        ..SiteState::not_observed(Site::Primary, "primary (ontap-a)")
+        ..SiteState::not_observed(SiteRole::Primary, "primary (ontap-a)")
     }
 }
 
 pub fn primary_up(running: bool) -> SiteState {
     SiteState {
-        site: Site::Primary,
+        site: SiteRole::Primary,
         cluster: "primary (ontap-a)".into(),
         reach: Reach::Reachable,
         svm: Some(svm(
@@ -75,7 +76,7 @@ pub fn primary_up(running: bool) -> SiteState {
 pub fn dr_site(state: RelState, running: bool) -> SiteState {
     let broken = state == RelState::BrokenOff;
     SiteState {
-        site: Site::Dr,
+        site: SiteRole::Dr,
         cluster: "dr (ontap-b)".into(),
         reach: Reach::Reachable,
         svm: Some(svm(

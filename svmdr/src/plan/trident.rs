@@ -30,7 +30,8 @@ use kube::core::{ApiResource, GroupVersionKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::observe::{Observed, Site};
+use super::observe::Observed;
+use crate::site::SiteRole;
 use crate::trident::backend::Backend;
 use crate::trident::cluster::list_backends;
 
@@ -72,7 +73,7 @@ impl TridentReport {
 
 /// The Trident backends of the SVM at `site` that are neither online nor
 /// suspended (pure).
-pub fn offline_backends(obs: &Observed, site: Site) -> Vec<&Backend> {
+pub fn offline_backends(obs: &Observed, site: SiteRole) -> Vec<&Backend> {
     let Some(svm) = obs.site(site).svm.as_ref().map(|s| s.name.as_str()) else {
         return Vec::new();
     };
@@ -83,7 +84,7 @@ pub fn offline_backends(obs: &Observed, site: Site) -> Vec<&Backend> {
 }
 
 /// Why the backends step has nothing (more) to wait for, if it has not.
-pub(super) fn backends_done(obs: &Observed, site: Site) -> Option<String> {
+pub(super) fn backends_done(obs: &Observed, site: SiteRole) -> Option<String> {
     match &obs.trident {
         TridentReport::NotConfigured => {
             return Some(format!(
@@ -279,18 +280,18 @@ mod tests {
 
     mod step {
         use crate::plan::failover::{FailoverOptions, plan};
-        use crate::plan::observe::Site;
         use crate::plan::step::{Check, Step, StepKind};
         use crate::plan::storage::RelState;
         use crate::plan::testutil::*;
         use crate::plan::trident::TridentReport;
+        use crate::site::SiteRole;
         use std::time::Duration;
 
         fn step() -> Step {
             Step::new(
                 "backends-online",
                 StepKind::BackendsOnline {
-                    site: Site::Dr,
+                    site: SiteRole::Dr,
                     grace: Duration::from_secs(30),
                     limit: Duration::from_secs(300),
                 },

@@ -15,6 +15,7 @@ pub mod config;
 pub mod credentials;
 pub mod identity;
 pub mod kubeconfig;
+pub mod role;
 pub mod survey;
 
 use std::fmt;
@@ -24,6 +25,7 @@ use std::time::Duration;
 pub use config::{ConfigFile, SecretRef, SiteConfig};
 pub use credentials::{Access, CredentialPrompt, CredentialSource, NoPrompt};
 pub use kubeconfig::kube_client;
+pub use role::SiteRole;
 pub use survey::{BackendEntry, BackendsReport, Reach, survey_backends};
 
 use crate::ontap::{Failure, OntapClient, OntapConfig, OntapError, Timeouts, TlsOptions};
@@ -32,25 +34,6 @@ use crate::secret::Secret;
 use crate::trident::backend::{Backend, TridentError};
 use crate::trident::cluster;
 use crate::trident::credentials::backend_tls_with;
-
-/// Which side of the DR pair a site is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SiteRole {
-    /// The source site.
-    Primary,
-    /// The destination (DR) site.
-    Dr,
-}
-
-impl fmt::Display for SiteRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Primary => "primary",
-            Self::Dr => "dr",
-        })
-    }
-}
 
 /// What the user asked for, for one site: config file merged with flags.
 #[derive(Debug, Clone)]

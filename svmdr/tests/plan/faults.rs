@@ -13,8 +13,9 @@ use svmdr::plan::engine::StepStatus;
 use svmdr::plan::failover::FailoverOptions;
 use svmdr::plan::step::StepKind;
 use svmdr::plan::storage::{RelState, SvmState};
-use svmdr::plan::{EngineOptions, Observed, Plan, PlanError, Site, execute};
+use svmdr::plan::{EngineOptions, Observed, Plan, PlanError, execute};
 use svmdr::report::NoopReporter;
+use svmdr::site::SiteRole;
 
 use super::lab::{Lab, fast_timeouts};
 
@@ -243,8 +244,8 @@ pub async fn combination(
     let lab = prepared(flow).await;
     let ctl = lab.sim.control();
     let cluster = match skind.site() {
-        Site::Primary => "primary",
-        Site::Dr => "dr",
+        SiteRole::Primary => "primary",
+        SiteRole::Dr => "dr",
     };
     let (method, path) = target(&skind, acts);
     let fault_kind = match kind {
