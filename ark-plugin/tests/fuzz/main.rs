@@ -3,7 +3,7 @@
 //! plugin ConfigMap. Inputs are generated with proptest from a fixed seed:
 //! objects shaped like the real ones whose fields may have any type, odd
 //! strings and numbers, deep nesting, raw bytes, and serialized objects with
-//! bytes cut, flipped or inserted (see `inputs.rs`).
+//! bytes cut, flipped or inserted (see `inputs.rs` and `shapes.rs`).
 //!
 //! `cargo test` runs a short pass of each target. The long run, split evenly
 //! over the four targets:
@@ -21,12 +21,13 @@
 
 mod inputs;
 mod run;
+mod shapes;
 mod targets;
 
 use targets::Target;
 
 /// Cases per target in the normal test suite (a few seconds in all).
-const SHORT: u64 = 400;
+const SHORT: u64 = 250;
 
 #[test]
 fn item() {

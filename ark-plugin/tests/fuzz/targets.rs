@@ -17,7 +17,7 @@ use ark_plugin::storage::{ClusterError, Storage};
 use proptest::prelude::*;
 use serde_json::Value;
 
-use crate::inputs;
+use crate::{inputs, shapes};
 
 /// What is fuzzed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,13 +46,13 @@ impl Target {
         match self {
             Target::Item => {
                 let item = prop_oneof![
-                    2 => inputs::pv().prop_map(json),
-                    2 => inputs::trident_pv().prop_map(json),
-                    2 => inputs::pvc().prop_map(json),
-                    2 => inputs::trident_pvc().prop_map(json),
+                    2 => shapes::pv().prop_map(json),
+                    2 => shapes::trident_pv().prop_map(json),
+                    2 => shapes::pvc().prop_map(json),
+                    2 => shapes::trident_pvc().prop_map(json),
                     1 => inputs::any_json().prop_map(json),
                     1 => inputs::deep().prop_map(json),
-                    2 => inputs::bytes(prop_oneof![inputs::trident_pv(), inputs::pvc()].boxed()),
+                    2 => inputs::bytes(prop_oneof![shapes::trident_pv(), shapes::pvc()].boxed()),
                 ];
                 let from_backup = prop_oneof![
                     2 => Just(Vec::new()),
@@ -71,15 +71,15 @@ impl Target {
             Target::ItemFromBackup => {
                 let item = prop_oneof![
                     3 => Just(TRIDENT_PVC_ITEM.to_vec()),
-                    1 => inputs::pvc().prop_map(json),
+                    1 => shapes::pvc().prop_map(json),
                 ];
                 let from_backup = prop_oneof![
-                    3 => inputs::trident_pvc().prop_map(json),
-                    2 => inputs::pvc().prop_map(json),
-                    1 => inputs::pv().prop_map(json),
+                    3 => shapes::trident_pvc().prop_map(json),
+                    2 => shapes::pvc().prop_map(json),
+                    1 => shapes::pv().prop_map(json),
                     1 => inputs::any_json().prop_map(json),
                     1 => inputs::deep().prop_map(json),
-                    3 => inputs::bytes(inputs::trident_pvc()),
+                    3 => inputs::bytes(shapes::trident_pvc()),
                 ];
                 (item, from_backup)
                     .prop_map(|(item, item_from_backup)| {
@@ -98,10 +98,10 @@ impl Target {
                     Just((TRIDENT_PVC_ITEM.to_vec(), Vec::new())),
                 ];
                 let restore = prop_oneof![
-                    4 => inputs::restore().prop_map(json),
+                    4 => shapes::restore().prop_map(json),
                     1 => inputs::any_json().prop_map(json),
                     1 => inputs::deep().prop_map(json),
-                    3 => inputs::bytes(inputs::restore()),
+                    3 => inputs::bytes(shapes::restore()),
                 ];
                 (item, restore)
                     .prop_map(|((item, item_from_backup), restore)| {
@@ -114,8 +114,8 @@ impl Target {
                     .boxed()
             }
             Target::ConfigMap => prop_oneof![
-                4 => inputs::configmap().prop_map(Input::ConfigMap),
-                1 => inputs::bytes(inputs::configmap()).prop_map(Input::ConfigMapBytes),
+                4 => shapes::configmap().prop_map(Input::ConfigMap),
+                1 => inputs::bytes(shapes::configmap()).prop_map(Input::ConfigMapBytes),
             ]
             .boxed(),
         }
