@@ -11,11 +11,13 @@
 #     plugin process (each PV skipped, each PVC imported after the checks,
 #     the export-policy check against the cluster's Nodes included).
 # Prints a table and the targets; exits 1 if a target is missed.
-# Env: RUNS (handshake runs per plugin, default 15), N (Execute calls, 1000).
+# Env: RUNS (handshake runs per plugin, default 15), N (Execute calls, 1000),
+# SVMDR_PLUGIN_BIN (a plugin binary to measure instead of building one),
+# VELERO_HOST_DIR (the velero-host tool, default ../shared/tools/velero-host).
 set -euo pipefail
 
 ROOT="$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)"
-SHARED="$ROOT/../shared/tools/velero-host"
+SHARED="${VELERO_HOST_DIR:-$ROOT/../shared/tools/velero-host}"
 OUT="${VELERO_HOST_OUT:-${TMPDIR:-/tmp}/velero-host}"
 RUNS="${RUNS:-15}"
 N="${N:-1000}"
@@ -26,10 +28,11 @@ GO="$OUT/bin/go-baseline-plugin"
 command -v /usr/bin/time >/dev/null || { echo "bench: /usr/bin/time missing (apt-get install time)" >&2; exit 2; }
 
 cd "$ROOT"
-# The release profile of the workspace, for this one crate only.
-cargo build -q --release -p ark-plugin --bin velero-plugin-svmdr
+# The release profile of the workspace, for this one crate only (or, to
+# compare builds, the binary named by SVMDR_PLUGIN_BIN).
+[ -n "${SVMDR_PLUGIN_BIN:-}" ] || cargo build -q --release -p ark-plugin --bin velero-plugin-svmdr
 cargo build -q -p ark-plugin --example svmdr-lab
-RUST="$ROOT/target/release/velero-plugin-svmdr"
+RUST="${SVMDR_PLUGIN_BIN:-$ROOT/target/release/velero-plugin-svmdr}"
 LAB="$ROOT/target/debug/examples/svmdr-lab"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/svmdr-bench.XXXXXX")"

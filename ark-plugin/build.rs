@@ -44,33 +44,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             &[root.join("ark"), wkt],
         )?;
 
-    static_libgcc(&out)?;
     println!("cargo:rerun-if-changed=../proto/velero");
-    Ok(())
-}
-
-/// Links the unwinder (libgcc_eh) into the plugin binary instead of loading
-/// libgcc_s.so.1 at start: on glibc targets std asks for `-lgcc_s`, and that
-/// library's loading and constructor (CPU feature probing with cpuid, a trap
-/// under virtualization) cost about 0.15 ms of every plugin start, which
-/// Velero pays for each plugin process. A directory searched first holds a
-/// `libgcc_s.so` linker script that names the static unwinder; GNU ld applies
-/// every `-L` to every `-l`, so `-lgcc_s` resolves to it. Unwinding (and so
-/// catch_unwind of a panicking Execute) works the same with the static
-/// unwinder. Only for glibc Linux targets, only for the binary.
-fn static_libgcc(out: &std::path::Path) -> std::io::Result<()> {
-    let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
-    let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
-    let crt_static = std::env::var("CARGO_CFG_TARGET_FEATURE")
-        .unwrap_or_default()
-        .split(',')
-        .any(|f| f == "crt-static");
-    if os != "linux" || env != "gnu" || crt_static {
-        return Ok(());
-    }
-    let dir = out.join("static-libgcc");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("libgcc_s.so"), "INPUT(-lgcc_eh)\n")?;
-    println!("cargo:rustc-link-arg-bins=-L{}", dir.display());
     Ok(())
 }

@@ -10,7 +10,7 @@
 set -uo pipefail
 
 ROOT="$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)"
-SHARED="$ROOT/../shared/tools/velero-host"
+SHARED="${VELERO_HOST_DIR:-$ROOT/../shared/tools/velero-host}"
 OUT="${VELERO_HOST_OUT:-${TMPDIR:-/tmp}/velero-host}"
 
 if [ ! -x "$SHARED/build.sh" ]; then

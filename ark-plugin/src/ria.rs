@@ -16,13 +16,22 @@ use crate::action::{ActionError, Actions, ExecuteInput, ExecuteOutput};
 use crate::lister::{KIND_RESTORE_ITEM_ACTION, PLUGIN_NAME};
 use crate::proto::{ark, generated};
 
-/// Set in the plugin's environment, every Execute panics: a drill proving,
-/// on the real binary as built (its unwinder included), that a panic becomes
-/// an `Aborted` item error and the process keeps serving.
+/// Set in the environment of a debug build, every Execute panics: a drill
+/// proving, on the binary as built, that a panic becomes an `Aborted` item
+/// error and the process keeps serving. Release builds (the shipped plugin)
+/// do not contain the drill and never read the variable.
 pub const PANIC_DRILL_ENV: &str = "SVMDR_PLUGIN_PANIC_DRILL";
 
-static PANIC_DRILL: std::sync::LazyLock<bool> =
-    std::sync::LazyLock::new(|| std::env::var_os(PANIC_DRILL_ENV).is_some());
+/// Whether this build contains the panic drill (debug builds only).
+pub const PANIC_DRILL_BUILT_IN: bool = cfg!(debug_assertions);
+
+/// The drill is on: a debug build with [`PANIC_DRILL_ENV`] set.
+#[cfg(debug_assertions)]
+fn panic_drill() -> bool {
+    static SET: std::sync::LazyLock<bool> =
+        std::sync::LazyLock::new(|| std::env::var_os(PANIC_DRILL_ENV).is_some());
+    *SET
+}
 
 /// Resources the action applies to (Velero resolves these through discovery).
 pub const APPLIES_TO: &[&str] = &["persistentvolumes", "persistentvolumeclaims"];
@@ -80,7 +89,8 @@ impl<A: ItemAction> RestoreItemActionService<A> {
     async fn run(&self, input: ExecuteInput) -> Result<ExecuteOutput, Status> {
         let actions = self.actions.clone();
         let execute = async move {
-            if *PANIC_DRILL {
+            #[cfg(debug_assertions)]
+            if panic_drill() {
                 panic!("{PANIC_DRILL_ENV} is set: a deliberate panic in Execute");
             }
             actions.execute(input).await

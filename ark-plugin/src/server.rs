@@ -297,17 +297,19 @@ pub async fn serve(host: Host, listener: Listener) -> Result<()> {
 /// Writes up to this size are gathered; larger ones go straight through.
 const COALESCE_MAX: usize = 8 * 1024;
 
-/// A connection that gathers small writes and sends them one scheduler tick
-/// later, in one write. h2's encoder holds at most one DATA frame and
-/// flushes it before it buffers the next frame, so a gRPC response would
-/// leave in two writes (HEADERS+DATA, then the trailers), each waking the
-/// host's reader. Here the first flush of a batch only arranges for the
-/// connection task to run again (h2 flushes on every poll of the
-/// connection), so the trailers join the same write; the next flush sends
-/// everything. Writes of more than [`COALESCE_MAX`] (large items) are not
-/// copied: what is gathered goes out first, then they go through as they
-/// are. Whatever is still gathered is written at shutdown and, best effort,
-/// on drop.
+/// A connection that gathers small writes, so that a gRPC response leaves
+/// in one write. h2's encoder holds at most one DATA frame and flushes it
+/// before it buffers the next frame, so a response would leave in two
+/// writes (HEADERS+DATA, then the trailers), each waking the host's reader.
+/// Here the first flush of a batch answers `Pending` and wakes its task at
+/// once: the batch waits one scheduler tick, in which h2 (it flushes on
+/// every poll of the connection) adds the trailers; the flush that follows
+/// writes everything. As tokio's `AsyncWrite` asks, a flush is `Ready` only
+/// once every byte written is in the socket. Writes of more than
+/// [`COALESCE_MAX`] (large items) are not copied: what is gathered goes out
+/// first, then they go through as they are. Shutdown writes what is
+/// gathered, flushes, then shuts the socket down; drop writes what is left,
+/// best effort.
 pub struct Coalesce<S: TryWrite> {
     io: S,
     buf: Vec<u8>,
@@ -405,11 +407,11 @@ impl<S: TryWrite + AsyncWrite + Unpin> AsyncWrite for Coalesce<S> {
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         if !this.buf.is_empty() && !this.held {
-            // Hold the batch for one tick; the connection task runs again
-            // (and flushes again) right after the tasks already woken.
+            // Not flushed yet: wait one scheduler tick (the task is woken at
+            // once), so what the writer buffers meanwhile joins the write.
             this.held = true;
             cx.waker().wake_by_ref();
-            return Poll::Ready(Ok(()));
+            return Poll::Pending;
         }
         std::task::ready!(this.poll_drain(cx))?;
         Pin::new(&mut this.io).poll_flush(cx)
@@ -418,6 +420,7 @@ impl<S: TryWrite + AsyncWrite + Unpin> AsyncWrite for Coalesce<S> {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         let this = self.get_mut();
         std::task::ready!(this.poll_drain(cx))?;
+        std::task::ready!(Pin::new(&mut this.io).poll_flush(cx))?;
         Pin::new(&mut this.io).poll_shutdown(cx)
     }
 }
@@ -444,21 +447,61 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn coalesce_gathers_small_writes_into_one_and_passes_large_ones() {
+    async fn flush_returns_once_the_socket_has_every_byte() {
+        // Failed before: the first flush answered Ready with the bytes
+        // still gathered.
+        use tokio::io::AsyncWriteExt as _;
+        let (a, b) = tokio::net::UnixStream::pair().unwrap();
+        let mut peer = nonblocking_peer(b);
+        let mut w = Coalesce::new(a);
+        w.write_all(b"headers+data").await.unwrap();
+        w.flush().await.unwrap();
+        assert_eq!(
+            read_now(&mut peer).expect("flushed bytes are at the peer"),
+            b"headers+data"
+        );
+    }
+
+    /// The peer as a plain non-blocking socket: a read is a real `read(2)`
+    /// (tokio's `try_read` answers from its readiness cache).
+    fn nonblocking_peer(b: tokio::net::UnixStream) -> std::os::unix::net::UnixStream {
+        let peer = b.into_std().unwrap();
+        peer.set_nonblocking(true).unwrap();
+        peer
+    }
+
+    /// What the socket holds now (`WouldBlock` when nothing).
+    fn read_now(peer: &mut std::os::unix::net::UnixStream) -> std::io::Result<Vec<u8>> {
+        use std::io::Read as _;
+        let mut got = [0u8; 256];
+        let n = peer.read(&mut got)?;
+        Ok(got[..n].to_vec())
+    }
+
+    #[tokio::test]
+    async fn writes_during_a_pending_flush_leave_in_the_same_write() {
+        use tokio::io::AsyncWriteExt as _;
+        let (a, b) = tokio::net::UnixStream::pair().unwrap();
+        let mut peer = nonblocking_peer(b);
+        let mut w = Coalesce::new(a);
+        w.write_all(b"headers+data").await.unwrap();
+        let first = std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut w).poll_flush(cx))).await;
+        assert!(
+            first.is_pending(),
+            "the first flush of a batch waits a tick"
+        );
+        let nothing = read_now(&mut peer).map_err(|e| e.kind());
+        assert_eq!(nothing, Err(std::io::ErrorKind::WouldBlock));
+        w.write_all(b"|trailers").await.unwrap();
+        w.flush().await.unwrap();
+        assert_eq!(read_now(&mut peer).unwrap(), b"headers+data|trailers");
+    }
+
+    #[tokio::test]
+    async fn large_writes_pass_through_after_what_was_gathered() {
         use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
         let (a, mut b) = tokio::net::UnixStream::pair().unwrap();
         let mut w = Coalesce::new(a);
-        w.write_all(b"headers+data").await.unwrap();
-        // The first flush of a batch holds it back for one tick...
-        w.flush().await.unwrap();
-        assert!(b.try_read(&mut [0u8; 64]).is_err(), "nothing sent yet");
-        w.write_all(b"|trailers").await.unwrap();
-        // ...and the next one sends the batch in one write.
-        w.flush().await.unwrap();
-        let mut got = [0u8; 64];
-        let n = b.read(&mut got).await.unwrap();
-        assert_eq!(&got[..n], b"headers+data|trailers");
-        // Large writes are not copied; what was gathered goes first.
         let big = vec![7u8; 3 * COALESCE_MAX];
         w.write_all(b"x").await.unwrap();
         let reader = tokio::spawn(async move {
@@ -468,6 +511,7 @@ mod tests {
         });
         w.write_all(&big).await.unwrap();
         w.write_all(b"end").await.unwrap();
+        // Shutdown sends what is still gathered.
         w.shutdown().await.unwrap();
         drop(w);
         let all = reader.await.unwrap();

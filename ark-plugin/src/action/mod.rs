@@ -162,8 +162,13 @@ impl Actions {
                 detail: "the item is not a JSON object".into(),
             });
         }
+        // JSON is UTF-8 (RFC 8259 §8.1), and the item may go back as it came:
+        // serde_json does not check the strings it skips, so check here.
+        let text = std::str::from_utf8(&input.item).map_err(|e| ActionError::BadItem {
+            detail: format!("the item is not UTF-8: {e}"),
+        })?;
         // A cheap pass first: only the kind is kept, nothing else allocated.
-        let head: Head = serde_json::from_slice(&input.item).map_err(|e| ActionError::BadItem {
+        let head: Head = serde_json::from_str(text).map_err(|e| ActionError::BadItem {
             detail: e.to_string(),
         })?;
         let kind = match head.kind {
@@ -298,6 +303,10 @@ mod tests {
             b"{\"kind\":3}",
             b"{\"apiVersion\":\"v1\"}",
             b"\xff",
+            // Found by tests/fuzz: bytes that are not UTF-8 in a field the
+            // cheap pass skips came back as the answer.
+            b"{\"kind\":\"ConfigMap\",\"data\":{\"a\":\"\xff\"}}",
+            b"{\"kind\":\"Secret\",\"x\":[\"\xe2\x82\"]}",
         ] {
             let e = run(bad).await.unwrap_err();
             assert!(e.to_string().starts_with("item"), "{e}");

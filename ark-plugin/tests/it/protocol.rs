@@ -273,8 +273,12 @@ async fn heptio_ark_handshake_is_app_version_1() {
 
 #[tokio::test]
 async fn a_panic_in_execute_is_an_aborted_item_and_the_plugin_keeps_serving() {
-    // The real binary as built (its unwinder included), not a unit test:
-    // SVMDR_PLUGIN_PANIC_DRILL makes every Execute panic.
+    // The real binary as built, not a unit test: in a debug build
+    // SVMDR_PLUGIN_PANIC_DRILL makes every Execute panic; a release build
+    // (the shipped plugin) has no drill and ignores the variable.
+    if !ark_plugin::ria::PANIC_DRILL_BUILT_IN {
+        return a_release_build_has_no_panic_drill().await;
+    }
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().display().to_string();
     let host = PluginHost::spawn(
@@ -306,6 +310,29 @@ async fn a_panic_in_execute_is_an_aborted_item_and_the_plugin_keeps_serving() {
             .any(|l| l.contains("\"@level\":\"error\"") && l.contains("panic")),
         "{logged:#?}"
     );
+    let report = host.shutdown().await.unwrap();
+    assert!(!report.killed && report.status.success(), "{report:?}");
+}
+
+/// `cargo test --release`: the drill variable changes nothing.
+async fn a_release_build_has_no_panic_drill() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().display().to_string();
+    let host = PluginHost::spawn(
+        binary(),
+        &[
+            ("TMPDIR", &dir),
+            ("KUBECONFIG", "/nonexistent"),
+            ("SVMDR_PLUGIN_PANIC_DRILL", "1"),
+        ],
+        VELERO_SERVER_ARGS,
+    )
+    .await
+    .expect("plugin starts");
+    let item =
+        br#"{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c","namespace":"shop"}}"#;
+    let out = host.execute(PLUGIN, item, b"{}", item).await.unwrap();
+    assert_eq!(out.item, item.to_vec());
     let report = host.shutdown().await.unwrap();
     assert!(!report.killed && report.status.success(), "{report:?}");
 }
