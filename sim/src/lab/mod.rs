@@ -16,6 +16,7 @@
 pub mod app;
 pub mod binding;
 pub mod controllers;
+pub mod drill;
 pub mod faults;
 pub mod kubelet;
 pub mod trident;
