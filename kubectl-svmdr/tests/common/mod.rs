@@ -24,6 +24,9 @@ use sim::ontap::{OntapSim, Timing, Topology};
 /// of both simulated clusters and the cluster-admin Secret seeded in each
 /// kube cluster: the lab's own.
 pub use sim::lab::{ADMIN_PASSWORD, ADMIN_SECRET, DR_SVM, PRIMARY_SVM};
+/// The Trident-named NFS volume of svm1 in the lab's topology.
+#[allow(unused_imports)]
+pub use sim::ontap::TWO_SITES_VOLUME as VOLUME;
 
 /// One run of the binary.
 #[derive(Debug)]
@@ -239,6 +242,19 @@ impl Lab {
         let mut args = vec!["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM];
         args.extend_from_slice(extra);
         self.run(&args).await
+    }
+
+    /// The audit entries (`history -o json` items), newest first.
+    pub async fn history(&self) -> Vec<Value> {
+        let h = self
+            .run(&["history", "-o", "json"])
+            .await
+            .expect_code(0)
+            .json();
+        h["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("history without items: {h}"))
     }
 
     /// The simulator's state dump (for "changed nothing" checks).

@@ -5,8 +5,9 @@
 
 use serde_json::{Value, json};
 
-use super::common::{DR_SVM, Lab};
-use super::{install_nightly, primary_site_down};
+use super::common::{DR_SVM, Lab, VOLUME};
+use super::primary_site_down;
+use super::velero::install_nightly;
 
 /// Turns the lab's `nightly` backup into a file-system backup: the Backup
 /// says `defaultVolumesToFsBackup: true` and a PodVolumeBackup labelled with
@@ -45,7 +46,7 @@ fn restores(lab: &Lab) -> usize {
 #[tokio::test]
 async fn restore_refuses_a_file_system_backup_and_force_proceeds_with_warnings() {
     let lab = Lab::start().await;
-    install_nightly(&lab, false);
+    install_nightly(&lab.dr_kube, VOLUME, false);
     make_fs_backup(&lab);
     let refused = lab
         .run(&[
@@ -117,23 +118,16 @@ async fn restore_refuses_a_file_system_backup_and_force_proceeds_with_warnings()
     );
     assert!(forced.stdout.contains("Completed"), "{}", forced.stdout);
     assert_eq!(restores(&lab), 1);
-    let h = lab
-        .run(&["history", "-o", "json"])
-        .await
-        .expect_code(0)
-        .json();
-    let outcomes: Vec<&str> = h["items"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|e| e["outcome"].as_str()).collect())
-        .unwrap_or_default();
-    assert!(outcomes.contains(&"refused"), "{h}");
+    let h = lab.history().await;
+    let outcomes: Vec<&str> = h.iter().filter_map(|e| e["outcome"].as_str()).collect();
+    assert!(outcomes.contains(&"refused"), "{h:?}");
 }
 
 #[tokio::test]
 async fn failover_refuses_such_a_backup_before_touching_the_storage() {
     let lab = Lab::start().await;
     lab.peer().await;
-    install_nightly(&lab, false);
+    install_nightly(&lab.dr_kube, VOLUME, false);
     make_fs_backup(&lab);
     primary_site_down(&lab);
     let before = lab.snapshot();
@@ -240,7 +234,7 @@ async fn failover_dry_run_shows_the_backends_online_step() {
 async fn failover_force_restore_proceeds_with_warnings() {
     let lab = Lab::start().await;
     lab.peer().await;
-    install_nightly(&lab, false);
+    install_nightly(&lab.dr_kube, VOLUME, false);
     make_fs_backup(&lab);
     primary_site_down(&lab);
     let run = lab

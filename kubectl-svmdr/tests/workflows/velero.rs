@@ -27,6 +27,23 @@ pub struct BackupContent {
     pub partially_fail: bool,
 }
 
+/// Velero backup `nightly` of namespace `shop` (Deployment `web`, PVC
+/// `data` on `volume`), `PartiallyFailed` when asked: the workflow tests'
+/// backup.
+pub fn install_nightly(kube: &KubeSim, volume: &str, partially_fail: bool) {
+    install(
+        kube,
+        "nightly",
+        BackupContent {
+            namespace: "shop".into(),
+            deployment: "web".into(),
+            pvc: ("data".into(), "pvc-1b2c".into()),
+            volume: ("backend-uuid".into(), volume.into()),
+            partially_fail,
+        },
+    );
+}
+
 /// Seeds a Completed backup `name` in `velero` and installs the controller.
 pub fn install(kube: &KubeSim, name: &str, content: BackupContent) {
     kube.apply(velero_backup(

@@ -18,6 +18,7 @@ pub mod binding;
 pub mod controllers;
 pub mod drill;
 pub mod faults;
+mod fields;
 pub mod kubelet;
 pub mod sites;
 pub mod trident;

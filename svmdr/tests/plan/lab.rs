@@ -21,7 +21,7 @@ use svmdr::secret::Secret;
 /// The SVM names of the lab pair: the lab's own.
 pub use sim::lab::{DR_SVM, PRIMARY_SVM};
 /// A Trident-named NFS volume of svm1 in the example topology.
-pub const VOLUME: &str = "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90";
+pub use sim::ontap::TWO_SITES_VOLUME as VOLUME;
 
 /// A running lab.
 pub struct Lab {
