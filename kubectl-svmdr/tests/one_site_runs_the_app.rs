@@ -48,20 +48,8 @@ async fn failback_stops_the_app_on_dr_and_status_says_it_runs_on_the_primary() {
     lab.run(&["sync", "--wait"]).await.expect_code(0);
     velero::install_nightly(&lab.dr_kube, VOLUME, false);
     // Disaster, failover with the restore: the app runs on DR.
-    ctl.set_cluster_down("primary", true);
-    lab.primary_kube.set_down(true);
-    lab.run(&[
-        "failover",
-        "--yes",
-        "--restore-from-backup",
-        "latest",
-        "--restore-timeout",
-        "20s",
-        "--request-timeout",
-        "3s",
-    ])
-    .await
-    .expect_code(0);
+    lab.primary_site_down();
+    lab.failover_restoring_latest(&[]).await.expect_code(0);
     assert_eq!(dr_web(&lab)["spec"]["replicas"], 1);
     ctl.set_cluster_down("primary", false);
     lab.primary_kube.set_down(false);

@@ -227,21 +227,9 @@ async fn a_failover_whose_restore_partially_fails_is_recorded_so() {
     let lab = Lab::start().await;
     lab.peer().await;
     velero::install_nightly(&lab.dr_kube, VOLUME, true);
-    lab.ontap.control().set_cluster_down("primary", true);
-    lab.primary_kube.set_down(true);
+    lab.primary_site_down();
     let r = lab
-        .run(&[
-            "failover",
-            "--yes",
-            "--restore-from-backup",
-            "latest",
-            "--restore-timeout",
-            "20s",
-            "--request-timeout",
-            "3s",
-            "-o",
-            "json",
-        ])
+        .failover_restoring_latest(&["-o", "json"])
         .await
         .expect_code(1);
     assert_eq!(r.json()["kind"], "WorkflowRun", "{}", r.stdout);
@@ -382,27 +370,7 @@ async fn a_refused_restore_dry_run_shows_the_restore_it_would_create() {
     let lab = Lab::start().await;
     velero::install_nightly(&lab.dr_kube, VOLUME, false);
     // The backup carries a file-system backup of the volume: refused.
-    let mut b: Value = lab
-        .dr_kube
-        .get("velero.io/v1", "Backup", Some("velero"), "nightly")
-        .expect("backup nightly");
-    b["spec"]["defaultVolumesToFsBackup"] = serde_json::json!(true);
-    lab.dr_kube.apply(b).expect("backup");
-    lab.dr_kube
-        .apply(serde_json::json!({
-            "apiVersion": "velero.io/v1",
-            "kind": "PodVolumeBackup",
-            "metadata": {
-                "name": "nightly-7xk2p",
-                "namespace": "velero",
-                "labels": {"velero.io/backup-name": "nightly"},
-                "annotations": {"velero.io/pvc-name": "data"},
-            },
-            "spec": {"pod": {"kind": "Pod", "namespace": "shop", "name": "web-0"}, "volume": "data",
-                     "backupStorageLocation": "default", "uploaderType": "kopia"},
-            "status": {"phase": "Completed"},
-        }))
-        .expect("pod volume backup");
+    velero::make_fs_backup(&lab.dr_kube);
     let dry = lab.run(&["restore", "--dry-run"]).await.expect_code(3);
     assert!(dry.stdout.contains("REFUSED (exit 3)"), "{}", dry.all());
     assert!(dry.stdout.contains("only with --force"), "{}", dry.stdout);

@@ -19,30 +19,7 @@ mod restore_wait;
 #[path = "workflows/dr_backend.rs"]
 mod dr_backend;
 
-use common::{DR_SVM, Lab, PRIMARY_SVM, Run, VOLUME, step_statuses};
-
-/// Disaster: the primary site (ONTAP and Kubernetes) is gone.
-fn primary_site_down(lab: &Lab) {
-    lab.ontap.control().set_cluster_down("primary", true);
-    lab.primary_kube.set_down(true);
-}
-
-/// `failover --restore-from-backup latest -o json`, whatever its exit code.
-async fn failover_restoring_latest(lab: &Lab) -> Run {
-    lab.run(&[
-        "failover",
-        "--yes",
-        "--restore-from-backup",
-        "latest",
-        "--restore-timeout",
-        "20s",
-        "--request-timeout",
-        "3s",
-        "-o",
-        "json",
-    ])
-    .await
-}
+use common::{DR_SVM, Lab, PRIMARY_SVM, VOLUME, step_statuses};
 
 #[tokio::test]
 async fn seed_scenario_failover_restore_resync_failback() {
@@ -55,8 +32,11 @@ async fn seed_scenario_failover_restore_resync_failback() {
     lab.run(&["sync", "--wait"]).await.expect_code(0);
     velero::install_nightly(&lab.dr_kube, VOLUME, false);
 
-    primary_site_down(&lab);
-    let fo = failover_restoring_latest(&lab).await.expect_code(0);
+    lab.primary_site_down();
+    let fo = lab
+        .failover_restoring_latest(&["-o", "json"])
+        .await
+        .expect_code(0);
     let out = fo.json();
     assert_eq!(out["kind"], "WorkflowRun");
     let steps = step_statuses(&out["timeline"]["steps"]);
@@ -363,8 +343,12 @@ async fn failover_whose_restore_partially_fails_exits_1() {
     let lab = Lab::start().await;
     lab.peer().await;
     velero::install_nightly(&lab.dr_kube, VOLUME, true);
-    primary_site_down(&lab);
-    let out = failover_restoring_latest(&lab).await.expect_code(1).json();
+    lab.primary_site_down();
+    let out = lab
+        .failover_restoring_latest(&["-o", "json"])
+        .await
+        .expect_code(1)
+        .json();
     // The storage part succeeded; the run is unhealthy because of the restore.
     assert!(
         step_statuses(&out["timeline"]["steps"])

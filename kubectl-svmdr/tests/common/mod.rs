@@ -244,6 +244,29 @@ impl Lab {
         self.run(&args).await
     }
 
+    /// Disaster: the primary site (ONTAP and Kubernetes) is gone.
+    pub fn primary_site_down(&self) {
+        self.ontap.control().set_cluster_down("primary", true);
+        self.primary_kube.set_down(true);
+    }
+
+    /// `failover --yes --restore-from-backup latest` (restore timeout 20 s,
+    /// request timeout 3 s) plus `extra`, whatever its exit code.
+    pub async fn failover_restoring_latest(&self, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "failover",
+            "--yes",
+            "--restore-from-backup",
+            "latest",
+            "--restore-timeout",
+            "20s",
+            "--request-timeout",
+            "3s",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).await
+    }
+
     /// The audit entries (`history -o json` items), newest first.
     pub async fn history(&self) -> Vec<Value> {
         let h = self
