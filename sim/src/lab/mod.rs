@@ -9,6 +9,10 @@
 //! kubelet ([`kubelet`])). Everything it creates is labelled
 //! [`app::SIMULATED_LABEL`].
 //!
+//! It is built on [`sites`] (ONTAP plus Kubernetes sites with Trident), the
+//! base the test labs of the other crates use with their own options; the
+//! DR drill's checks and scenarios are in [`drill`].
+//!
 //! [`Lab::start`] also writes, to its state dir, a kubeconfig with contexts
 //! [`PRIMARY_CONTEXT`] and [`DR_CONTEXT`], the ONTAP CA, and a
 //! `kubectl-svmdr` config file naming both sites ([`LabFiles`]).
@@ -34,6 +38,7 @@ use crate::kube::KubeSim;
 use crate::kube::fixtures::{DR_NODES, PRIMARY_NODES, TridentSite};
 use crate::ontap::{OntapSim, Timing, Topology};
 use controllers::ClusterControllers;
+pub use sites::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER, PLUGIN_NAME};
 use sites::{BackendSpec, SimSites, SimSitesOptions, SiteSpec};
 use velero::{BackupContents, BackupStore, RunnerConfig, StartHook};
 
@@ -45,14 +50,6 @@ pub const DR_CONTEXT: &str = "lab-dr";
 pub const PRIMARY_SVM: &str = "svm1";
 /// The SVM-DR destination SVM `kubectl svmdr peer` creates on the DR cluster.
 pub const DR_SVM: &str = "svm1_dr";
-/// Name of the cluster-admin ONTAP credentials Secret on each site.
-pub const ADMIN_SECRET: &str = "ontap-cluster-admin";
-/// The ONTAP cluster-admin user of the lab's clusters.
-pub const ADMIN_USER: &str = "admin";
-/// Its password.
-pub const ADMIN_PASSWORD: &str = "Netapp1!";
-/// The plugin's name in its ConfigMap label.
-pub const PLUGIN_NAME: &str = "svmdr.netapp.io/trident-storage";
 
 /// How to build the lab.
 #[derive(Clone, Default)]

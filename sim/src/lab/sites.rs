@@ -20,7 +20,15 @@ use crate::kube::fixtures::{TridentSite, ontap_credentials_secret};
 use crate::ontap::{OntapSim, Timing, Topology};
 
 use super::app;
-use super::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER, PLUGIN_NAME};
+
+/// Name of the cluster-admin ONTAP credentials Secret on each site.
+pub const ADMIN_SECRET: &str = "ontap-cluster-admin";
+/// The ONTAP cluster-admin user of the lab's clusters.
+pub const ADMIN_USER: &str = "admin";
+/// Its password.
+pub const ADMIN_PASSWORD: &str = "Netapp1!";
+/// The plugin's name in its ConfigMap label.
+pub const PLUGIN_NAME: &str = "svmdr.netapp.io/trident-storage";
 
 /// A Trident backend of a site, against ONTAP cluster `cluster` (a key of
 /// the topology).
