@@ -8,7 +8,7 @@ use crate::ontap::api::{Ctx, Reply};
 use crate::ontap::error::ApiError;
 use crate::ontap::schedules::check_transfer_schedule;
 use crate::ontap::svm::peered_cluster;
-use crate::ontap::world::{Relationship, Svm, SvmPeer, Volume, World, new_uuid};
+use crate::ontap::world::{Relationship, Svm, SvmPeer, World, new_uuid};
 
 use super::fields::{svm_path, throttle_value};
 use super::policies::IDENTITIES;
@@ -325,20 +325,7 @@ pub(super) fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
                         fcp: false,
                         iscsi_target_sn: new_uuid().replace('-', ""),
                     });
-                    w.volumes.push(Volume {
-                        uuid: new_uuid(),
-                        cluster: dst_cluster.clone(),
-                        svm: svm_uuid.clone(),
-                        name: format!("{}_root", plan.dst_name.replace('-', "_")),
-                        size: 1 << 30,
-                        vtype: "rw".into(),
-                        state: "online".into(),
-                        junction: Some("/".into()),
-                        is_svm_root: true,
-                        writes: vec![],
-                        export_policy: "default".into(),
-                    });
-                    w.ensure_export_policy(&dst_cluster, &svm_uuid, "default");
+                    w.add_svm_root(&dst_cluster, &svm_uuid, &plan.dst_name);
                     let peer_uuid = new_uuid();
                     let src_name = w.svm_name(&plan.src_svm);
                     w.svm_peers.push(SvmPeer {

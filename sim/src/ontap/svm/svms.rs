@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::ontap::api::{Ctx, Reply, check_uuid, not_allowed};
 use crate::ontap::error::ApiError;
 use crate::ontap::query::{Shape, collection, instance};
-use crate::ontap::world::{Svm, Volume, World, new_uuid, policy_services};
+use crate::ontap::world::{Svm, World, new_uuid, policy_services};
 
 const SVM_SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
@@ -193,21 +193,8 @@ fn create_svm(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
                     svm.name
                 )));
             }
-            w.volumes.push(Volume {
-                uuid: new_uuid(),
-                cluster,
-                svm: svm.uuid.clone(),
-                name: format!("{}_root", svm.name.replace('-', "_")),
-                size: 1 << 30,
-                vtype: "rw".into(),
-                state: "online".into(),
-                junction: Some("/".into()),
-                is_svm_root: true,
-                writes: vec![],
-                export_policy: "default".into(),
-            });
-            // Every SVM has a `default` export policy, created empty.
-            w.ensure_export_policy(&svm.cluster, &svm.uuid, "default");
+            // Every SVM has a root volume and a `default` export policy.
+            w.add_svm_root(&cluster, &svm.uuid, &svm.name);
             w.svms.push(svm);
             Ok(())
         }),

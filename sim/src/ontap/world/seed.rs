@@ -40,6 +40,25 @@ impl World {
         BUILTIN_POLICIES.iter().any(|(n, _)| *n == name)
     }
 
+    /// What ONTAP creates with an SVM: its root volume (`<name>_root`,
+    /// 1 GiB, mounted at `/`) and its `default` export policy, empty.
+    pub fn add_svm_root(&mut self, cluster: &str, svm_uuid: &str, svm_name: &str) {
+        self.volumes.push(Volume {
+            uuid: new_uuid(),
+            cluster: cluster.to_string(),
+            svm: svm_uuid.to_string(),
+            name: format!("{}_root", svm_name.replace('-', "_")),
+            size: 1 << 30,
+            vtype: "rw".into(),
+            state: "online".into(),
+            junction: Some("/".into()),
+            is_svm_root: true,
+            writes: vec![],
+            export_policy: "default".into(),
+        });
+        self.ensure_export_policy(cluster, svm_uuid, "default");
+    }
+
     /// Seeds a world from a topology.
     pub fn new(
         topo: &Topology,
