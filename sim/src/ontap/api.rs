@@ -154,6 +154,16 @@ impl Ctx {
         get(&self.body, path).and_then(Value::as_str)
     }
 
+    /// A list-of-strings field of the body (dotted path; entries that are
+    /// not strings are skipped).
+    pub fn strs(&self, path: &str) -> Option<Vec<String>> {
+        self.v(path).and_then(Value::as_array).map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+    }
+
     /// Any field of the body (dotted path).
     pub fn v(&self, path: &str) -> Option<&Value> {
         get(&self.body, path).filter(|v| !v.is_null())

@@ -374,6 +374,21 @@ impl State {
             );
             return Ok(new);
         }
+        self.put_modified(events, key, ns, name, &new, old);
+        Ok(new)
+    }
+
+    /// Stores `new` at `key`/`ns`/`name` and publishes it as MODIFIED
+    /// (after `old`).
+    fn put_modified(
+        &mut self,
+        events: &broadcast::Sender<Arc<Event>>,
+        key: String,
+        ns: &str,
+        name: &str,
+        new: &Value,
+        old: Value,
+    ) {
         self.objects
             .entry(key.clone())
             .or_default()
@@ -386,7 +401,6 @@ impl State {
             new.clone(),
             Some(old),
         );
-        Ok(new)
     }
 
     pub(super) fn delete(
@@ -415,18 +429,7 @@ impl State {
                 m.insert("deletionGracePeriodSeconds".into(), json!(0));
                 m.insert("resourceVersion".into(), Value::String(rv.to_string()));
             }
-            self.objects
-                .entry(key.clone())
-                .or_default()
-                .insert((ns.to_string(), name.to_string()), new.clone());
-            self.publish(
-                events,
-                EventKind::Modified,
-                key,
-                ns.to_string(),
-                new.clone(),
-                Some(old),
-            );
+            self.put_modified(events, key, ns, name, &new, old);
             return new;
         }
         if rt.group.is_empty() && rt.plural == "namespaces" {

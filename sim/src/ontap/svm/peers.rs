@@ -137,13 +137,7 @@ fn create_peer(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
         Some(n) => peered_cluster(w, &ctx.cluster, n)?,
     };
     let apps: Vec<String> = ctx
-        .v("applications")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
+        .strs("applications")
         .unwrap_or_else(|| vec!["snapmirror".into()]);
     for a in &apps {
         if !matches!(

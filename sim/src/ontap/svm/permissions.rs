@@ -71,18 +71,10 @@ pub fn permissions(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, Api
                     ApiError::not_found(format!("SVM \"{svm}\" not found.")).target("svm.name")
                 );
             }
-            let apps: Vec<String> = ctx
-                .v("applications")
-                .and_then(Value::as_array)
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|x| x.as_str().map(str::to_string))
-                        .collect()
-                })
-                .ok_or_else(|| {
-                    ApiError::invalid("Missing value for required field \"applications\".")
-                        .target("applications")
-                })?;
+            let apps: Vec<String> = ctx.strs("applications").ok_or_else(|| {
+                ApiError::invalid("Missing value for required field \"applications\".")
+                    .target("applications")
+            })?;
             if w.permissions
                 .iter()
                 .any(|p| p.cluster == ctx.cluster && p.peer_cluster == peer_cluster && p.svm == svm)
