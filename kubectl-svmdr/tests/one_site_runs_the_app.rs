@@ -12,26 +12,10 @@ mod common;
 #[path = "workflows/velero.rs"]
 mod velero;
 
-use common::{Lab, PRIMARY_SVM};
+use common::{Lab, PRIMARY_SVM, VOLUME};
 use serde_json::Value;
 
-const VOLUME: &str = "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90";
 const ANNOTATION: &str = "svmdr.netapp.io/replicas-before-failback";
-
-/// Velero backup `nightly` of namespace `shop` (Deployment `web`) on DR.
-fn install_nightly(lab: &Lab) {
-    velero::install(
-        &lab.dr_kube,
-        "nightly",
-        velero::BackupContent {
-            namespace: "shop".into(),
-            deployment: "web".into(),
-            pvc: ("data".into(), "pvc-1b2c".into()),
-            volume: ("backend-uuid".into(), VOLUME.into()),
-            partially_fail: false,
-        },
-    );
-}
 
 fn dr_web(lab: &Lab) -> Value {
     lab.dr_kube
@@ -47,17 +31,10 @@ fn restores(lab: &Lab) -> usize {
 
 /// The audit entries (`history -o json` items) of `workflow`.
 async fn audited(lab: &Lab, workflow: &str) -> Vec<Value> {
-    let h = lab
-        .run(&["history", "-o", "json"])
+    lab.history()
         .await
-        .expect_code(0)
-        .json();
-    h["items"]
-        .as_array()
         .into_iter()
-        .flatten()
         .filter(|e| e["workflow"] == workflow)
-        .cloned()
         .collect()
 }
 
@@ -69,22 +46,10 @@ async fn failback_stops_the_app_on_dr_and_status_says_it_runs_on_the_primary() {
     ctl.write("primary", PRIMARY_SVM, VOLUME, 4096)
         .expect("write on primary");
     lab.run(&["sync", "--wait"]).await.expect_code(0);
-    install_nightly(&lab);
+    velero::install_nightly(&lab.dr_kube, VOLUME, false);
     // Disaster, failover with the restore: the app runs on DR.
-    ctl.set_cluster_down("primary", true);
-    lab.primary_kube.set_down(true);
-    lab.run(&[
-        "failover",
-        "--yes",
-        "--restore-from-backup",
-        "latest",
-        "--restore-timeout",
-        "20s",
-        "--request-timeout",
-        "3s",
-    ])
-    .await
-    .expect_code(0);
+    lab.primary_site_down();
+    lab.failover_restoring_latest(&[]).await.expect_code(0);
     assert_eq!(dr_web(&lab)["spec"]["replicas"], 1);
     ctl.set_cluster_down("primary", false);
     lab.primary_kube.set_down(false);
@@ -165,7 +130,7 @@ async fn failback_stops_the_app_on_dr_and_status_says_it_runs_on_the_primary() {
 async fn a_status_with_the_restored_app_up_while_the_primary_serves_is_a_problem() {
     let lab = Lab::start().await;
     lab.peer().await;
-    install_nightly(&lab);
+    velero::install_nightly(&lab.dr_kube, VOLUME, false);
     lab.run(&["restore", "--restore-timeout", "20s"])
         .await
         .expect_code(0);
@@ -186,7 +151,7 @@ async fn a_status_with_the_restored_app_up_while_the_primary_serves_is_a_problem
 #[tokio::test]
 async fn a_second_restore_of_the_same_backup_needs_yes_or_force() {
     let lab = Lab::start().await;
-    install_nightly(&lab);
+    velero::install_nightly(&lab.dr_kube, VOLUME, false);
     lab.run(&["restore", "--restore-timeout", "20s"])
         .await
         .expect_code(0);

@@ -9,37 +9,13 @@ mod common;
 #[path = "workflows/velero.rs"]
 mod velero;
 
-use common::{ADMIN_PASSWORD, Lab, LabOptions, Run};
+use common::{ADMIN_PASSWORD, Lab, LabOptions, Run, VOLUME};
 use serde_json::Value;
-
-const VOLUME: &str = "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90";
-
-/// Backup `nightly` of namespace `shop`, restored by the Velero stand-in,
-/// `PartiallyFailed` when asked.
-fn install_nightly(lab: &Lab, partially_fail: bool) {
-    velero::install(
-        &lab.dr_kube,
-        "nightly",
-        velero::BackupContent {
-            namespace: "shop".into(),
-            deployment: "web".into(),
-            pvc: ("data".into(), "pvc-1b2c".into()),
-            volume: ("backend-uuid".into(), VOLUME.into()),
-            partially_fail,
-        },
-    );
-}
 
 /// `(workflow, outcome, message)` of each history entry, newest first.
 async fn history(lab: &Lab) -> Vec<(String, String, String)> {
-    let h = lab
-        .run(&["history", "-o", "json"])
+    lab.history()
         .await
-        .expect_code(0)
-        .json();
-    h["items"]
-        .as_array()
-        .expect("items")
         .iter()
         .map(|e| {
             let s = |k: &str| e[k].as_str().unwrap_or_default().to_string();
@@ -216,7 +192,7 @@ async fn a_dry_run_that_fails_on_credentials_is_not_recorded() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_partially_failed_restore_is_recorded_partially_failed() {
     let lab = Lab::start().await;
-    install_nightly(&lab, true);
+    velero::install_nightly(&lab.dr_kube, VOLUME, true);
     let r = lab
         .run(&["restore", "--timeout", "10s", "-o", "json"])
         .await
@@ -250,22 +226,10 @@ async fn a_partially_failed_restore_is_recorded_partially_failed() {
 async fn a_failover_whose_restore_partially_fails_is_recorded_so() {
     let lab = Lab::start().await;
     lab.peer().await;
-    install_nightly(&lab, true);
-    lab.ontap.control().set_cluster_down("primary", true);
-    lab.primary_kube.set_down(true);
+    velero::install_nightly(&lab.dr_kube, VOLUME, true);
+    lab.primary_site_down();
     let r = lab
-        .run(&[
-            "failover",
-            "--yes",
-            "--restore-from-backup",
-            "latest",
-            "--restore-timeout",
-            "20s",
-            "--request-timeout",
-            "3s",
-            "-o",
-            "json",
-        ])
+        .failover_restoring_latest(&["-o", "json"])
         .await
         .expect_code(1);
     assert_eq!(r.json()["kind"], "WorkflowRun", "{}", r.stdout);
@@ -404,29 +368,9 @@ fn a_rejected_command_line_with_o_json_still_writes_the_error_document() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_refused_restore_dry_run_shows_the_restore_it_would_create() {
     let lab = Lab::start().await;
-    install_nightly(&lab, false);
+    velero::install_nightly(&lab.dr_kube, VOLUME, false);
     // The backup carries a file-system backup of the volume: refused.
-    let mut b: Value = lab
-        .dr_kube
-        .get("velero.io/v1", "Backup", Some("velero"), "nightly")
-        .expect("backup nightly");
-    b["spec"]["defaultVolumesToFsBackup"] = serde_json::json!(true);
-    lab.dr_kube.apply(b).expect("backup");
-    lab.dr_kube
-        .apply(serde_json::json!({
-            "apiVersion": "velero.io/v1",
-            "kind": "PodVolumeBackup",
-            "metadata": {
-                "name": "nightly-7xk2p",
-                "namespace": "velero",
-                "labels": {"velero.io/backup-name": "nightly"},
-                "annotations": {"velero.io/pvc-name": "data"},
-            },
-            "spec": {"pod": {"kind": "Pod", "namespace": "shop", "name": "web-0"}, "volume": "data",
-                     "backupStorageLocation": "default", "uploaderType": "kopia"},
-            "status": {"phase": "Completed"},
-        }))
-        .expect("pod volume backup");
+    velero::make_fs_backup(&lab.dr_kube);
     let dry = lab.run(&["restore", "--dry-run"]).await.expect_code(3);
     assert!(dry.stdout.contains("REFUSED (exit 3)"), "{}", dry.all());
     assert!(dry.stdout.contains("only with --force"), "{}", dry.stdout);

@@ -19,48 +19,7 @@ mod restore_wait;
 #[path = "workflows/dr_backend.rs"]
 mod dr_backend;
 
-use common::{DR_SVM, Lab, PRIMARY_SVM, Run, step_statuses};
-
-const VOLUME: &str = "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90";
-
-/// Velero backup `nightly` of namespace `shop` (deployment `web`, PVC
-/// `data` on [`VOLUME`]) on the DR cluster.
-fn install_nightly(lab: &Lab, partially_fail: bool) {
-    velero::install(
-        &lab.dr_kube,
-        "nightly",
-        velero::BackupContent {
-            namespace: "shop".into(),
-            deployment: "web".into(),
-            pvc: ("data".into(), "pvc-1b2c".into()),
-            volume: ("backend-uuid".into(), VOLUME.into()),
-            partially_fail,
-        },
-    );
-}
-
-/// Disaster: the primary site (ONTAP and Kubernetes) is gone.
-fn primary_site_down(lab: &Lab) {
-    lab.ontap.control().set_cluster_down("primary", true);
-    lab.primary_kube.set_down(true);
-}
-
-/// `failover --restore-from-backup latest -o json`, whatever its exit code.
-async fn failover_restoring_latest(lab: &Lab) -> Run {
-    lab.run(&[
-        "failover",
-        "--yes",
-        "--restore-from-backup",
-        "latest",
-        "--restore-timeout",
-        "20s",
-        "--request-timeout",
-        "3s",
-        "-o",
-        "json",
-    ])
-    .await
-}
+use common::{DR_SVM, Lab, PRIMARY_SVM, VOLUME, step_statuses};
 
 #[tokio::test]
 async fn seed_scenario_failover_restore_resync_failback() {
@@ -71,10 +30,13 @@ async fn seed_scenario_failover_restore_resync_failback() {
         .write("primary", PRIMARY_SVM, VOLUME, 4096)
         .expect("write on primary");
     lab.run(&["sync", "--wait"]).await.expect_code(0);
-    install_nightly(&lab, false);
+    velero::install_nightly(&lab.dr_kube, VOLUME, false);
 
-    primary_site_down(&lab);
-    let fo = failover_restoring_latest(&lab).await.expect_code(0);
+    lab.primary_site_down();
+    let fo = lab
+        .failover_restoring_latest(&["-o", "json"])
+        .await
+        .expect_code(0);
     let out = fo.json();
     assert_eq!(out["kind"], "WorkflowRun");
     let steps = step_statuses(&out["timeline"]["steps"]);
@@ -160,14 +122,8 @@ async fn seed_scenario_failover_restore_resync_failback() {
     );
 
     // The audit trail on the DR cluster.
-    let h = lab
-        .run(&["history", "-o", "json"])
-        .await
-        .expect_code(0)
-        .json();
-    let items: Vec<(String, String)> = h["items"]
-        .as_array()
-        .expect("items")
+    let h = lab.history().await;
+    let items: Vec<(String, String)> = h
         .iter()
         .map(|e| {
             (
@@ -182,11 +138,7 @@ async fn seed_scenario_failover_restore_resync_failback() {
             "{w} missing from {items:?}"
         );
     }
-    assert!(
-        h["items"][0]["user"]
-            .as_str()
-            .is_some_and(|u| !u.is_empty())
-    );
+    assert!(h[0]["user"].as_str().is_some_and(|u| !u.is_empty()));
     let events = lab.dr_kube.list("v1", "Event", Some("trident"));
     assert!(
         events.iter().any(|e| e["reason"] == "SvmdrFailover"),
@@ -390,9 +342,13 @@ async fn restore_command_reports_partial_failure() {
 async fn failover_whose_restore_partially_fails_exits_1() {
     let lab = Lab::start().await;
     lab.peer().await;
-    install_nightly(&lab, true);
-    primary_site_down(&lab);
-    let out = failover_restoring_latest(&lab).await.expect_code(1).json();
+    velero::install_nightly(&lab.dr_kube, VOLUME, true);
+    lab.primary_site_down();
+    let out = lab
+        .failover_restoring_latest(&["-o", "json"])
+        .await
+        .expect_code(1)
+        .json();
     // The storage part succeeded; the run is unhealthy because of the restore.
     assert!(
         step_statuses(&out["timeline"]["steps"])
@@ -430,10 +386,10 @@ async fn failover_restoring_a_backup_prepares_it_once() {
     let lab = Lab::start().await;
     lab.peer().await;
     lab.run(&["sync", "--wait"]).await.expect_code(0);
-    install_nightly(&lab, false);
-    primary_site_down(&lab);
+    velero::install_nightly(&lab.dr_kube, VOLUME, false);
+    lab.primary_site_down();
     lab.dr_kube.clear_request_log();
-    let fo = failover_restoring_latest(&lab).await.expect_code(0);
+    let fo = lab.failover_restoring_latest(&[]).await.expect_code(0);
     assert_eq!(fo.json()["restore"]["status"]["phase"], "Completed");
     let lists = velero_lists(&lab.dr_kube.request_log());
     assert_eq!(lists.get("velero/backups"), Some(&1), "{lists:?}");

@@ -1,4 +1,4 @@
-//! Helpers for the end-to-end tests that run the built binaries together.
+//! The krew checks: the plugin manifest against krew's validation rules, and the binaries it packages.
 //!
 //! - [`krew`]: krew's validation rules for plugin manifests.
 //! - [`bins`]: finding (and if needed building) the workspace's binaries.

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use e2e::{bins, krew};
+use krew_checks::{bins, krew};
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))

@@ -2,16 +2,16 @@
 //! failover, a Kubernetes API with Trident installed against it, the plugin
 //! ConfigMap, and a kubeconfig the plugin reads via `$KUBECONFIG`.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde_json::{Value, json};
 use sim::kube::KubeSim;
 use sim::kube::fixtures::TridentSite;
+use sim::lab::sites::{BackendSpec, SimSites, SimSitesOptions, SiteSpec};
 use sim::ontap::{OntapSim, Timing, Topology};
 use sim::velero::{PluginHost, VELERO_SERVER_ARGS};
 
-pub const PLUGIN: &str = "svmdr.netapp.io/trident-storage";
+pub use sim::lab::PLUGIN_NAME as PLUGIN;
 
 pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_velero-plugin-svmdr")
@@ -54,57 +54,57 @@ pub struct Lab {
 impl Lab {
     /// Starts ONTAP with `topo`, and a cluster with one Trident backend per
     /// SVM (`nas-svm<n>`, StorageClass `ontap-nas` on the first), the plugin
-    /// ConfigMap with `extra` keys on top of the lab's CA and probe ports.
+    /// ConfigMap with `extra` keys on top of the lab's CA and probe ports
+    /// (a 2 s probe): [`sim::lab::sites`] with these options.
     pub async fn start(topo: Topology, password: &str, extra: &[(&str, &str)]) -> Lab {
-        let svms: Vec<String> = topo.clusters[0]
+        let backends = topo.clusters[0]
             .svms
             .iter()
-            .map(|s| s.name.clone())
+            .enumerate()
+            .map(|(i, s)| {
+                let class = if i == 0 {
+                    "ontap-nas".to_string()
+                } else {
+                    format!("ontap-nas-{}", s.name)
+                };
+                BackendSpec::new("dr", &format!("nas-{}", s.name), &s.name).with(|mut t| {
+                    t.storage_class = class;
+                    t.credentials("admin", password)
+                })
+            })
             .collect();
-        let ontap = OntapSim::start_with(topo, Timing::fast())
-            .await
-            .expect("ontap sim");
-        let kube = KubeSim::start("dr").await.expect("kube sim");
-        let mut sites = Vec::new();
-        for svm in &svms {
-            let mut site = TridentSite::new(&format!("nas-{svm}"), &ontap.url("dr"), svm)
-                .credentials("admin", password);
-            site.storage_class = if sites.is_empty() {
-                "ontap-nas".into()
-            } else {
-                format!("ontap-nas-{svm}")
-            };
-            site.seed(&kube).expect("seed trident");
-            sites.push(site);
-        }
+        let mut site = SiteSpec::new("dr", backends);
+        site.admin_secret = false;
+        let sites = SimSites::start(SimSitesOptions {
+            topology: topo,
+            timing: Timing::fast(),
+            sites: vec![site],
+        })
+        .await
+        .expect("the lab's ONTAP and Kubernetes site start");
+        let kube = &sites.kube[0];
         kube.apply(
             json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "velero"}}),
         )
         .expect("ns");
-        let (nfs, iscsi) = ontap.probe_ports();
-        let mut data: BTreeMap<String, String> = BTreeMap::new();
-        data.insert("ontapCA".into(), ontap.ca_pem().to_string());
-        data.insert("nfsProbePort".into(), nfs.to_string());
-        data.insert("iscsiProbePort".into(), iscsi.to_string());
-        data.insert("probeTimeout".into(), "2s".into());
-        data.insert("ontapTimeout".into(), "5s".into());
-        for (k, v) in extra {
-            data.insert((*k).into(), (*v).into());
-        }
-        kube.apply(json!({
-            "apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": {"name": "svmdr-plugin", "namespace": "velero",
-                "labels": {"velero.io/plugin-config": "", PLUGIN: "RestoreItemAction"}},
-            "data": data,
-        }))
-        .expect("configmap");
+        let mut overrides = vec![("probeTimeout", "2s")];
+        overrides.extend_from_slice(extra);
+        kube.apply(sites.plugin_configmap(&overrides))
+            .expect("configmap");
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("config");
-        sim::kube::write_kubeconfig(&kubeconfig, &[("dr", &kube)]).expect("kubeconfig");
-        Lab {
+        sites
+            .write_kubeconfig(&kubeconfig, &[0])
+            .expect("kubeconfig");
+        let SimSites {
             ontap,
             kube,
-            sites,
+            trident,
+        } = sites;
+        Lab {
+            ontap,
+            kube: kube.into_iter().next().expect("one site"),
+            sites: trident.into_iter().flatten().collect(),
             kubeconfig,
             _dir: dir,
             tmp: tempfile::tempdir().expect("tempdir"),

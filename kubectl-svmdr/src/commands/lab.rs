@@ -11,7 +11,6 @@ mod drill;
 mod fault;
 mod plugin;
 mod report;
-mod scenario;
 mod step;
 mod up;
 

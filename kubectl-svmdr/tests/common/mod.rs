@@ -1,9 +1,10 @@
-//! Shared test lab for the `kubectl-svmdr` binary: two simulated ONTAP
-//! clusters (`sim::ontap`, topology `two_sites`: ontap-a with svm1, ontap-b
-//! empty), two simulated Kubernetes clusters (contexts `primary` and `dr`)
-//! each with a Trident ONTAP backend and a cluster-admin credentials
-//! Secret, a kubeconfig, a CA file and a config file naming both sites, all
-//! in a temp dir. [`Lab::run`] runs the real binary against it.
+//! Shared test lab for the `kubectl-svmdr` binary, built on
+//! [`sim::lab::sites`]: two simulated ONTAP clusters (topology
+//! `two_sites`: ontap-a with svm1, ontap-b empty), two simulated Kubernetes
+//! clusters (contexts `primary` and `dr`) each with a Trident ONTAP backend
+//! and a cluster-admin credentials Secret; here only the files (a
+//! kubeconfig, a CA file and a config file naming both sites, in a temp
+//! dir) and [`Lab::run`], which runs the real binary against it.
 //!
 //! Reused by the workflow tests; keep it generic.
 
@@ -15,17 +16,17 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sim::kube::KubeSim;
-use sim::kube::fixtures::{TridentSite, ontap_credentials_secret};
+use sim::kube::fixtures::TridentSite;
+use sim::lab::sites::{BackendSpec, SimSites, SimSitesOptions, SiteSpec};
 use sim::ontap::{OntapSim, Timing, Topology};
 
-/// The source SVM of the lab.
-pub const PRIMARY_SVM: &str = "svm1";
-/// The DR SVM the tests create.
-pub const DR_SVM: &str = "svm1_dr";
-/// Cluster-admin password of both simulated clusters.
-pub const ADMIN_PASSWORD: &str = "Netapp1!";
-/// Name of the cluster-admin Secret seeded in each kube cluster.
-pub const ADMIN_SECRET: &str = "ontap-cluster-admin";
+/// The source SVM, the DR SVM the tests create, the cluster-admin password
+/// of both simulated clusters and the cluster-admin Secret seeded in each
+/// kube cluster: the lab's own.
+pub use sim::lab::{ADMIN_PASSWORD, ADMIN_SECRET, DR_SVM, PRIMARY_SVM};
+/// The Trident-named NFS volume of svm1 in the lab's topology.
+#[allow(unused_imports)]
+pub use sim::ontap::TWO_SITES_VOLUME as VOLUME;
 
 /// One run of the binary.
 #[derive(Debug)]
@@ -107,39 +108,45 @@ impl Lab {
         Self::start_with(LabOptions::default()).await
     }
 
-    /// A lab built from `opts`.
+    /// A lab built from `opts` on [`sim::lab::sites`]: site `primary`
+    /// (backend `ontap-nas-primary` on svm1, with `primary_trident_login`)
+    /// and site `dr` (backend `ontap-nas-dr` on svm1_dr), each with the
+    /// cluster-admin Secret.
     pub async fn start_with(opts: LabOptions) -> Lab {
-        let ontap = OntapSim::start_with(opts.topology.clone(), opts.timing)
-            .await
-            .expect("ONTAP simulator starts");
-        let primary_kube = KubeSim::start("primary").await.expect("kube sim primary");
-        let dr_kube = KubeSim::start("dr").await.expect("kube sim dr");
-        let (user, pass) = &opts.primary_trident_login;
-        let primary_trident =
-            TridentSite::new("ontap-nas-primary", &ontap.url("primary"), PRIMARY_SVM)
-                .credentials(user, pass);
-        let dr_trident = TridentSite::new("ontap-nas-dr", &ontap.url("dr"), DR_SVM)
-            .credentials("admin", ADMIN_PASSWORD);
-        primary_trident
-            .seed(&primary_kube)
-            .expect("seed primary Trident");
-        dr_trident.seed(&dr_kube).expect("seed dr Trident");
-        for k in [&primary_kube, &dr_kube] {
-            k.apply(ontap_credentials_secret(
-                ADMIN_SECRET,
-                "trident",
-                "admin",
-                ADMIN_PASSWORD,
-            ))
-            .expect("seed admin secret");
-        }
+        let (user, pass) = opts.primary_trident_login.clone();
+        let sites = SimSites::start(SimSitesOptions {
+            topology: opts.topology.clone(),
+            timing: opts.timing,
+            sites: vec![
+                SiteSpec::new(
+                    "primary",
+                    vec![
+                        BackendSpec::new("primary", "ontap-nas-primary", PRIMARY_SVM)
+                            .with(|t| t.credentials(&user, &pass)),
+                    ],
+                ),
+                SiteSpec::new("dr", vec![BackendSpec::new("dr", "ontap-nas-dr", DR_SVM)]),
+            ],
+        })
+        .await
+        .expect("the lab's ONTAP and Kubernetes sites start");
         let dir = tempfile::tempdir().expect("tempdir");
-        sim::kube::write_kubeconfig(
-            &dir.path().join("kubeconfig"),
-            &[("primary", &primary_kube), ("dr", &dr_kube)],
-        )
-        .expect("kubeconfig");
-        std::fs::write(dir.path().join("ca.pem"), ontap.ca_pem()).expect("ca file");
+        sites
+            .write_kubeconfig(&dir.path().join("kubeconfig"), &[0, 1])
+            .expect("kubeconfig");
+        std::fs::write(dir.path().join("ca.pem"), sites.ontap.ca_pem()).expect("ca file");
+        let SimSites {
+            ontap,
+            kube,
+            trident,
+        } = sites;
+        let [primary_kube, dr_kube]: [KubeSim; 2] = kube.try_into().expect("two sites");
+        let [primary_trident, dr_trident]: [TridentSite; 2] = trident
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .try_into()
+            .expect("one backend per site");
         let lab = Lab {
             ontap,
             primary_kube,
@@ -235,6 +242,42 @@ impl Lab {
         let mut args = vec!["peer", "--svm", PRIMARY_SVM, "--dr-svm", DR_SVM];
         args.extend_from_slice(extra);
         self.run(&args).await
+    }
+
+    /// Disaster: the primary site (ONTAP and Kubernetes) is gone.
+    pub fn primary_site_down(&self) {
+        self.ontap.control().set_cluster_down("primary", true);
+        self.primary_kube.set_down(true);
+    }
+
+    /// `failover --yes --restore-from-backup latest` (restore timeout 20 s,
+    /// request timeout 3 s) plus `extra`, whatever its exit code.
+    pub async fn failover_restoring_latest(&self, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "failover",
+            "--yes",
+            "--restore-from-backup",
+            "latest",
+            "--restore-timeout",
+            "20s",
+            "--request-timeout",
+            "3s",
+        ];
+        args.extend_from_slice(extra);
+        self.run(&args).await
+    }
+
+    /// The audit entries (`history -o json` items), newest first.
+    pub async fn history(&self) -> Vec<Value> {
+        let h = self
+            .run(&["history", "-o", "json"])
+            .await
+            .expect_code(0)
+            .json();
+        h["items"]
+            .as_array()
+            .cloned()
+            .unwrap_or_else(|| panic!("history without items: {h}"))
     }
 
     /// The simulator's state dump (for "changed nothing" checks).

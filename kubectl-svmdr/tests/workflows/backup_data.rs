@@ -3,38 +3,8 @@
 //! (`--force-restore` for failover) proceeds with `warning:` lines; and the
 //! failover plan's `backends-online` step in `--dry-run`.
 
-use serde_json::{Value, json};
-
-use super::common::{DR_SVM, Lab};
-use super::{install_nightly, primary_site_down};
-
-/// Turns the lab's `nightly` backup into a file-system backup: the Backup
-/// says `defaultVolumesToFsBackup: true` and a PodVolumeBackup labelled with
-/// it names pod `shop/web-0` and PVC `shop/data` (Velero:
-/// `pkg/podvolume/backupper.go`).
-fn make_fs_backup(lab: &Lab) {
-    let mut b: Value = lab
-        .dr_kube
-        .get("velero.io/v1", "Backup", Some("velero"), "nightly")
-        .expect("backup nightly");
-    b["spec"]["defaultVolumesToFsBackup"] = json!(true);
-    lab.dr_kube.apply(b).expect("backup");
-    lab.dr_kube
-        .apply(json!({
-            "apiVersion": "velero.io/v1",
-            "kind": "PodVolumeBackup",
-            "metadata": {
-                "name": "nightly-7xk2p",
-                "namespace": "velero",
-                "labels": {"velero.io/backup-name": "nightly"},
-                "annotations": {"velero.io/pvc-name": "data"},
-            },
-            "spec": {"pod": {"kind": "Pod", "namespace": "shop", "name": "web-0"}, "volume": "data",
-                     "backupStorageLocation": "default", "uploaderType": "kopia"},
-            "status": {"phase": "Completed"},
-        }))
-        .expect("pod volume backup");
-}
+use super::common::{DR_SVM, Lab, VOLUME};
+use super::velero::{install_nightly, make_fs_backup};
 
 fn restores(lab: &Lab) -> usize {
     lab.dr_kube
@@ -45,8 +15,8 @@ fn restores(lab: &Lab) -> usize {
 #[tokio::test]
 async fn restore_refuses_a_file_system_backup_and_force_proceeds_with_warnings() {
     let lab = Lab::start().await;
-    install_nightly(&lab, false);
-    make_fs_backup(&lab);
+    install_nightly(&lab.dr_kube, VOLUME, false);
+    make_fs_backup(&lab.dr_kube);
     let refused = lab
         .run(&[
             "restore",
@@ -117,25 +87,18 @@ async fn restore_refuses_a_file_system_backup_and_force_proceeds_with_warnings()
     );
     assert!(forced.stdout.contains("Completed"), "{}", forced.stdout);
     assert_eq!(restores(&lab), 1);
-    let h = lab
-        .run(&["history", "-o", "json"])
-        .await
-        .expect_code(0)
-        .json();
-    let outcomes: Vec<&str> = h["items"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|e| e["outcome"].as_str()).collect())
-        .unwrap_or_default();
-    assert!(outcomes.contains(&"refused"), "{h}");
+    let h = lab.history().await;
+    let outcomes: Vec<&str> = h.iter().filter_map(|e| e["outcome"].as_str()).collect();
+    assert!(outcomes.contains(&"refused"), "{h:?}");
 }
 
 #[tokio::test]
 async fn failover_refuses_such_a_backup_before_touching_the_storage() {
     let lab = Lab::start().await;
     lab.peer().await;
-    install_nightly(&lab, false);
-    make_fs_backup(&lab);
-    primary_site_down(&lab);
+    install_nightly(&lab.dr_kube, VOLUME, false);
+    make_fs_backup(&lab.dr_kube);
+    lab.primary_site_down();
     let before = lab.snapshot();
     let refused = lab
         .run(&[
@@ -188,7 +151,7 @@ async fn failover_refuses_such_a_backup_before_touching_the_storage() {
 async fn failover_dry_run_shows_the_backends_online_step() {
     let lab = Lab::start().await;
     lab.peer().await;
-    primary_site_down(&lab);
+    lab.primary_site_down();
     let dry = lab
         .run(&[
             "failover",
@@ -240,21 +203,11 @@ async fn failover_dry_run_shows_the_backends_online_step() {
 async fn failover_force_restore_proceeds_with_warnings() {
     let lab = Lab::start().await;
     lab.peer().await;
-    install_nightly(&lab, false);
-    make_fs_backup(&lab);
-    primary_site_down(&lab);
+    install_nightly(&lab.dr_kube, VOLUME, false);
+    make_fs_backup(&lab.dr_kube);
+    lab.primary_site_down();
     let run = lab
-        .run(&[
-            "failover",
-            "--yes",
-            "--restore-from-backup",
-            "latest",
-            "--force-restore",
-            "--restore-timeout",
-            "20s",
-            "--request-timeout",
-            "3s",
-        ])
+        .failover_restoring_latest(&["--force-restore"])
         .await
         .expect_code(0);
     let warnings: Vec<&str> = run
@@ -281,7 +234,7 @@ async fn failover_force_restore_proceeds_with_warnings() {
 async fn failover_without_a_backup_yet_warns_and_proceeds() {
     let lab = Lab::start().await;
     lab.peer().await;
-    primary_site_down(&lab);
+    lab.primary_site_down();
     let run = lab
         .run(&[
             "failover",

@@ -6,7 +6,6 @@
 use serde_json::{Value, json};
 
 use super::common::{Lab, step_statuses};
-use super::primary_site_down;
 
 /// Sets the lab's DR TridentBackend's state as Trident would.
 fn set_dr_backend(lab: &Lab, online: bool) {
@@ -59,7 +58,7 @@ async fn dr_backend_offline_until_the_failover_brings_it_online() {
 
     // The failover waits, prompts Trident, and names the backend when it
     // stays offline.
-    primary_site_down(&lab);
+    lab.primary_site_down();
     let failed = lab
         .run(&[
             "failover",

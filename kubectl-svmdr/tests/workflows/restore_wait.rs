@@ -98,10 +98,6 @@ async fn a_timed_out_restore_is_still_running_in_velero() {
         "{}",
         r.stderr
     );
-    let h = lab
-        .run(&["history", "-o", "json"])
-        .await
-        .expect_code(0)
-        .json();
-    assert_eq!(h["items"][0]["outcome"], "timed-out", "{h}");
+    let h = lab.history().await;
+    assert_eq!(h[0]["outcome"], "timed-out", "{h:?}");
 }

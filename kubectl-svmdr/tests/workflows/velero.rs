@@ -27,6 +27,49 @@ pub struct BackupContent {
     pub partially_fail: bool,
 }
 
+/// Velero backup `nightly` of namespace `shop` (Deployment `web`, PVC
+/// `data` on `volume`), `PartiallyFailed` when asked: the workflow tests'
+/// backup.
+pub fn install_nightly(kube: &KubeSim, volume: &str, partially_fail: bool) {
+    install(
+        kube,
+        "nightly",
+        BackupContent {
+            namespace: "shop".into(),
+            deployment: "web".into(),
+            pvc: ("data".into(), "pvc-1b2c".into()),
+            volume: ("backend-uuid".into(), volume.into()),
+            partially_fail,
+        },
+    );
+}
+
+/// Turns the lab's `nightly` backup into a file-system backup: the Backup
+/// says `defaultVolumesToFsBackup: true` and a PodVolumeBackup labelled with
+/// it names pod `shop/web-0` and PVC `shop/data` (Velero:
+/// `pkg/podvolume/backupper.go`).
+pub fn make_fs_backup(kube: &KubeSim) {
+    let mut b: Value = kube
+        .get("velero.io/v1", "Backup", Some("velero"), "nightly")
+        .expect("backup nightly");
+    b["spec"]["defaultVolumesToFsBackup"] = json!(true);
+    kube.apply(b).expect("backup");
+    kube.apply(json!({
+        "apiVersion": "velero.io/v1",
+        "kind": "PodVolumeBackup",
+        "metadata": {
+            "name": "nightly-7xk2p",
+            "namespace": "velero",
+            "labels": {"velero.io/backup-name": "nightly"},
+            "annotations": {"velero.io/pvc-name": "data"},
+        },
+        "spec": {"pod": {"kind": "Pod", "namespace": "shop", "name": "web-0"}, "volume": "data",
+                 "backupStorageLocation": "default", "uploaderType": "kopia"},
+        "status": {"phase": "Completed"},
+    }))
+    .expect("pod volume backup");
+}
+
 /// Seeds a Completed backup `name` in `velero` and installs the controller.
 pub fn install(kube: &KubeSim, name: &str, content: BackupContent) {
     kube.apply(velero_backup(

@@ -141,6 +141,14 @@ impl TridentSite {
         self
     }
 
+    /// The same install against the ONTAP at `ontap_url` (a URL or
+    /// `host:port`).
+    #[must_use]
+    pub fn pointed_at(mut self, ontap_url: &str) -> Self {
+        self.management_lif = lif_from_url(ontap_url);
+        self
+    }
+
     /// Sets Trident's version.
     pub fn with_version(mut self, version: &str) -> Self {
         self.version = version.into();

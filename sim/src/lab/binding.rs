@@ -6,7 +6,7 @@
 use serde_json::json;
 
 use crate::kube::KubeHandle;
-use crate::lab::trident::s;
+use crate::lab::fields::str_at as s;
 
 /// Binds every PVC that names a PV; one note per binding.
 pub fn bind(kube: &KubeHandle, notes: &mut Vec<String>) {

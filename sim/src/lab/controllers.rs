@@ -16,10 +16,10 @@ use super::app::{SIMULATED_LABEL, mark};
 use super::trident::backends::{self, BackendLoop};
 use super::trident::import::{self, ImportRequest};
 use super::trident::ontap_view::OntapView;
-use super::trident::s;
 use super::{binding, kubelet};
 use crate::kube::KubeHandle;
 use crate::kube::fixtures::TRIDENT_CSI_DRIVER;
+use crate::lab::fields::str_at as s;
 use crate::ontap::Control;
 
 pub use super::trident::{ANN_IMPORT_BACKEND_UUID, ANN_IMPORT_ORIGINAL_NAME};

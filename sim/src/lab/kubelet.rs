@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::controllers::{ClusterControllers, record_event};
 use super::trident::attach::{VolumeProblem, check_volume};
 use super::trident::ontap_view::OntapView;
-use super::trident::s;
+use crate::lab::fields::str_at as s;
 
 fn ready(node: &Value) -> bool {
     node.pointer("/status/conditions")

@@ -9,6 +9,10 @@
 //! kubelet ([`kubelet`])). Everything it creates is labelled
 //! [`app::SIMULATED_LABEL`].
 //!
+//! It is built on [`sites`] (ONTAP plus Kubernetes sites with Trident), the
+//! base the test labs of the other crates use with their own options; the
+//! DR drill's checks and scenarios are in [`drill`].
+//!
 //! [`Lab::start`] also writes, to its state dir, a kubeconfig with contexts
 //! [`PRIMARY_CONTEXT`] and [`DR_CONTEXT`], the ONTAP CA, and a
 //! `kubectl-svmdr` config file naming both sites ([`LabFiles`]).
@@ -16,8 +20,11 @@
 pub mod app;
 pub mod binding;
 pub mod controllers;
+pub mod drill;
 pub mod faults;
+mod fields;
 pub mod kubelet;
+pub mod sites;
 pub mod trident;
 pub mod velero;
 
@@ -28,9 +35,11 @@ use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
 use crate::kube::KubeSim;
-use crate::kube::fixtures::{DR_NODES, PRIMARY_NODES, TridentSite, ontap_credentials_secret};
+use crate::kube::fixtures::{DR_NODES, PRIMARY_NODES, TridentSite};
 use crate::ontap::{OntapSim, Timing, Topology};
 use controllers::ClusterControllers;
+pub use sites::{ADMIN_PASSWORD, ADMIN_SECRET, ADMIN_USER, PLUGIN_NAME};
+use sites::{BackendSpec, SimSites, SimSitesOptions, SiteSpec};
 use velero::{BackupContents, BackupStore, RunnerConfig, StartHook};
 
 /// Kube context of the primary site.
@@ -41,12 +50,6 @@ pub const DR_CONTEXT: &str = "lab-dr";
 pub const PRIMARY_SVM: &str = "svm1";
 /// The SVM-DR destination SVM `kubectl svmdr peer` creates on the DR cluster.
 pub const DR_SVM: &str = "svm1_dr";
-/// Name of the cluster-admin ONTAP credentials Secret on each site.
-pub const ADMIN_SECRET: &str = "ontap-cluster-admin";
-const ADMIN_USER: &str = "admin";
-const ADMIN_PASSWORD: &str = "Netapp1!";
-/// The plugin's name in its ConfigMap label.
-pub const PLUGIN_NAME: &str = "svmdr.netapp.io/trident-storage";
 
 /// How to build the lab.
 #[derive(Clone, Default)]
@@ -182,39 +185,50 @@ impl Lab {
     /// # Errors
     /// Ports, certificates, files, or a rejected seed object.
     pub async fn start(opts: LabOptions) -> Result<Lab> {
-        let timing = opts.timing.unwrap_or_else(Timing::fast);
-        let ontap = OntapSim::start_with(Topology::two_sites(), timing).await?;
-        let primary_kube = KubeSim::start(PRIMARY_CONTEXT).await?;
-        let dr_kube = KubeSim::start(DR_CONTEXT).await?;
         let version = opts
             .trident_version
             .clone()
             .unwrap_or_else(|| trident::DEFAULT_TRIDENT_VERSION.into());
-        let primary_trident =
-            TridentSite::new("ontap-nas-primary", &ontap.url("primary"), PRIMARY_SVM)
-                .credentials(ADMIN_USER, ADMIN_PASSWORD)
-                .with_version(&version)
-                .with_nodes(&PRIMARY_NODES);
-        let mut dr_trident = TridentSite::new("ontap-nas-dr", &ontap.url("dr"), DR_SVM)
-            .credentials(ADMIN_USER, ADMIN_PASSWORD)
-            .with_version(&version)
-            .with_nodes(&DR_NODES);
-        if let Some(prefix) = &opts.dr_storage_prefix {
-            dr_trident.storage_prefix.clone_from(prefix);
-        }
-        primary_trident
-            .seed(&primary_kube)
-            .context("seeding Trident on the primary site")?;
-        dr_trident
-            .seed(&dr_kube)
-            .context("seeding Trident on the DR site")?;
+        let dr_prefix = opts.dr_storage_prefix.clone();
+        let sites = SimSites::start(SimSitesOptions {
+            topology: Topology::two_sites(),
+            timing: opts.timing.unwrap_or_else(Timing::fast),
+            sites: vec![
+                SiteSpec::new(
+                    PRIMARY_CONTEXT,
+                    vec![
+                        BackendSpec::new("primary", "ontap-nas-primary", PRIMARY_SVM)
+                            .with(|t| t.with_version(&version).with_nodes(&PRIMARY_NODES)),
+                    ],
+                ),
+                SiteSpec::new(
+                    DR_CONTEXT,
+                    vec![
+                        BackendSpec::new("dr", "ontap-nas-dr", DR_SVM).with(|mut t| {
+                            if let Some(prefix) = dr_prefix {
+                                t.storage_prefix = prefix;
+                            }
+                            t.with_version(&version).with_nodes(&DR_NODES)
+                        }),
+                    ],
+                ),
+            ],
+        })
+        .await?;
+        let plugin_configmap = sites.plugin_configmap(&[]);
+        let SimSites {
+            ontap,
+            kube,
+            trident,
+        } = sites;
+        let [primary_kube, dr_kube]: [KubeSim; 2] = kube
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("the lab has two Kubernetes sites"))?;
+        let mut trident = trident.into_iter().flatten();
+        let (Some(primary_trident), Some(dr_trident)) = (trident.next(), trident.next()) else {
+            anyhow::bail!("the lab has one Trident backend per site");
+        };
         for k in [&primary_kube, &dr_kube] {
-            k.apply(app::mark(ontap_credentials_secret(
-                ADMIN_SECRET,
-                "trident",
-                ADMIN_USER,
-                ADMIN_PASSWORD,
-            )))?;
             k.apply(app::mark(json!({"apiVersion": "v1", "kind": "Namespace",
                 "metadata": {"name": app::VELERO_NAMESPACE}})))?;
             k.apply(app::backup_object())?;
@@ -254,7 +268,7 @@ impl Lab {
             .with_context(|| format!("writing {}", files.ca.display()))?;
         std::fs::write(&files.config, config_yaml(&files)?)
             .with_context(|| format!("writing {}", files.config.display()))?;
-        dr_kube.apply(plugin_configmap(&ontap))?;
+        dr_kube.apply(plugin_configmap)?;
 
         let poll = opts
             .backend_poll_interval
@@ -383,21 +397,4 @@ fn config_yaml(files: &LabFiles) -> Result<String> {
         "# kubectl-svmdr sites of the SIMULATED lab (kubectl svmdr lab); not a real cluster.\n{}",
         serde_yaml::to_string(&doc)?
     ))
-}
-
-/// The plugin's ConfigMap on the DR site: the lab CA and its probe ports.
-fn plugin_configmap(ontap: &OntapSim) -> Value {
-    let (nfs, iscsi) = ontap.probe_ports();
-    app::mark(json!({
-        "apiVersion": "v1", "kind": "ConfigMap",
-        "metadata": {"name": "svmdr-plugin", "namespace": app::VELERO_NAMESPACE,
-            "labels": {"velero.io/plugin-config": "", PLUGIN_NAME: "RestoreItemAction"}},
-        "data": {
-            "ontapCA": ontap.ca_pem(),
-            "nfsProbePort": nfs.to_string(),
-            "iscsiProbePort": iscsi.to_string(),
-            "probeTimeout": "1s",
-            "ontapTimeout": "5s",
-        },
-    }))
 }

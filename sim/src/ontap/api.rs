@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use super::error::ApiError;
 use super::query::Query;
 use super::topology::RoleSpec;
-use super::world::{JobAction, JobHook, World};
+use super::world::{JobAction, JobHook, Svm, World};
 use super::{
     cluster, exports, luns, network, peers, protocols, schedules, snapmirror, svm, volumes,
 };
@@ -115,9 +115,53 @@ impl Ctx {
         self.scope_svm().is_none_or(|s| s == svm_name)
     }
 
+    /// The SVM the body names (`svm.name` and/or `svm.uuid`) on this
+    /// cluster, which the caller may create `what` in.
+    ///
+    /// # Errors
+    /// 400 when neither is given, 404 when no such SVM, 403 when the caller
+    /// is scoped to another SVM.
+    pub fn body_svm(&self, w: &World, what: &str) -> Result<Svm, ApiError> {
+        let svm = match (self.s("svm.name"), self.s("svm.uuid")) {
+            (None, None) => {
+                return Err(
+                    ApiError::invalid("Missing value for required field \"svm.name\".")
+                        .target("svm.name"),
+                );
+            }
+            (n, u) => w
+                .svms
+                .iter()
+                .find(|s| {
+                    s.cluster == self.cluster
+                        && n.is_none_or(|n| n == s.name)
+                        && u.is_none_or(|u| u == s.uuid)
+                })
+                .cloned()
+                .ok_or_else(|| ApiError::not_found("SVM not found.").target("svm.name"))?,
+        };
+        if !self.sees_svm(&svm.name) {
+            return Err(ApiError::forbidden(format!(
+                "User \"{}\" cannot create {what} in SVM \"{}\".",
+                self.who.username, svm.name
+            )));
+        }
+        Ok(svm)
+    }
+
     /// A string field of the body (dotted path).
     pub fn s(&self, path: &str) -> Option<&str> {
         get(&self.body, path).and_then(Value::as_str)
+    }
+
+    /// A list-of-strings field of the body (dotted path; entries that are
+    /// not strings are skipped).
+    pub fn strs(&self, path: &str) -> Option<Vec<String>> {
+        self.v(path).and_then(Value::as_array).map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
     }
 
     /// Any field of the body (dotted path).

@@ -380,30 +380,7 @@ fn check_writable(w: &World, svm_uuid: &str) -> Result<(), ApiError> {
 
 fn create_policy(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
     let name = ctx.req("name")?.to_string();
-    let svm = match (ctx.s("svm.name"), ctx.s("svm.uuid")) {
-        (None, None) => {
-            return Err(
-                ApiError::invalid("Missing value for required field \"svm.name\".")
-                    .target("svm.name"),
-            );
-        }
-        (n, u) => w
-            .svms
-            .iter()
-            .find(|s| {
-                s.cluster == ctx.cluster
-                    && n.is_none_or(|n| n == s.name)
-                    && u.is_none_or(|u| u == s.uuid)
-            })
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("SVM not found.").target("svm.name"))?,
-    };
-    if !ctx.sees_svm(&svm.name) {
-        return Err(ApiError::forbidden(format!(
-            "User \"{}\" cannot create export policies in SVM \"{}\".",
-            ctx.who.username, svm.name
-        )));
-    }
+    let svm = ctx.body_svm(w, "export policies")?;
     check_writable(w, &svm.uuid)?;
     if w.export_policy(&svm.uuid, &name).is_some() {
         return Err(ApiError::duplicate(format!(

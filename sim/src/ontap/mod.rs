@@ -110,7 +110,7 @@ pub use error::{ApiError, SimError};
 pub use timefmt::{format_duration, parse_duration};
 pub use topology::{
     AccountSpec, ClusterSpec, DataLifSpec, IcLifSpec, NetworkSpec, RoleSpec, SizeSpec, SvmSpec,
-    Topology, VolumeSpec,
+    TWO_SITES_VOLUME, Topology, VolumeSpec,
 };
 pub use world::WriteRec;
 

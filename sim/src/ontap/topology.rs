@@ -318,6 +318,9 @@ pub fn parse_size(text: &str) -> Result<u64> {
     Ok((num * mult as f64) as u64)
 }
 
+/// The Trident-named NFS volume of svm1 in [`Topology::two_sites`].
+pub const TWO_SITES_VOLUME: &str = "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90";
+
 impl Topology {
     /// Parses and checks a topology.
     ///

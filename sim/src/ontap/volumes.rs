@@ -183,30 +183,7 @@ fn size_of(v: Option<&Value>) -> Result<Option<u64>, ApiError> {
 
 fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
     let name = ctx.req("name")?.to_string();
-    let svm = match (ctx.s("svm.name"), ctx.s("svm.uuid")) {
-        (None, None) => {
-            return Err(
-                ApiError::invalid("Missing value for required field \"svm.name\".")
-                    .target("svm.name"),
-            );
-        }
-        (n, u) => w
-            .svms
-            .iter()
-            .find(|s| {
-                s.cluster == ctx.cluster
-                    && n.is_none_or(|n| n == s.name)
-                    && u.is_none_or(|u| u == s.uuid)
-            })
-            .cloned()
-            .ok_or_else(|| ApiError::not_found("SVM not found.").target("svm.name"))?,
-    };
-    if !ctx.sees_svm(&svm.name) {
-        return Err(ApiError::forbidden(format!(
-            "User \"{}\" cannot create volumes in SVM \"{}\".",
-            ctx.who.username, svm.name
-        )));
-    }
+    let svm = ctx.body_svm(w, "volumes")?;
     let vtype = ctx.s("type").unwrap_or("rw").to_string();
     if !matches!(vtype.as_str(), "rw" | "dp") {
         return Err(ApiError::invalid(format!("Invalid volume type \"{vtype}\".")).target("type"));

@@ -490,3 +490,22 @@ async fn volumes_are_created_changed_and_deleted_through_jobs() {
         "4",
     );
 }
+
+/// Volumes and export policies read the SVM from the body by one rule:
+/// `svm.name` or `svm.uuid` is required (400 code 2), and must name an SVM
+/// of this cluster (404 code 4).
+#[tokio::test]
+async fn volumes_and_export_policies_name_their_svm_the_same_way() {
+    let lab = OntapSim::start(Topology::two_sites()).await.unwrap();
+    let a = Api::admin(&lab, PRIMARY);
+    for path in ["/api/storage/volumes", "/api/protocols/nfs/export-policies"] {
+        let missing = a.post(path, json!({"name": "p1"})).await;
+        assert_err(&missing, 400, "2");
+        assert_eq!(missing.body["error"]["target"], "svm.name", "{path}");
+        let unknown = a
+            .post(path, json!({"name": "p1", "svm": {"name": "no_such_svm"}}))
+            .await;
+        assert_err(&unknown, 404, "4");
+        assert_eq!(unknown.body["error"]["message"], "SVM not found.", "{path}");
+    }
+}

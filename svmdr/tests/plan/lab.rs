@@ -1,11 +1,14 @@
 //! A two-site simulated lab, peered and initialized, for the plan tests and
-//! the failover benchmark.
+//! the failover benchmark: the ONTAP-only [`sim::lab::sites`] (no Kubernetes
+//! site), with svmdr's clients and the SVM-DR set-up done through them (the
+//! simulator never depends on svmdr, so that part stays here).
 
 #![allow(dead_code)]
 
 use std::time::Duration;
 
-use sim::ontap::{OntapSim, Timing, Topology};
+use sim::lab::sites::{SimSites, SimSitesOptions};
+use sim::ontap::{OntapSim, Timing};
 use svmdr::ontap::models::{RelationshipState, SvmPeerApplication};
 use svmdr::ontap::{
     Auth, CreateClusterPeer, CreateRelationship, OntapClient, OntapConfig, PatchOptions,
@@ -15,12 +18,10 @@ use svmdr::plan::ontap_storage::OntapStorage;
 use svmdr::plan::{DrPair, Sites};
 use svmdr::secret::Secret;
 
-/// The SVM names of the lab pair.
-pub const PRIMARY_SVM: &str = "svm1";
-/// The DR SVM.
-pub const DR_SVM: &str = "svm1_dr";
+/// The SVM names of the lab pair: the lab's own.
+pub use sim::lab::{DR_SVM, PRIMARY_SVM};
 /// A Trident-named NFS volume of svm1 in the example topology.
-pub const VOLUME: &str = "trident_pvc_0b6f4a2e_6c1d_4f6b_9d3a_2f1e5c7a8b90";
+pub use sim::ontap::TWO_SITES_VOLUME as VOLUME;
 
 /// A running lab.
 pub struct Lab {
@@ -63,9 +64,12 @@ impl Lab {
     /// Starts the example topology and sets up SVM-DR svm1 → svm1_dr
     /// (identity preserved), initialized.
     pub async fn start(timing: Timing, timeouts: Timeouts) -> Lab {
-        let sim = OntapSim::start_with(Topology::two_sites(), timing)
-            .await
-            .expect("sim");
+        let SimSites { ontap: sim, .. } = SimSites::start(SimSitesOptions {
+            timing,
+            ..SimSitesOptions::default()
+        })
+        .await
+        .expect("sim");
         let primary = client(&sim, "primary", "primary (ontap-a)", timeouts);
         let dr = client(&sim, "dr", "dr (ontap-b)", timeouts);
         let lab = Lab { sim, primary, dr };

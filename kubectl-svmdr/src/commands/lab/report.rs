@@ -1,298 +1,82 @@
-//! The drill's record: phases (with durations), checks (each a real look at
-//! the simulated storage or clusters), the restore's outcome, and the
-//! verdict; rendered as tables or as JSON (`kind: LabDrill`).
+//! Rendering the drill's record ([`sim::lab::drill::DrillReport`]) for
+//! people: the phases and checks as tables, the RTOs and the verdict.
 
-use serde::Serialize;
+use sim::lab::drill::DrillReport;
 
 use crate::output;
 
-/// One phase of the drill.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Phase {
-    /// Stable id (`peer`, `failover`, `restore`, ...).
-    pub id: String,
-    /// What it did.
-    pub title: String,
-    /// Wall time in seconds.
-    pub seconds: f64,
-    /// `ok`, `failed` or `skipped`.
-    pub result: String,
-    /// One line of detail.
-    pub detail: String,
-}
-
-/// One check.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Check {
-    /// Stable id.
-    pub id: String,
-    /// Passed.
-    pub ok: bool,
-    /// What was found.
-    pub detail: String,
-}
-
-/// The Velero restore as the lab's runner ended it.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RestoreOutcome {
-    /// Restore name.
-    pub name: String,
-    /// Final phase.
-    pub phase: String,
-    /// Velero's errors (messages from the restore results).
-    pub errors: Vec<String>,
-    /// Velero's warnings.
-    pub warnings: Vec<String>,
-    /// Items Velero called the plugin for (Delete-policy PVs never are).
-    pub plugin_calls: Vec<String>,
-}
-
-/// Recovery times.
-#[derive(Debug, Clone, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Rto {
-    /// Storage RTO: the failover command, wall time.
-    pub storage_seconds: Option<f64>,
-    /// The failover's own timeline total (ONTAP steps).
-    pub failover_timeline_seconds: Option<f64>,
-    /// The Velero restore, wall time.
-    pub restore_seconds: Option<f64>,
-}
-
-/// The whole drill.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct DrillReport {
-    /// `svmdr.netapp.io/v1`.
-    pub api_version: &'static str,
-    /// `LabDrill`.
-    pub kind: &'static str,
-    /// Always true: nothing here touched a real system.
-    pub simulated: bool,
-    /// `fast` or `realistic`.
-    pub timing: String,
-    /// Faults injected.
-    pub faults: Vec<String>,
-    /// The scenario drilled.
-    pub scenario: String,
-    /// Phases in order.
-    pub phases: Vec<Phase>,
-    /// Checks in order.
-    pub checks: Vec<Check>,
-    /// Recovery times.
-    pub rto: Rto,
-    /// The restore, when it ran.
-    pub restore: Option<RestoreOutcome>,
-    /// Whole drill, seconds.
-    pub wall_seconds: f64,
-    /// Every phase ok and every check passed.
-    pub passed: bool,
-    /// One line.
-    pub verdict: String,
-}
-
-impl DrillReport {
-    /// An empty report of a drill with `timing` and `faults`.
-    pub fn new(timing: String, faults: Vec<String>, scenario: String) -> Self {
-        Self {
-            api_version: "svmdr.netapp.io/v1",
-            kind: "LabDrill",
-            simulated: true,
-            timing,
-            faults,
-            scenario,
-            phases: Vec::new(),
-            checks: Vec::new(),
-            rto: Rto::default(),
-            restore: None,
-            wall_seconds: 0.0,
-            passed: false,
-            verdict: String::new(),
-        }
-    }
-
-    /// Fills `passed` and `verdict` from the phases and checks.
-    pub fn conclude(&mut self) {
-        let failed_phases: Vec<&Phase> = self
-            .phases
-            .iter()
-            .filter(|p| p.result == "failed")
-            .collect();
-        let failed_checks: Vec<&Check> = self.checks.iter().filter(|c| !c.ok).collect();
-        self.passed = failed_phases.is_empty() && failed_checks.is_empty();
-        let rto = match (self.rto.storage_seconds, self.rto.restore_seconds) {
-            (Some(s), Some(r)) => format!("storage RTO {s:.2}s, restore {r:.2}s"),
-            (Some(s), None) => format!("storage RTO {s:.2}s"),
-            _ => "no RTO measured".into(),
-        };
-        self.verdict = if self.passed && self.scenario == "standard" {
-            format!(
-                "PASS (simulated): failover, restore and failback worked and every check held; {rto}"
-            )
-        } else if self.passed {
-            format!(
-                "PASS (simulated): scenario {} behaved as real Trident and Velero would, and every check held; {rto}",
-                self.scenario
-            )
+/// The tables and the verdict, for people.
+pub fn render_text(report: &DrillReport) -> String {
+    let phases = report
+        .phases
+        .iter()
+        .map(|p| {
+            vec![
+                p.id.clone(),
+                p.result.clone(),
+                format!("{:.2}s", p.seconds),
+                p.detail.clone(),
+            ]
+        })
+        .collect();
+    let checks = report
+        .checks
+        .iter()
+        .map(|c| {
+            vec![
+                c.id.clone(),
+                if c.ok { "pass" } else { "FAIL" }.to_string(),
+                c.detail.clone(),
+            ]
+        })
+        .collect();
+    let mut out = String::new();
+    out.push_str(&format!(
+        "DR drill on the SIMULATED lab (scenario {}, timing {}, faults: {})\n",
+        report.scenario,
+        report.timing,
+        if report.faults.is_empty() {
+            "none".to_string()
         } else {
-            let mut why = Vec::new();
-            let ids: Vec<&str> = failed_phases
-                .iter()
-                .map(|p| p.id.as_str())
-                .chain(failed_checks.iter().map(|c| c.id.as_str()))
-                .collect();
-            why.push(format!("failed: {}", ids.join(", ")));
-            if let Some(r) = &self.restore
-                && !r.errors.is_empty()
-            {
-                let refused: Vec<&str> = r.errors.iter().filter_map(|e| refused_item(e)).collect();
-                let first = r.errors.first().map(|e| reason(e)).unwrap_or_default();
-                why.push(format!(
-                    "Velero restore {} ended {}: the plugin refused {} item(s) [{}]: {first}",
-                    r.name,
-                    r.phase,
-                    r.errors.len(),
-                    refused.join(", ")
-                ));
-            } else if let Some(c) = failed_checks.first() {
-                why.push(format!("{}: {}", c.id, c.detail));
-            } else if let Some(p) = failed_phases.first() {
-                why.push(format!("{}: {}", p.id, p.detail));
-            }
-            format!("FAIL (simulated): {}; {rto}", why.join("; "))
-        };
-    }
-
-    /// The tables and the verdict, for people.
-    pub fn render_text(&self) -> String {
-        let phases = self
-            .phases
-            .iter()
-            .map(|p| {
-                vec![
-                    p.id.clone(),
-                    p.result.clone(),
-                    format!("{:.2}s", p.seconds),
-                    p.detail.clone(),
-                ]
-            })
-            .collect();
-        let checks = self
-            .checks
-            .iter()
-            .map(|c| {
-                vec![
-                    c.id.clone(),
-                    if c.ok { "pass" } else { "FAIL" }.to_string(),
-                    c.detail.clone(),
-                ]
-            })
-            .collect();
-        let mut out = String::new();
-        out.push_str(&format!(
-            "DR drill on the SIMULATED lab (scenario {}, timing {}, faults: {})\n",
-            self.scenario,
-            self.timing,
-            if self.faults.is_empty() {
-                "none".to_string()
-            } else {
-                self.faults.join(", ")
-            }
-        ));
-        out.push_str(&output::table(
-            &["phase", "result", "duration", "detail"],
-            phases,
-        ));
-        out.push('\n');
-        out.push_str(&output::table(&["check", "result", "detail"], checks));
-        out.push('\n');
-        let secs = |v: Option<f64>| v.map_or("-".to_string(), |s| format!("{s:.2}s"));
-        out.push_str(&format!(
-            "storage RTO (failover): {}   restore: {}   whole drill: {:.2}s\n",
-            secs(self.rto.storage_seconds),
-            secs(self.rto.restore_seconds),
-            self.wall_seconds
-        ));
-        if let Some(r) = &self.restore {
-            for e in &r.errors {
-                out.push_str(&format!("restore error: {e}\n"));
-            }
+            report.faults.join(", ")
         }
-        out.push_str(&format!("verdict: {}\n", self.verdict));
-        out
+    ));
+    out.push_str(&output::table(
+        &["phase", "result", "duration", "detail"],
+        phases,
+    ));
+    out.push('\n');
+    out.push_str(&output::table(&["check", "result", "detail"], checks));
+    out.push('\n');
+    let secs = |v: Option<f64>| v.map_or("-".to_string(), |s| format!("{s:.2}s"));
+    out.push_str(&format!(
+        "storage RTO (failover): {}   restore: {}   whole drill: {:.2}s\n",
+        secs(report.rto.storage_seconds),
+        secs(report.rto.restore_seconds),
+        report.wall_seconds
+    ));
+    if let Some(r) = &report.restore {
+        for e in &r.errors {
+            out.push_str(&format!("restore error: {e}\n"));
+        }
     }
-}
-
-/// `persistentvolumes/pv-1` from Velero's `error preparing persistentvolumes/pv-1: ...`.
-fn refused_item(e: &str) -> Option<&str> {
-    e.strip_prefix("error preparing ")?.split(": ").next()
-}
-
-/// The plugin's message from `... rpc error: code = Unknown desc = MSG`.
-fn reason(e: &str) -> String {
-    e.split_once(" desc = ").map_or(e, |(_, m)| m).to_string()
+    out.push_str(&format!("verdict: {}\n", report.verdict));
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn report() -> DrillReport {
-        DrillReport {
-            phases: vec![Phase {
-                id: "failover".into(),
-                title: "failover".into(),
-                seconds: 1.5,
-                result: "ok".into(),
-                detail: "11 steps".into(),
-            }],
-            checks: vec![Check {
-                id: "dr-has-data".into(),
-                ok: true,
-                detail: "2/2".into(),
-            }],
-            rto: Rto {
-                storage_seconds: Some(1.5),
-                ..Default::default()
-            },
-            wall_seconds: 3.0,
-            ..DrillReport::new("fast".into(), vec![], "standard".into())
-        }
-    }
+    use sim::lab::drill::{DrillCheck, DrillReport};
 
     #[test]
-    fn verdict_passes_only_when_every_phase_and_check_does() {
-        let mut r = report();
+    fn text_names_the_simulated_lab_and_each_check() {
+        let mut r = DrillReport::new("fast".into(), vec![], "standard".into());
+        r.checks
+            .push(DrillCheck::new("dr-has-data", true, "2/2".into()));
         r.conclude();
-        assert!(r.passed, "{}", r.verdict);
-        assert!(r.verdict.starts_with("PASS (simulated)"));
-        r.checks[0].ok = false;
-        r.checks[0].detail = "write 3 missing on DR".into();
-        r.restore = Some(RestoreOutcome {
-            name: "r1".into(),
-            phase: "PartiallyFailed".into(),
-            errors: vec![
-                "error preparing persistentvolumes/pvc-1: rpc error: code = Unknown desc = PV pvc-1: LIF svm1_nfs_lif1 is down".into(),
-            ],
-            ..Default::default()
-        });
-        r.conclude();
-        assert!(!r.passed);
-        assert!(r.verdict.contains("dr-has-data"), "{}", r.verdict);
-        assert!(
-            r.verdict
-                .contains("[persistentvolumes/pvc-1]: PV pvc-1: LIF svm1_nfs_lif1 is down"),
-            "{}",
-            r.verdict
-        );
-        assert!(
-            r.verdict.contains("r1 ended PartiallyFailed"),
-            "{}",
-            r.verdict
-        );
-        assert!(r.render_text().contains("SIMULATED"));
+        let text = super::render_text(&r);
+        assert!(text.contains("SIMULATED"), "{text}");
+        assert!(text.contains("dr-has-data"), "{text}");
+        assert!(text.contains("verdict: PASS (simulated)"), "{text}");
     }
 }

@@ -12,7 +12,7 @@ use sim::lab::LabFiles;
 
 /// How a step's command ended.
 #[derive(Debug)]
-pub struct CliRun {
+pub struct StepRun {
     /// Exit code (-1 for a signal).
     pub code: i32,
     /// Standard output.
@@ -23,7 +23,7 @@ pub struct CliRun {
     pub elapsed: Duration,
 }
 
-impl CliRun {
+impl StepRun {
     /// stdout as JSON, when it is.
     pub fn json(&self) -> Option<Value> {
         serde_json::from_str(&self.stdout).ok()
@@ -41,9 +41,9 @@ impl CliRun {
     }
 }
 
-/// Runs `kubectl svmdr` commands against the lab.
+/// Runs the drill's `kubectl svmdr` commands against the lab (this executable).
 #[derive(Debug, Clone)]
-pub struct Cli {
+pub struct StepRunner {
     exe: PathBuf,
     kubeconfig: PathBuf,
     config: PathBuf,
@@ -51,7 +51,7 @@ pub struct Cli {
     pub echo: bool,
 }
 
-impl Cli {
+impl StepRunner {
     /// For the lab's files.
     ///
     /// # Errors
@@ -85,7 +85,7 @@ impl Cli {
     ///
     /// # Errors
     /// When it cannot start or does not end in time.
-    pub async fn run(&self, args: &[&str], limit: Duration) -> anyhow::Result<CliRun> {
+    pub async fn run(&self, args: &[&str], limit: Duration) -> anyhow::Result<StepRun> {
         let t0 = Instant::now();
         let child = self
             .command(args)
@@ -100,7 +100,7 @@ impl Cli {
                     humantime::format_duration(limit)
                 )
             })??;
-        let run = CliRun {
+        let run = StepRun {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),

@@ -18,6 +18,7 @@ pub mod pools;
 use serde_json::Value;
 
 use crate::kube::KubeHandle;
+use crate::lab::fields::str_at as s;
 
 /// Trident's PVC import annotations
 /// (Trident: `frontend/csi/controller_helpers/kubernetes/config.go`).
@@ -79,11 +80,6 @@ pub fn internal_volume_name(storage_prefix: &str, name: &str, version: (u32, u32
         out = out.replace("__", "_");
     }
     out
-}
-
-/// `v.pointer(p)` as a `&str`, `""` when absent.
-pub(crate) fn s<'a>(v: &'a Value, p: &str) -> &'a str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("")
 }
 
 /// An annotation of `obj`, `""` when absent.

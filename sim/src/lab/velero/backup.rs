@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use super::builtin_actions::{ANN_DATA_UPLOAD_NAME, ANN_VOLUME_SNAPSHOT_NAME};
 use super::rules::{self, get_valid_name};
+use crate::lab::fields::str_at as s;
 
 /// How the backup treated volume data.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -87,10 +88,6 @@ pub struct BackupContents {
     /// PodVolumeBackups (the backup sync controller creates them in the
     /// Velero namespace of every cluster that syncs the location).
     pub pod_volume_backups: Vec<Value>,
-}
-
-fn s<'a>(v: &'a Value, p: &str) -> &'a str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("")
 }
 
 /// A stable 5-character suffix standing in for a generated name's.

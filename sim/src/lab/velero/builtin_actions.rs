@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 
 use super::csi_actions;
 use super::rules::{self, Selector};
+use crate::lab::fields::str_at as s;
 
 /// `velero.io/volume-snapshot-name` (PVC annotation set at backup).
 pub const ANN_VOLUME_SNAPSHOT_NAME: &str = "velero.io/volume-snapshot-name";
@@ -225,10 +226,6 @@ pub(crate) fn out(item: Value) -> ActionOutput {
         item,
         ..Default::default()
     }
-}
-
-fn s<'a>(v: &'a Value, p: &str) -> &'a str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("")
 }
 
 /// `common.GetPluginConfig` (`pkg/plugin/framework/common/plugin_config.go`):

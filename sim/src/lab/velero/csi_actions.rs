@@ -11,10 +11,7 @@ use super::builtin_actions::{
     DYNAMIC_PV_RESTORE_LABEL, ItemRef, out,
 };
 use super::rules::{self, get_valid_name};
-
-fn s<'a>(v: &'a Value, p: &str) -> &'a str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("")
-}
+use crate::lab::fields::str_at as s;
 
 /// `util.GenerateSha256FromRestoreUIDAndVsName` (`pkg/util/util.go`).
 pub fn vs_name_for_restore(restore_uid: &str, vs_name: &str) -> String {

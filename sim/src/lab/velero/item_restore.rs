@@ -25,6 +25,7 @@ use super::rules::{
 use super::runner::{RestoreResult, RunnerConfig, set_status};
 use crate::kube::KubeHandle;
 use crate::lab::app::SIMULATED_LABEL;
+use crate::lab::fields::str_at as s;
 use crate::velero::PluginHost;
 
 /// An action the restore runs: one of Velero's or one of the plugin's.
@@ -96,10 +97,6 @@ pub struct Restorer<'a> {
 }
 
 type ItemFuture<'b> = Pin<Box<dyn Future<Output = bool> + Send + 'b>>;
-
-fn s<'a>(v: &'a Value, p: &str) -> &'a str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("")
-}
 
 fn random5() -> String {
     use rand::Rng;

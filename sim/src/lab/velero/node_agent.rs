@@ -27,12 +27,9 @@ use super::runner::{RestoreResult, RunnerConfig};
 use crate::kube::KubeHandle;
 use crate::lab::app::mark;
 use crate::lab::controllers::ANN_IMPORT_ORIGINAL_NAME;
+use crate::lab::fields::str_at as s;
 
 const POLL: Duration = Duration::from_millis(200);
-
-fn s<'a>(v: &'a Value, p: &str) -> &'a str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("")
-}
 
 /// The ONTAP volume behind a bound PVC: (svm, volume), or why not yet.
 fn ontap_volume(

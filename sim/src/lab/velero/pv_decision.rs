@@ -10,6 +10,7 @@
 //! data, only the `Delete` reclaim policy re-provisions; any other value,
 //! and a missing policy, restores the PV as-is.
 
+use crate::lab::fields::str_at as s;
 use serde_json::Value;
 
 /// Velero's decision for one PV.
@@ -82,10 +83,6 @@ pub struct VolumeEvidence<'a> {
     pub csi_volume_snapshots: &'a [Value],
     /// DataUpload result ConfigMaps of this restore for the PV's claim.
     pub data_upload_results: &'a [Value],
-}
-
-fn s<'a>(v: &'a Value, p: &str) -> &'a str {
-    v.pointer(p).and_then(Value::as_str).unwrap_or("")
 }
 
 /// `hasDeleteReclaimPolicy`: exactly `Delete`; a missing policy is not.

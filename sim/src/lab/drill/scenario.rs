@@ -6,9 +6,10 @@
 
 use anyhow::Context as _;
 use serde_json::json;
-use sim::kube::fixtures::storage_class;
-use sim::lab::velero::BackupKind;
-use sim::lab::{Lab, LabOptions, PRIMARY_SVM};
+
+use crate::kube::fixtures::{PRIMARY_NODES, storage_class};
+use crate::lab::velero::BackupKind;
+use crate::lab::{Lab, LabOptions, PRIMARY_SVM};
 
 /// `--scenario`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -39,6 +40,17 @@ pub enum Scenario {
     /// The DR backend has another storagePrefix: the import still finds
     /// the replicated volumes (they keep the primary's names).
     DrStoragePrefix,
+}
+
+/// `lab drill --fault`: a fault the drill injects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DrillFault {
+    /// The primary site is lost while a SnapMirror transfer is running
+    /// (the writes it carried are in the data-loss window).
+    PrimaryDownMidSync,
+    /// The DR SVM's NFS data LIF goes down when the Velero restore starts
+    /// (the plugin must refuse the PVs and PVCs on it).
+    DataLifDownDuringRestore,
 }
 
 /// The DR StorageClass of the change-storage-class scenario.
@@ -98,12 +110,12 @@ impl Scenario {
     /// # Errors
     /// The lab refused a seed object.
     pub fn prepare(self, lab: &Lab) -> anyhow::Result<(String, String)> {
-        let plain = sim::lab::app::BACKUP.to_string();
+        let plain = crate::lab::app::BACKUP.to_string();
         Ok(match self {
             Self::Standard => (plain, "a Retain and a Delete Trident PV".into()),
             Self::ExportPrimaryOnly => {
                 // Replicated to the DR SVM by SVM-DR (identity preserved).
-                let nodes: Vec<_> = sim::kube::fixtures::PRIMARY_NODES
+                let nodes: Vec<_> = PRIMARY_NODES
                     .iter()
                     .map(|(_, ip)| json!({"match": ip}))
                     .collect();
