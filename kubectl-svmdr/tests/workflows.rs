@@ -389,7 +389,10 @@ async fn failover_restoring_a_backup_prepares_it_once() {
     velero::install_nightly(&lab.dr_kube, VOLUME, false);
     lab.primary_site_down();
     lab.dr_kube.clear_request_log();
-    let fo = lab.failover_restoring_latest(&[]).await.expect_code(0);
+    let fo = lab
+        .failover_restoring_latest(&["-o", "json"])
+        .await
+        .expect_code(0);
     assert_eq!(fo.json()["restore"]["status"]["phase"], "Completed");
     let lists = velero_lists(&lab.dr_kube.request_log());
     assert_eq!(lists.get("velero/backups"), Some(&1), "{lists:?}");
