@@ -59,6 +59,15 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
 
 /// The runtime the lab's servers run on (owned by the command, so it can
 /// shut them down).
+/// The default state dir.
+fn default_dir() -> std::path::PathBuf {
+    dirs::runtime_dir()
+        .or_else(dirs::state_dir)
+        .or_else(dirs::data_local_dir)
+        .unwrap_or_else(std::env::temp_dir)
+        .join("kubectl-svmdr-lab")
+}
+
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -53,6 +53,7 @@ pub mod step_status;
 pub mod storage;
 pub mod switchover;
 pub mod trident;
+mod trident_report;
 pub mod workloads;
 
 #[cfg(test)]

@@ -194,7 +194,7 @@ pub struct Observed {
     pub dr: SiteState,
     /// The DR cluster's Trident backends, when a step needs them.
     #[serde(default)]
-    pub trident: super::trident::TridentReport,
+    pub trident: super::trident_report::TridentReport,
 }
 
 impl Observed {

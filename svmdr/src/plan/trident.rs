@@ -27,49 +27,16 @@ use chrono::Utc;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{Api, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::observe::Observed;
+pub use super::trident_report::TridentReport;
 use crate::site::SiteRole;
 use crate::trident::backend::Backend;
 use crate::trident::cluster::list_backends;
 
 /// The annotation [`TridentApi::prompt`] sets on a TBC's credentials Secret.
 pub const PROMPT_ANNOTATION: &str = "svmdr.netapp.io/backend-reconcile-requested-at";
-
-/// What the plan knows about the DR cluster's Trident backends.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "result")]
-pub enum TridentReport {
-    /// Not asked (no step needed it).
-    #[default]
-    NotObserved,
-    /// The DR cluster's Kubernetes API is not configured: cannot be asked.
-    NotConfigured,
-    /// The TridentBackends.
-    Listed {
-        /// Every ONTAP backend in the Trident namespace (as
-        /// [`list_backends`] lists them: not the ones being deleted).
-        backends: Vec<Backend>,
-    },
-    /// The LIST failed.
-    Failed {
-        /// The error.
-        error: String,
-    },
-}
-
-impl TridentReport {
-    /// The backends of `svm` (pure).
-    pub fn of_svm<'a>(&'a self, svm: &'a str) -> impl Iterator<Item = &'a Backend> + 'a {
-        let all: &[Backend] = match self {
-            TridentReport::Listed { backends } => backends,
-            _ => &[],
-        };
-        all.iter().filter(move |b| b.svm.as_deref() == Some(svm))
-    }
-}
 
 /// The Trident backends of the SVM at `site` that are neither online nor
 /// suspended (pure).

@@ -94,7 +94,7 @@ pub fn serve(dir: &Path, lab: Arc<Lab>) -> anyhow::Result<()> {
 /// # Errors
 /// No lab runs in the dir, or it refused the fault.
 pub fn run(args: Args) -> anyhow::Result<Outcome> {
-    let dir = args.dir.clone().unwrap_or_else(super::up::default_dir);
+    let dir = args.dir.clone().unwrap_or_else(super::default_dir);
     let path = dir.join(SOCKET);
     let rt = super::runtime()?;
     let answer = rt.block_on(async {

@@ -45,15 +45,6 @@ pub struct DownArgs {
     pub timeout: Duration,
 }
 
-/// The default state dir.
-pub(super) fn default_dir() -> PathBuf {
-    dirs::runtime_dir()
-        .or_else(dirs::state_dir)
-        .or_else(dirs::data_local_dir)
-        .unwrap_or_else(std::env::temp_dir)
-        .join("kubectl-svmdr-lab")
-}
-
 /// Whether process `pid` exists (`kill -0`) and is not a zombie.
 fn alive(pid: u32) -> bool {
     if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -91,7 +82,7 @@ fn remove_files(dir: &Path) {
 /// # Errors
 /// Another lab running in the same dir, or the lab failing to start.
 pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
-    let dir = args.dir.clone().unwrap_or_else(default_dir);
+    let dir = args.dir.clone().unwrap_or_else(super::default_dir);
     if let Some(pid) = read_pid(&dir)
         && alive(pid)
     {
@@ -189,7 +180,7 @@ pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
 /// # Errors
 /// When it does not stop in time.
 pub fn down(args: DownArgs) -> anyhow::Result<Outcome> {
-    let dir = args.dir.clone().unwrap_or_else(default_dir);
+    let dir = args.dir.clone().unwrap_or_else(super::default_dir);
     let Some(pid) = read_pid(&dir) else {
         eprintln!(
             "no simulated lab is running (no {PID_FILE} in {})",
