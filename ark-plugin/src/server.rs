@@ -27,7 +27,7 @@ use crate::goplugin::{Broker, Controller, ShutdownSignal, Stdio};
 use crate::lister::Lister;
 use crate::proto::{ark, generated, plugin};
 use crate::ria::RestoreItemActionService;
-use crate::storage::Storage;
+use crate::storage::DrStorage;
 
 /// go-plugin's core protocol version.
 pub const CORE_PROTOCOL_VERSION: u32 = 1;
@@ -205,7 +205,7 @@ pub fn run(host: Host, log_level: Option<&str>) -> ExitCode {
 /// Only if the listener cannot be handed to tokio or the server fails.
 pub async fn serve(host: Host, listener: Listener) -> Result<()> {
     let shutdown = ShutdownSignal::new();
-    let storage = Arc::new(Storage::new(Storage::velero_namespace_from_env()));
+    let storage = Arc::new(DrStorage::new(DrStorage::velero_namespace_from_env()));
     let ria = RestoreItemActionService::new(Arc::new(Actions::new(storage)));
     let (health, health_service) = tonic_health::server::health_reporter();
     health

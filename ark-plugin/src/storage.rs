@@ -136,7 +136,7 @@ pub struct TridentVolumeInfo {
 type Key = (String, String);
 
 /// Shared state of the action across Execute calls.
-pub struct Storage {
+pub struct DrStorage {
     velero_namespace: String,
     kube: OnceCell<KubeApi>,
     config: TtlCache<String, Arc<PluginConfig>>,
@@ -153,7 +153,7 @@ pub struct Storage {
     waited_out: Mutex<HashSet<Key>>,
 }
 
-impl Storage {
+impl DrStorage {
     /// State for a plugin whose ConfigMap lives in `velero_namespace`.
     /// Does no I/O.
     pub fn new(velero_namespace: String) -> Self {

@@ -10,7 +10,7 @@ use svmdr::trident::volume::Protocol;
 
 use super::RestoreInfo;
 use crate::config::PluginConfig;
-use crate::storage::{ClusterError, Storage};
+use crate::storage::{ClusterError, DrStorage};
 
 /// Why the export policy check failed.
 pub enum Denied {
@@ -26,7 +26,7 @@ pub enum Denied {
 /// # Errors
 /// [`Denied`].
 pub async fn check(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     backend: &Backend,

@@ -9,7 +9,7 @@ use svmdr::trident::backend::Backend;
 
 use super::RestoreInfo;
 use crate::config::PluginConfig;
-use crate::storage::Storage;
+use crate::storage::DrStorage;
 
 /// Result of a search across backends.
 pub enum Located {
@@ -71,7 +71,7 @@ pub fn list(backends: &[Backend]) -> String {
 /// and that is online wins. With one candidate whose SVM cannot be read,
 /// `Only` hands it on with `fallback` so the readiness check reports why.
 pub async fn search(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     candidates: &[&Backend],

@@ -25,7 +25,7 @@ use svmdr::trident::volume::TridentVolumeRef;
 
 pub use error::ActionError;
 
-use crate::storage::Storage;
+use crate::storage::DrStorage;
 
 /// One Execute call's payload, as Velero sends it.
 #[derive(Debug, Clone, Default)]
@@ -125,7 +125,7 @@ pub enum Outcome {
 
 /// The action engine (shared by all Execute calls of the process).
 pub struct Actions {
-    storage: Arc<Storage>,
+    storage: Arc<DrStorage>,
 }
 
 #[derive(Deserialize)]
@@ -136,12 +136,12 @@ struct Head {
 
 impl Actions {
     /// An engine over `storage` (which does no I/O until needed).
-    pub fn new(storage: Arc<Storage>) -> Self {
+    pub fn new(storage: Arc<DrStorage>) -> Self {
         Self { storage }
     }
 
     /// The shared state (for tests and debug counters).
-    pub fn storage(&self) -> &Storage {
+    pub fn storage(&self) -> &DrStorage {
         &self.storage
     }
 
@@ -263,7 +263,7 @@ mod tests {
     use super::*;
 
     fn actions() -> Actions {
-        Actions::new(Arc::new(Storage::new("velero".into())))
+        Actions::new(Arc::new(DrStorage::new("velero".into())))
     }
 
     async fn run(item: &[u8]) -> Result<Vec<u8>, ActionError> {

@@ -28,7 +28,7 @@ use super::locate::{self, Located};
 use super::ready::{VolumeSel, ensure_ready};
 use super::{ActionError, Outcome, RestoreInfo, accept, data_restore};
 use crate::config::{Mode, PluginConfig};
-use crate::storage::Storage;
+use crate::storage::DrStorage;
 
 /// The binding annotations the PV controller sets (Velero resets them too).
 const BINDING_ANNOTATIONS: &[&str] = &[
@@ -48,7 +48,7 @@ fn text<'a>(v: &'a Value, ptr: &str) -> Option<&'a str> {
 /// # Errors
 /// See [`ActionError`]; in `warn` mode storage problems are logged instead.
 pub async fn handle(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     item: Value,
     from_backup: Option<&Value>,
@@ -141,7 +141,7 @@ struct Claim<'a> {
 }
 
 async fn import(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     mut item: Value,
@@ -348,7 +348,7 @@ async fn import(
 
 /// Finds the backend and volume for a PVC whose PV is not in the restore.
 async fn locate_unrecorded(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     backends: &[Backend],

@@ -16,14 +16,14 @@ use super::locate::{self, Located};
 use super::ready::{Checked, VolumeSel, ensure_ready};
 use super::{ActionError, Outcome, RestoreInfo};
 use crate::config::{Mode, PluginConfig};
-use crate::storage::{PvRecord, Storage};
+use crate::storage::{DrStorage, PvRecord};
 
 /// Handles one Trident PV.
 ///
 /// # Errors
 /// See [`ActionError`]; in `warn` mode storage problems are logged instead.
 pub async fn handle(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     item: Value,
     vref: TridentVolumeRef,
@@ -63,7 +63,7 @@ fn log_ready(subject: &str, restore: &RestoreInfo, backend: &Backend, c: &Checke
 }
 
 async fn csi(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     item: &Value,
@@ -190,7 +190,7 @@ async fn csi(
 }
 
 async fn legacy(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     l: &LegacyNfsVolume,

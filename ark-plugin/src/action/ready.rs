@@ -18,7 +18,7 @@ use svmdr::trident::volume::Protocol;
 
 use super::RestoreInfo;
 use crate::config::PluginConfig;
-use crate::storage::Storage;
+use crate::storage::DrStorage;
 
 /// Which volume to check.
 #[derive(Debug, Clone, Copy)]
@@ -64,7 +64,7 @@ pub fn transport_for(backend: &Backend, protocol: Protocol) -> Transport {
 /// # Errors
 /// The last [`NotReady`] and how long was waited.
 pub async fn ensure_ready(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     backend: &Backend,
@@ -117,7 +117,7 @@ pub async fn ensure_ready(
 }
 
 async fn attempt(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     backend: &Backend,
@@ -169,7 +169,7 @@ async fn attempt(
 
 /// Picks the LIF(s) that matter and probes them.
 async fn probe_lifs(
-    storage: &Storage,
+    storage: &DrStorage,
     restore: &RestoreInfo,
     cfg: &PluginConfig,
     facts: &SvmFacts,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use svmdr::readiness::NodeAddresses;
 use svmdr::trident::version::TridentVersion;
 
-use super::{ClusterError, Storage, bounded, name_of, text};
+use super::{ClusterError, DrStorage, bounded, name_of, text};
 
 /// One PodVolumeBackup of the backup: the PVC whose data it carries.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,7 +22,7 @@ pub struct PodVolumeBackupInfo {
     pub pvc: String,
 }
 
-impl Storage {
+impl DrStorage {
     /// The restore cluster's Nodes.
     ///
     /// # Errors

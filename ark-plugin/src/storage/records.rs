@@ -4,7 +4,7 @@
 use svmdr::trident::backend::Backend;
 use svmdr::trident::volume::Protocol;
 
-use super::Storage;
+use super::DrStorage;
 
 /// A Trident CSI PV of the backup, checked against the restore cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,7 @@ pub struct PvRecord {
     pub capacity_bytes: Option<u64>,
 }
 
-impl Storage {
+impl DrStorage {
     /// Keeps what PV `record.pv_name` said, for its PVC.
     pub fn record_pv(&self, restore: &str, record: PvRecord) {
         self.pv_records

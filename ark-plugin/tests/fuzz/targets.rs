@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use ark_plugin::action::{ActionError, Actions, ExecuteInput, RestoreInfo};
 use ark_plugin::config::{ConfigError, MAX_WAIT, PluginConfig};
-use ark_plugin::storage::{ClusterError, Storage};
+use ark_plugin::storage::{ClusterError, DrStorage};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -185,7 +185,7 @@ impl Harness {
                 .enable_all()
                 .build()
                 .expect("a tokio runtime"),
-            actions: Actions::new(Arc::new(Storage::new("velero".into()))),
+            actions: Actions::new(Arc::new(DrStorage::new("velero".into()))),
         }
     }
 

@@ -44,7 +44,7 @@ pub use observe::{ClusterView, Observed, observe};
 pub use request::{DEFAULT_SCHEDULE, Explicit, PeerRequest, PeeringError, PlannedCall};
 pub use run::{PeerReport, StepReport, run};
 pub use settings::schedule_for_rpo;
-pub use steps::{ALL_STEPS, Check, Clients, PeeringStep, Step, identity_from_flag};
+pub use steps::{ALL_STEPS, Clients, PeerCheck, PeeringStep, Step, identity_from_flag};
 
 #[cfg(test)]
 mod tests;

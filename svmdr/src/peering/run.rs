@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::observe::observe;
 use super::request::{PeerRequest, PeeringError, PlannedCall};
 use super::settings;
-use super::steps::{self, ALL_STEPS, Check, Clients, Step};
+use super::steps::{self, ALL_STEPS, Clients, PeerCheck, Step};
 use crate::ontap::OntapClient;
 use crate::report::{Reporter, StepOutcome};
 
@@ -81,34 +81,34 @@ pub async fn run(
         reporter.step_started(desc.title());
         let check = desc.check(req, &obs);
         let (outcome, detail, calls) = match check {
-            Check::Done(d) => (StepOutcome::AlreadyDone, d, Vec::new()),
-            Check::Skipped(d) => (StepOutcome::Skipped(d.clone()), d, Vec::new()),
+            PeerCheck::Done(d) => (StepOutcome::AlreadyDone, d, Vec::new()),
+            PeerCheck::Skipped(d) => (StepOutcome::Skipped(d.clone()), d, Vec::new()),
             // In a dry run, later steps may look blocked only because an
             // earlier step has not really run: report them as planned.
-            Check::Blocked(d) | Check::Unsafe(d) if dry_run && pending_before => {
+            PeerCheck::Blocked(d) | PeerCheck::Unsafe(d) if dry_run && pending_before => {
                 let calls = desc.calls(req, &obs);
                 (StepOutcome::Planned(d.clone()), d, calls)
             }
-            Check::Blocked(d) => {
+            PeerCheck::Blocked(d) => {
                 reporter.step_finished(desc.title(), &StepOutcome::Failed(d.clone()));
                 return Err(PeeringError::Blocked {
                     step: desc.title().into(),
                     detail: d,
                 });
             }
-            Check::Unsafe(d) => {
+            PeerCheck::Unsafe(d) => {
                 reporter.step_finished(desc.title(), &StepOutcome::Failed(d.clone()));
                 return Err(PeeringError::Unsafe {
                     step: desc.title().into(),
                     detail: d,
                 });
             }
-            Check::Todo(d) if dry_run => {
+            PeerCheck::Todo(d) if dry_run => {
                 pending_before = true;
                 let calls = desc.calls(req, &obs);
                 (StepOutcome::Planned(d.clone()), d, calls)
             }
-            Check::Todo(d) => {
+            PeerCheck::Todo(d) => {
                 let cx = steps::Apply {
                     req,
                     obs: &obs,

@@ -51,7 +51,7 @@ fn fresh() -> (PeerRequest, Observed) {
     (req, obs)
 }
 
-fn checks(req: &PeerRequest, obs: &Observed) -> Vec<(Step, Check)> {
+fn checks(req: &PeerRequest, obs: &Observed) -> Vec<(Step, PeerCheck)> {
     ALL_STEPS
         .iter()
         .map(|s| (*s, steps::check(*s, req, obs)))
@@ -62,13 +62,13 @@ fn checks(req: &PeerRequest, obs: &Observed) -> Vec<(Step, Check)> {
 fn fresh_pair_plans_every_step() {
     let (req, obs) = fresh();
     let c = checks(&req, &obs);
-    assert!(matches!(c[0].1, Check::Done(_)), "source SVM exists");
+    assert!(matches!(c[0].1, PeerCheck::Done(_)), "source SVM exists");
     assert!(
-        matches!(c[1].1, Check::Done(_)) && matches!(c[2].1, Check::Done(_)),
+        matches!(c[1].1, PeerCheck::Done(_)) && matches!(c[2].1, PeerCheck::Done(_)),
         "LIFs exist"
     );
     for (step, check) in &c[3..] {
-        assert!(matches!(check, Check::Todo(_)), "{step:?}: {check:?}");
+        assert!(matches!(check, PeerCheck::Todo(_)), "{step:?}: {check:?}");
     }
 }
 
@@ -99,7 +99,7 @@ fn missing_intercluster_lifs_name_the_nodes() {
     let (mut req, mut obs) = fresh();
     obs.dr = view("ontap-b", &["b1", "b2"], &["b1"], None);
     match steps::check(Step::DrInterclusterLifs, &req, &obs) {
-        Check::Blocked(d) => assert!(
+        PeerCheck::Blocked(d) => assert!(
             d.contains("b2") && d.contains("--dr-intercluster-ip"),
             "{d}"
         ),
@@ -108,7 +108,7 @@ fn missing_intercluster_lifs_name_the_nodes() {
     req.dr_lifs = vec!["b2=10.9.0.2/24".parse().unwrap()];
     assert!(matches!(
         steps::check(Step::DrInterclusterLifs, &req, &obs),
-        Check::Todo(_)
+        PeerCheck::Todo(_)
     ));
     let calls = steps::planned_calls(Step::DrInterclusterLifs, &req, &obs);
     assert_eq!(calls.len(), 1);
@@ -118,7 +118,7 @@ fn missing_intercluster_lifs_name_the_nodes() {
     );
     req.dr_lifs = vec!["zz=10.9.0.2/24".parse().unwrap()];
     match steps::check(Step::DrInterclusterLifs, &req, &obs) {
-        Check::Blocked(d) => assert!(d.contains("zz"), "{d}"),
+        PeerCheck::Blocked(d) => assert!(d.contains("zz"), "{d}"),
         other => panic!("{other:?}"),
     }
 }
@@ -128,13 +128,13 @@ fn missing_source_svm_and_existing_default_dr_svm_are_blocked() {
     let (req, mut obs) = fresh();
     obs.primary.svm = None;
     assert!(
-        matches!(steps::check(Step::SourceSvm, &req, &obs), Check::Blocked(d) if d.contains("does not exist"))
+        matches!(steps::check(Step::SourceSvm, &req, &obs), PeerCheck::Blocked(d) if d.contains("does not exist"))
     );
     obs.dr.svm = Some(from(
         json!({"name": "svm1", "subtype": "default", "state": "running"}),
     ));
     assert!(
-        matches!(steps::check(Step::DestinationSvm, &req, &obs), Check::Blocked(d) if d.contains("dp_destination"))
+        matches!(steps::check(Step::DestinationSvm, &req, &obs), PeerCheck::Blocked(d) if d.contains("dp_destination"))
     );
 }
 
@@ -151,7 +151,7 @@ fn pending_offer_on_primary_is_resumed_with_a_new_passphrase() {
     let (req, mut obs) = fresh();
     obs.primary.peers = from(offer("ontap-b", "pending", "2999-01-01T00:00:00Z"));
     match steps::check(Step::ClusterPeer, &req, &obs) {
-        Check::Todo(d) => assert!(
+        PeerCheck::Todo(d) => assert!(
             d.starts_with("resume:") && d.contains("new passphrase") && d.contains("pending"),
             "{d}"
         ),
@@ -198,7 +198,7 @@ fn pending_offer_on_dr_is_resumed_the_other_way() {
     o[0]["remote"]["ip_addresses"] = json!(obs.primary.intercluster_addresses());
     obs.dr.peers = from(o);
     assert!(
-        matches!(steps::check(Step::ClusterPeer, &req, &obs), Check::Todo(d) if d.contains("ontap-b holds an offer for ontap-a"))
+        matches!(steps::check(Step::ClusterPeer, &req, &obs), PeerCheck::Todo(d) if d.contains("ontap-b holds an offer for ontap-a"))
     );
     let calls = steps::planned_calls(Step::ClusterPeer, &req, &obs);
     assert_eq!(calls[0].cluster, "ontap-b");
@@ -214,7 +214,7 @@ fn expired_offer_is_resumed_and_says_so() {
     let (req, mut obs) = fresh();
     obs.primary.peers = from(offer("ontap-b", "problem", "2020-01-01T00:00:00Z"));
     match steps::check(Step::ClusterPeer, &req, &obs) {
-        Check::Todo(d) => assert!(d.contains("expired 2020-01-01"), "{d}"),
+        PeerCheck::Todo(d) => assert!(d.contains("expired 2020-01-01"), "{d}"),
         other => panic!("{other:?}"),
     }
     let calls = steps::planned_calls(Step::ClusterPeer, &req, &obs);
@@ -229,13 +229,13 @@ fn accepted_one_sided_peer_is_not_touched() {
     let (req, mut obs) = fresh();
     obs.primary.peers = from(offer("ontap-b", "ok", "2999-01-01T00:00:00Z"));
     match steps::check(Step::ClusterPeer, &req, &obs) {
-        Check::Blocked(d) => assert!(d.contains("cluster peer delete"), "{d}"),
+        PeerCheck::Blocked(d) => assert!(d.contains("cluster peer delete"), "{d}"),
         other => panic!("{other:?}"),
     }
     obs.primary.peers = from(json!([{"name": "ontap-b", "remote": {"name": "ontap-b"}}]));
     assert!(matches!(
         steps::check(Step::ClusterPeer, &req, &obs),
-        Check::Blocked(_)
+        PeerCheck::Blocked(_)
     ));
 }
 
@@ -255,16 +255,16 @@ fn broken_off_relationship_is_unsafe_and_policy_must_be_async() {
     obs.relationship = Some(from(json!({"uuid": "r", "source": {"path": "svm1:"},
         "destination": {"path": "svm1_dr:"}, "state": "broken_off"})));
     assert!(
-        matches!(steps::check(Step::Initialize, &req, &obs), Check::Unsafe(d) if d.contains("resync"))
+        matches!(steps::check(Step::Initialize, &req, &obs), PeerCheck::Unsafe(d) if d.contains("resync"))
     );
     obs.relationship = None;
     obs.policy = Some(from(json!({"name": "MirrorAllSnapshots", "type": "sync"})));
     assert!(
-        matches!(steps::check(Step::Relationship, &req, &obs), Check::Blocked(d) if d.contains("async"))
+        matches!(steps::check(Step::Relationship, &req, &obs), PeerCheck::Blocked(d) if d.contains("async"))
     );
     obs.policy = None;
     assert!(
-        matches!(steps::check(Step::Relationship, &req, &obs), Check::Blocked(d) if d.contains("does not exist"))
+        matches!(steps::check(Step::Relationship, &req, &obs), PeerCheck::Blocked(d) if d.contains("does not exist"))
     );
 }
 
@@ -282,7 +282,7 @@ fn alias_is_used_in_the_source_path() {
     );
     assert!(matches!(
         steps::check(Step::SvmPeerAccept, &req, &obs),
-        Check::Done(_)
+        PeerCheck::Done(_)
     ));
 }
 
@@ -292,11 +292,11 @@ fn no_initialize_skips() {
     req.initialize = false;
     assert!(matches!(
         steps::check(Step::Initialize, &req, &obs),
-        Check::Skipped(_)
+        PeerCheck::Skipped(_)
     ));
     assert!(matches!(
         steps::check(Step::StopDestinationSvm, &req, &obs),
-        Check::Skipped(_)
+        PeerCheck::Skipped(_)
     ));
 }
 
@@ -315,7 +315,7 @@ fn same_name_dr_svm_is_refused_before_anything_changes() {
     let (mut req, obs) = fresh();
     req.dr_svm = "svm1".into();
     match steps::check(Step::SourceSvm, &req, &obs) {
-        Check::Blocked(d) => assert!(d.contains("--dr-svm svm1_dr"), "{d}"),
+        PeerCheck::Blocked(d) => assert!(d.contains("--dr-svm svm1_dr"), "{d}"),
         other => panic!("{other:?}"),
     }
 }
@@ -349,20 +349,20 @@ fn a_rerun_converges_explicit_settings_with_a_patch() {
     obs.relationship = Some(existing(Some("hourly"), "full"));
     assert!(matches!(
         steps::check(Step::Relationship, &req, &obs),
-        Check::Done(d) if d.contains("schedule hourly")
+        PeerCheck::Done(d) if d.contains("schedule hourly")
     ));
     req.schedule = Some("5min".into());
     // Not explicit: the existing schedule stays.
     assert!(matches!(
         steps::check(Step::Relationship, &req, &obs),
-        Check::Done(_)
+        PeerCheck::Done(_)
     ));
     req.explicit.schedule = true;
     req.throttle = Some(2048);
     req.explicit.throttle = true;
     assert!(matches!(
         steps::check(Step::Relationship, &req, &obs),
-        Check::Todo(d) if d.contains("transfer_schedule hourly → 5min")
+        PeerCheck::Todo(d) if d.contains("transfer_schedule hourly → 5min")
             && d.contains("throttle unlimited → 2048 KB/s")
     ));
     let calls = steps::planned_calls(Step::Relationship, &req, &obs);
@@ -381,7 +381,7 @@ fn a_relationship_without_any_schedule_gets_the_default() {
     obs.relationship = Some(existing(None, "full"));
     assert!(matches!(
         steps::check(Step::Relationship, &req, &obs),
-        Check::Todo(d) if d.contains("transfer_schedule none → hourly")
+        PeerCheck::Todo(d) if d.contains("transfer_schedule none → hourly")
     ));
     // The policy's schedule protects it: nothing to do.
     obs.relationship_policy = Some(from(
@@ -389,7 +389,7 @@ fn a_relationship_without_any_schedule_gets_the_default() {
     ));
     assert!(matches!(
         steps::check(Step::Relationship, &req, &obs),
-        Check::Done(d) if d.contains("daily (the policy's)")
+        PeerCheck::Done(d) if d.contains("daily (the policy's)")
     ));
 }
 
@@ -401,13 +401,13 @@ fn identity_preservation_is_lowered_but_never_raised() {
     req.identity_preservation = IdentityPreservation::Full;
     assert!(matches!(
         steps::check(Step::Relationship, &req, &obs),
-        Check::Blocked(d) if d.contains("only lower") && d.contains("exclude_network_config")
+        PeerCheck::Blocked(d) if d.contains("only lower") && d.contains("exclude_network_config")
     ));
     assert!(steps::planned_calls(Step::Relationship, &req, &obs).is_empty());
     req.identity_preservation = IdentityPreservation::ExcludeNetworkAndProtocolConfig;
     assert!(matches!(
         steps::check(Step::Relationship, &req, &obs),
-        Check::Todo(d) if d.contains("identity_preservation exclude_network_config → exclude_network_and_protocol_config")
+        PeerCheck::Todo(d) if d.contains("identity_preservation exclude_network_config → exclude_network_and_protocol_config")
     ));
 }
 

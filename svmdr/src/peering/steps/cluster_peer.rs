@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::spec::{Action, Apply, Check, Clients, PeeringStep, blocked, call, ontap_error};
+use super::spec::{Action, Apply, Clients, PeerCheck, PeeringStep, blocked, call, ontap_error};
 use crate::ontap::models::{ClusterPeer, PeerAuthState, PeerEncryption};
 use crate::ontap::{CreateClusterPeer, OntapClient, PatchClusterPeer};
 use crate::peering::observe::{ClusterView, Observed};
@@ -29,11 +29,11 @@ impl PeeringStep for ClusterPeering {
         "cluster peer"
     }
 
-    fn check(&self, _: &PeerRequest, obs: &Observed) -> Check {
+    fn check(&self, _: &PeerRequest, obs: &Observed) -> PeerCheck {
         let p_name = obs.primary.name().to_string();
         let d_name = obs.dr.name().to_string();
         match (obs.primary.peer_for(&d_name), obs.dr.peer_for(&p_name)) {
-            (Some(a), Some(b)) => Check::Done(format!(
+            (Some(a), Some(b)) => PeerCheck::Done(format!(
                 "{p_name} <-> {d_name} ({} / {})",
                 a.status
                     .as_ref()
@@ -44,27 +44,27 @@ impl PeeringStep for ClusterPeering {
                     .and_then(|s| s.state)
                     .map_or("?", |s| s.as_str())
             )),
-            (None, None) => Check::Todo(format!(
+            (None, None) => PeerCheck::Todo(format!(
                 "peer {p_name} and {d_name} (generated passphrase, TLS-PSK encryption)"
             )),
-            (Some(offer), None) if is_unaccepted_offer(offer) => Check::Todo(format!(
+            (Some(offer), None) if is_unaccepted_offer(offer) => PeerCheck::Todo(format!(
                 "resume: {p_name} holds an offer for {d_name} that {d_name} never accepted \
                  ({}); set a new passphrase on it and peer {d_name} with it",
                 offer_state(offer)
             )),
-            (None, Some(offer)) if is_unaccepted_offer(offer) => Check::Todo(format!(
+            (None, Some(offer)) if is_unaccepted_offer(offer) => PeerCheck::Todo(format!(
                 "resume: {d_name} holds an offer for {p_name} that {p_name} never accepted \
                  ({}); set a new passphrase on it and peer {p_name} with it",
                 offer_state(offer)
             )),
-            (Some(a), None) => Check::Blocked(format!(
+            (Some(a), None) => PeerCheck::Blocked(format!(
                 "half-configured cluster peer: {p_name} has a peer record for {d_name} \
                  (authentication {}) but {d_name} has none; it is not an unaccepted offer, so \
                  kubectl svmdr will not change it: delete it on {p_name} (`cluster peer delete \
                  -cluster {d_name}`) and re-run",
                 offer_state(a)
             )),
-            (None, Some(b)) => Check::Blocked(format!(
+            (None, Some(b)) => PeerCheck::Blocked(format!(
                 "half-configured cluster peer: {d_name} has a peer record for {p_name} \
                  (authentication {}) but {p_name} has none; it is not an unaccepted offer, so \
                  kubectl svmdr will not change it: delete it on {d_name} (`cluster peer delete \

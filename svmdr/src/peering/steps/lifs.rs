@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::spec::{Action, Apply, Check, PeeringStep, call, ontap_error};
+use super::spec::{Action, Apply, PeerCheck, PeeringStep, call, ontap_error};
 use crate::ontap::{LifPlacement, NewInterclusterLif};
 use crate::peering::lif::LifSpec;
 use crate::peering::observe::{ClusterView, Observed};
@@ -47,7 +47,7 @@ impl PeeringStep for InterclusterLifs {
         }
     }
 
-    fn check(&self, req: &PeerRequest, obs: &Observed) -> Check {
+    fn check(&self, req: &PeerRequest, obs: &Observed) -> PeerCheck {
         let (view, specs) = self.side(req, obs);
         lif_check(view, specs, self.0)
     }
@@ -90,7 +90,7 @@ impl PeeringStep for InterclusterLifs {
     }
 }
 
-fn lif_check(view: &ClusterView, specs: &[LifSpec], side: SiteRole) -> Check {
+fn lif_check(view: &ClusterView, specs: &[LifSpec], side: SiteRole) -> PeerCheck {
     let missing = view.nodes_without_intercluster();
     let down: Vec<String> = view
         .intercluster
@@ -114,7 +114,7 @@ fn lif_check(view: &ClusterView, specs: &[LifSpec], side: SiteRole) -> Check {
             .iter()
             .filter_map(|n| n.name.as_deref())
             .collect();
-        return Check::Blocked(format!(
+        return PeerCheck::Blocked(format!(
             "--{side}-intercluster-ip names node(s) {} that {} does not have (nodes: {})",
             unknown.join(", "),
             view.name(),
@@ -123,13 +123,13 @@ fn lif_check(view: &ClusterView, specs: &[LifSpec], side: SiteRole) -> Check {
     }
     if missing.is_empty() {
         if !down.is_empty() {
-            return Check::Blocked(format!(
+            return PeerCheck::Blocked(format!(
                 "intercluster LIF(s) {} on {} are down or disabled: bring them up, then re-run",
                 down.join(", "),
                 view.name()
             ));
         }
-        return Check::Done(format!(
+        return PeerCheck::Done(format!(
             "{} has an intercluster LIF on every node ({})",
             view.name(),
             view.intercluster_addresses().join(", ")
@@ -141,7 +141,7 @@ fn lif_check(view: &ClusterView, specs: &[LifSpec], side: SiteRole) -> Check {
         .collect();
     if !unplanned.is_empty() {
         let names: Vec<&str> = unplanned.iter().map(|s| s.as_str()).collect();
-        return Check::Blocked(format!(
+        return PeerCheck::Blocked(format!(
             "node(s) {} of {} have no intercluster LIF; peering needs one per node: give \
              --{side}-intercluster-ip NODE=IP/PREFIX for each (e.g. {}=10.0.0.11/24)",
             names.join(", "),
@@ -154,7 +154,7 @@ fn lif_check(view: &ClusterView, specs: &[LifSpec], side: SiteRole) -> Check {
         .filter(|s| missing.contains(&s.node))
         .map(ToString::to_string)
         .collect();
-    Check::Todo(format!("create intercluster LIF(s) {}", todo.join(", ")))
+    PeerCheck::Todo(format!("create intercluster LIF(s) {}", todo.join(", ")))
 }
 
 fn new_lif(spec: &LifSpec, ipspace: &str) -> NewInterclusterLif {

@@ -25,7 +25,7 @@ use crate::peering::request::{PeerRequest, PeeringError, PlannedCall};
 use crate::report::Reporter;
 
 pub(crate) use spec::source_path;
-pub use spec::{Action, Apply, Check, Clients, PeeringStep};
+pub use spec::{Action, Apply, Clients, PeerCheck, PeeringStep};
 
 #[cfg(test)]
 pub(super) use cluster_peer::new_passphrase;
@@ -94,7 +94,7 @@ impl Step {
 }
 
 /// Checks one step against the observed state. Pure.
-pub fn check(step: Step, req: &PeerRequest, obs: &Observed) -> Check {
+pub fn check(step: Step, req: &PeerRequest, obs: &Observed) -> PeerCheck {
     step.describe().check(req, obs)
 }
 

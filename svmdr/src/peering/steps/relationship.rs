@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::spec::{
-    Action, Apply, Check, PeeringStep, blocked, call, dr_name_for_primary, ontap_error, source_path,
+    Action, Apply, PeerCheck, PeeringStep, blocked, call, dr_name_for_primary, ontap_error,
+    source_path,
 };
 use crate::ontap::models::{PolicyType, RelationshipState, TransferState};
 use crate::ontap::{CreateRelationship, PatchOptions};
@@ -26,11 +27,11 @@ impl PeeringStep for Relationship {
         "SVM-DR relationship"
     }
 
-    fn check(&self, req: &PeerRequest, obs: &Observed) -> Check {
+    fn check(&self, req: &PeerRequest, obs: &Observed) -> PeerCheck {
         let wanted_src = source_path(obs, req);
         if let Some(r) = &obs.relationship {
             if r.source_path() != wanted_src {
-                return Check::Blocked(format!(
+                return PeerCheck::Blocked(format!(
                     "{}: is already the destination of {} on {}; pick another --dr-svm",
                     req.dr_svm,
                     r.source_path(),
@@ -38,15 +39,15 @@ impl PeeringStep for Relationship {
                 ));
             }
             return match settings::relationship_change(req, obs, r) {
-                Err(refusal) => Check::Blocked(refusal),
-                Ok((change, _)) if change.is_empty() => Check::Done(format!(
+                Err(refusal) => PeerCheck::Blocked(refusal),
+                Ok((change, _)) if change.is_empty() => PeerCheck::Done(format!(
                     "{} -> {}: ({}), {}",
                     r.source_path(),
                     req.dr_svm,
                     r.state.map_or("?", |s| s.as_str()),
                     settings::describe(r, obs)
                 )),
-                Ok((_, deltas)) => Check::Todo(format!(
+                Ok((_, deltas)) => PeerCheck::Todo(format!(
                     "change {} -> {}: {}",
                     r.source_path(),
                     req.dr_svm,
@@ -59,19 +60,21 @@ impl PeeringStep for Relationship {
             };
         }
         match &obs.policy {
-            None => Check::Blocked(format!(
+            None => PeerCheck::Blocked(format!(
                 "SnapMirror policy {} does not exist on {}: pass an existing async policy \
                      with --policy (e.g. MirrorAllSnapshots)",
                 req.policy,
                 obs.dr.name()
             )),
-            Some(p) if p.kind.is_some_and(|k| k != PolicyType::Async) => Check::Blocked(format!(
-                "SnapMirror policy {} is type {}; SVM-DR needs an async policy such as \
+            Some(p) if p.kind.is_some_and(|k| k != PolicyType::Async) => {
+                PeerCheck::Blocked(format!(
+                    "SnapMirror policy {} is type {}; SVM-DR needs an async policy such as \
                      MirrorAllSnapshots",
-                req.policy,
-                p.kind.map_or("?", |k| k.as_str())
-            )),
-            Some(_) => Check::Todo(format!(
+                    req.policy,
+                    p.kind.map_or("?", |k| k.as_str())
+                ))
+            }
+            Some(_) => PeerCheck::Todo(format!(
                 "create {wanted_src} -> {}: (policy {}, identity preservation {}, schedule {}{})",
                 req.dr_svm,
                 req.policy,
@@ -204,9 +207,9 @@ impl PeeringStep for Initialize {
         "initialize"
     }
 
-    fn check(&self, req: &PeerRequest, obs: &Observed) -> Check {
+    fn check(&self, req: &PeerRequest, obs: &Observed) -> PeerCheck {
         if !req.initialize {
-            return Check::Skipped("--no-initialize".into());
+            return PeerCheck::Skipped("--no-initialize".into());
         }
         match obs
             .relationship
@@ -214,22 +217,22 @@ impl PeeringStep for Initialize {
             .map(|r| (r.state, r.transfer_state()))
         {
             None | Some((Some(RelationshipState::Uninitialized), _)) => {
-                Check::Todo("baseline transfer until snapmirrored".into())
+                PeerCheck::Todo("baseline transfer until snapmirrored".into())
             }
             Some((
                 Some(RelationshipState::Snapmirrored),
                 Some(TransferState::Transferring | TransferState::Queued),
-            )) => Check::Todo("wait for the running transfer".into()),
+            )) => PeerCheck::Todo("wait for the running transfer".into()),
             Some((Some(RelationshipState::Snapmirrored | RelationshipState::Paused), _)) => {
-                Check::Done("snapmirrored".into())
+                PeerCheck::Done("snapmirrored".into())
             }
-            Some((Some(RelationshipState::BrokenOff), _)) => Check::Unsafe(format!(
+            Some((Some(RelationshipState::BrokenOff), _)) => PeerCheck::Unsafe(format!(
                 "the relationship to {}: is broken off (the DR SVM was activated and may hold \
                      new data); peer will not overwrite it: use `kubectl svmdr resync` or \
                      `kubectl svmdr failback`",
                 req.dr_svm
             )),
-            Some((state, _)) => Check::Blocked(format!(
+            Some((state, _)) => PeerCheck::Blocked(format!(
                 "the relationship is {}; peer can initialize only an uninitialized one",
                 state.map_or("unknown", |s| s.as_str())
             )),

@@ -15,7 +15,7 @@ use crate::report::Reporter;
 
 /// What a step's check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Check {
+pub enum PeerCheck {
     /// Nothing to do.
     Done(String),
     /// Work to do, described.
@@ -58,7 +58,7 @@ pub trait PeeringStep: Sync {
     fn title(&self) -> &'static str;
 
     /// Checks the step against the observed state. Pure.
-    fn check(&self, req: &PeerRequest, obs: &Observed) -> Check;
+    fn check(&self, req: &PeerRequest, obs: &Observed) -> PeerCheck;
 
     /// The ONTAP calls the step would make (secrets redacted), for
     /// `--dry-run`. Pure; objects not created yet appear as `<uuid of ...>`.

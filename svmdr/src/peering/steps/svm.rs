@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::spec::{Action, Apply, Check, PeeringStep, call, ontap_error, svm_peer_toward};
+use super::spec::{Action, Apply, PeerCheck, PeeringStep, call, ontap_error, svm_peer_toward};
 use crate::ontap::models::{RelationshipState, SvmState, SvmSubtype};
 use crate::peering::observe::Observed;
 use crate::peering::request::{PeerRequest, PlannedCall};
@@ -16,12 +16,12 @@ impl PeeringStep for SourceSvm {
         "source SVM"
     }
 
-    fn check(&self, req: &PeerRequest, obs: &Observed) -> Check {
+    fn check(&self, req: &PeerRequest, obs: &Observed) -> PeerCheck {
         if req.svm == req.dr_svm
             && obs.relationship.is_none()
             && svm_peer_toward(&obs.dr, &req.dr_svm, &req.svm).is_none()
         {
-            return Check::Blocked(format!(
+            return PeerCheck::Blocked(format!(
                 "the DR SVM would have the source's name ({0}); ONTAP then requires a local \
                  alias for the peer SVM on each cluster (error 9896086), which kubectl svmdr \
                  does not set: pass --dr-svm with another name, e.g. --dr-svm {0}_dr",
@@ -29,7 +29,7 @@ impl PeeringStep for SourceSvm {
             ));
         }
         match &obs.primary.svm {
-            None => Check::Blocked(format!(
+            None => PeerCheck::Blocked(format!(
                 "SVM {} does not exist on the primary cluster {}: check --svm (Trident's backend \
                  uses {})",
                 req.svm,
@@ -39,14 +39,14 @@ impl PeeringStep for SourceSvm {
                     .unwrap_or("an SVM-scoped LIF")
             )),
             Some(s) if s.subtype.is_some_and(|t| t != SvmSubtype::Default) => {
-                Check::Blocked(format!(
+                PeerCheck::Blocked(format!(
                     "SVM {} on {} has subtype {}; an SVM-DR source must be a default SVM",
                     req.svm,
                     obs.primary.name(),
                     s.subtype.map_or("?", |t| t.as_str())
                 ))
             }
-            Some(s) => Check::Done(format!(
+            Some(s) => PeerCheck::Done(format!(
                 "SVM {} on {} ({})",
                 req.svm,
                 obs.primary.name(),
@@ -72,25 +72,25 @@ impl PeeringStep for DestinationSvm {
         "dp_destination SVM"
     }
 
-    fn check(&self, req: &PeerRequest, obs: &Observed) -> Check {
+    fn check(&self, req: &PeerRequest, obs: &Observed) -> PeerCheck {
         match &obs.dr.svm {
-            None => Check::Todo(format!(
+            None => PeerCheck::Todo(format!(
                 "create SVM {} (subtype dp_destination) on {}",
                 req.dr_svm,
                 obs.dr.name()
             )),
-            Some(s) if s.subtype == Some(SvmSubtype::DpDestination) => Check::Done(format!(
+            Some(s) if s.subtype == Some(SvmSubtype::DpDestination) => PeerCheck::Done(format!(
                 "SVM {} on {} is a dp_destination",
                 req.dr_svm,
                 obs.dr.name()
             )),
-            Some(s) if obs.relationship.is_some() => Check::Done(format!(
+            Some(s) if obs.relationship.is_some() => PeerCheck::Done(format!(
                 "SVM {} on {} (subtype {}, in an SVM-DR relationship)",
                 req.dr_svm,
                 obs.dr.name(),
                 s.subtype.map_or("?", |t| t.as_str())
             )),
-            Some(s) => Check::Blocked(format!(
+            Some(s) => PeerCheck::Blocked(format!(
                 "SVM {} already exists on {} with subtype {}; an SVM-DR destination must be \
                  created as dp_destination: pick another --dr-svm or remove that SVM",
                 req.dr_svm,
@@ -129,24 +129,24 @@ impl PeeringStep for StopDestinationSvm {
         "DR SVM stopped for the baseline"
     }
 
-    fn check(&self, req: &PeerRequest, obs: &Observed) -> Check {
+    fn check(&self, req: &PeerRequest, obs: &Observed) -> PeerCheck {
         if !req.initialize {
-            return Check::Skipped("--no-initialize".into());
+            return PeerCheck::Skipped("--no-initialize".into());
         }
         let uninitialized = obs
             .relationship
             .as_ref()
             .is_none_or(|r| r.state == Some(RelationshipState::Uninitialized));
         match &obs.dr.svm {
-            None => Check::Todo(format!(
+            None => PeerCheck::Todo(format!(
                 "make sure SVM {} on {} is stopped before the baseline transfer",
                 req.dr_svm,
                 obs.dr.name()
             )),
             Some(s) if uninitialized && s.state == Some(SvmState::Running) => {
-                Check::Todo(format!("stop SVM {} on {}", req.dr_svm, obs.dr.name()))
+                PeerCheck::Todo(format!("stop SVM {} on {}", req.dr_svm, obs.dr.name()))
             }
-            _ => Check::Done(format!("SVM {} is not running", req.dr_svm)),
+            _ => PeerCheck::Done(format!("SVM {} is not running", req.dr_svm)),
         }
     }
 

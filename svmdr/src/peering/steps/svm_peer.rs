@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::spec::{
-    Action, Apply, Check, PeeringStep, blocked, call, dr_name_for_primary, ontap_error,
+    Action, Apply, PeerCheck, PeeringStep, blocked, call, dr_name_for_primary, ontap_error,
     svm_peer_toward,
 };
 use crate::ontap::SvmPeerQuery;
@@ -28,7 +28,7 @@ impl PeeringStep for SvmPeerRequest {
         "SVM peer"
     }
 
-    fn check(&self, req: &PeerRequest, obs: &Observed) -> Check {
+    fn check(&self, req: &PeerRequest, obs: &Observed) -> PeerCheck {
         match svm_peer_toward(&obs.dr, &req.dr_svm, &req.svm) {
             Some(p)
                 if matches!(
@@ -36,7 +36,7 @@ impl PeeringStep for SvmPeerRequest {
                     Some(SvmPeerState::Rejected | SvmPeerState::Suspended)
                 ) =>
             {
-                Check::Blocked(format!(
+                PeerCheck::Blocked(format!(
                     "the SVM peer {} <-> {} is {}: resume or delete it on {}, then re-run",
                     req.dr_svm,
                     req.svm,
@@ -44,13 +44,13 @@ impl PeeringStep for SvmPeerRequest {
                     obs.dr.name()
                 ))
             }
-            Some(p) => Check::Done(format!(
+            Some(p) => PeerCheck::Done(format!(
                 "{} <-> {} ({})",
                 req.dr_svm,
                 req.svm,
                 p.state.map_or("?", |s| s.as_str())
             )),
-            None => Check::Todo(format!(
+            None => PeerCheck::Todo(format!(
                 "request SVM peering {}:{} -> {}:{} (application snapmirror)",
                 obs.dr.name(),
                 req.dr_svm,
@@ -98,21 +98,21 @@ impl PeeringStep for SvmPeerAccept {
         "SVM peer acceptance"
     }
 
-    fn check(&self, req: &PeerRequest, obs: &Observed) -> Check {
+    fn check(&self, req: &PeerRequest, obs: &Observed) -> PeerCheck {
         let dr_side = svm_peer_toward(&obs.dr, &req.dr_svm, &req.svm);
         if dr_side.and_then(|p| p.state) == Some(SvmPeerState::Peered) {
-            return Check::Done(format!("{} <-> {} peered", req.dr_svm, req.svm));
+            return PeerCheck::Done(format!("{} <-> {} peered", req.dr_svm, req.svm));
         }
         match svm_peer_toward(&obs.primary, &req.svm, &req.dr_svm) {
             Some(p) if p.state == Some(SvmPeerState::Peered) => {
-                Check::Done(format!("{} <-> {} peered", req.dr_svm, req.svm))
+                PeerCheck::Done(format!("{} <-> {} peered", req.dr_svm, req.svm))
             }
-            Some(p) => Check::Todo(format!(
+            Some(p) => PeerCheck::Todo(format!(
                 "accept the SVM peer on {} (now {})",
                 obs.primary.name(),
                 p.state.map_or("?", |s| s.as_str())
             )),
-            None => Check::Todo(format!(
+            None => PeerCheck::Todo(format!(
                 "accept the SVM peer on {} once the request arrives",
                 obs.primary.name()
             )),
