@@ -6,8 +6,8 @@
 //! Modules are the files under each crate's `src/` plus top-level inline
 //! `mod x { … }` blocks. References are the `crate::`, `super::` and `self::`
 //! paths in the code (comments stripped), `use` groups included. Test
-//! modules (`tests`, `tests_*`, `testutil`) may reach anything and are left
-//! out.
+//! modules (`tests`, `tests_*`, `testutil`, and the `*_tests.rs` files
+//! included as `#[path] mod tests`) may reach anything and are left out.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -318,8 +318,9 @@ fn edges_of(krate: &str) -> Vec<Edge> {
     let mut edges = Vec::new();
     for (file, lines) in &lines_by_file {
         let is_test = |m: &ModPath| {
-            m.iter()
-                .any(|p| p == "tests" || p.starts_with("tests_") || p == "testutil")
+            m.iter().any(|p| {
+                p == "tests" || p.starts_with("tests_") || p.ends_with("_tests") || p == "testutil"
+            })
         };
         // `use` groups span lines: read a statement's lines together.
         let mut n = 0;

@@ -38,7 +38,6 @@ mod server;
 mod status;
 mod store;
 mod table;
-mod trident_site;
 mod watch;
 
 use std::sync::{Arc, Mutex};

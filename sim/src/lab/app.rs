@@ -7,13 +7,12 @@
 
 use serde_json::{Value, json};
 
+use super::simulated::mark;
 use super::velero::{BackupContents, BackupKind};
 use crate::kube::fixtures::{
     TridentSite, trident_csi_pv, trident_pvc, trident_volume, velero_backup,
 };
 
-/// Label (and value `"true"`) on every object the lab makes.
-pub const SIMULATED_LABEL: &str = "svmdr.netapp.io/simulated";
 /// The application namespace.
 pub const NAMESPACE: &str = "shop";
 /// The application's Deployment.
@@ -73,18 +72,6 @@ pub const VOLUMES: [AppVolume; 2] = [
         reclaim_policy: "Delete",
     },
 ];
-
-/// Adds [`SIMULATED_LABEL`] to an object.
-pub fn mark(mut obj: Value) -> Value {
-    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        let labels = meta.entry("labels").or_insert_with(|| json!({}));
-        if !labels.is_object() {
-            *labels = json!({});
-        }
-        labels[SIMULATED_LABEL] = json!("true");
-    }
-    obj
-}
 
 /// The objects of the running application on the primary site (backend
 /// `site`), as Kubernetes and Trident hold them.
@@ -244,6 +231,7 @@ pub fn backup_contents(site: &TridentSite, kind: BackupKind) -> BackupContents {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lab::simulated::SIMULATED_LABEL;
 
     #[test]
     fn every_object_is_marked_simulated_and_volumes_follow_tridents_names() {

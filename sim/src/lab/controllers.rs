@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::app::{SIMULATED_LABEL, mark};
+use super::simulated::{mark, record_event};
 use super::trident::backends::{self, BackendLoop};
 use super::trident::import::{self, ImportRequest};
 use super::trident::ontap_view::OntapView;
@@ -82,7 +82,13 @@ impl ClusterControllers {
         self.import_pvcs(&view, &mut notes);
         binding::bind(&self.kube, &mut notes);
         let view = OntapView::read(&self.ontap);
-        kubelet::run(self, &view, &mut notes);
+        kubelet::run(
+            &self.kube,
+            &self.ontap,
+            &self.trident_namespace,
+            &view,
+            &mut notes,
+        );
         self.count_ready();
         notes
     }
@@ -215,39 +221,6 @@ impl ClusterControllers {
             }
         }
     }
-}
-
-/// Records an Event about `obj` (named `<obj>.<reason in lower case>`,
-/// rewritten only when the message changes; `count` goes up each time).
-pub fn record_event(
-    kube: &KubeHandle,
-    obj: &Value,
-    reason: &str,
-    message: &str,
-    kind: &str,
-    component: &str,
-) {
-    let ns = s(obj, "/metadata/namespace");
-    let obj_name = s(obj, "/metadata/name");
-    let name = format!("{obj_name}.{}", reason.to_ascii_lowercase());
-    let existing = kube.get("v1", "Event", Some(ns), &name);
-    if existing.as_ref().is_some_and(|e| e["message"] == message) {
-        return;
-    }
-    let count = existing
-        .as_ref()
-        .and_then(|e| e["count"].as_u64())
-        .unwrap_or(0)
-        + 1;
-    let _ = kube.apply(json!({
-        "apiVersion": "v1", "kind": "Event",
-        "metadata": {"name": name, "namespace": ns, "labels": {SIMULATED_LABEL: "true"}},
-        "involvedObject": {"apiVersion": obj["apiVersion"], "kind": obj["kind"],
-            "namespace": ns, "name": obj_name, "uid": s(obj, "/metadata/uid")},
-        "reason": reason, "message": message, "type": kind, "count": count,
-        "lastTimestamp": chrono::Utc::now().to_rfc3339(),
-        "source": {"component": component},
-    }));
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::kube::KubeSim;
 use crate::kube::fixtures::{DR_NODES, TridentSite, trident_csi_pv, trident_pvc, trident_volume};
+use crate::lab::simulated::SIMULATED_LABEL;
 use crate::lab::trident::{ANN_IMPORT_NO_RENAME, TRIDENT_API};
 use crate::lab::{Lab, LabOptions};
 use crate::ontap::{OntapSim, Topology};

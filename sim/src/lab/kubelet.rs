@@ -14,10 +14,12 @@
 
 use serde_json::{Value, json};
 
-use super::controllers::{ClusterControllers, record_event};
+use super::simulated::record_event;
 use super::trident::attach::{VolumeProblem, check_volume};
 use super::trident::ontap_view::OntapView;
+use crate::kube::KubeHandle;
 use crate::lab::fields::str_at as s;
+use crate::ontap::Control;
 
 fn ready(node: &Value) -> bool {
     node.pointer("/status/conditions")
@@ -42,8 +44,13 @@ fn container_statuses(pod: &Value, state: Value, ready: bool) -> Value {
 }
 
 /// One pass over every Pod not yet Running.
-pub fn run(c: &ClusterControllers, view: &OntapView, notes: &mut Vec<String>) {
-    let kube = &c.kube;
+pub fn run(
+    kube: &KubeHandle,
+    ontap: &Control,
+    trident_namespace: &str,
+    view: &OntapView,
+    notes: &mut Vec<String>,
+) {
     let mut nodes: Vec<Value> = kube
         .list("v1", "Node", None)
         .into_iter()
@@ -109,7 +116,7 @@ pub fn run(c: &ClusterControllers, view: &OntapView, notes: &mut Vec<String>) {
             else {
                 continue;
             };
-            if let Err(e) = check_volume(kube, &c.trident_namespace, view, &c.ontap, &pv, &node) {
+            if let Err(e) = check_volume(kube, trident_namespace, view, ontap, &pv, &node) {
                 problem = Some((s(&pv, "/metadata/name").to_string(), e));
                 break;
             }

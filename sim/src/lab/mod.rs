@@ -7,7 +7,7 @@
 //! `velero-plugin-svmdr` binary; and the clusters' own controllers
 //! ([`controllers`]: Trident ([`trident`]), PV binding ([`binding`]), the
 //! kubelet ([`kubelet`])). Everything it creates is labelled
-//! [`app::SIMULATED_LABEL`].
+//! [`simulated::SIMULATED_LABEL`].
 //!
 //! It is built on [`sites`] (ONTAP plus Kubernetes sites with Trident), the
 //! base the test labs of the other crates use with their own options; the
@@ -24,9 +24,11 @@ pub mod drill;
 pub mod faults;
 mod fields;
 pub mod kubelet;
+pub mod simulated;
 pub mod sites;
 pub mod trident;
 pub mod velero;
+mod velero_seed;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -229,8 +231,10 @@ impl Lab {
             anyhow::bail!("the lab has one Trident backend per site");
         };
         for k in [&primary_kube, &dr_kube] {
-            k.apply(app::mark(json!({"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": app::VELERO_NAMESPACE}})))?;
+            k.apply(simulated::mark(
+                json!({"apiVersion": "v1", "kind": "Namespace",
+                "metadata": {"name": app::VELERO_NAMESPACE}}),
+            ))?;
             k.apply(app::backup_object())?;
             for o in app::velero_objects() {
                 k.apply(o)?;

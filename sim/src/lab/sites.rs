@@ -19,7 +19,7 @@ use crate::kube::KubeSim;
 use crate::kube::fixtures::{TridentSite, ontap_credentials_secret};
 use crate::ontap::{OntapSim, Timing, Topology};
 
-use super::app;
+use super::{app, simulated};
 
 /// Name of the cluster-admin ONTAP credentials Secret on each site.
 pub const ADMIN_SECRET: &str = "ontap-cluster-admin";
@@ -132,7 +132,7 @@ impl SimSites {
                 seeded.push(site);
             }
             if spec.admin_secret {
-                k.apply(app::mark(ontap_credentials_secret(
+                k.apply(simulated::mark(ontap_credentials_secret(
                     ADMIN_SECRET,
                     "trident",
                     ADMIN_USER,
@@ -163,7 +163,7 @@ impl SimSites {
         for (k, v) in overrides {
             data[*k] = json!(v);
         }
-        app::mark(json!({
+        simulated::mark(json!({
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": "svmdr-plugin", "namespace": app::VELERO_NAMESPACE,
                 "labels": {"velero.io/plugin-config": "", PLUGIN_NAME: "RestoreItemAction"}},

@@ -14,68 +14,10 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::error::SimError;
-use super::exports::{ExportRule, renumber};
-use super::luns::Lun;
+use super::faults::{Fault, FaultKind, FaultSlot};
 use super::mount::NfsClient;
-use super::server::Shared;
-use super::world::{Cluster, World, WriteRec};
-
-/// What an injected fault does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FaultKind {
-    /// Answer HTTP 500 with an ONTAP error body.
-    Http500,
-    /// Sleep this long, then answer normally.
-    Delay(Duration),
-    /// Close the connection without answering.
-    DropConnection,
-    /// The request is accepted, but the job it starts ends in `failure`
-    /// with this code and message, and the change is not applied.
-    JobFailure {
-        /// ONTAP error code.
-        code: u64,
-        /// Error message.
-        message: String,
-    },
-}
-
-/// A fault for the requests of one cluster that match.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fault {
-    /// Only this method (`None` = any).
-    pub method: Option<Method>,
-    /// Only paths (with query) containing this text (`""` = all `/api` requests).
-    pub path_contains: String,
-    /// What happens.
-    pub kind: FaultKind,
-    /// How many matching requests it hits (`None` = until cleared).
-    pub times: Option<u32>,
-}
-
-/// An installed fault and how many hits remain.
-#[derive(Debug, Clone)]
-pub struct FaultSlot {
-    fault: Fault,
-    remaining: Option<u32>,
-}
-
-/// Takes the first matching fault of `cluster` (spending one hit).
-pub fn take_fault(cluster: &mut Cluster, method: &Method, path: &str) -> Option<FaultKind> {
-    let idx = cluster.faults.iter().position(|s| {
-        s.fault.method.as_ref().is_none_or(|m| m == method)
-            && path.contains(&s.fault.path_contains)
-            && s.remaining.is_none_or(|n| n > 0)
-    })?;
-    let slot = &mut cluster.faults[idx];
-    let kind = slot.fault.kind.clone();
-    if let Some(n) = slot.remaining.as_mut() {
-        *n -= 1;
-        if *n == 0 {
-            cluster.faults.remove(idx);
-        }
-    }
-    Some(kind)
-}
+use super::shared::Shared;
+use super::world::{ExportRule, Lun, World, WriteRec, renumber};
 
 /// The id of one simulated client write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -152,10 +94,7 @@ impl Control {
     pub fn inject_fault(&self, cluster: &str, fault: Fault) {
         let mut w = self.shared.world();
         if let Some(c) = w.cluster_mut(cluster) {
-            c.faults.push(FaultSlot {
-                remaining: fault.times,
-                fault,
-            });
+            c.faults.push(FaultSlot::new(fault));
         } else {
             tracing::warn!(cluster, "inject_fault: no such cluster");
         }

@@ -25,6 +25,9 @@ use tokio::task::JoinHandle;
 
 type Shared = Arc<Mutex<Option<TcpListener>>>;
 
+/// How a listener serves each connection it accepts.
+pub type Serve = Arc<dyn Fn(TcpStream, SocketAddr) + Send + Sync>;
+
 /// An open listener and its accept loop.
 pub struct Slot {
     listener: Shared,
@@ -130,6 +133,8 @@ pub struct Listeners {
     pub api: BTreeMap<String, Slot>,
     /// Cluster key → the reserved port of a cluster that is down.
     pub parked_api: BTreeMap<String, Parked>,
+    /// Cluster key → how its API listener serves (kept across outages).
+    pub api_serve: BTreeMap<String, Serve>,
     /// (ip, port) → data LIF probe listener.
     pub data: BTreeMap<(String, u16), Slot>,
     /// (ip, port) → the reserved port of a LIF that is down.
@@ -192,6 +197,7 @@ impl Listeners {
         }
         self.parked_api.clear();
         self.parked_data.clear();
+        self.api_serve.clear();
     }
 }
 

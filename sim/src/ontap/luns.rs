@@ -13,56 +13,12 @@ use serde_json::{Value, json};
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
-use super::world::{World, new_uuid};
+use super::world::{Lun, World};
 
 const SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
 };
-
-/// A LUN.
-#[derive(Debug, Clone)]
-pub struct Lun {
-    /// LUN uuid.
-    pub uuid: String,
-    /// Cluster key.
-    pub cluster: String,
-    /// Owning SVM uuid.
-    pub svm: String,
-    /// The containing volume's name.
-    pub volume: String,
-    /// The LUN's name inside the volume (`lun0`).
-    pub name: String,
-    /// Bytes.
-    pub size: u64,
-    /// `online` or `offline` (administrative).
-    pub state: String,
-    /// 12-character serial number.
-    pub serial: String,
-}
-
-impl Lun {
-    /// A new LUN.
-    pub fn new(cluster: &str, svm: &str, volume: &str, name: &str, size: u64) -> Lun {
-        let uuid = new_uuid();
-        let serial: String = uuid.replace('-', "").chars().take(12).collect();
-        Lun {
-            uuid,
-            cluster: cluster.into(),
-            svm: svm.into(),
-            volume: volume.into(),
-            name: name.into(),
-            size,
-            state: "online".into(),
-            serial,
-        }
-    }
-
-    /// `/vol/<volume>/<lun>`.
-    pub fn path(&self) -> String {
-        format!("/vol/{}/{}", self.volume, self.name)
-    }
-}
 
 impl World {
     /// Renames volume `uuid` (its LUNs' paths follow).

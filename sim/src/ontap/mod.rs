@@ -84,6 +84,7 @@ mod cluster;
 mod control;
 mod error;
 mod exports;
+mod faults;
 pub(crate) mod listeners;
 mod luns;
 mod mount;
@@ -91,8 +92,10 @@ mod network;
 mod peers;
 mod protocols;
 mod query;
+mod routes;
 mod schedules;
 mod server;
+mod shared;
 mod snapmirror;
 mod svm;
 mod timefmt;
@@ -105,8 +108,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
-pub use control::{Control, Fault, FaultKind, VolumeData, WriteId};
+pub use control::{Control, VolumeData, WriteId};
 pub use error::{ApiError, SimError};
+pub use faults::{Fault, FaultKind};
 pub use timefmt::{format_duration, parse_duration};
 pub use topology::{
     AccountSpec, ClusterSpec, DataLifSpec, IcLifSpec, NetworkSpec, RoleSpec, SizeSpec, SvmSpec,
@@ -116,7 +120,7 @@ pub use world::WriteRec;
 
 use crate::tls::{CertPair, Identity};
 use listeners::Listeners;
-use server::Shared;
+use shared::Shared;
 use world::World;
 
 /// How long simulated work takes.
@@ -216,9 +220,8 @@ impl OntapSim {
         });
         let mut clusters = Vec::new();
         for c in &topology.clusters {
-            let port = shared
-                .open_api(&c.key, c.port.unwrap_or(0))
-                .with_context(|| {
+            let port =
+                server::serve_cluster(&shared, &c.key, c.port.unwrap_or(0)).with_context(|| {
                     format!(
                         "binding 127.0.0.1:{} for cluster {}",
                         c.port.unwrap_or(0),

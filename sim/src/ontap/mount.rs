@@ -17,8 +17,7 @@
 
 use std::net::IpAddr;
 
-use super::exports::ExportRule;
-use super::world::World;
+use super::world::{ExportRule, World};
 
 /// An NFS client of the lab.
 #[derive(Debug, Clone)]
@@ -182,7 +181,7 @@ impl World {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ontap::exports::ClientMatch;
+    use crate::ontap::world::ClientMatch;
 
     fn rule(index: u64, m: &str) -> ExportRule {
         ExportRule {

@@ -3,7 +3,7 @@
 //! request pipeline (cluster down → faults → auth → dispatch → job wait).
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -13,32 +13,18 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use tokio::runtime::Handle;
 use tokio_rustls::TlsAcceptor;
 
-use super::api::{Ctx, Reply, dispatch, expand_dotted};
+use super::api::{Ctx, Reply, expand_dotted};
 use super::auth::{ClientCn, authenticate, subject_cn};
 use super::cluster::job_json;
-use super::control::{self, FaultKind};
+use super::control;
 use super::error::ApiError;
-use super::listeners::{Listeners, Slot};
+use super::faults::{self, FaultKind};
+use super::listeners::Serve;
 use super::query::Query;
-use super::world::World;
-use crate::tls::Identity;
-
-/// State shared by every cluster server, the ticker and [`super::Control`].
-pub struct Shared {
-    /// The world.
-    pub world: Mutex<World>,
-    /// Every listener.
-    pub listeners: Mutex<Listeners>,
-    /// The runtime the lab runs on.
-    pub handle: Handle,
-    /// TLS for every cluster.
-    pub acceptor: TlsAcceptor,
-    /// The lab CA.
-    pub identity: Identity,
-}
+use super::routes::dispatch;
+use super::shared::Shared;
 
 /// Marks a response whose connection must be closed without answering.
 #[derive(Debug, Clone, Copy)]
@@ -53,60 +39,20 @@ impl std::fmt::Display for Dropped {
 }
 impl std::error::Error for Dropped {}
 
-impl Shared {
-    /// Locks the world (a poisoned lock is recovered: the world has no
-    /// invariants a panicking handler could half-apply across a lock).
-    pub fn world(&self) -> MutexGuard<'_, World> {
-        self.world.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Locks the listeners.
-    pub fn listeners(&self) -> MutexGuard<'_, Listeners> {
-        self.listeners.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Advances time and brings data LIF listeners in line with the world.
-    pub fn sync(&self) {
-        let desired = {
-            let mut w = self.world();
-            w.tick();
-            w.data_listeners()
-        };
-        self.listeners().reconcile_data(&self.handle, &desired);
-    }
-
-    /// Opens the API listener of `cluster` on `port` (0 = ephemeral).
-    pub fn open_api(self: &Arc<Self>, cluster: &str, port: u16) -> std::io::Result<u16> {
-        let mut ls = self.listeners();
-        if ls.closed {
-            return Ok(port);
-        }
-        if let Some(slot) = ls.api.get(cluster) {
-            return Ok(slot.addr.port());
-        }
-        let router = router(self.clone(), cluster.to_string());
-        let acceptor = self.acceptor.clone();
-        let slot = Slot::bind(
-            &self.handle,
-            SocketAddr::from(([127, 0, 0, 1], port)),
-            move |tcp, peer| {
-                serve_connection(tcp, peer, acceptor.clone(), router.clone());
-            },
-        )?;
-        let bound = slot.addr.port();
-        ls.parked_api.remove(cluster);
-        ls.api.insert(cluster.to_string(), slot);
-        Ok(bound)
-    }
-
-    /// Closes the API listener of `cluster` (connections are refused; the
-    /// port stays reserved for its return).
-    pub fn close_api(&self, cluster: &str) {
-        let mut ls = self.listeners();
-        if let Some(parked) = ls.api.remove(cluster).and_then(Slot::park) {
-            ls.parked_api.insert(cluster.to_string(), parked);
-        }
-    }
+/// Serves `cluster`'s API on 127.0.0.1:`port` (0 = ephemeral) from now on:
+/// binds it and remembers how to serve it, so that [`Shared::open_api`]
+/// can bring it back after an outage.
+pub fn serve_cluster(shared: &Arc<Shared>, cluster: &str, port: u16) -> std::io::Result<u16> {
+    let router = router(shared.clone(), cluster.to_string());
+    let acceptor = shared.acceptor.clone();
+    let serve: Serve = Arc::new(move |tcp, peer| {
+        serve_connection(tcp, peer, acceptor.clone(), router.clone());
+    });
+    shared
+        .listeners()
+        .api_serve
+        .insert(cluster.to_string(), serve);
+    shared.open_api(cluster, port)
 }
 
 fn serve_connection(tcp: TcpStream, peer: SocketAddr, acceptor: TlsAcceptor, router: Router) {
@@ -250,7 +196,7 @@ async fn api(app: &AppState, req: Request) -> Result<Response, ApiError> {
         *c.per_path
             .entry(format!("{} {}", parts.method, path))
             .or_insert(0) += 1;
-        let fault = control::take_fault(c, &parts.method, &path_q);
+        let fault = faults::take(&mut c.faults, &parts.method, &path_q);
         let principal = authenticate(c, &parts.headers, parts.extensions.get::<ClientCn>());
         (fault, principal)
     };

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use super::builtin_actions::{ANN_DATA_UPLOAD_NAME, ANN_VOLUME_SNAPSHOT_NAME};
+use super::action::{ANN_DATA_UPLOAD_NAME, ANN_VOLUME_SNAPSHOT_NAME};
 use super::rules::{self, get_valid_name};
 use crate::lab::fields::str_at as s;
 

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use super::builtin_actions::{
+use super::action::{
     ANN_DATA_UPLOAD_NAME, ANN_VOLUME_SNAPSHOT_NAME, ActionEnv, ActionOutput, ActionResult,
     DYNAMIC_PV_RESTORE_LABEL, ItemRef, out,
 };

@@ -13,8 +13,9 @@ use std::pin::Pin;
 
 use serde_json::{Value, json};
 
+use super::action::{ActionEnv, ActionOutput, ItemRef};
 use super::backup::BackupContents;
-use super::builtin_actions::{ActionEnv, ActionOutput, Builtin, ItemRef, volume_backups_for_pod};
+use super::builtin_actions::{Builtin, volume_backups_for_pod};
 use super::filters::{
     IncludesExcludes, filters, include_cluster_resources, must_have, select_items,
 };
@@ -22,10 +23,10 @@ use super::pv_decision::{PvDecision, VolumeEvidence, pv_decision};
 use super::rules::{
     self, Selector, add_restore_labels, reset_metadata_and_status, reset_volume_binding_info,
 };
-use super::runner::{RestoreResult, RunnerConfig, set_status};
+use super::run_state::{RestoreResult, RunnerConfig, set_status};
 use crate::kube::KubeHandle;
-use crate::lab::app::SIMULATED_LABEL;
 use crate::lab::fields::str_at as s;
+use crate::lab::simulated::{SIMULATED_LABEL, mark};
 use crate::velero::PluginHost;
 
 /// An action the restore runs: one of Velero's or one of the plugin's.
@@ -382,7 +383,7 @@ impl<'a> Restorer<'a> {
                 self.res.log.push(format!("{id}: {}: {l}", action.name()));
             }
             for c in &out.creates {
-                if let Err(e) = self.kube.apply(crate::lab::app::mark(c.clone())) {
+                if let Err(e) = self.kube.apply(mark(c.clone())) {
                     self.error(format!("error preparing {id}: {}: {e:#}", action.name()));
                     return false;
                 }
@@ -459,7 +460,7 @@ impl<'a> Restorer<'a> {
             .unwrap_or_else(
                 || json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
             );
-        match self.kube.apply(crate::lab::app::mark(from)) {
+        match self.kube.apply(mark(from)) {
             Ok(_) => self.res.log.push(format!("namespaces/{ns}: created")),
             Err(e) => self.error(format!("error creating namespace {ns}: {e:#}")),
         }

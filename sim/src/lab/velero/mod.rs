@@ -16,8 +16,10 @@
 //! - [`item_restore`]: the item loop (`restoreItem`);
 //! - [`node_agent`]: PodVolumeRestores writing backup data into ONTAP,
 //!   DataDownloads, the Finalizing phase;
-//! - [`runner`]: the Restore's phases and results.
+//! - [`runner`]: the Restore's phases; [`run_state`]: its configuration,
+//!   results and status.
 
+pub mod action;
 pub mod backup;
 pub mod builtin_actions;
 pub mod csi_actions;
@@ -26,8 +28,9 @@ pub mod item_restore;
 pub mod node_agent;
 pub mod pv_decision;
 pub mod rules;
+pub mod run_state;
 pub mod runner;
-mod seed;
 
 pub use backup::{BackupContents, BackupKind, BackupStore};
-pub use runner::{RestoreResult, RunnerConfig, StartHook, install, run};
+pub use run_state::{RestoreResult, RunnerConfig, StartHook};
+pub use runner::{install, run};

@@ -19,15 +19,15 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use super::action::DYNAMIC_PV_RESTORE_LABEL;
 use super::backup::BackupContents;
-use super::builtin_actions::DYNAMIC_PV_RESTORE_LABEL;
 use super::item_restore::PodVolume;
 use super::rules::{self, get_valid_name};
-use super::runner::{RestoreResult, RunnerConfig};
+use super::run_state::{RestoreResult, RunnerConfig};
 use crate::kube::KubeHandle;
-use crate::lab::app::mark;
 use crate::lab::controllers::ANN_IMPORT_ORIGINAL_NAME;
 use crate::lab::fields::str_at as s;
+use crate::lab::simulated::mark;
 
 const POLL: Duration = Duration::from_millis(200);
 

@@ -6,7 +6,8 @@ use chrono::Utc;
 use crate::ontap::Timing;
 use crate::ontap::error::ApiError;
 
-use super::model::{Job, JobAction, JobHook, JobState, World, new_uuid};
+use super::ids::new_uuid;
+use super::model::{Job, JobAction, JobHook, JobState, World};
 
 impl World {
     /// Creates a job on `cluster`.

@@ -9,13 +9,20 @@
 //! - `model`: the objects and the [`World`] that holds them.
 //! - `seed`: a world from a topology; `lookup`: finding objects;
 //!   `jobs`: asynchronous jobs and the tick; `replication`: transfers;
-//!   `dump`: the JSON dump of the whole lab.
+//!   `dump`: the JSON dump of the whole lab; `lun` and `export_policy`:
+//!   the LUN and export policy models.
 
 mod dump;
+mod export_policy;
+mod ids;
 mod jobs;
 mod lookup;
+mod lun;
 mod model;
 mod replication;
 mod seed;
 
+pub use export_policy::*;
+pub use ids::new_uuid;
+pub use lun::*;
 pub use model::*;

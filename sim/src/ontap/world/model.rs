@@ -7,16 +7,12 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
 use crate::ontap::Timing;
-use crate::ontap::control::FaultSlot;
 use crate::ontap::error::ApiError;
-use crate::ontap::exports::ExportPolicy;
-use crate::ontap::luns::Lun;
+use crate::ontap::faults::FaultSlot;
 use crate::ontap::topology::RoleSpec;
 
-/// A new random UUID as text.
-pub fn new_uuid() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
+use super::export_policy::ExportPolicy;
+use super::lun::Lun;
 
 /// ONTAP's timestamp format.
 pub fn ts(t: DateTime<Utc>) -> String {

@@ -5,7 +5,8 @@ use std::time::Instant;
 use chrono::Utc;
 use serde_json::json;
 
-use super::model::{Lif, Transfer, Volume, World, WriteRec, new_uuid};
+use super::ids::new_uuid;
+use super::model::{Lif, Transfer, Volume, World, WriteRec};
 
 impl World {
     /// The source SVM's volume contents, or `None` when unreachable.

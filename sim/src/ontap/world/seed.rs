@@ -3,11 +3,12 @@
 use std::collections::BTreeMap;
 
 use crate::ontap::Timing;
-use crate::ontap::exports::{ExportRule, insert_rule};
-use crate::ontap::luns::Lun;
 use crate::ontap::topology::{Topology, parse_version};
 
-use super::model::{Account, Cluster, Lif, Node, Policy, Svm, Volume, World, new_uuid};
+use super::export_policy::{ExportRule, insert_rule};
+use super::ids::new_uuid;
+use super::lun::Lun;
+use super::model::{Account, Cluster, Lif, Node, Policy, Svm, Volume, World};
 
 pub(super) const BUILTIN_POLICIES: &[(&str, &str)] = &[
     ("Asynchronous", "async"),

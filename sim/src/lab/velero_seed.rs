@@ -3,9 +3,9 @@
 
 use anyhow::{Context, Result};
 
-use super::backup::BackupKind;
-use super::builtin_actions::storage_class_mapping_configmap;
-use crate::lab::{Lab, app};
+use super::velero::BackupKind;
+use super::velero::builtin_actions::storage_class_mapping_configmap;
+use super::{Lab, app, simulated};
 
 impl Lab {
     /// Makes the backup of the sample application taken with `kind`
@@ -21,7 +21,7 @@ impl Lab {
         let name = contents.name().to_string();
         for kube in [&self.primary_kube, &self.dr_kube] {
             for o in contents.synced_objects() {
-                kube.apply(app::mark(o))
+                kube.apply(simulated::mark(o))
                     .with_context(|| format!("syncing backup {name} ({})", kind.as_str()))?;
             }
         }
@@ -37,7 +37,7 @@ impl Lab {
     /// The DR cluster rejected the ConfigMap.
     pub fn map_storage_class(&self, old: &str, new: &str) -> Result<()> {
         self.dr_kube
-            .apply(app::mark(storage_class_mapping_configmap(
+            .apply(simulated::mark(storage_class_mapping_configmap(
                 app::VELERO_NAMESPACE,
                 &[(old, new)],
             )))
