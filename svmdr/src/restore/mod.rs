@@ -36,6 +36,7 @@ use kube::core::{ApiResource, GroupVersionKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::poll::{Pace, Poller};
 use crate::report::Reporter;
 
 /// Which backup to restore.
@@ -510,8 +511,11 @@ async fn wait_restore(
     poll_interval: Duration,
     reporter: &dyn Reporter,
 ) -> Result<RestoreStatus, RestoreError> {
-    let start = Instant::now();
+    // A `Poller` loop rather than `poll_until`, so that the wait stays
+    // `Send` (see `poll_until`'s caveats).
+    let mut poller = Poller::start(Pace::every(poll_interval, timeout));
     loop {
+        poller.tick();
         let obj = api
             .get(name)
             .await
@@ -534,16 +538,14 @@ async fn wait_restore(
             }
             return Ok(last);
         }
-        if start.elapsed() >= timeout {
-            return Err(RestoreError::Timeout {
+        poller.pending::<RestoreError, _>(last).await.map_err(|e| {
+            e.or_timeout(|_, last: RestoreStatus| RestoreError::Timeout {
                 name: name.into(),
                 namespace: ns.into(),
                 phase: last.phase,
                 waited: timeout,
-            });
-        }
-        let left = timeout.saturating_sub(start.elapsed());
-        tokio::time::sleep(poll_interval.min(left)).await;
+            })
+        })?;
     }
 }
 
