@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::auth;
 use super::discovery;
 use super::patch::{self, PatchKind};
+use super::protobuf;
 use super::resources::ResourceType;
 use super::selectors::{FieldSelector, LabelSelector};
 use super::status::{ApiError, json_response};
@@ -135,7 +136,9 @@ impl Ctx<'_> {
 
     fn json_body(&self) -> Result<Value, ApiError> {
         let ct = self.content_type();
-        if ct.contains("yaml") {
+        if ct.starts_with(protobuf::CONTENT_TYPE) {
+            protobuf::decode(&self.body)
+        } else if ct.contains("yaml") {
             serde_yaml::from_slice(&self.body).map_err(|e| {
                 ApiError::bad_request(format!(
                     "the body of the request could not be decoded as YAML: {e}"
@@ -150,8 +153,23 @@ impl Ctx<'_> {
         }
     }
 
+    /// A boolean query parameter as the API server reads one
+    /// (`k8s.io/apimachinery` `pkg/runtime/conversion.go`
+    /// `Convert_Slice_string_To_bool`): absent, `0` or `false` in any case
+    /// is false; any other value, the empty one included, is true (so the
+    /// Python client's `watch=True` watches).
+    fn flag(&self, key: &str) -> bool {
+        self.q(key)
+            .is_some_and(|v| v != "0" && !v.eq_ignore_ascii_case("false"))
+    }
+
+    /// What Table rows carry (`includeObject`).
+    fn include(&self) -> Result<table::Include, ApiError> {
+        table::Include::parse(self.q("includeObject")).map_err(ApiError::bad_request)
+    }
+
     fn is_watch(&self) -> bool {
-        matches!(self.q("watch"), Some("true" | "1"))
+        self.flag("watch")
     }
 }
 
@@ -311,7 +329,7 @@ fn resource(
             };
             let ct = ctx.content_type();
             let kind = PatchKind::from_content_type(ct)
-                .ok_or_else(|| ApiError::unsupported_media_type(ct))?;
+                .ok_or_else(|| ApiError::unsupported_media_type(PatchKind::MEDIA_TYPES))?;
             let body = patch::decode(kind, &ctx.body).map_err(ApiError::bad_request)?;
             let out = store.patch(&rt, ns_str, name, kind, &body, sub, ctx.opts())?;
             Ok(respond_object(ctx, &rt, StatusCode::OK, out))
@@ -370,7 +388,13 @@ fn resource(
 
 fn respond_object(ctx: &Ctx<'_>, rt: &ResourceType, code: StatusCode, obj: Value) -> Response {
     if table::wants_table(ctx.accept()) {
-        return json_response(code, &table::table(rt, std::slice::from_ref(&obj), None));
+        return match ctx.include() {
+            Ok(include) => json_response(
+                code,
+                &table::table(rt, std::slice::from_ref(&obj), None, include),
+            ),
+            Err(e) => e.into_response(),
+        };
     }
     json_response(code, &obj)
 }
@@ -426,6 +450,7 @@ fn list(ctx: &Ctx<'_>, rt: &ResourceType, ns: Option<&str>) -> Result<Response, 
             rt,
             &page.items,
             Some((page.rv, page.continue_token)),
+            ctx.include()?,
         )));
     }
     Ok(ok(&list_doc(
@@ -469,8 +494,8 @@ fn start_watch(
         namespace: ns.map(String::from),
         labels,
         fields,
-        bookmarks: matches!(ctx.q("allowWatchBookmarks"), Some("true" | "1")),
-        send_initial_events: matches!(ctx.q("sendInitialEvents"), Some("true" | "1")),
+        bookmarks: ctx.flag("allowWatchBookmarks"),
+        send_initial_events: ctx.flag("sendInitialEvents"),
         timeout,
         bookmark_interval: ctx.app.config.bookmark_interval,
         since,
@@ -556,6 +581,28 @@ mod tests {
                 .unwrap()
                 .contains(&"GET /api/v1/secrets/x".to_string())
         );
+    }
+
+    #[tokio::test]
+    async fn boolean_parameters_read_as_the_api_server_reads_them() {
+        let app = app();
+        // The Python client sends `watch=True`: a watch (a stream that the
+        // 1 s cap ends), not a list.
+        for v in ["True", "true", "1", "t", "yes"] {
+            let uri =
+                format!("/api/v1/namespaces/default/configmaps?watch={v}&allowWatchBookmarks=True");
+            let (code, _, body) = call(&app, "GET", &uri, None).await;
+            assert_eq!(code, 200);
+            assert!(body.contains("\"type\":\"BOOKMARK\""), "watch={v}: {body}");
+        }
+        for v in ["False", "false", "0"] {
+            let uri = format!("/api/v1/namespaces/default/configmaps?watch={v}");
+            let (_, _, body) = call(&app, "GET", &uri, None).await;
+            assert!(
+                body.contains("\"kind\":\"ConfigMapList\""),
+                "watch={v}: {body}"
+            );
+        }
     }
 
     #[tokio::test]

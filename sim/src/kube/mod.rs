@@ -32,6 +32,7 @@ pub mod fixtures;
 mod handlers;
 mod kubeconfig;
 mod patch;
+mod protobuf;
 mod resources;
 mod selectors;
 mod server;

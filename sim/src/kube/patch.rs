@@ -24,6 +24,14 @@ pub enum PatchKind {
 }
 
 impl PatchKind {
+    /// The patch media types the server reads (its 415 lists them).
+    pub const MEDIA_TYPES: &[&str] = &[
+        "application/json-patch+json",
+        "application/merge-patch+json",
+        "application/strategic-merge-patch+json",
+        "application/apply-patch+yaml",
+    ];
+
     /// The kind for a `Content-Type` header value (parameters ignored).
     pub fn from_content_type(ct: &str) -> Option<Self> {
         let base = ct.split(';').next().unwrap_or("").trim();

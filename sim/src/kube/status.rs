@@ -146,13 +146,15 @@ impl ApiError {
         Self::new(410, "Expired", message)
     }
 
-    /// 415 for a patch type the server does not know.
-    pub fn unsupported_media_type(content_type: &str) -> Self {
+    /// 415 for a body in a media type the server does not read, listing
+    /// those it does (apiserver `negotiation.NewUnsupportedMediaTypeError`).
+    pub fn unsupported_media_type(accepted: &[&str]) -> Self {
         Self::new(
             415,
             "UnsupportedMediaType",
             format!(
-                "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml (got {content_type:?})"
+                "the body of the request was in an unknown format - accepted media types include: {}",
+                accepted.join(", ")
             ),
         )
     }

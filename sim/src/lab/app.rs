@@ -128,7 +128,8 @@ pub fn primary_objects(site: &TridentSite) -> Vec<Value> {
         "metadata": {"name": DEPLOYMENT, "namespace": NAMESPACE, "labels": labels},
         "spec": {"replicas": 1, "selector": {"matchLabels": labels},
                  "template": {"metadata": {"labels": labels}, "spec": pod_spec}},
-        "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1},
+        "status": {"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1,
+                   "readyReplicas": 1, "availableReplicas": 1},
     }));
     // Scheduled on the primary (Velero's velero.io/pod action clears it).
     let mut scheduled_spec = pod_spec.clone();
@@ -137,7 +138,9 @@ pub fn primary_objects(site: &TridentSite) -> Vec<Value> {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": format!("{DEPLOYMENT}-7d4b9c6f5-x2k8p"), "namespace": NAMESPACE, "labels": labels},
         "spec": scheduled_spec,
-        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}],
+                   "containerStatuses": [{"name": "web", "image": "nginx:1.27", "ready": true,
+                       "restartCount": 0, "started": true, "state": {"running": {}}}]},
     }));
     out.push(json!({
         "apiVersion": "v1", "kind": "Service",

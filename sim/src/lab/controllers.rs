@@ -212,8 +212,15 @@ impl ClusterControllers {
                 .iter()
                 .filter(|p| s(p, "/status/phase") == "Running")
                 .count();
-            let status =
-                json!({"replicas": want, "readyReplicas": ready, "availableReplicas": ready});
+            // `observedGeneration` and `updatedReplicas` as the deployment
+            // controller keeps them (the lab has no rollouts: every pod is
+            // of the current template), so `kubectl rollout status` ends
+            // (kubectl `polymorphichelpers/rollout_status.go`).
+            let status = json!({
+                "observedGeneration": d.pointer("/metadata/generation").cloned().unwrap_or(json!(1)),
+                "replicas": want, "updatedReplicas": want,
+                "readyReplicas": ready, "availableReplicas": ready,
+            });
             if d.get("status") != Some(&status) {
                 let mut nd = d.clone();
                 nd["status"] = status;

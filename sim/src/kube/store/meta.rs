@@ -79,7 +79,9 @@ pub(super) fn spec_part(obj: &Value) -> Value {
     v
 }
 
-/// Folds a Secret's `stringData` into `data`, as the API server does.
+/// A Secret as the API server stores it: `stringData` folded into `data`,
+/// and an empty `type` defaulted to `Opaque` (`pkg/apis/core/v1/defaults.go`
+/// `SetDefaults_Secret`).
 pub(super) fn fold_string_data(rt: &ResourceType, obj: &mut Value) {
     if !(rt.group.is_empty() && rt.plural == "secrets") {
         return;
@@ -87,6 +89,13 @@ pub(super) fn fold_string_data(rt: &ResourceType, obj: &mut Value) {
     let Some(map) = obj.as_object_mut() else {
         return;
     };
+    if map
+        .get("type")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        map.insert("type".into(), json!("Opaque"));
+    }
     if let Some(Value::Object(sd)) = map.remove("stringData") {
         let data = map.entry("data").or_insert_with(|| json!({}));
         if !data.is_object() {

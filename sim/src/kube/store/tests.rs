@@ -32,6 +32,7 @@ fn create_sets_server_fields_and_rejects_duplicates() {
     assert_eq!(o["metadata"]["namespace"], "trident");
     assert_eq!(o["data"]["k"], "dg==");
     assert!(o.get("stringData").is_none());
+    assert_eq!(o["type"], "Opaque", "SetDefaults_Secret");
     assert!(!meta_str(&o, "uid").is_empty());
     let err = s
         .create(
