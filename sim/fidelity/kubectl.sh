@@ -6,14 +6,15 @@
 # (with the upstream file that decides it) and fails when the lab differs.
 # Prints `ok NAME` / `FAIL NAME: why` and ends with `N passed, M failed`.
 #
-# Covered (issue 14): protobuf bodies from kubectl `create`, boolean query
+# Covered (issue 14): protobuf bodies from kubectl `create`, /openapi/v3
+# (apply|create|replace|diff -f, explain), strategic merge patch, boolean query
 # parameters as the API server parses them (the Python client's watch), the
 # printers' table columns, includeObject=Object (--sort-by), Secret type
 # defaulting, Deployment observedGeneration (rollout status), a
 # TridentBackend deleted by hand (Trident keeps its finalizer).
-# Not covered yet (the lab does not do them): OpenAPI documents (so `kubectl
-# apply|create|replace -f` need --validate=false, and `explain` fails),
-# strategic merge patch, server-side apply managedFields and conflicts,
+# Not covered yet (the lab does not do them): OpenAPI schemas (explain shows
+# no fields; fieldValidation=Strict is not enforced), /openapi/v2,
+# server-side apply managedFields and conflicts,
 # per-resource field selector validation, the JSON-patch `test` message,
 # scale, pods/log, auth can-i and whoami.
 set -uo pipefail
@@ -81,6 +82,29 @@ for k in "${kubectls[@]}"; do
     # kubectl --sort-by asks for includeObject=Object and sorts on it.
     tc "$l: get pv --sort-by=.spec.capacity.storage lists both" 0 "10Gi" "20Gi" "!No resources found" \
         -- "$k" "${P[@]}" get pv --sort-by=.spec.capacity.storage
+    # kubectl reads /openapi/v3 before apply|create|replace -f and
+    # validates on the server (cli-runtime query_param_verifier_v3.go).
+    m="$work/web-$i.yaml"
+    sed "s/@NS@/$ns/; s/@IMAGE@/nginx:1.27/" "$here/kubectl-deployment.yaml" >"$m"
+    tc "$l: apply -f creates" 0 "deployment.apps/web created" -- "$k" "${P[@]}" apply -f "$m"
+    tc "$l: apply -f again: unchanged" 0 "deployment.apps/web unchanged" -- "$k" "${P[@]}" apply -f "$m"
+    tc "$l: create -f an existing object: AlreadyExists" 1 "AlreadyExists" -- "$k" "${P[@]}" create -f "$m"
+    sed -i "s/nginx:1.27/nginx:1.28/" "$m"
+    tc "$l: diff -f shows the change (exit 1)" 1 "image: nginx:1.28" -- "$k" "${P[@]}" diff -f "$m"
+    # Client-side apply sends a strategic merge patch: containers merge by
+    # name, so the volume mounts stay (apimachinery strategicpatch/patch.go).
+    tc "$l: apply -f a new image" 0 "configured" -- "$k" "${P[@]}" apply -f "$m"
+    tc "$l: ... keeps the container's volumeMounts" 0 'nginx:1.28 [{"mountPath":"/data","name":"data"}]' \
+        -- "$k" "${P[@]}" -n "$ns" get deploy web -o 'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].volumeMounts}'
+    tc "$l: set image (strategic merge patch)" 0 "image updated" -- "$k" "${P[@]}" -n "$ns" set image deploy/web web=nginx:1.29
+    tc "$l: ... keeps the container's volumeMounts" 0 'nginx:1.29 [{"mountPath":"/data","name":"data"}]' \
+        -- "$k" "${P[@]}" -n "$ns" get deploy web -o 'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].volumeMounts}'
+    tc "$l: replace -f" 0 "deployment.apps/web replaced" -- "$k" "${P[@]}" replace -f "$m"
+    tc "$l: explain reads the OpenAPI document" 0 "KIND:       ConfigMap" -- "$k" "${P[@]}" explain configmap
+    # Custom resources take no strategic merge patch (apiextensions-apiserver).
+    tc "$l: patch a custom resource without --type: refused as for a CR" 1 \
+        "application/strategic-merge-patch+json is not supported" \
+        -- "$k" "${P[@]}" -n trident patch tbc ontap-nas-primary -p '{"metadata":{"labels":{"x":"y"}}}'
     # kubectl polymorphichelpers/rollout_status.go needs observedGeneration.
     tc "$l: rollout status completes" 0 "successfully rolled out" \
         -- "$k" "${P[@]}" -n shop rollout status deploy/web --timeout=10s

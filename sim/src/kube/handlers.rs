@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::auth;
 use super::discovery;
+use super::openapi;
 use super::patch::{self, PatchKind};
 use super::protobuf;
 use super::resources::ResourceType;
@@ -183,6 +184,17 @@ fn route(ctx: &Ctx<'_>, path: &str) -> Result<Response, ApiError> {
     if ctx.method == Method::GET {
         match segs.as_slice() {
             ["version"] => return Ok(ok(&discovery::version())),
+            ["openapi", "v3"] => return Ok(ok(&openapi::root(&reg()))),
+            ["openapi", "v3", "api", v] => {
+                return openapi::group_version(&reg(), "", v)
+                    .map(|d| ok(&d))
+                    .ok_or_else(ApiError::no_route);
+            }
+            ["openapi", "v3", "apis", g, v] => {
+                return openapi::group_version(&reg(), g, v)
+                    .map(|d| ok(&d))
+                    .ok_or_else(ApiError::no_route);
+            }
             ["healthz" | "livez" | "readyz"] => return Ok((StatusCode::OK, "ok").into_response()),
             ["api"] | ["apis"] => {
                 let core = segs[0] == "api";
@@ -328,8 +340,14 @@ fn resource(
                 Target::Main
             };
             let ct = ctx.content_type();
+            let accepted = if rt.custom {
+                PatchKind::CUSTOM_MEDIA_TYPES
+            } else {
+                PatchKind::MEDIA_TYPES
+            };
             let kind = PatchKind::from_content_type(ct)
-                .ok_or_else(|| ApiError::unsupported_media_type(PatchKind::MEDIA_TYPES))?;
+                .filter(|k| !(rt.custom && *k == PatchKind::Strategic))
+                .ok_or_else(|| ApiError::unsupported_media_type(accepted))?;
             let body = patch::decode(kind, &ctx.body).map_err(ApiError::bad_request)?;
             let out = store.patch(&rt, ns_str, name, kind, &body, sub, ctx.opts())?;
             Ok(respond_object(ctx, &rt, StatusCode::OK, out))

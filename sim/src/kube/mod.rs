@@ -21,16 +21,18 @@
 //! ```
 //!
 //! # Caveats
-//! Strategic merge and server-side apply patches are applied as merge
-//! patches; no admission, RBAC, OpenAPI validation, garbage collection or
-//! controllers run (objects are stored as written, apart from the fields the
-//! API server itself owns).
+//! Server-side apply patches are applied as merge patches (no
+//! `managedFields`); no admission, RBAC, schema validation, garbage
+//! collection or controllers run (objects are stored as written, apart from
+//! the fields and defaults the API server itself owns). What is copied from
+//! the API server, and what is not yet, is in `docs/kubernetes-api.md`.
 
 mod auth;
 mod discovery;
 pub mod fixtures;
 mod handlers;
 mod kubeconfig;
+mod openapi;
 mod patch;
 mod protobuf;
 mod resources;
@@ -38,6 +40,7 @@ mod selectors;
 mod server;
 mod status;
 mod store;
+mod strategic;
 mod table;
 mod watch;
 

@@ -1,12 +1,13 @@
 //! Patch bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902),
 //! strategic merge patch and server-side apply.
 //!
+//! Strategic merge patch follows the built-in types' merge keys
+//! ([`super::strategic`]).
+//!
 //! # Caveats
-//! Strategic merge patch is applied as a merge patch with its `$`-directives
-//! removed, so a list in the patch replaces the whole list instead of being
-//! merged by key. Server-side apply is applied as a merge patch: the field
-//! manager is accepted but no `managedFields` are tracked and fields dropped
-//! from an applied configuration are not removed.
+//! Server-side apply is applied as a merge patch: the field manager is
+//! accepted but no `managedFields` are tracked, no conflict is raised, and
+//! fields dropped from an applied configuration are not removed.
 
 use serde_json::Value;
 
@@ -24,11 +25,19 @@ pub enum PatchKind {
 }
 
 impl PatchKind {
-    /// The patch media types the server reads (its 415 lists them).
+    /// The patch media types the server reads for built-in types (its 415
+    /// lists them).
     pub const MEDIA_TYPES: &[&str] = &[
         "application/json-patch+json",
         "application/merge-patch+json",
         "application/strategic-merge-patch+json",
+        "application/apply-patch+yaml",
+    ];
+    /// For custom resources: no strategic merge patch
+    /// (`k8s.io/apiextensions-apiserver` `pkg/apiserver/customresource_handler.go`).
+    pub const CUSTOM_MEDIA_TYPES: &[&str] = &[
+        "application/json-patch+json",
+        "application/merge-patch+json",
         "application/apply-patch+yaml",
     ];
 
@@ -58,17 +67,6 @@ pub fn decode(kind: PatchKind, body: &[u8]) -> Result<Value, String> {
     }
 }
 
-fn strip_directives(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            map.retain(|k, _| !k.starts_with('$'));
-            map.values_mut().for_each(strip_directives);
-        }
-        Value::Array(items) => items.iter_mut().for_each(strip_directives),
-        _ => {}
-    }
-}
-
 /// Applies `patch` to `doc` and returns the patched document.
 ///
 /// # Errors
@@ -78,11 +76,7 @@ pub fn apply(kind: PatchKind, doc: &Value, patch: &Value) -> Result<Value, Strin
     let mut out = doc.clone();
     match kind {
         PatchKind::Merge | PatchKind::Apply => json_patch::merge(&mut out, patch),
-        PatchKind::Strategic => {
-            let mut p = patch.clone();
-            strip_directives(&mut p);
-            json_patch::merge(&mut out, &p);
-        }
+        PatchKind::Strategic => out = super::strategic::apply(doc, patch)?,
         PatchKind::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
                 .map_err(|e| format!("invalid JSON patch: {e}"))?;

@@ -1,0 +1,207 @@
+//! `/openapi/v3`: the discovery document and one OpenAPI 3.0 document per
+//! group-version, generated from the registry.
+//!
+//! kubectl reads them before `apply|create|replace -f`: it validates on the
+//! server (`fieldValidation=Strict`) when the PATCH operation of the kind
+//! (found by its `x-kubernetes-group-version-kind` extension) declares a
+//! `fieldValidation` query parameter (`k8s.io/cli-runtime`
+//! `pkg/resource/query_param_verifier_v3.go`). Without these documents it
+//! stops with "failed to download openapi". The discovery document maps
+//! `api/v1` and `apis/<group>/<version>` to a `serverRelativeURL` carrying
+//! a content hash, as the API server's does (`k8s.io/kube-openapi`
+//! `pkg/handler3/handler.go`).
+//!
+//! Schemas are not generated yet: each kind's schema is an object that
+//! keeps unknown fields, with its GVK. `kubectl explain` therefore shows
+//! no fields (docs/kubernetes-api.md).
+
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use super::resources::{Registry, ResourceType};
+
+/// The path of a group-version's document (`api/v1`, `apis/apps/v1`).
+fn gv_path(group: &str, version: &str) -> String {
+    if group.is_empty() {
+        format!("api/{version}")
+    } else {
+        format!("apis/{group}/{version}")
+    }
+}
+
+/// The group-versions the registry serves, in order.
+fn group_versions(reg: &Registry) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for t in reg.all() {
+        let gv = (t.group.clone(), t.version.clone());
+        if !out.contains(&gv) {
+            out.push(gv);
+        }
+    }
+    out
+}
+
+/// `GET /openapi/v3`.
+pub fn root(reg: &Registry) -> Value {
+    let mut paths = Map::new();
+    for (g, v) in group_versions(reg) {
+        let doc = group_version(reg, &g, &v).unwrap_or(Value::Null);
+        let hash: String = Sha256::digest(doc.to_string().as_bytes())
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02X}"))
+            .collect();
+        let p = gv_path(&g, &v);
+        paths.insert(
+            p.clone(),
+            json!({"serverRelativeURL": format!("/openapi/v3/{p}?hash={hash}")}),
+        );
+    }
+    json!({"paths": paths})
+}
+
+/// The schema name of a kind (`io.k8s.api.core.v1.ConfigMap` style for
+/// built-in groups, the reversed group for CRDs).
+fn schema_name(t: &ResourceType) -> String {
+    let group = if t.group.is_empty() {
+        "core".to_string()
+    } else {
+        t.group.clone()
+    };
+    let prefix = if t.custom {
+        group.split('.').rev().collect::<Vec<_>>().join(".")
+    } else {
+        format!("io.k8s.api.{}", group.split('.').next().unwrap_or(&group))
+    };
+    format!("{prefix}.{}.{}", t.version, t.kind)
+}
+
+fn param(name: &str, location: &str, description: &str) -> Value {
+    json!({"name": name, "in": location, "description": description,
+           "schema": {"type": "string", "uniqueItems": true}})
+}
+
+/// One operation of `t`.
+fn operation(t: &ResourceType, action: &str, write: bool) -> Value {
+    let mut params = Vec::new();
+    if write {
+        params.push(param(
+            "dryRun",
+            "query",
+            "When present, modifications are not persisted.",
+        ));
+        params.push(param(
+            "fieldManager",
+            "query",
+            "The name of the actor making the change.",
+        ));
+        params.push(param(
+            "fieldValidation",
+            "query",
+            "Ignore, Warn or Strict: what the server does with unknown or duplicate fields.",
+        ));
+    }
+    let schema = json!({"$ref": format!("#/components/schemas/{}", schema_name(t))});
+    json!({
+        "operationId": format!("{action}{}", t.kind),
+        "parameters": params,
+        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}},
+        "x-kubernetes-action": action,
+        "x-kubernetes-group-version-kind": {"group": t.group, "version": t.version, "kind": t.kind},
+    })
+}
+
+/// `GET /openapi/v3/api/v1`, `/openapi/v3/apis/<group>/<version>`.
+pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value> {
+    let types: Vec<&ResourceType> = reg
+        .all()
+        .iter()
+        .filter(|t| t.group == group && t.version == version)
+        .collect();
+    if types.is_empty() {
+        return None;
+    }
+    let base = format!("/{}", gv_path(group, version));
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    for t in types {
+        let collection = if t.namespaced {
+            format!("{base}/namespaces/{{namespace}}/{}", t.plural)
+        } else {
+            format!("{base}/{}", t.plural)
+        };
+        let mut coll = Map::new();
+        if t.allows("list") {
+            coll.insert("get".into(), operation(t, "list", false));
+        }
+        if t.allows("create") {
+            coll.insert("post".into(), operation(t, "post", true));
+        }
+        paths.insert(collection.clone(), Value::Object(coll));
+        let mut item = Map::new();
+        for (method, verb, action, write) in [
+            ("get", "get", "get", false),
+            ("put", "update", "put", true),
+            ("patch", "patch", "patch", true),
+            ("delete", "delete", "delete", false),
+        ] {
+            if t.allows(verb) {
+                item.insert(method.into(), operation(t, action, write));
+            }
+        }
+        paths.insert(format!("{collection}/{{name}}"), Value::Object(item));
+        schemas.insert(
+            schema_name(t),
+            json!({
+                "type": "object",
+                "description": format!("{} (the lab serves no field schema)", t.kind),
+                "x-kubernetes-preserve-unknown-fields": true,
+                "x-kubernetes-group-version-kind": [
+                    {"group": t.group, "version": t.version, "kind": t.kind}
+                ],
+            }),
+        );
+    }
+    Some(json!({
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.33.0"},
+        "paths": paths,
+        "components": {"schemas": schemas},
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_lists_every_group_version_with_a_hash() {
+        let reg = Registry::standard();
+        let r = root(&reg);
+        let core = r["paths"]["api/v1"]["serverRelativeURL"].as_str().unwrap();
+        assert!(core.starts_with("/openapi/v3/api/v1?hash="), "{core}");
+        assert!(r["paths"]["apis/trident.netapp.io/v1"].is_object());
+        assert!(r["paths"]["apis/velero.io/v1"].is_object());
+    }
+
+    #[test]
+    fn patch_operations_declare_field_validation_for_their_kind() {
+        let reg = Registry::standard();
+        let doc = group_version(&reg, "", "v1").unwrap();
+        let op = &doc["paths"]["/api/v1/namespaces/{namespace}/configmaps/{name}"]["patch"];
+        assert_eq!(
+            op["x-kubernetes-group-version-kind"],
+            json!({"group": "", "version": "v1", "kind": "ConfigMap"})
+        );
+        assert!(
+            op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "fieldValidation" && p["in"] == "query")
+        );
+        assert!(doc["paths"]["/api/v1/namespaces/{name}"]["patch"].is_object());
+        assert!(doc["components"]["schemas"]["io.k8s.api.core.v1.ConfigMap"].is_object());
+        assert!(group_version(&reg, "nope.example.com", "v1").is_none());
+    }
+}
