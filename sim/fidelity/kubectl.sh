@@ -6,17 +6,17 @@
 # (with the upstream file that decides it) and fails when the lab differs.
 # Prints `ok NAME` / `FAIL NAME: why` and ends with `N passed, M failed`.
 #
-# Covered (issue 14): protobuf bodies from kubectl `create`, /openapi/v3
-# (apply|create|replace|diff -f, explain), strategic merge patch, boolean query
+# Covered (issue 14): protobuf bodies from kubectl `create` and `auth`,
+# /openapi/v3 (apply|create|replace|diff -f, explain), strategic merge patch,
+# scale, logs, auth can-i and whoami, field selectors per kind, the JSON-patch
+# test message, boolean query
 # parameters as the API server parses them (the Python client's watch), the
 # printers' table columns, includeObject=Object (--sort-by), Secret type
 # defaulting, Deployment observedGeneration (rollout status), a
 # TridentBackend deleted by hand (Trident keeps its finalizer).
 # Not covered yet (the lab does not do them): OpenAPI schemas (explain shows
 # no fields; fieldValidation=Strict is not enforced), /openapi/v2,
-# server-side apply managedFields and conflicts,
-# per-resource field selector validation, the JSON-patch `test` message,
-# scale, pods/log, auth can-i and whoami.
+# server-side apply managedFields and conflicts.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -105,6 +105,23 @@ for k in "${kubectls[@]}"; do
     tc "$l: patch a custom resource without --type: refused as for a CR" 1 \
         "application/strategic-merge-patch+json is not supported" \
         -- "$k" "${P[@]}" -n trident patch tbc ontap-nas-primary -p '{"metadata":{"labels":{"x":"y"}}}'
+    # Subresources and reviews (registry: deployments/scale as autoscaling/v1
+    # Scale, pods/log; SelfSubjectAccessReview, SelfSubjectReview).
+    tc "$l: auth can-i (SelfSubjectAccessReview, protobuf body)" 0 "yes" -- "$k" "${P[@]}" auth can-i delete pods -n shop
+    tc "$l: auth whoami (SelfSubjectReview)" 0 "Username" "svmdr-lab-admin" -- "$k" "${P[@]}" auth whoami
+    tc "$l: logs of the app's pod (pods/log)" 0 "container web of pod" -- "$k" "${P[@]}" -n shop logs deploy/web
+    tc "$l: scale (deployments/scale)" 0 "deployment.apps/web scaled" -- "$k" "${P[@]}" -n "$ns" scale deploy/web --replicas=3
+    tc "$l: ... sets spec.replicas" 0 "3" -- "$k" "${P[@]}" -n "$ns" get deploy web -o 'jsonpath={.spec.replicas}'
+    # Field selectors: only the labels each kind supports (kubernetes
+    # pkg/apis/core/v1/conversion.go), with the server's message.
+    tc "$l: a field selector a kind does not support is refused" 1 \
+        "field label not supported: spec.persistentVolumeReclaimPolicy" "!unable to parse" \
+        -- "$k" "${P[@]}" get pv --field-selector spec.persistentVolumeReclaimPolicy=Retain
+    tc "$l: a supported one selects" 0 "web-" -- "$k" "${P[@]}" get pods -A --field-selector status.phase=Running,spec.nodeName=primary-node-1
+    # A failed JSON-patch test: a bare 422 (apiserver handlers/patch.go).
+    tc "$l: a failed JSON-patch test answers the server's 422" 1 \
+        "the server rejected our request due to an error in our request" \
+        -- "$k" "${P[@]}" -n "$ns" patch cm cm --type json -p '[{"op":"test","path":"/data/a","value":"zzz"}]'
     # kubectl polymorphichelpers/rollout_status.go needs observedGeneration.
     tc "$l: rollout status completes" 0 "successfully rolled out" \
         -- "$k" "${P[@]}" -n shop rollout status deploy/web --timeout=10s

@@ -91,14 +91,20 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
     let mut resources = Vec::new();
     for t in reg.in_group_version(group, version) {
         resources.push(resource_entry(t));
-        if t.status_subresource {
-            resources.push(json!({
-                "name": format!("{}/status", t.plural),
+        for s in t.subresources() {
+            let (group, version, kind) = &s.response;
+            let mut r = json!({
+                "name": format!("{}/{}", t.plural, s.name),
                 "singularName": "",
                 "namespaced": t.namespaced,
-                "kind": t.kind,
-                "verbs": ["get", "patch", "update"],
-            }));
+                "kind": kind,
+                "verbs": s.verbs,
+            });
+            if (group, version) != (&t.group, &t.version) {
+                r["group"] = json!(group);
+                r["version"] = json!(version);
+            }
+            resources.push(r);
         }
     }
     if resources.is_empty() {
@@ -148,12 +154,18 @@ fn aggregated_resource(t: &ResourceType) -> Value {
     if !t.categories.is_empty() {
         r["categories"] = json!(t.categories);
     }
-    if t.status_subresource {
-        r["subresources"] = json!([{
-            "subresource": "status",
-            "responseKind": kind,
-            "verbs": ["get", "patch", "update"],
-        }]);
+    let subs: Vec<Value> = t
+        .subresources()
+        .iter()
+        .map(|s| {
+            let (group, version, kind) = &s.response;
+            json!({"subresource": s.name,
+                   "responseKind": {"group": group, "version": version, "kind": kind},
+                   "verbs": s.verbs})
+        })
+        .collect();
+    if !subs.is_empty() {
+        r["subresources"] = json!(subs);
     }
     r
 }

@@ -20,9 +20,10 @@ use super::openapi;
 use super::patch::{self, PatchKind};
 use super::protobuf;
 use super::resources::ResourceType;
-use super::selectors::{FieldSelector, LabelSelector};
+use super::selectors::{FieldSelector, LabelSelector, field_labels};
 use super::status::{ApiError, json_response};
 use super::store::{Store, Target, WriteOpts};
+use super::subresources;
 use super::table;
 use super::watch::{self, WatchSpec};
 
@@ -278,13 +279,16 @@ fn resource(
         }
         [] => return Err(ApiError::no_route()),
     };
+    let ns_str = ns.unwrap_or("");
     let target = match tail {
         [] => Target2::Collection,
         [name] => Target2::Object(name),
         [name, "status"] if rt.status_subresource => Target2::Status(name),
+        [name, sub @ ("scale" | "log")] if rt.has_subresource(sub) => {
+            return subresource(ctx, &rt, ns_str, name, sub);
+        }
         _ => return Err(ApiError::no_route()),
     };
-    let ns_str = ns.unwrap_or("");
     let watch = watch_prefix || ctx.is_watch();
     let verb = match (&ctx.method, &target, watch) {
         (&Method::GET, Target2::Collection, true) | (&Method::GET, Target2::Object(_), true) => {
@@ -317,6 +321,11 @@ fn resource(
         ("get", Target2::Object(name) | Target2::Status(name)) => {
             let obj = store.get(&rt, ns_str, name)?;
             Ok(respond_object(ctx, &rt, StatusCode::OK, obj))
+        }
+        ("create", _) if subresources::review(&rt.kind, &Value::Null).is_some() => {
+            let body = ctx.json_body()?;
+            let answer = subresources::review(&rt.kind, &body).unwrap_or(body);
+            Ok(respond_object(ctx, &rt, StatusCode::CREATED, answer))
         }
         ("create", _) => {
             let obj = ctx.json_body()?;
@@ -379,7 +388,7 @@ fn resource(
             Ok(json_response(code, &out))
         }
         ("deletecollection", _) => {
-            let (labels, fields) = selectors(ctx, &rt)?;
+            let (labels, fields) = selectors(ctx, &rt, ctx.q("fieldSelector").unwrap_or(""))?;
             let page = store.list(
                 &rt,
                 ns,
@@ -404,6 +413,41 @@ fn resource(
     }
 }
 
+/// `scale` (get, update, patch) and `log` (get) of one object.
+fn subresource(
+    ctx: &Ctx<'_>,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    sub: &str,
+) -> Result<Response, ApiError> {
+    let store = &ctx.app.store;
+    let obj = store.get(rt, ns, name)?;
+    match (sub, &ctx.method) {
+        ("log", &Method::GET) => {
+            let text = subresources::log(&obj, ctx.q("container"))?;
+            Ok((StatusCode::OK, [(header::CONTENT_TYPE, "text/plain")], text).into_response())
+        }
+        ("scale", &Method::GET) => Ok(ok(&subresources::scale(&obj))),
+        ("scale", &Method::PUT | &Method::PATCH) => {
+            let current = subresources::scale(&obj);
+            let wanted = if ctx.method == Method::PUT {
+                ctx.json_body()?
+            } else {
+                let ct = ctx.content_type();
+                let kind = PatchKind::from_content_type(ct)
+                    .ok_or_else(|| ApiError::unsupported_media_type(PatchKind::MEDIA_TYPES))?;
+                let body = patch::decode(kind, &ctx.body).map_err(ApiError::bad_request)?;
+                patch::apply(kind, &current, &body).map_err(|e| e.into_api(rt, name))?
+            };
+            let updated = subresources::rescale(&obj, &wanted)?;
+            let out = store.update(rt, ns, name, updated, Target::Main, ctx.opts())?;
+            Ok(ok(&subresources::scale(&out)))
+        }
+        _ => Err(ApiError::method_not_allowed(rt, ctx.method.as_str())),
+    }
+}
+
 fn respond_object(ctx: &Ctx<'_>, rt: &ResourceType, code: StatusCode, obj: Value) -> Response {
     if table::wants_table(ctx.accept()) {
         return match ctx.include() {
@@ -417,11 +461,16 @@ fn respond_object(ctx: &Ctx<'_>, rt: &ResourceType, code: StatusCode, obj: Value
     json_response(code, &obj)
 }
 
-fn selectors(ctx: &Ctx<'_>, rt: &ResourceType) -> Result<(LabelSelector, FieldSelector), ApiError> {
+/// The request's label selector and `fields` as a field selector of `rt`.
+fn selectors(
+    ctx: &Ctx<'_>,
+    rt: &ResourceType,
+    fields: &str,
+) -> Result<(LabelSelector, FieldSelector), ApiError> {
     let labels = LabelSelector::parse(ctx.q("labelSelector").unwrap_or(""))
         .map_err(|e| ApiError::bad_request(format!("unable to parse labelSelector: {e}")))?;
-    let fields = FieldSelector::parse(ctx.q("fieldSelector").unwrap_or(""), rt.custom)
-        .map_err(|e| ApiError::bad_request(format!("unable to parse fieldSelector: {e}")))?;
+    let fields = FieldSelector::parse(fields, field_labels(&rt.group, &rt.kind))
+        .map_err(ApiError::bad_request)?;
     Ok((labels, fields))
 }
 
@@ -448,7 +497,7 @@ fn list_doc(
 }
 
 fn list(ctx: &Ctx<'_>, rt: &ResourceType, ns: Option<&str>) -> Result<Response, ApiError> {
-    let (labels, fields) = selectors(ctx, rt)?;
+    let (labels, fields) = selectors(ctx, rt, ctx.q("fieldSelector").unwrap_or(""))?;
     let limit = match ctx.q("limit") {
         Some(l) if !l.is_empty() => Some(
             l.parse::<usize>()
@@ -486,10 +535,7 @@ fn start_watch(
     ns: Option<&str>,
     fields: &str,
 ) -> Result<Response, ApiError> {
-    let labels = LabelSelector::parse(ctx.q("labelSelector").unwrap_or(""))
-        .map_err(|e| ApiError::bad_request(format!("unable to parse labelSelector: {e}")))?;
-    let fields = FieldSelector::parse(fields, rt.custom)
-        .map_err(|e| ApiError::bad_request(format!("unable to parse fieldSelector: {e}")))?;
+    let (labels, fields) = selectors(ctx, &rt, fields)?;
     let since = match ctx.q("resourceVersion") {
         None | Some("") | Some("0") => None,
         Some(rv) => Some(

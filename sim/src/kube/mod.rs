@@ -41,6 +41,7 @@ mod server;
 mod status;
 mod store;
 mod strategic;
+mod subresources;
 mod table;
 mod watch;
 

@@ -11,6 +11,9 @@
 
 use serde_json::Value;
 
+use super::resources::ResourceType;
+use super::status::ApiError;
+
 /// The patch flavours the server accepts, by `Content-Type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PatchKind {
@@ -67,20 +70,49 @@ pub fn decode(kind: PatchKind, body: &[u8]) -> Result<Value, String> {
     }
 }
 
+/// Why a patch did not apply, in the API server's categories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatchError {
+    /// The patch does not decode (400).
+    Malformed(String),
+    /// A JSON patch operation failed, a `test` included: the API server
+    /// answers a bare 422 and drops the library's message
+    /// (`k8s.io/apiserver` `pkg/endpoints/handlers/patch.go` `applyJSPatch`).
+    Rejected(String),
+    /// The patched object is not acceptable (422 naming the object).
+    Invalid(String),
+}
+
+impl PatchError {
+    /// The API server's answer for this failure on object `name` of `rt`.
+    pub fn into_api(self, rt: &ResourceType, name: &str) -> ApiError {
+        match self {
+            Self::Malformed(why) => ApiError::bad_request(why),
+            Self::Rejected(why) => {
+                tracing::debug!(%why, "JSON patch rejected");
+                ApiError::rejected()
+            }
+            Self::Invalid(why) => ApiError::invalid(rt, name, why),
+        }
+    }
+}
+
 /// Applies `patch` to `doc` and returns the patched document.
 ///
 /// # Errors
-/// A message for a malformed JSON patch or a failing operation (including a
-/// failed `test`).
-pub fn apply(kind: PatchKind, doc: &Value, patch: &Value) -> Result<Value, String> {
+/// [`PatchError`]: a malformed patch, a failing JSON patch operation
+/// (including a failed `test`), a bad strategic merge directive.
+pub fn apply(kind: PatchKind, doc: &Value, patch: &Value) -> Result<Value, PatchError> {
     let mut out = doc.clone();
     match kind {
         PatchKind::Merge | PatchKind::Apply => json_patch::merge(&mut out, patch),
-        PatchKind::Strategic => out = super::strategic::apply(doc, patch)?,
+        PatchKind::Strategic => {
+            out = super::strategic::apply(doc, patch).map_err(PatchError::Invalid)?;
+        }
         PatchKind::Json => {
             let ops: json_patch::Patch = serde_json::from_value(patch.clone())
-                .map_err(|e| format!("invalid JSON patch: {e}"))?;
-            json_patch::patch(&mut out, &ops.0).map_err(|e| format!("JSON patch failed: {e}"))?;
+                .map_err(|e| PatchError::Malformed(format!("invalid JSON patch: {e}")))?;
+            json_patch::patch(&mut out, &ops.0).map_err(|e| PatchError::Rejected(e.to_string()))?;
         }
     }
     Ok(out)
@@ -129,7 +161,12 @@ mod tests {
             &doc,
             &json!([{"op": "test", "path": "/spec/x/0", "value": 9}]),
         );
-        assert!(failed.is_err());
+        assert!(matches!(failed, Err(PatchError::Rejected(_))), "{failed:?}");
+        let malformed = apply(PatchKind::Json, &doc, &json!({"op": "add"}));
+        assert!(
+            matches!(malformed, Err(PatchError::Malformed(_))),
+            "{malformed:?}"
+        );
 
         let smp = apply(
             PatchKind::Strategic,

@@ -2,8 +2,9 @@
 //!
 //! Since client-go 1.32 the typed clients of built-in types send protobuf
 //! and accept `application/vnd.kubernetes.protobuf,application/json`, so
-//! `kubectl create configmap|secret|namespace|serviceaccount` posts
-//! protobuf (kubectl 1.32 and 1.37 were seen doing it). No fallback to
+//! `kubectl create configmap|secret|namespace|serviceaccount` and `kubectl
+//! auth can-i|whoami` post protobuf (kubectl 1.32 and 1.37 were seen doing
+//! it). No fallback to
 //! JSON exists for protobuf (client-go retries with JSON after a 415 only
 //! for CBOR), so the lab decodes these bodies; answers stay JSON, which
 //! the client accepts.
@@ -18,6 +19,8 @@
 use std::collections::BTreeMap;
 
 use base64::Engine;
+use k8s_pb::api::authentication::v1 as authn;
+use k8s_pb::api::authorization::v1 as authz;
 use k8s_pb::api::core::v1 as core;
 use k8s_pb::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_pb::apimachinery::pkg::runtime::Unknown;
@@ -92,10 +95,45 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
             }
             o
         }
+        ("authorization.k8s.io/v1", "SelfSubjectAccessReview") => {
+            let m = authz::SelfSubjectAccessReview::decode(raw).map_err(|e| bad(e.to_string()))?;
+            let mut o = object(&api_version, &kind, m.metadata.as_ref());
+            let spec = m.spec.unwrap_or_default();
+            let mut s = Map::new();
+            if let Some(r) = spec.resource_attributes {
+                let mut a = Map::new();
+                for (k, v) in [
+                    ("namespace", r.namespace),
+                    ("verb", r.verb),
+                    ("group", r.group),
+                    ("version", r.version),
+                    ("resource", r.resource),
+                    ("subresource", r.subresource),
+                    ("name", r.name),
+                ] {
+                    if let Some(v) = v.filter(|v| !v.is_empty()) {
+                        a.insert(k.into(), json!(v));
+                    }
+                }
+                s.insert("resourceAttributes".into(), Value::Object(a));
+            }
+            if let Some(n) = spec.non_resource_attributes {
+                s.insert(
+                    "nonResourceAttributes".into(),
+                    json!({"path": n.path, "verb": n.verb}),
+                );
+            }
+            o.insert("spec".into(), Value::Object(s));
+            o
+        }
+        ("authentication.k8s.io/v1", "SelfSubjectReview") => {
+            let m = authn::SelfSubjectReview::decode(raw).map_err(|e| bad(e.to_string()))?;
+            object(&api_version, &kind, m.metadata.as_ref())
+        }
         _ => {
             let mut e = ApiError::unsupported_media_type(&["application/json", "application/yaml"]);
             e.message.push_str(&format!(
-                " (the lab decodes protobuf only for v1 ConfigMap, Secret, Namespace and ServiceAccount, not {api_version} {kind}: send JSON)"
+                " (the lab decodes protobuf only for v1 ConfigMap, Secret, Namespace and ServiceAccount and the self reviews, not {api_version} {kind}: send JSON)"
             ));
             return Err(e);
         }

@@ -140,10 +140,61 @@ impl ResourceType {
         format!("{}/{}", self.group, self.plural)
     }
 
+    /// The subresources served besides the object itself: `status` where it
+    /// is one, `scale` (as `autoscaling/v1` Scale) for the workload types,
+    /// `log` for pods.
+    pub fn subresources(&self) -> Vec<Subresource> {
+        let own = (self.group.clone(), self.version.clone(), self.kind.clone());
+        let mut out = Vec::new();
+        if self.status_subresource {
+            out.push(Subresource {
+                name: "status",
+                response: own.clone(),
+                verbs: &["get", "patch", "update"],
+            });
+        }
+        if self.group == "apps"
+            && matches!(
+                self.plural.as_str(),
+                "deployments" | "statefulsets" | "replicasets"
+            )
+        {
+            out.push(Subresource {
+                name: "scale",
+                response: ("autoscaling".into(), "v1".into(), "Scale".into()),
+                verbs: &["get", "patch", "update"],
+            });
+        }
+        if self.group.is_empty() && self.plural == "pods" {
+            out.push(Subresource {
+                name: "log",
+                response: own,
+                verbs: &["get"],
+            });
+        }
+        out
+    }
+
+    /// Whether `name` is one of [`ResourceType::subresources`].
+    pub fn has_subresource(&self, name: &str) -> bool {
+        self.subresources().iter().any(|s| s.name == name)
+    }
+
     /// Whether the verb is allowed.
     pub fn allows(&self, verb: &str) -> bool {
         self.verbs.iter().any(|v| v == verb)
     }
+}
+
+/// A subresource of a type, as discovery lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Subresource {
+    /// `status`, `scale`, `log`.
+    pub name: &'static str,
+    /// The (group, version, kind) it answers with.
+    pub response: (String, String, String),
+    /// Its verbs.
+    pub verbs: &'static [&'static str],
 }
 
 /// Splits `group/version` (or a bare core `version`).
@@ -292,6 +343,19 @@ fn builtin_types() -> Vec<ResourceType> {
             .with_status()
             .with_generation(),
         R::namespaced("events.k8s.io/v1", "Event", "events").short_names(&["ev"]),
+        // Answered, never stored (`kubectl auth can-i`, `kubectl auth whoami`).
+        R::cluster(
+            "authorization.k8s.io/v1",
+            "SelfSubjectAccessReview",
+            "selfsubjectaccessreviews",
+        )
+        .verbs(&["create"]),
+        R::cluster(
+            "authentication.k8s.io/v1",
+            "SelfSubjectReview",
+            "selfsubjectreviews",
+        )
+        .verbs(&["create"]),
         R::namespaced("coordination.k8s.io/v1", "Lease", "leases"),
         R::cluster(
             "apiextensions.k8s.io/v1",

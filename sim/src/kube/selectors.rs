@@ -178,14 +178,68 @@ pub struct FieldSelector {
     reqs: Vec<(String, bool, String)>,
 }
 
+/// The field labels a kind can be selected on. From the API server's
+/// field label conversions (`kubernetes` `pkg/apis/core/v1/conversion.go`
+/// for Pod, Node, ReplicationController, Event, Namespace, Secret and
+/// Service; `apps/v1` ReplicaSet, `batch/v1` Job); every other kind,
+/// custom resources included, has only `metadata.name` and
+/// `metadata.namespace` (`runtime.DefaultMetaV1FieldSelectorConversion`).
+pub fn field_labels(group: &str, kind: &str) -> &'static [&'static str] {
+    const META: &[&str] = &["metadata.name", "metadata.namespace"];
+    match (group, kind) {
+        ("", "Pod") => &[
+            "metadata.name",
+            "metadata.namespace",
+            "spec.nodeName",
+            "spec.restartPolicy",
+            "spec.schedulerName",
+            "spec.serviceAccountName",
+            "spec.hostNetwork",
+            "status.phase",
+            "status.podIP",
+            "status.podIPs",
+            "status.nominatedNodeName",
+        ],
+        ("", "Node") => &["metadata.name", "spec.unschedulable"],
+        ("", "ReplicationController") | ("apps", "ReplicaSet") => {
+            &["metadata.name", "metadata.namespace", "status.replicas"]
+        }
+        ("", "Event") => &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+            "metadata.namespace",
+            "metadata.name",
+        ],
+        ("", "Namespace") => &["status.phase", "metadata.name"],
+        ("", "Secret") => &["type", "metadata.namespace", "metadata.name"],
+        ("", "Service") => &[
+            "metadata.namespace",
+            "metadata.name",
+            "spec.clusterIP",
+            "spec.type",
+        ],
+        ("batch", "Job") => &["metadata.name", "metadata.namespace", "status.successful"],
+        _ => META,
+    }
+}
+
 impl FieldSelector {
-    /// Parses a `fieldSelector` query value. `metadata_only` restricts the
-    /// field paths to `metadata.name` and `metadata.namespace`, as for
-    /// custom resources on a real server.
+    /// Parses a `fieldSelector` query value, allowing only the field labels
+    /// in `supported` (see [`field_labels`]; the server's message for any
+    /// other).
     ///
     /// # Errors
     /// A message naming the unparsable part or the unsupported field.
-    pub fn parse(s: &str, metadata_only: bool) -> Result<Self, String> {
+    pub fn parse(s: &str, supported: &[&str]) -> Result<Self, String> {
         let mut reqs = Vec::new();
         if s.trim().is_empty() {
             return Ok(Self { reqs });
@@ -205,7 +259,7 @@ impl FieldSelector {
             if field.is_empty() {
                 return Err(format!("invalid selector: {part:?}"));
             }
-            if metadata_only && !matches!(field, "metadata.name" | "metadata.namespace") {
+            if !supported.contains(&field) {
                 return Err(format!("field label not supported: {field}"));
             }
             reqs.push((field.to_string(), eq, value.trim().to_string()));
@@ -274,13 +328,39 @@ mod tests {
     #[test]
     fn field_selectors() {
         let o = obj(json!({}));
-        let m = |s: &str| FieldSelector::parse(s, false).unwrap().matches(&o);
+        let m = |s: &str| {
+            FieldSelector::parse(
+                s,
+                &[
+                    "metadata.name",
+                    "metadata.namespace",
+                    "type",
+                    "spec.missing",
+                ],
+            )
+            .unwrap()
+            .matches(&o)
+        };
         assert!(m("metadata.name=a"));
         assert!(m("metadata.name==a,metadata.namespace=ns1"));
         assert!(!m("metadata.name!=a"));
         assert!(m("type=Opaque"));
         assert!(m("spec.missing="));
-        assert!(FieldSelector::parse("spec.x=1", true).is_err());
-        assert!(FieldSelector::parse("nonsense", false).is_err());
+        assert!(
+            FieldSelector::parse(
+                "spec.x=1",
+                field_labels("trident.netapp.io", "TridentBackend")
+            )
+            .is_err()
+        );
+        assert!(
+            FieldSelector::parse(
+                "spec.persistentVolumeReclaimPolicy=Retain",
+                field_labels("", "PersistentVolume")
+            )
+            .is_err()
+        );
+        assert!(FieldSelector::parse("status.phase=Running", field_labels("", "Pod")).is_ok());
+        assert!(FieldSelector::parse("nonsense", &[]).is_err());
     }
 }

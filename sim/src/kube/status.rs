@@ -119,6 +119,18 @@ impl ApiError {
         }
     }
 
+    /// 422 with no detail, as `errors.NewGenericServerResponse` words it
+    /// (a failed JSON patch operation).
+    pub fn rejected() -> Self {
+        let mut e = Self::new(
+            422,
+            "Invalid",
+            "the server rejected our request due to an error in our request",
+        );
+        e.details = Some(json!({}));
+        e
+    }
+
     /// 400 for a request the server cannot decode or that contradicts itself.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)

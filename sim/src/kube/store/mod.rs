@@ -250,7 +250,7 @@ impl Store {
             Err(e) => return Err(e),
         };
         let patched = super::patch::apply(kind, &render(rt, old.clone()), patch)
-            .map_err(|why| ApiError::invalid(rt, name, why))?;
+            .map_err(|e| e.into_api(rt, name))?;
         if kind == super::patch::PatchKind::Apply {
             // Apply carries no resourceVersion precondition unless it names one.
             let want = meta_str(patch, "resourceVersion");
