@@ -369,7 +369,11 @@ impl<S: Storage> PlanBook<'_, S> {
     async fn observe_step(&self, step: &Step) -> Result<Observed, PlanError> {
         let mut obs = self
             .sites
-            .observe(&self.plan.pair, step.kind.needs_detail(), self.plan.observe_primary)
+            .observe(
+                &self.plan.pair,
+                step.kind.needs_detail(),
+                self.plan.observe_primary,
+            )
             .await
             .map_err(|source| PlanError::Observe {
                 step: step.id.clone(),

@@ -135,8 +135,12 @@ pub trait Runbook: Sync {
     ) -> Hook<'a, Result<Self::Obs, Self::Error>>;
 
     /// Whether the action took effect in `obs`. Pure.
-    fn progress(&self, step: &Self::Step, obs: &Self::Obs, token: &Self::Token)
-    -> Wait<Self::Error>;
+    fn progress(
+        &self,
+        step: &Self::Step,
+        obs: &Self::Obs,
+        token: &Self::Token,
+    ) -> Wait<Self::Error>;
 
     /// The step is still pending after `tick`, waiting for `what`: report it
     /// (and nudge whatever it waits on). Default: [`Reporter::step_waiting`]

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use sim::ontap::Timing;
-use svmdr::peering::{ALL_STEPS, PeerRequest, PeerReport};
+use svmdr::peering::{ALL_STEPS, PeerReport, PeerRequest};
 use svmdr::plan::StepStatus;
 use svmdr::report::{NoopReporter, StepOutcome};
 
@@ -59,7 +59,12 @@ async fn peering_runs_on_the_engine_with_a_timeline() {
             .map(|s| s.status)
     };
     assert_eq!(status(&first, "source-svm"), Some(StepStatus::Skipped));
-    for applied in ["cluster-peer", "destination-svm", "relationship", "initialize"] {
+    for applied in [
+        "cluster-peer",
+        "destination-svm",
+        "relationship",
+        "initialize",
+    ] {
         assert_eq!(
             status(&first, applied),
             Some(StepStatus::Succeeded),
