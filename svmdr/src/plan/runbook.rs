@@ -420,3 +420,191 @@ async fn run_step<R: Runbook>(
     mv(status, StepEvent::Completed)?;
     Ok((last, Done::Acted(what)))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::report::NoopReporter;
+
+    /// What a fake step does.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    enum Fake {
+        /// Already done.
+        Done,
+        /// Deliberately not run.
+        Skip,
+        /// To do; takes effect at the second look after acting.
+        Todo,
+        /// Its check stops the run.
+        Stop,
+        /// Acts, never takes effect.
+        Never,
+    }
+
+    #[derive(Default)]
+    struct Book {
+        /// Observations made.
+        looks: AtomicU32,
+        reuse: bool,
+        ends: Mutex<Vec<String>>,
+    }
+
+    impl Runbook for Book {
+        type Step = Fake;
+        type Obs = u32;
+        type Token = u32;
+        type Error = String;
+
+        fn id(&self, step: &Fake) -> String {
+            format!("{step:?}").to_lowercase()
+        }
+        fn title(&self, step: &Fake) -> String {
+            format!("fake {step:?}")
+        }
+        fn cluster(&self, _: &Fake) -> String {
+            "c".into()
+        }
+        fn reuses_observation(&self) -> bool {
+            self.reuse
+        }
+        fn observe<'a>(&'a self, _: &'a Fake) -> Hook<'a, Result<u32, String>> {
+            Box::pin(async move { Ok(self.looks.fetch_add(1, Ordering::SeqCst) + 1) })
+        }
+        fn check(&self, step: &Fake, _: &u32) -> Decision<String> {
+            match step {
+                Fake::Done => Decision::AlreadyDone("already".into()),
+                Fake::Skip => Decision::Skipped("on purpose".into()),
+                Fake::Todo | Fake::Never => Decision::Todo(Some("do it".into())),
+                Fake::Stop => Decision::Stop("blocked".into()),
+            }
+        }
+        fn act<'a>(
+            &'a self,
+            _: &'a Fake,
+            obs: &'a u32,
+            _: &'a dyn Reporter,
+        ) -> Hook<'a, Result<u32, String>> {
+            Box::pin(async move { Ok(*obs) })
+        }
+        fn pace(&self, _: &Fake) -> Pace {
+            Pace::every(Duration::from_millis(10), Duration::from_millis(100))
+        }
+        fn watch<'a>(&'a self, step: &'a Fake, _: &'a u32) -> Hook<'a, Result<u32, String>> {
+            self.observe(step)
+        }
+        fn progress(&self, step: &Fake, obs: &u32, acted_at: &u32) -> Wait<String> {
+            match step {
+                Fake::Todo if *obs >= acted_at + 2 => Wait::Done,
+                _ => Wait::Pending("the change".into()),
+            }
+        }
+        fn timed_out(&self, _: &Fake, _: Duration, what: String, _: &u32, _: u32) -> String {
+            format!("timed out waiting for {what}")
+        }
+        fn illegal(&self, _: &Fake, status: StepStatus, event: StepEvent) -> String {
+            format!("illegal {status:?} {event:?}")
+        }
+        fn started(&self, _: &Fake, _: usize, _: usize, _: &dyn Reporter) {}
+        fn finished(
+            &self,
+            _: &Fake,
+            record: &StepRecord,
+            ending: Ending<'_, String>,
+            _: &dyn Reporter,
+        ) {
+            let end = match ending {
+                Ending::AlreadyDone(_) => "already done",
+                Ending::Skipped(_) => "skipped",
+                Ending::Done(_) => "done",
+                Ending::Stopped(_) => "stopped",
+                Ending::Failed(_) => "failed",
+            };
+            if let Ok(mut e) = self.ends.lock() {
+                e.push(format!("{}: {end}", record.id));
+            }
+        }
+    }
+
+    fn statuses(t: &Timeline) -> Vec<StepStatus> {
+        t.steps.iter().map(|s| s.status).collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_step_goes_through_the_state_machine() {
+        let book = Book::default();
+        let steps = [Fake::Done, Fake::Skip, Fake::Todo];
+        let ran = run(&book, &steps, None, &NoopReporter).await.expect("runs");
+        assert_eq!(
+            statuses(&ran.timeline),
+            [
+                StepStatus::Skipped,
+                StepStatus::Skipped,
+                StepStatus::Succeeded
+            ]
+        );
+        assert_eq!(ran.timeline.steps[0].note.as_deref(), Some("already"));
+        assert_eq!(ran.timeline.steps[2].note, None);
+        // One look per step, two more while the third took effect.
+        assert_eq!(book.looks.load(Ordering::SeqCst), 5);
+        assert_eq!(ran.last, Some(5));
+        assert_eq!(
+            *book.ends.lock().unwrap(),
+            ["done: already done", "skip: skipped", "todo: done"]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_or_a_timeout_fails_the_step_and_ends_the_run() {
+        let book = Book::default();
+        let halted = run(
+            &book,
+            &[Fake::Todo, Fake::Stop, Fake::Todo],
+            None,
+            &NoopReporter,
+        )
+        .await
+        .expect_err("stops");
+        assert_eq!(halted.error, "blocked");
+        assert_eq!(
+            statuses(&halted.timeline),
+            [StepStatus::Succeeded, StepStatus::Failed]
+        );
+        assert_eq!(halted.timeline.steps[1].note.as_deref(), Some("blocked"));
+        assert_eq!(*book.ends.lock().unwrap(), ["todo: done", "stop: stopped"]);
+
+        let book = Book::default();
+        let halted = run(&book, &[Fake::Never], None, &NoopReporter)
+            .await
+            .expect_err("times out");
+        assert_eq!(halted.error, "timed out waiting for the change");
+        assert_eq!(statuses(&halted.timeline), [StepStatus::Failed]);
+        assert_eq!(*book.ends.lock().unwrap(), ["never: failed"]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_runbook_that_reuses_observations_looks_only_after_a_change() {
+        let book = Book {
+            reuse: true,
+            ..Book::default()
+        };
+        let steps = [Fake::Done, Fake::Todo, Fake::Skip];
+        let ran = run(&book, &steps, Some(0), &NoopReporter)
+            .await
+            .expect("runs");
+        // The given observation decides the first two steps; the third
+        // starts from the one the second ended on.
+        assert_eq!(book.looks.load(Ordering::SeqCst), 2);
+        assert_eq!(ran.last, Some(2));
+        assert_eq!(
+            statuses(&ran.timeline),
+            [
+                StepStatus::Skipped,
+                StepStatus::Succeeded,
+                StepStatus::Skipped
+            ]
+        );
+    }
+}
