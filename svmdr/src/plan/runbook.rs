@@ -325,9 +325,9 @@ pub async fn run<R: Runbook>(
             note,
         };
         let ending = match &outcome {
-            Ok(Done::AlreadyDone(why)) => Ending::AlreadyDone(why),
-            Ok(Done::Skipped(why)) => Ending::Skipped(why),
-            Ok(Done::Acted(what)) => Ending::Done(what.as_deref()),
+            Ok(Finish::AlreadyDone(why)) => Ending::AlreadyDone(why),
+            Ok(Finish::Skipped(why)) => Ending::Skipped(why),
+            Ok(Finish::Acted(what)) => Ending::Done(what.as_deref()),
             Err((e, true)) => Ending::Stopped(e),
             Err((e, false)) => Ending::Failed(e),
         };
@@ -343,18 +343,18 @@ pub async fn run<R: Runbook>(
 }
 
 /// How a step that did not fail ended.
-enum Done {
+enum Finish {
     AlreadyDone(String),
     Skipped(String),
     Acted(Option<String>),
 }
 
-impl Done {
+impl Finish {
     /// The timeline's note.
     fn note(&self) -> Option<&str> {
         match self {
-            Done::AlreadyDone(why) | Done::Skipped(why) => Some(why),
-            Done::Acted(_) => None,
+            Finish::AlreadyDone(why) | Finish::Skipped(why) => Some(why),
+            Finish::Acted(_) => None,
         }
     }
 }
@@ -367,7 +367,7 @@ async fn run_step<R: Runbook>(
     carried: Option<R::Obs>,
     reporter: &dyn Reporter,
     status: &mut StepStatus,
-) -> Result<(R::Obs, Done), (R::Error, bool)> {
+) -> Result<(R::Obs, Finish), (R::Error, bool)> {
     let mv = |status: &mut StepStatus, event: StepEvent| match status.after(event) {
         Some(next) => {
             *status = next;
@@ -383,11 +383,11 @@ async fn run_step<R: Runbook>(
     let what = match book.check(step, &obs) {
         Decision::AlreadyDone(why) => {
             mv(status, StepEvent::AlreadyDone)?;
-            return Ok((obs, Done::AlreadyDone(why)));
+            return Ok((obs, Finish::AlreadyDone(why)));
         }
         Decision::Skipped(why) => {
             mv(status, StepEvent::AlreadyDone)?;
-            return Ok((obs, Done::Skipped(why)));
+            return Ok((obs, Finish::Skipped(why)));
         }
         Decision::Stop(e) => return Err((e, true)),
         Decision::Todo(what) => what,
@@ -418,7 +418,7 @@ async fn run_step<R: Runbook>(
         }
     };
     mv(status, StepEvent::Completed)?;
-    Ok((last, Done::Acted(what)))
+    Ok((last, Finish::Acted(what)))
 }
 
 #[cfg(test)]
