@@ -10,7 +10,7 @@
 //! - [`runbook`]: the one step engine (observe → decide → act → wait, per
 //!   step) with an explicit state machine ([`StepStatus::after`]), a
 //!   [`Timeline`] and a [`crate::report::Reporter`] for progress, for any
-//!   [`runbook::Runbook`]: plans and peering ([`crate::peering::run`]).
+//!   [`runbook::Runbook`]: plans and peering ([`crate::peering::run()`]).
 //! - [`engine`]: plans on that engine ([`execute`], [`engine::next_status`]);
 //!   [`Plan::preview`] is `--dry-run`.
 //! - [`trident`]: the DR cluster's Trident backends (state, and the prompt

@@ -6,7 +6,7 @@
 //!
 //! Two runbooks exist: the plans of failover, switchover, resync and
 //! failback ([`super::engine::execute`]) and peering
-//! ([`crate::peering::run`]). A leaf: it knows neither.
+//! ([`crate::peering::run()`]). A leaf: it knows neither.
 //!
 //! # Per step
 //!
