@@ -6,9 +6,11 @@
 //! (hidden for non-terminals, `-v` and `-o json`); tests and the Velero
 //! plugin use [`NoopReporter`] or [`RecordingReporter`].
 //!
-//! The plan engine reports structured step events
-//! ([`Reporter::plan_step_started`], [`Reporter::step_waiting`],
-//! [`Reporter::plan_step_finished`]); by default they become the plain ones
+//! The engine ([`crate::plan::runbook::run`]) reports a plan's steps as
+//! structured step events ([`Reporter::plan_step_started`],
+//! [`Reporter::step_waiting`], [`Reporter::plan_step_finished`]) and
+//! peering's as the plain ones with the check's detail (its front end
+//! prints those lines); by default the structured events become the plain ones
 //! ([`Reporter::step_started`], [`Reporter::progress`],
 //! [`Reporter::step_finished`]), so a front end that only shows lines
 //! implements those.

@@ -1,6 +1,7 @@
 //! DR workflows against the simulated lab (`sim::ontap`): each workflow's
 //! happy path and re-run, the split-brain guard, the no-data-loss proof of a
-//! switchover, and the fault matrix (every step × every fault).
+//! switchover, and the fault matrix (every step × every fault); peering on
+//! the same engine.
 
 #[path = "plan/lab.rs"]
 mod lab;
@@ -13,6 +14,9 @@ mod backends;
 
 #[path = "plan/spawnable.rs"]
 mod spawnable;
+
+#[path = "plan/peering.rs"]
+mod peering;
 
 use std::time::Duration;
 

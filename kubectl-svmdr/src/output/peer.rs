@@ -90,6 +90,7 @@ mod tests {
             relationship_state: Some("snapmirrored".into()),
             lag_seconds: Some(90),
             schedule: Some("hourly".into()),
+            timeline: svmdr::plan::Timeline::default(),
         }
     }
 

@@ -7,8 +7,13 @@
 //! [`PeeringStep`] (in [`steps`], one file per group): a pure check over
 //! the [`Observed`] state of both clusters (`Done`, `Todo`, `Blocked`,
 //! `Unsafe` or `Skipped`), the ONTAP calls it would make (for `--dry-run`),
-//! and its action with its wait. [`run`](run::run) observes, checks each step in
-//! order, applies what is `Todo` and observes again, so a re-run after any
+//! and its action with its wait. [`run`](run::run) observes both clusters,
+//! validates the request, then runs the steps on the plan engine
+//! ([`crate::plan::runbook::run`], the loop failover, switchover, resync and
+//! failback run on): each step is checked against the latest observation,
+//! skipped when done, applied when `Todo` and done once a fresh
+//! observation's check says so, its status moved by the engine's state
+//! machine and recorded in the report's timeline. A re-run after any
 //! failure continues from where the clusters really are. The relationship
 //! step converges: on an existing relationship it PATCHes the schedule,
 //! policy, throttle or identity preservation the request names explicitly
@@ -28,8 +33,8 @@
 //! offer and is left alone (the step says how to remove it).
 //!
 //! Modules: [`request`] (what to set up, the planned calls, the errors),
-//! [`observe`](mod@observe), [`steps`] (one description per step), [`run`](mod@run) (the
-//! runner), [`settings`] (the relationship's settings), [`sync`].
+//! [`observe`](mod@observe), [`steps`] (one description per step), [`run`](mod@run) (peering
+//! as a runbook on the plan engine, and the dry run), [`settings`] (the relationship's settings), [`sync`].
 
 pub mod lif;
 pub mod observe;

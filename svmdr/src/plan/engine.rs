@@ -1,5 +1,6 @@
-//! The executor: runs a [`Plan`] step by step as an explicit state machine,
-//! and records a timeline.
+//! The executor of plans: runs a [`Plan`] step by step on the one engine
+//! loop ([`super::runbook::run`], shared with peering), as an explicit state
+//! machine, and records a timeline.
 //!
 //! # Expected flow (per step)
 //!
@@ -7,7 +8,7 @@
 //! 2. **Decide** (pure, [`Step::check`]): already done → `Skipped`; blocked →
 //!    fail with the reason; otherwise act.
 //! 3. **Act**: one ONTAP call (or none for verification).
-//! 4. **Wait**: re-observe until [`StepKind::progress`](super::step::StepKind::progress) says done, or the step
+//! 4. **Wait**: re-observe until [`StepKind::progress`] says done, or the step
 //!    deadline passes.
 //!
 //! # Guarantees
@@ -15,22 +16,23 @@
 //! - Every step is idempotent and decided from what ONTAP reports, so a run
 //!   interrupted anywhere (Ctrl-C, crash, lost connection: every `.await` is a
 //!   cancellation point) is resumed by running the same plan again.
-//! - Status changes go through one `match` ([`next_status`]) that rejects
-//!   illegal moves.
+//! - Status changes go through one `match` ([`StepStatus::after`], which
+//!   [`next_status`] wraps) that rejects illegal moves.
 //! - Nothing here prints: progress goes to a [`Reporter`].
 
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::error::PlanError;
 use super::observe::{Depth, DrPair, Observed, observe};
-use super::step::{ActToken, Check, Progress, Step};
+use super::runbook::{self, Decision, Ending, Halted, Hook, Runbook, Wait};
+pub use super::runbook::{StepRecord, Timeline};
+use super::step::{ActToken, Check, Progress, Step, StepKind};
 pub use super::step_status::{StepEvent, StepStatus};
 use super::storage::Storage;
-use crate::poll::{Pace, Poller};
-use crate::report::{Reporter, StepEnd, StepOutcome};
+use crate::poll::{Pace, Tick};
+use crate::report::Reporter;
 use crate::site::SiteRole;
 
 /// How often a step waiting on Trident reads its backends.
@@ -48,21 +50,13 @@ pub fn next_status(
     status: StepStatus,
     event: StepEvent,
 ) -> Result<StepStatus, PlanError> {
-    use StepEvent as E;
-    use StepStatus as S;
-    match (status, event) {
-        (S::Pending, E::Begin) => Ok(S::Checking),
-        (S::Checking, E::AlreadyDone) => Ok(S::Skipped),
-        (S::Checking, E::Act) => Ok(S::Acting),
-        (S::Acting, E::Sent) => Ok(S::Waiting),
-        (S::Waiting, E::Completed) => Ok(S::Succeeded),
-        (S::Checking | S::Acting | S::Waiting, E::Fail) => Ok(S::Failed),
-        (status, event) => Err(PlanError::IllegalTransition {
+    status
+        .after(event)
+        .ok_or_else(|| PlanError::IllegalTransition {
             step: step.to_string(),
             status,
             event,
-        }),
-    }
+        })
 }
 
 /// The workflows.
@@ -243,72 +237,6 @@ impl<S: Storage> Sites<S> {
     }
 }
 
-/// One line of the timeline.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StepRecord {
-    /// Step id.
-    pub id: String,
-    /// What it does.
-    pub title: String,
-    /// The cluster it called.
-    pub cluster: String,
-    /// Final status.
-    pub status: StepStatus,
-    /// When it started.
-    pub started_at: DateTime<Utc>,
-    /// How long it took (observe, act and wait).
-    #[serde(with = "duration_ms")]
-    pub duration: Duration,
-    /// Why it was skipped, or what failed.
-    pub note: Option<String>,
-}
-
-impl StepRecord {
-    /// The step as [`Reporter::plan_step_finished`] reports it.
-    pub fn end(&self) -> StepEnd {
-        let outcome = match self.status {
-            StepStatus::Succeeded => StepOutcome::Done,
-            StepStatus::Skipped => {
-                StepOutcome::Skipped(self.note.clone().unwrap_or_else(|| "already done".into()))
-            }
-            _ => StepOutcome::Failed(self.note.clone().unwrap_or_default()),
-        };
-        StepEnd {
-            id: self.id.clone(),
-            cluster: self.cluster.clone(),
-            status: format!("{:?}", self.status).to_lowercase(),
-            outcome,
-            duration: self.duration,
-        }
-    }
-}
-
-/// What a run did, step by step.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Timeline {
-    /// The steps reached, in order.
-    pub steps: Vec<StepRecord>,
-    /// Wall time of the run: the RTO of the storage part.
-    #[serde(with = "duration_ms")]
-    pub total: Duration,
-}
-
-/// Durations serialized as milliseconds (`..._ms` in JSON would be nicer, but
-/// the field names are part of the schema already).
-mod duration_ms {
-    use serde::{Deserialize, Deserializer, Serializer};
-    use std::time::Duration;
-
-    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u64(u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
-        Ok(Duration::from_millis(u64::deserialize(d)?))
-    }
-}
-
 /// A hook called before each step with its id (used by tests to inject
 /// faults at a given step).
 pub type StepHook = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
@@ -366,7 +294,8 @@ pub struct RunFailed {
     pub timeline: Timeline,
 }
 
-/// Runs `plan` against `sites`.
+/// Runs `plan` against `sites`: the plan's [`Runbook`] on [`runbook::run`],
+/// then one detailed observation of the end state.
 ///
 /// # Errors
 ///
@@ -385,46 +314,11 @@ pub async fn execute<S: Storage>(
     reporter: &dyn Reporter,
 ) -> Result<RunReport, RunFailed> {
     let start = Instant::now();
-    let mut timeline = Timeline::default();
-    let total = plan.steps.len();
-    for (index, step) in plan.steps.iter().enumerate() {
-        if let Some(hook) = &opts.before_step {
-            hook(&step.id);
-        }
-        let title = step.kind.title(&plan.pair);
-        reporter.plan_step_started(index, total, &step.id, &title);
-        let started_at = Utc::now();
-        let t0 = Instant::now();
-        let mut status = StepStatus::Pending;
-        let result = run_step(plan, step, sites, opts, reporter, &mut status).await;
-        let (note, err) = match result {
-            Ok(note) => (note, None),
-            Err(e) => {
-                status =
-                    next_status(&step.id, status, StepEvent::Fail).unwrap_or(StepStatus::Failed);
-                (Some(e.to_string()), Some(e))
-            }
-        };
-        let cluster = match sites.get(step.kind.site()) {
-            Some(s) => s.label(),
-            None => sites.primary_label.clone(),
-        };
-        let record = StepRecord {
-            id: step.id.clone(),
-            title,
-            cluster,
-            status,
-            started_at,
-            duration: t0.elapsed(),
-            note,
-        };
-        reporter.plan_step_finished(&record.end());
-        timeline.steps.push(record);
-        if let Some(error) = err {
-            timeline.total = start.elapsed();
-            return Err(RunFailed { error, timeline });
-        }
-    }
+    let book = PlanBook { plan, sites, opts };
+    let mut timeline = match runbook::run(&book, &plan.steps, None, reporter).await {
+        Ok(ran) => ran.timeline,
+        Err(Halted { error, timeline }) => return Err(RunFailed { error, timeline }),
+    };
     let last = sites
         .observe(&plan.pair, true, plan.observe_primary)
         .await
@@ -443,126 +337,232 @@ pub async fn execute<S: Storage>(
     })
 }
 
-async fn run_step<S: Storage>(
-    plan: &Plan,
-    step: &Step,
-    sites: &Sites<S>,
-    opts: &EngineOptions,
-    reporter: &dyn Reporter,
-    status: &mut StepStatus,
-) -> Result<Option<String>, PlanError> {
-    let id = step.id.as_str();
-    let detail = step.kind.needs_detail();
-    let observe = || async {
-        let mut obs = sites
-            .observe(&plan.pair, detail, plan.observe_primary)
+/// A plan as a [`Runbook`]: each step observes both sites (plus Trident
+/// where it needs it), is decided by [`Step::check`], makes one
+/// [`StepKind::act`] call and waits on [`StepKind::progress`].
+struct PlanBook<'a, S> {
+    plan: &'a Plan,
+    sites: &'a Sites<S>,
+    opts: &'a EngineOptions,
+}
+
+/// What a plan step's action leaves for its wait.
+struct PlanToken {
+    /// The action's own token.
+    act: ActToken,
+    /// What was prompted of Trident (once, after the grace period).
+    prompted: Option<Vec<String>>,
+}
+
+impl<S: Storage> PlanBook<'_, S> {
+    /// The longest wait of `step` after its call. Serving problems (a LIF
+    /// down, no data LIF when identity was not preserved) rarely fix
+    /// themselves: do not hold a failover for long.
+    fn wait(&self, step: &Step) -> Duration {
+        match step.kind {
+            StepKind::Verify { .. } => self.opts.step_timeout.min(VERIFY_WAIT),
+            StepKind::BackendsOnline { limit, .. } => limit,
+            _ => self.opts.step_timeout,
+        }
+    }
+
+    async fn observe_step(&self, step: &Step) -> Result<Observed, PlanError> {
+        let mut obs = self
+            .sites
+            .observe(
+                &self.plan.pair,
+                step.kind.needs_detail(),
+                self.plan.observe_primary,
+            )
             .await
             .map_err(|source| PlanError::Observe {
-                step: id.to_string(),
+                step: step.id.clone(),
                 source: Box::new(source),
             })?;
         if step.kind.needs_trident() {
-            obs.trident = sites.observe_trident(step.kind.site()).await;
+            obs.trident = self.sites.observe_trident(step.kind.site()).await;
         }
-        Ok::<_, PlanError>(obs)
-    };
-    *status = next_status(id, *status, StepEvent::Begin)?;
-    let obs = observe().await?;
-    let site = step.kind.site();
-    let cluster = obs.site(site).cluster.clone();
-    match step.check(&obs, &plan.pair) {
-        Check::Done(reason) => {
-            *status = next_status(id, *status, StepEvent::AlreadyDone)?;
-            return Ok(Some(format!("already done: {reason}")));
+        Ok(obs)
+    }
+}
+
+impl<S: Storage> Runbook for PlanBook<'_, S> {
+    type Step = Step;
+    type Obs = Observed;
+    type Token = PlanToken;
+    type Error = PlanError;
+
+    fn id(&self, step: &Step) -> String {
+        step.id.clone()
+    }
+
+    fn title(&self, step: &Step) -> String {
+        step.kind.title(&self.plan.pair)
+    }
+
+    fn cluster(&self, step: &Step) -> String {
+        match self.sites.get(step.kind.site()) {
+            Some(s) => s.label(),
+            None => self.sites.primary_label.clone(),
         }
-        Check::Blocked(reason) => {
-            return Err(PlanError::Blocked {
-                step: id.to_string(),
-                cluster,
+    }
+
+    fn observe<'a>(&'a self, step: &'a Step) -> Hook<'a, Result<Observed, PlanError>> {
+        Box::pin(self.observe_step(step))
+    }
+
+    fn check(&self, step: &Step, obs: &Observed) -> Decision<PlanError> {
+        match step.check(obs, &self.plan.pair) {
+            Check::Done(reason) => Decision::AlreadyDone(format!("already done: {reason}")),
+            Check::Blocked(reason) => Decision::Stop(PlanError::Blocked {
+                step: step.id.clone(),
+                cluster: obs.site(step.kind.site()).cluster.clone(),
                 reason,
-            });
+            }),
+            Check::Todo => Decision::Todo(None),
         }
-        Check::Todo => {}
     }
-    *status = next_status(id, *status, StepEvent::Act)?;
-    let storage = sites.get(site).ok_or_else(|| PlanError::Blocked {
-        step: id.to_string(),
-        cluster: cluster.clone(),
-        reason: format!("the {site} cluster is not configured"),
-    })?;
-    let other = if plan.observe_primary || site == SiteRole::Primary {
-        sites.get(site.other())
-    } else {
-        None
-    };
-    let token: ActToken = step
-        .kind
-        .act(storage, other, &obs, &plan.pair)
-        .await
-        .map_err(|source| PlanError::Action {
-            step: id.to_string(),
-            title: step.kind.title(&plan.pair),
-            source: Box::new(source),
-        })?;
-    *status = next_status(id, *status, StepEvent::Sent)?;
-    // Serving problems (a LIF down, no data LIF when identity was not
-    // preserved) rarely fix themselves: do not hold a failover for long.
-    let wait = match step.kind {
-        super::step::StepKind::Verify { .. } => opts.step_timeout.min(VERIFY_WAIT),
-        super::step::StepKind::BackendsOnline { limit, .. } => limit,
-        _ => opts.step_timeout,
-    };
-    // Waiting on Trident changes nothing in ONTAP: only its backends are
-    // read again (one LIST per poll, no ONTAP call), every second at most.
-    let (first, poll) = if step.kind.needs_trident() {
-        (Some(obs), opts.poll_interval.max(TRIDENT_POLL))
-    } else {
-        (None, opts.poll_interval)
-    };
-    let mut prompted: Option<Vec<String>> = None;
-    // A loop over a `Poller`, not `poll_until`, so that a run can be
-    // spawned (see `poll_until`'s caveats).
-    let mut poller = Poller::start(Pace::every(poll, wait));
-    loop {
-        let tick = poller.tick();
-        let obs = match &first {
-            Some(o) => {
-                let mut o = o.clone();
-                o.trident = sites.observe_trident(site).await;
-                o
-            }
-            None => observe().await?,
+
+    fn act<'a>(
+        &'a self,
+        step: &'a Step,
+        obs: &'a Observed,
+        _reporter: &'a dyn Reporter,
+    ) -> Hook<'a, Result<PlanToken, PlanError>> {
+        Box::pin(async move {
+            let site = step.kind.site();
+            let storage = self.sites.get(site).ok_or_else(|| PlanError::Blocked {
+                step: step.id.clone(),
+                cluster: obs.site(site).cluster.clone(),
+                reason: format!("the {site} cluster is not configured"),
+            })?;
+            let other = if self.plan.observe_primary || site == SiteRole::Primary {
+                self.sites.get(site.other())
+            } else {
+                None
+            };
+            let act = step
+                .kind
+                .act(storage, other, obs, &self.plan.pair)
+                .await
+                .map_err(|source| PlanError::Action {
+                    step: step.id.clone(),
+                    title: step.kind.title(&self.plan.pair),
+                    source: Box::new(source),
+                })?;
+            Ok(PlanToken {
+                act,
+                prompted: None,
+            })
+        })
+    }
+
+    fn pace(&self, step: &Step) -> Pace {
+        // Waiting on Trident changes nothing in ONTAP: only its backends are
+        // read again (one LIST per poll, no ONTAP call), every second at most.
+        let poll = if step.kind.needs_trident() {
+            self.opts.poll_interval.max(TRIDENT_POLL)
+        } else {
+            self.opts.poll_interval
         };
-        if let super::step::StepKind::BackendsOnline { site, grace, .. } = step.kind
-            && prompted.is_none()
-            && tick.elapsed >= grace
-            && step.kind.progress(&obs, &token) != Progress::Done
-        {
-            prompted = Some(prompt_offline(sites, site, grace, id, &obs, reporter).await);
-        }
-        match step.kind.progress(&obs, &token) {
-            Progress::Done => break,
-            Progress::Failed(reason) => {
-                return Err(PlanError::StepFailed {
-                    step: id.to_string(),
-                    cluster,
-                    reason,
-                });
+        Pace::every(poll, self.wait(step))
+    }
+
+    fn watch<'a>(
+        &'a self,
+        step: &'a Step,
+        before: &'a Observed,
+    ) -> Hook<'a, Result<Observed, PlanError>> {
+        Box::pin(async move {
+            if step.kind.needs_trident() {
+                let mut o = before.clone();
+                o.trident = self.sites.observe_trident(step.kind.site()).await;
+                Ok(o)
+            } else {
+                self.observe_step(step).await
             }
-            Progress::Pending(what) => {
-                if !tick.left.is_zero() {
-                    reporter.step_waiting(id, &what);
-                }
-                if let Err(e) = poller.pending((what, obs)).await {
-                    return Err(e.or_timeout(|_, (what, obs)| {
-                        timed_out(plan, step, &cluster, wait, what, &obs, prompted)
-                    }));
-                }
-            }
+        })
+    }
+
+    fn progress(&self, step: &Step, obs: &Observed, token: &PlanToken) -> Wait<PlanError> {
+        match step.kind.progress(obs, &token.act) {
+            Progress::Done => Wait::Done,
+            Progress::Pending(what) => Wait::Pending(what),
+            Progress::Failed(reason) => Wait::Failed(PlanError::StepFailed {
+                step: step.id.clone(),
+                cluster: obs.site(step.kind.site()).cluster.clone(),
+                reason,
+            }),
         }
     }
-    *status = next_status(id, *status, StepEvent::Completed)?;
-    Ok(None)
+
+    fn waiting<'a>(
+        &'a self,
+        step: &'a Step,
+        tick: Tick,
+        what: &'a str,
+        obs: &'a Observed,
+        token: &'a mut PlanToken,
+        reporter: &'a dyn Reporter,
+    ) -> Hook<'a, ()> {
+        Box::pin(async move {
+            if let StepKind::BackendsOnline { site, grace, .. } = step.kind
+                && token.prompted.is_none()
+                && tick.elapsed >= grace
+            {
+                token.prompted =
+                    Some(prompt_offline(self.sites, site, grace, &step.id, obs, reporter).await);
+            }
+            if !tick.left.is_zero() {
+                reporter.step_waiting(&step.id, what);
+            }
+        })
+    }
+
+    fn timed_out(
+        &self,
+        step: &Step,
+        _waited: Duration,
+        what: String,
+        obs: &Observed,
+        token: PlanToken,
+    ) -> PlanError {
+        let cluster = obs.site(step.kind.site()).cluster.clone();
+        timed_out(
+            self.plan,
+            step,
+            &cluster,
+            self.wait(step),
+            what,
+            obs,
+            token.prompted,
+        )
+    }
+
+    fn illegal(&self, step: &Step, status: StepStatus, event: StepEvent) -> PlanError {
+        PlanError::IllegalTransition {
+            step: step.id.clone(),
+            status,
+            event,
+        }
+    }
+
+    fn started(&self, step: &Step, index: usize, total: usize, reporter: &dyn Reporter) {
+        if let Some(hook) = &self.opts.before_step {
+            hook(&step.id);
+        }
+        reporter.plan_step_started(index, total, &step.id, &self.title(step));
+    }
+
+    fn finished(
+        &self,
+        _step: &Step,
+        record: &StepRecord,
+        _ending: Ending<'_, PlanError>,
+        reporter: &dyn Reporter,
+    ) {
+        reporter.plan_step_finished(&record.end());
+    }
 }
 
 /// The error of a step still pending at its deadline: for Trident's
@@ -576,7 +576,7 @@ fn timed_out(
     obs: &Observed,
     prompted: Option<Vec<String>>,
 ) -> PlanError {
-    let super::step::StepKind::BackendsOnline { site, .. } = step.kind else {
+    let StepKind::BackendsOnline { site, .. } = step.kind else {
         return PlanError::Timeout {
             step: step.id.clone(),
             cluster: cluster.to_string(),

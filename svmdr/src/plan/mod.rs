@@ -7,9 +7,12 @@
 //! - [`observe`]: the observed state of both sites ([`Observed`]).
 //! - [`step`]: steps: a pure `check` (done / to do / blocked) against an
 //!   observation, one ONTAP call to act, and a pure completion test.
-//! - [`engine`]: the executor (observe → decide → act → wait, per step) with
-//!   an explicit state machine ([`engine::next_status`]), a timeline and a
-//!   [`crate::report::Reporter`] for progress; [`Plan::preview`] is `--dry-run`.
+//! - [`runbook`]: the one step engine (observe → decide → act → wait, per
+//!   step) with an explicit state machine ([`StepStatus::after`]), a
+//!   [`Timeline`] and a [`crate::report::Reporter`] for progress, for any
+//!   [`runbook::Runbook`]: plans and peering ([`crate::peering::run()`]).
+//! - [`engine`]: plans on that engine ([`execute`], [`engine::next_status`]);
+//!   [`Plan::preview`] is `--dry-run`.
 //! - [`trident`]: the DR cluster's Trident backends (state, and the prompt
 //!   that makes Trident re-evaluate one) for the step that waits for them.
 //! - The workflows build plans from an observation (pure functions):
@@ -48,6 +51,7 @@ pub mod observe;
 pub mod ontap_storage;
 pub mod preflight;
 pub mod resync;
+pub mod runbook;
 pub mod step;
 pub mod step_status;
 pub mod storage;

@@ -1,6 +1,7 @@
 //! The status of a step in a run and the events that move it, shared by
-//! the engine (which moves it, [`super::engine::next_status`]) and the
-//! errors (which name an illegal move). A leaf module.
+//! the engine (which moves it, [`StepStatus::after`] through
+//! [`super::runbook::run`]) and the errors (which name an illegal move). A
+//! leaf module.
 
 use serde::{Deserialize, Serialize};
 
@@ -40,4 +41,24 @@ pub enum StepEvent {
     Completed,
     /// Something failed.
     Fail,
+}
+
+impl StepStatus {
+    /// The state machine: the status after `event`, or `None` for a move it
+    /// forbids. The only place a step's status changes (plans through
+    /// [`super::engine::next_status`], every runbook through
+    /// [`super::runbook::run`]).
+    pub fn after(self, event: StepEvent) -> Option<StepStatus> {
+        use StepEvent as E;
+        use StepStatus as S;
+        match (self, event) {
+            (S::Pending, E::Begin) => Some(S::Checking),
+            (S::Checking, E::AlreadyDone) => Some(S::Skipped),
+            (S::Checking, E::Act) => Some(S::Acting),
+            (S::Acting, E::Sent) => Some(S::Waiting),
+            (S::Waiting, E::Completed) => Some(S::Succeeded),
+            (S::Checking | S::Acting | S::Waiting, E::Fail) => Some(S::Failed),
+            _ => None,
+        }
+    }
 }

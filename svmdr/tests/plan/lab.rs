@@ -64,6 +64,13 @@ impl Lab {
     /// Starts the example topology and sets up SVM-DR svm1 → svm1_dr
     /// (identity preserved), initialized.
     pub async fn start(timing: Timing, timeouts: Timeouts) -> Lab {
+        let lab = Lab::bare(timing, timeouts).await;
+        lab.setup().await;
+        lab
+    }
+
+    /// Starts the example topology as it is: no peering, no DR SVM.
+    pub async fn bare(timing: Timing, timeouts: Timeouts) -> Lab {
         let SimSites { ontap: sim, .. } = SimSites::start(SimSitesOptions {
             timing,
             ..SimSitesOptions::default()
@@ -72,9 +79,7 @@ impl Lab {
         .expect("sim");
         let primary = client(&sim, "primary", "primary (ontap-a)", timeouts);
         let dr = client(&sim, "dr", "dr (ontap-b)", timeouts);
-        let lab = Lab { sim, primary, dr };
-        lab.setup().await;
-        lab
+        Lab { sim, primary, dr }
     }
 
     async fn setup(&self) {

@@ -23,6 +23,7 @@ use crate::ontap::models::IdentityPreservation;
 use crate::peering::observe::Observed;
 use crate::peering::request::{PeerRequest, PeeringError, PlannedCall};
 use crate::report::Reporter;
+use crate::site::SiteRole;
 
 pub(crate) use spec::source_path;
 pub use spec::{Action, Apply, Clients, PeerCheck, PeeringStep};
@@ -91,6 +92,39 @@ impl Step {
     pub fn title(self) -> &'static str {
         self.describe().title()
     }
+
+    /// The step's id (as it is serialized): its name in the timeline.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::SourceSvm => "source-svm",
+            Self::PrimaryInterclusterLifs => "primary-intercluster-lifs",
+            Self::DrInterclusterLifs => "dr-intercluster-lifs",
+            Self::ClusterPeer => "cluster-peer",
+            Self::DestinationSvm => "destination-svm",
+            Self::SvmPeer => "svm-peer",
+            Self::SvmPeerAccept => "svm-peer-accept",
+            Self::Relationship => "relationship",
+            Self::StopDestinationSvm => "stop-destination-svm",
+            Self::Initialize => "initialize",
+        }
+    }
+
+    /// The site whose cluster the step calls; `None` for both (the
+    /// cluster peer).
+    pub fn site(self) -> Option<SiteRole> {
+        match self {
+            Self::SourceSvm | Self::PrimaryInterclusterLifs | Self::SvmPeerAccept => {
+                Some(SiteRole::Primary)
+            }
+            Self::ClusterPeer => None,
+            Self::DrInterclusterLifs
+            | Self::DestinationSvm
+            | Self::SvmPeer
+            | Self::Relationship
+            | Self::StopDestinationSvm
+            | Self::Initialize => Some(SiteRole::Dr),
+        }
+    }
 }
 
 /// Checks one step against the observed state. Pure.
@@ -151,5 +185,12 @@ mod tests {
         assert_eq!(unique.len(), ALL_STEPS.len(), "{titles:?}");
         assert_eq!(titles.first(), Some(&"source SVM"));
         assert_eq!(titles.last(), Some(&"initialize"));
+    }
+
+    #[test]
+    fn ids_are_the_serialized_names() {
+        for s in ALL_STEPS {
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.id()));
+        }
     }
 }
