@@ -21,8 +21,7 @@
 //! ```
 //!
 //! # Caveats
-//! Server-side apply patches are applied as merge patches (no
-//! `managedFields`); no admission, RBAC, schema validation, garbage
+//! No admission, RBAC, schema validation, garbage
 //! collection or controllers run (objects are stored as written, apart from
 //! the fields and defaults the API server itself owns). What is copied from
 //! the API server, and what is not yet, is in `docs/kubernetes-api.md`.
@@ -32,6 +31,7 @@ mod discovery;
 pub mod fixtures;
 mod handlers;
 mod kubeconfig;
+mod managed;
 mod openapi;
 mod patch;
 mod protobuf;
@@ -358,9 +358,9 @@ impl KubeHandle {
             );
         }
         let opts = WriteOpts {
-            dry_run: false,
             keep_status: true,
             auto_namespace: true,
+            ..WriteOpts::default()
         };
         let what = || format!("cluster {}: applying {kind} {ns}/{name}", self.name);
         if !name.is_empty() && self.app.store.get(&rt, &ns, &name).is_ok() {

@@ -2,12 +2,9 @@
 //! strategic merge patch and server-side apply.
 //!
 //! Strategic merge patch follows the built-in types' merge keys
-//! ([`super::strategic`]).
-//!
-//! # Caveats
-//! Server-side apply is applied as a merge patch: the field manager is
-//! accepted but no `managedFields` are tracked, no conflict is raised, and
-//! fields dropped from an applied configuration are not removed.
+//! ([`super::strategic`]); server-side apply, with field ownership, is in
+//! [`super::managed`]; this module's `Apply` is a plain merge (used where
+//! no ownership is kept, as on the `scale` subresource).
 
 use serde_json::Value;
 

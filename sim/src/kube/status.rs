@@ -131,6 +131,28 @@ impl ApiError {
         e
     }
 
+    /// 422 for invalid request options (`PatchOptions.meta.k8s.io "" is
+    /// invalid: ...`).
+    pub fn invalid_options(kind: &str, why: &str) -> Self {
+        Self::new(
+            422,
+            "Invalid",
+            format!("{kind}.meta.k8s.io \"\" is invalid: {why}"),
+        )
+    }
+
+    /// 409 for a server-side apply that would change fields other managers
+    /// own (`errors.NewApplyConflict`, `managedfields/internal/conflict.go`).
+    pub fn apply_conflict(conflicts: &[super::managed::Conflict]) -> Self {
+        let mut e = Self::new(409, "Conflict", super::managed::conflict_message(conflicts));
+        let causes: Vec<Value> = conflicts
+            .iter()
+            .map(|c| json!({"type": "FieldManagerConflict", "message": format!("conflict with {}", c.manager), "field": c.field}))
+            .collect();
+        e.details = Some(json!({"causes": causes}));
+        e
+    }
+
     /// 400 for a request the server cannot decode or that contradicts itself.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)

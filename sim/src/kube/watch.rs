@@ -227,7 +227,7 @@ mod tests {
             ..WriteOpts::default()
         };
         let o = store
-            .create(&cm, "ns", json!({"metadata": {"name": "a"}}), opts)
+            .create(&cm, "ns", json!({"metadata": {"name": "a"}}), opts.clone())
             .unwrap();
         let rv = store.current_rv();
         let mut body = start(&store, spec(cm.clone(), Some(rv), "app=x")).into_body();
@@ -240,7 +240,7 @@ mod tests {
                 "a",
                 labelled,
                 crate::kube::store::Target::Main,
-                opts,
+                opts.clone(),
             )
             .unwrap();
         assert_eq!(next_line(&mut body).await["type"], "ADDED");
@@ -273,7 +273,7 @@ mod tests {
                     &cm,
                     "ns",
                     json!({"metadata": {"name": format!("c{i}")}}),
-                    opts,
+                    opts.clone(),
                 )
                 .unwrap();
         }

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::Value;
 use tokio::sync::broadcast;
 
+use super::managed;
 use super::resources::{Registry, ResourceType};
 use super::status::ApiError;
 
@@ -146,9 +147,14 @@ impl Store {
         obj: Value,
         opts: WriteOpts,
     ) -> Result<Value, ApiError> {
+        let mut obj = obj;
+        if let Some(w) = writer(rt, &opts, Target::Main) {
+            let entries = managed::after_update(&Value::Null, &obj, &w);
+            managed::set_entries(&mut obj, &entries);
+        }
         let created = {
             let mut st = self.lock();
-            let created = st.create(rt, ns, obj, opts, &self.events)?;
+            let created = st.create(rt, ns, obj, &opts, &self.events)?;
             // A CRD created over the API registers its types, as on a real server.
             if !opts.dry_run
                 && rt.group == "apiextensions.k8s.io"
@@ -186,7 +192,7 @@ impl Store {
                         keep_status: true,
                         ..WriteOpts::default()
                     };
-                    let _ = st.create(&crd_rt, "", crd, opts, &self.events);
+                    let _ = st.create(&crd_rt, "", crd, &opts, &self.events);
                 }
             }
         }
@@ -208,7 +214,12 @@ impl Store {
     ) -> Result<Value, ApiError> {
         let mut st = self.lock();
         let old = st.get(rt, ns, name)?;
-        let out = st.update(rt, ns, name, old, obj, target, opts, &self.events)?;
+        let mut obj = obj;
+        if let Some(w) = writer(rt, &opts, target) {
+            let entries = managed::after_update(&old, &obj, &w);
+            managed::set_entries(&mut obj, &entries);
+        }
+        let out = st.update(rt, ns, name, old, obj, target, &opts, &self.events)?;
         Ok(render(rt, out))
     }
 
@@ -230,16 +241,27 @@ impl Store {
         opts: WriteOpts,
     ) -> Result<Value, ApiError> {
         let mut st = self.lock();
+        let apply = kind == super::patch::PatchKind::Apply;
+        let who = writer(rt, &opts, target);
+        if apply && who.is_none() {
+            return Err(ApiError::invalid_options(
+                "PatchOptions",
+                "fieldManager: Required value: is required for apply patch",
+            ));
+        }
         let old = match st.get(rt, ns, name) {
             Ok(old) => old,
-            Err(_) if kind == super::patch::PatchKind::Apply && target == Target::Main => {
-                let mut obj = patch.clone();
-                if !obj.is_object() {
+            Err(_) if apply && target == Target::Main => {
+                if !patch.is_object() {
                     return Err(ApiError::bad_request("apply body must be an object"));
                 }
+                let w = who.as_ref().expect("checked above");
+                let (mut obj, entries) = managed::apply(&Value::Null, patch, w, opts.force)
+                    .map_err(|c| ApiError::apply_conflict(&c))?;
+                managed::set_entries(&mut obj, &entries);
                 let m = meta_mut(&mut obj);
                 m.insert("name".into(), Value::String(name.to_string()));
-                let created = st.create(rt, ns, obj, opts, &self.events)?;
+                let created = st.create(rt, ns, obj, &opts, &self.events)?;
                 drop(st);
                 let rendered = render(rt, created);
                 if !opts.dry_run {
@@ -249,9 +271,17 @@ impl Store {
             }
             Err(e) => return Err(e),
         };
-        let patched = super::patch::apply(kind, &render(rt, old.clone()), patch)
-            .map_err(|e| e.into_api(rt, name))?;
-        if kind == super::patch::PatchKind::Apply {
+        let live = render(rt, old.clone());
+        let mut patched = match &who {
+            Some(w) if apply => {
+                let (mut out, entries) = managed::apply(&live, patch, w, opts.force)
+                    .map_err(|c| ApiError::apply_conflict(&c))?;
+                managed::set_entries(&mut out, &entries);
+                out
+            }
+            _ => super::patch::apply(kind, &live, patch).map_err(|e| e.into_api(rt, name))?,
+        };
+        if apply {
             // Apply carries no resourceVersion precondition unless it names one.
             let want = meta_str(patch, "resourceVersion");
             if !want.is_empty() && want != meta_str(&old, "resourceVersion") {
@@ -262,7 +292,11 @@ impl Store {
         {
             return Err(ApiError::stale(rt, name));
         }
-        let out = st.update(rt, ns, name, old, patched, target, opts, &self.events)?;
+        if let (Some(w), false) = (&who, apply) {
+            let entries = managed::after_update(&old, &patched, w);
+            managed::set_entries(&mut patched, &entries);
+        }
+        let out = st.update(rt, ns, name, old, patched, target, &opts, &self.events)?;
         Ok(render(rt, out))
     }
 
@@ -428,3 +462,14 @@ impl Store {
 
 #[cfg(test)]
 mod tests;
+
+/// Who writes, for `managedFields`: the request's field manager (none for
+/// the lab's own writes), the type's API version, and `status` for that
+/// subresource.
+fn writer(rt: &ResourceType, opts: &WriteOpts, target: Target) -> Option<managed::Writer> {
+    opts.manager.as_ref().map(|manager| managed::Writer {
+        manager: manager.clone(),
+        api_version: rt.api_version(),
+        subresource: (target == Target::Status).then_some("status"),
+    })
+}

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast;
 
 /// How a write is done.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct WriteOpts {
     /// Validate and compute, but store nothing (`dryRun=All`).
     pub dry_run: bool,
@@ -24,6 +24,11 @@ pub struct WriteOpts {
     pub keep_status: bool,
     /// Create a missing namespace instead of failing (in-process seeding).
     pub auto_namespace: bool,
+    /// The field manager of an API write (`None` for the lab's own
+    /// in-process writes, which record no `managedFields`).
+    pub manager: Option<String>,
+    /// Server-side apply takes conflicting fields over (`force=true`).
+    pub force: bool,
 }
 
 /// Which part of an object an update targets.
@@ -105,7 +110,7 @@ impl State {
         rt: &ResourceType,
         ns: &str,
         mut obj: Value,
-        opts: WriteOpts,
+        opts: &WriteOpts,
         events: &broadcast::Sender<Arc<Event>>,
     ) -> Result<Value, ApiError> {
         if !obj.is_object() {
@@ -258,7 +263,7 @@ impl State {
         old: Value,
         mut new: Value,
         target: Target,
-        opts: WriteOpts,
+        opts: &WriteOpts,
         events: &broadcast::Sender<Arc<Event>>,
     ) -> Result<Value, ApiError> {
         if !new.is_object() {
