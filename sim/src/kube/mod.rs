@@ -36,6 +36,7 @@ mod openapi;
 mod patch;
 mod protobuf;
 mod resources;
+mod schemas;
 mod selectors;
 mod server;
 mod status;

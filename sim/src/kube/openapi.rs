@@ -11,14 +11,15 @@
 //! a content hash, as the API server's does (`k8s.io/kube-openapi`
 //! `pkg/handler3/handler.go`).
 //!
-//! Schemas are not generated yet: each kind's schema is an object that
-//! keeps unknown fields, with its GVK. `kubectl explain` therefore shows
-//! no fields (docs/kubernetes-api.md).
+//! The built-in kinds carry their full schemas ([`super::schemas`]); a
+//! custom resource's schema is an object that keeps unknown fields, as the
+//! lab's CRDs declare.
 
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::resources::{Registry, ResourceType};
+use super::schemas;
 
 /// The path of a group-version's document (`api/v1`, `apis/apps/v1`).
 fn gv_path(group: &str, version: &str) -> String {
@@ -81,8 +82,8 @@ fn param(name: &str, location: &str, description: &str) -> Value {
            "schema": {"type": "string", "uniqueItems": true}})
 }
 
-/// One operation of `t`.
-fn operation(t: &ResourceType, action: &str, write: bool) -> Value {
+/// One operation of `t`, whose schema is `schema`.
+fn operation(t: &ResourceType, schema: &str, action: &str, write: bool) -> Value {
     let mut params = Vec::new();
     if write {
         params.push(param(
@@ -101,7 +102,7 @@ fn operation(t: &ResourceType, action: &str, write: bool) -> Value {
             "Ignore, Warn or Strict: what the server does with unknown or duplicate fields.",
         ));
     }
-    let schema = json!({"$ref": format!("#/components/schemas/{}", schema_name(t))});
+    let schema = json!({"$ref": format!("#/components/schemas/{schema}")});
     json!({
         "operationId": format!("{action}{}", t.kind),
         "parameters": params,
@@ -124,7 +125,34 @@ pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value
     let base = format!("/{}", gv_path(group, version));
     let mut paths = Map::new();
     let mut schemas = Map::new();
+    let mut generator = schemas::generator();
+    let mut builtin = Vec::new();
     for t in types {
+        let generated = if t.custom {
+            None
+        } else {
+            schemas::add_builtin(&mut generator, &t.group, &t.version, &t.kind)
+        };
+        let schema = match generated {
+            Some(name) => {
+                builtin.push((name.clone(), t));
+                name
+            }
+            None => {
+                schemas.insert(
+                    schema_name(t),
+                    json!({
+                        "type": "object",
+                        "description": format!("{} (a custom resource; the lab's CRDs declare no fields)", t.kind),
+                        "x-kubernetes-preserve-unknown-fields": true,
+                        "x-kubernetes-group-version-kind": [
+                            {"group": t.group, "version": t.version, "kind": t.kind}
+                        ],
+                    }),
+                );
+                schema_name(t)
+            }
+        };
         let collection = if t.namespaced {
             format!("{base}/namespaces/{{namespace}}/{}", t.plural)
         } else {
@@ -132,10 +160,10 @@ pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value
         };
         let mut coll = Map::new();
         if t.allows("list") {
-            coll.insert("get".into(), operation(t, "list", false));
+            coll.insert("get".into(), operation(t, &schema, "list", false));
         }
         if t.allows("create") {
-            coll.insert("post".into(), operation(t, "post", true));
+            coll.insert("post".into(), operation(t, &schema, "post", true));
         }
         paths.insert(collection.clone(), Value::Object(coll));
         let mut item = Map::new();
@@ -146,22 +174,20 @@ pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value
             ("delete", "delete", "delete", false),
         ] {
             if t.allows(verb) {
-                item.insert(method.into(), operation(t, action, write));
+                item.insert(method.into(), operation(t, &schema, action, write));
             }
         }
         paths.insert(format!("{collection}/{{name}}"), Value::Object(item));
-        schemas.insert(
-            schema_name(t),
-            json!({
-                "type": "object",
-                "description": format!("{} (the lab serves no field schema)", t.kind),
-                "x-kubernetes-preserve-unknown-fields": true,
-                "x-kubernetes-group-version-kind": [
-                    {"group": t.group, "version": t.version, "kind": t.kind}
-                ],
-            }),
-        );
     }
+    let mut defs = generator.take_definitions(true);
+    schemas::annotate_patch_strategies(&mut defs);
+    for (name, t) in builtin {
+        if let Some(d) = defs.get_mut(&name) {
+            d["x-kubernetes-group-version-kind"] =
+                json!([{"group": t.group, "version": t.version, "kind": t.kind}]);
+        }
+    }
+    schemas.extend(defs);
     Some(json!({
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.33.0"},

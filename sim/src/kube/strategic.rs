@@ -48,6 +48,20 @@ fn strategy(parents: &[&str], field: &str) -> ListStrategy {
     }
 }
 
+/// The `x-kubernetes-patch-strategy` and `x-kubernetes-patch-merge-key`
+/// of list field `field` under `parents`, as the OpenAPI documents carry
+/// them (`None` for a list that is replaced).
+pub fn patch_extensions(
+    parents: &[&str],
+    field: &str,
+) -> Option<(&'static str, Option<&'static str>)> {
+    match strategy(parents, field) {
+        ListStrategy::Replace => None,
+        ListStrategy::MergeBy(key) => Some(("merge", Some(key))),
+        ListStrategy::Set => Some(("merge", None)),
+    }
+}
+
 const DELETE_FROM: &str = "$deleteFromPrimitiveList/";
 const ORDER: &str = "$setElementOrder/";
 

@@ -1,0 +1,134 @@
+//! The JSON Schemas of the built-in kinds the lab serves, for the OpenAPI
+//! documents: k8s-openapi's (generated from Kubernetes' own OpenAPI
+//! specification), made OpenAPI 3 by schemars, with the extensions
+//! kubectl reads added: `x-kubernetes-group-version-kind` on each kind's
+//! schema (`kubectl explain` finds a kind by it) and the strategic merge
+//! patch strategy and merge key of list fields (taken from
+//! [`super::strategic`], the one copy of those rules).
+
+use k8s_openapi::api::{apps, authentication, authorization, coordination, core, events, storage};
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions;
+use schemars::JsonSchema;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use serde_json::{Map, Value, json};
+
+use super::strategic::patch_extensions;
+
+/// A generator that writes OpenAPI 3 schemas under `components/schemas`.
+pub fn generator() -> SchemaGenerator {
+    SchemaSettings::openapi3().into_generator()
+}
+
+fn add<T: JsonSchema>(g: &mut SchemaGenerator) -> String {
+    g.subschema_for::<T>();
+    T::schema_name().into_owned()
+}
+
+/// Adds the schema of a built-in kind (and of every type it uses) to `g`;
+/// its name, or `None` for a kind without a generated schema.
+pub fn add_builtin(
+    g: &mut SchemaGenerator,
+    group: &str,
+    version: &str,
+    kind: &str,
+) -> Option<String> {
+    use apps::v1 as apps1;
+    use core::v1 as core1;
+    use storage::v1 as storage1;
+    Some(match (group, version, kind) {
+        ("", "v1", "Namespace") => add::<core1::Namespace>(g),
+        ("", "v1", "Secret") => add::<core1::Secret>(g),
+        ("", "v1", "ConfigMap") => add::<core1::ConfigMap>(g),
+        ("", "v1", "PersistentVolume") => add::<core1::PersistentVolume>(g),
+        ("", "v1", "PersistentVolumeClaim") => add::<core1::PersistentVolumeClaim>(g),
+        ("", "v1", "Event") => add::<core1::Event>(g),
+        ("", "v1", "Pod") => add::<core1::Pod>(g),
+        ("", "v1", "Service") => add::<core1::Service>(g),
+        ("", "v1", "ServiceAccount") => add::<core1::ServiceAccount>(g),
+        ("", "v1", "Node") => add::<core1::Node>(g),
+        ("storage.k8s.io", "v1", "StorageClass") => add::<storage1::StorageClass>(g),
+        ("storage.k8s.io", "v1", "VolumeAttachment") => add::<storage1::VolumeAttachment>(g),
+        ("storage.k8s.io", "v1", "CSIDriver") => add::<storage1::CSIDriver>(g),
+        ("apps", "v1", "Deployment") => add::<apps1::Deployment>(g),
+        ("apps", "v1", "StatefulSet") => add::<apps1::StatefulSet>(g),
+        ("apps", "v1", "ReplicaSet") => add::<apps1::ReplicaSet>(g),
+        ("events.k8s.io", "v1", "Event") => add::<events::v1::Event>(g),
+        ("coordination.k8s.io", "v1", "Lease") => add::<coordination::v1::Lease>(g),
+        ("apiextensions.k8s.io", "v1", "CustomResourceDefinition") => {
+            add::<apiextensions::v1::CustomResourceDefinition>(g)
+        }
+        ("authorization.k8s.io", "v1", "SelfSubjectAccessReview") => {
+            add::<authorization::v1::SelfSubjectAccessReview>(g)
+        }
+        ("authentication.k8s.io", "v1", "SelfSubjectReview") => {
+            add::<authentication::v1::SelfSubjectReview>(g)
+        }
+        _ => return None,
+    })
+}
+
+/// Where a schema's list fields sit, for their patch strategy: in a
+/// container, in object metadata, or elsewhere.
+fn parents_of(schema_name: &str) -> &'static [&'static str] {
+    match schema_name.rsplit('.').next().unwrap_or("") {
+        "Container" | "EphemeralContainer" => &["containers"],
+        "ObjectMeta" => &["metadata"],
+        _ => &[],
+    }
+}
+
+/// Adds the patch strategy and merge key to the list properties of every
+/// schema in `defs`.
+pub fn annotate_patch_strategies(defs: &mut Map<String, Value>) {
+    for (name, schema) in defs.iter_mut() {
+        let parents = parents_of(name);
+        let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+            continue;
+        };
+        for (field, prop) in props.iter_mut() {
+            if prop.get("type").and_then(Value::as_str) != Some("array") {
+                continue;
+            }
+            if let Some((strategy, key)) = patch_extensions(parents, field) {
+                prop["x-kubernetes-patch-strategy"] = json!(strategy);
+                if let Some(k) = key {
+                    prop["x-kubernetes-patch-merge-key"] = json!(k);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deployment_schema_carries_its_types_and_merge_keys() {
+        let mut g = generator();
+        let name = add_builtin(&mut g, "apps", "v1", "Deployment").unwrap();
+        assert_eq!(name, "io.k8s.api.apps.v1.Deployment");
+        let mut defs = g.take_definitions(true);
+        annotate_patch_strategies(&mut defs);
+        assert!(defs[&name]["properties"]["spec"].is_object());
+        let pod_spec = &defs["io.k8s.api.core.v1.PodSpec"]["properties"];
+        assert_eq!(
+            pod_spec["containers"]["x-kubernetes-patch-merge-key"],
+            "name"
+        );
+        assert_eq!(
+            pod_spec["tolerations"].get("x-kubernetes-patch-strategy"),
+            None
+        );
+        let container = &defs["io.k8s.api.core.v1.Container"]["properties"];
+        assert_eq!(
+            container["ports"]["x-kubernetes-patch-merge-key"],
+            "containerPort"
+        );
+        assert_eq!(
+            container["volumeMounts"]["x-kubernetes-patch-merge-key"],
+            "mountPath"
+        );
+        assert!(add_builtin(&mut g, "trident.netapp.io", "v1", "TridentBackend").is_none());
+    }
+}
