@@ -14,8 +14,9 @@
 # watch); the printers' table columns and includeObject=Object (--sort-by);
 # Secret type defaulting; Deployment observedGeneration (rollout status); a
 # TridentBackend deleted by hand (Trident keeps its finalizer).
-# Not covered yet (the lab does not do them): fieldValidation=Strict is not
-# enforced; /openapi/v2 is not served.
+# Also: edit through KUBE_EDITOR, and fieldValidation=Strict on create,
+# apply and replace. Not covered (the lab does not do them): /openapi/v2,
+# fieldValidation=Warn warnings, per-element ownership of keyed lists.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -99,6 +100,17 @@ for k in "${kubectls[@]}"; do
     tc "$l: ... keeps the container's volumeMounts" 0 'nginx:1.29 [{"mountPath":"/data","name":"data"}]' \
         -- "$k" "${P[@]}" -n "$ns" get deploy web -o 'jsonpath={.spec.template.spec.containers[0].image} {.spec.template.spec.containers[0].volumeMounts}'
     tc "$l: replace -f" 0 "deployment.apps/web replaced" -- "$k" "${P[@]}" replace -f "$m"
+    # kubectl validates on the server (fieldValidation=Strict): an unknown
+    # field is refused with the server's strict decoding message.
+    sed "s/replicas: 1/replica: 1/; s/name: web$/name: typo/" "$m" >"$work/typo-$i.yaml"
+    tc "$l: apply -f with an unknown field: refused" 1 \
+        'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"' \
+        -- "$k" "${P[@]}" apply -f "$work/typo-$i.yaml"
+    # kubectl edit, non-interactively: the editor is a sed script.
+    tc "$l: edit (KUBE_EDITOR)" 0 "edited" \
+        -- env KUBE_EDITOR='sed -i s/nginx:1.28/nginx:1.30/' "$k" "${P[@]}" -n "$ns" edit deploy web
+    tc "$l: ... the edit is stored" 0 "nginx:1.30" \
+        -- "$k" "${P[@]}" -n "$ns" get deploy web -o 'jsonpath={.spec.template.spec.containers[0].image}'
     tc "$l: explain reads the OpenAPI schemas" 0 "KIND:       Deployment" "FIELD: volumeMounts <[]VolumeMount>" "mountPath" \
         -- "$k" "${P[@]}" explain deployment.spec.template.spec.containers.volumeMounts
     # Custom resources take no strategic merge patch (apiextensions-apiserver).

@@ -20,6 +20,7 @@ use super::openapi;
 use super::patch::{self, PatchKind};
 use super::protobuf;
 use super::resources::ResourceType;
+use super::schemas;
 use super::selectors::{FieldSelector, LabelSelector, field_labels};
 use super::status::{ApiError, json_response};
 use super::store::{Store, Target, WriteOpts};
@@ -199,6 +200,30 @@ impl Ctx<'_> {
         table::Include::parse(self.q("includeObject")).map_err(ApiError::bad_request)
     }
 
+    /// With `fieldValidation=Strict` (kubectl's default for create, apply
+    /// and replace), a body with fields the kind's schema does not declare
+    /// is refused as the API server refuses it (`handlers/rest.go`
+    /// `transformDecodeError` over apimachinery's strict decoding error).
+    fn strict(&self, rt: &ResourceType, body: &Value) -> Result<(), ApiError> {
+        if self.q("fieldValidation") != Some("Strict") {
+            return Ok(());
+        }
+        let unknown = schemas::unknown_fields(&rt.group, &rt.version, &rt.kind, body);
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let fields: Vec<String> = unknown
+            .iter()
+            .map(|f| format!("unknown field {f:?}"))
+            .collect();
+        Err(ApiError::bad_request(format!(
+            "{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}",
+            fields.join(", "),
+            kind = rt.kind,
+            version = rt.version,
+        )))
+    }
+
     fn is_watch(&self) -> bool {
         self.flag("watch")
     }
@@ -358,11 +383,13 @@ fn resource(
         }
         ("create", _) => {
             let obj = ctx.json_body()?;
+            ctx.strict(&rt, &obj)?;
             let created = store.create(&rt, ns_str, obj, ctx.opts())?;
             Ok(respond_object(ctx, &rt, StatusCode::CREATED, created))
         }
         ("update", Target2::Object(name)) => {
             let obj = ctx.json_body()?;
+            ctx.strict(&rt, &obj)?;
             let out = store.update(&rt, ns_str, name, obj, Target::Main, ctx.opts())?;
             Ok(respond_object(ctx, &rt, StatusCode::OK, out))
         }

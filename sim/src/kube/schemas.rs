@@ -99,6 +99,72 @@ pub fn annotate_patch_strategies(defs: &mut Map<String, Value>) {
     }
 }
 
+/// The fields of `obj` that the schema of built-in kind `group/version
+/// kind` does not declare, as the API server's strict decoding names them
+/// (`spec.replica`, `spec.template.spec.containers[0].imagePull`); empty
+/// for custom resources and for kinds without a schema.
+pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Vec<String> {
+    let mut g = generator();
+    let Some(root) = add_builtin(&mut g, group, version, kind) else {
+        return Vec::new();
+    };
+    let defs = g.take_definitions(true);
+    let mut out = Vec::new();
+    walk(
+        &defs,
+        &json!({"$ref": format!("#/components/schemas/{root}")}),
+        obj,
+        "",
+        &mut out,
+    );
+    out
+}
+
+/// The schema a `$ref` (possibly under `allOf`) points at.
+fn resolve<'a>(defs: &'a Map<String, Value>, schema: &'a Value) -> &'a Value {
+    let reference = schema
+        .get("$ref")
+        .or_else(|| schema.pointer("/allOf/0/$ref"))
+        .and_then(Value::as_str);
+    match reference.and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        Some(name) => defs.get(name).unwrap_or(schema),
+        None => schema,
+    }
+}
+
+fn walk(defs: &Map<String, Value>, schema: &Value, v: &Value, path: &str, out: &mut Vec<String>) {
+    let schema = resolve(defs, schema);
+    if schema.get("x-kubernetes-preserve-unknown-fields") == Some(&Value::Bool(true)) {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let extra = schema.get("additionalProperties").filter(|a| a.is_object());
+            for (k, child) in m {
+                let child_path = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                match (props.and_then(|p| p.get(k)), extra) {
+                    (Some(s), _) | (None, Some(s)) => walk(defs, s, child, &child_path, out),
+                    (None, None) if props.is_some() => out.push(child_path),
+                    (None, None) => {}
+                }
+            }
+        }
+        Value::Array(items) => {
+            if let Some(item_schema) = schema.get("items") {
+                for (i, item) in items.iter().enumerate() {
+                    walk(defs, item_schema, item, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -130,5 +196,20 @@ mod tests {
             "mountPath"
         );
         assert!(add_builtin(&mut g, "trident.netapp.io", "v1", "TridentBackend").is_none());
+    }
+
+    #[test]
+    fn unknown_fields_are_named_with_their_path() {
+        let d = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"any": "thing"}},
+            "spec": {"replica": 1, "template": {"spec": {"containers": [
+                {"name": "web", "image": "x", "imagePull": "Always"}]}}}});
+        assert_eq!(
+            unknown_fields("apps", "v1", "Deployment", &d),
+            ["spec.replica", "spec.template.spec.containers[0].imagePull"]
+        );
+        let cm = json!({"metadata": {"name": "c"}, "data": {"k": "v"}});
+        assert!(unknown_fields("", "v1", "ConfigMap", &cm).is_empty());
+        assert!(unknown_fields("velero.io", "v1", "Backup", &json!({"x": 1})).is_empty());
     }
 }
