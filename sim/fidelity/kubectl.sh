@@ -14,9 +14,10 @@
 # watch); the printers' table columns and includeObject=Object (--sort-by);
 # Secret type defaulting; Deployment observedGeneration (rollout status); a
 # TridentBackend deleted by hand (Trident keeps its finalizer).
-# Also: edit through KUBE_EDITOR, and fieldValidation=Strict on create,
-# apply and replace. Not covered (the lab does not do them): /openapi/v2,
-# fieldValidation=Warn warnings, per-element ownership of keyed lists.
+# Also: edit through KUBE_EDITOR; fieldValidation=Strict and Warn on create,
+# apply and replace; /openapi/v2 as JSON. Not covered (the lab does not do
+# them): /openapi/v2 in protobuf (kubectl's `explain --output
+# plaintext-openapiv2` gets 406), per-element ownership of keyed lists.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -106,6 +107,8 @@ for k in "${kubectls[@]}"; do
     tc "$l: apply -f with an unknown field: refused" 1 \
         'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"' \
         -- "$k" "${P[@]}" apply -f "$work/typo-$i.yaml"
+    tc "$l: apply --validate=warn: created, with the server's warning" 0 'Warning: unknown field "spec.replica"' \
+        -- "$k" "${P[@]}" apply --validate=warn -f "$work/typo-$i.yaml"
     # kubectl edit, non-interactively: the editor is a sed script.
     tc "$l: edit (KUBE_EDITOR)" 0 "edited" \
         -- env KUBE_EDITOR='sed -i s/nginx:1.28/nginx:1.30/' "$k" "${P[@]}" -n "$ns" edit deploy web
@@ -153,6 +156,11 @@ for k in "${kubectls[@]}"; do
     tc "$l: rollout status completes" 0 "successfully rolled out" \
         -- "$k" "${P[@]}" -n shop rollout status deploy/web --timeout=10s
 done
+
+# /openapi/v2 in JSON (Swagger 2.0), for clients that read it that way.
+tc "GET /openapi/v2 (JSON): one Swagger 2.0 document with the kinds' definitions" 0 \
+    "json:d['swagger'] == '2.0' and 'io.k8s.api.apps.v1.Deployment' in d['definitions']" \
+    -- "$K" "${P[@]}" get --raw /openapi/v2
 
 # Python client: watch=True is a watch (apimachinery pkg/runtime/conversion.go
 # Convert_Slice_string_To_bool: only absent, "0" and "false" are false).

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -200,28 +200,29 @@ impl Ctx<'_> {
         table::Include::parse(self.q("includeObject")).map_err(ApiError::bad_request)
     }
 
-    /// With `fieldValidation=Strict` (kubectl's default for create, apply
-    /// and replace), a body with fields the kind's schema does not declare
-    /// is refused as the API server refuses it (`handlers/rest.go`
-    /// `transformDecodeError` over apimachinery's strict decoding error).
-    fn strict(&self, rt: &ResourceType, body: &Value) -> Result<(), ApiError> {
-        if self.q("fieldValidation") != Some("Strict") {
-            return Ok(());
+    /// Fields of `body` the kind's schema does not declare, by
+    /// `fieldValidation`: `Strict` (kubectl's default for create, apply and
+    /// replace) refuses the body as the API server does (`handlers/rest.go`
+    /// `transformDecodeError` over apimachinery's strict decoding error),
+    /// `Warn` answers them as warnings, `Ignore` (the default) ignores them.
+    fn validate_fields(&self, rt: &ResourceType, body: &Value) -> Result<Vec<String>, ApiError> {
+        let mode = self.q("fieldValidation").unwrap_or("Ignore");
+        if !matches!(mode, "Strict" | "Warn") {
+            return Ok(Vec::new());
         }
-        let unknown = schemas::unknown_fields(&rt.group, &rt.version, &rt.kind, body);
-        if unknown.is_empty() {
-            return Ok(());
-        }
-        let fields: Vec<String> = unknown
+        let unknown: Vec<String> = schemas::unknown_fields(&rt.group, &rt.version, &rt.kind, body)
             .iter()
             .map(|f| format!("unknown field {f:?}"))
             .collect();
-        Err(ApiError::bad_request(format!(
-            "{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}",
-            fields.join(", "),
-            kind = rt.kind,
-            version = rt.version,
-        )))
+        if mode == "Strict" && !unknown.is_empty() {
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version {version:?} cannot be handled as a {kind}: strict decoding error: {}",
+                unknown.join(", "),
+                kind = rt.kind,
+                version = rt.version,
+            )));
+        }
+        Ok(unknown)
     }
 
     fn is_watch(&self) -> bool {
@@ -240,6 +241,14 @@ fn route(ctx: &Ctx<'_>, path: &str) -> Result<Response, ApiError> {
         match segs.as_slice() {
             ["version"] => return Ok(ok(&discovery::version())),
             ["openapi", "v3"] => return Ok(ok(&openapi::root(&reg()))),
+            ["openapi", "v2"] => {
+                // JSON only: the lab cannot write gnostic's protobuf form.
+                let accept = ctx.accept();
+                if !(accept.is_empty() || accept.contains("json") || accept.contains("*/*")) {
+                    return Err(ApiError::not_acceptable(&["application/json"]));
+                }
+                return Ok(ok(&openapi::v2(&reg())));
+            }
             ["openapi", "v3", "api", v] => {
                 return openapi::group_version(&reg(), "", v)
                     .map(|d| ok(&d))
@@ -383,15 +392,21 @@ fn resource(
         }
         ("create", _) => {
             let obj = ctx.json_body()?;
-            ctx.strict(&rt, &obj)?;
+            let warnings = ctx.validate_fields(&rt, &obj)?;
             let created = store.create(&rt, ns_str, obj, ctx.opts())?;
-            Ok(respond_object(ctx, &rt, StatusCode::CREATED, created))
+            Ok(with_warnings(
+                respond_object(ctx, &rt, StatusCode::CREATED, created),
+                &warnings,
+            ))
         }
         ("update", Target2::Object(name)) => {
             let obj = ctx.json_body()?;
-            ctx.strict(&rt, &obj)?;
+            let warnings = ctx.validate_fields(&rt, &obj)?;
             let out = store.update(&rt, ns_str, name, obj, Target::Main, ctx.opts())?;
-            Ok(respond_object(ctx, &rt, StatusCode::OK, out))
+            Ok(with_warnings(
+                respond_object(ctx, &rt, StatusCode::OK, out),
+                &warnings,
+            ))
         }
         ("update", Target2::Status(name)) => {
             let obj = ctx.json_body()?;
@@ -508,6 +523,17 @@ fn subresource(
         }
         _ => Err(ApiError::method_not_allowed(rt, ctx.method.as_str())),
     }
+}
+
+/// Adds `Warning: 299 - "<text>"` headers, which kubectl prints as
+/// `Warning: <text>`.
+fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        if let Ok(v) = HeaderValue::from_str(&format!("299 - {w:?}")) {
+            resp.headers_mut().append(header::WARNING, v);
+        }
+    }
+    resp
 }
 
 fn respond_object(ctx: &Ctx<'_>, rt: &ResourceType, code: StatusCode, obj: Value) -> Response {

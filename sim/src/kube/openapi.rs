@@ -77,55 +77,76 @@ fn schema_name(t: &ResourceType) -> String {
     format!("{prefix}.{}.{}", t.version, t.kind)
 }
 
-fn param(name: &str, location: &str, description: &str) -> Value {
-    json!({"name": name, "in": location, "description": description,
-           "schema": {"type": "string", "uniqueItems": true}})
+/// The OpenAPI version a document is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flavour {
+    /// Swagger 2.0 (`/openapi/v2`): schemas under `definitions`.
+    V2,
+    /// OpenAPI 3.0 (`/openapi/v3/...`): schemas under `components/schemas`.
+    V3,
+}
+
+impl Flavour {
+    fn schema_ref(self, name: &str) -> Value {
+        match self {
+            Flavour::V2 => json!({"$ref": format!("#/definitions/{name}")}),
+            Flavour::V3 => json!({"$ref": format!("#/components/schemas/{name}")}),
+        }
+    }
+
+    fn param(self, name: &str, description: &str) -> Value {
+        match self {
+            Flavour::V2 => json!({"name": name, "in": "query", "description": description,
+                                  "type": "string", "uniqueItems": true}),
+            Flavour::V3 => json!({"name": name, "in": "query", "description": description,
+                                  "schema": {"type": "string", "uniqueItems": true}}),
+        }
+    }
+
+    fn ok(self, schema: Value) -> Value {
+        match self {
+            Flavour::V2 => json!({"200": {"description": "OK", "schema": schema}}),
+            Flavour::V3 => json!({"200": {"description": "OK",
+                                          "content": {"application/json": {"schema": schema}}}}),
+        }
+    }
+
+    fn generator(self) -> schemars::SchemaGenerator {
+        match self {
+            Flavour::V2 => schemas::generator_v2(),
+            Flavour::V3 => schemas::generator(),
+        }
+    }
 }
 
 /// One operation of `t`, whose schema is `schema`.
-fn operation(t: &ResourceType, schema: &str, action: &str, write: bool) -> Value {
+fn operation(f: Flavour, t: &ResourceType, schema: &str, action: &str, write: bool) -> Value {
     let mut params = Vec::new();
     if write {
-        params.push(param(
-            "dryRun",
-            "query",
-            "When present, modifications are not persisted.",
-        ));
-        params.push(param(
-            "fieldManager",
-            "query",
-            "The name of the actor making the change.",
-        ));
-        params.push(param(
+        params.push(f.param("dryRun", "When present, modifications are not persisted."));
+        params.push(f.param("fieldManager", "The name of the actor making the change."));
+        params.push(f.param(
             "fieldValidation",
-            "query",
             "Ignore, Warn or Strict: what the server does with unknown or duplicate fields.",
         ));
     }
-    let schema = json!({"$ref": format!("#/components/schemas/{schema}")});
     json!({
         "operationId": format!("{action}{}", t.kind),
         "parameters": params,
-        "responses": {"200": {"description": "OK", "content": {"application/json": {"schema": schema}}}},
+        "responses": f.ok(f.schema_ref(schema)),
         "x-kubernetes-action": action,
         "x-kubernetes-group-version-kind": {"group": t.group, "version": t.version, "kind": t.kind},
     })
 }
 
-/// `GET /openapi/v3/api/v1`, `/openapi/v3/apis/<group>/<version>`.
-pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value> {
-    let types: Vec<&ResourceType> = reg
-        .all()
-        .iter()
-        .filter(|t| t.group == group && t.version == version)
-        .collect();
-    if types.is_empty() {
-        return None;
-    }
-    let base = format!("/{}", gv_path(group, version));
+/// The paths and schemas of `types`.
+fn paths_and_schemas(
+    f: Flavour,
+    types: &[&ResourceType],
+) -> (Map<String, Value>, Map<String, Value>) {
     let mut paths = Map::new();
     let mut schemas = Map::new();
-    let mut generator = schemas::generator();
+    let mut generator = f.generator();
     let mut builtin = Vec::new();
     for t in types {
         let generated = if t.custom {
@@ -135,7 +156,7 @@ pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value
         };
         let schema = match generated {
             Some(name) => {
-                builtin.push((name.clone(), t));
+                builtin.push((name.clone(), *t));
                 name
             }
             None => {
@@ -153,6 +174,7 @@ pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value
                 schema_name(t)
             }
         };
+        let base = format!("/{}", gv_path(&t.group, &t.version));
         let collection = if t.namespaced {
             format!("{base}/namespaces/{{namespace}}/{}", t.plural)
         } else {
@@ -160,10 +182,10 @@ pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value
         };
         let mut coll = Map::new();
         if t.allows("list") {
-            coll.insert("get".into(), operation(t, &schema, "list", false));
+            coll.insert("get".into(), operation(f, t, &schema, "list", false));
         }
         if t.allows("create") {
-            coll.insert("post".into(), operation(t, &schema, "post", true));
+            coll.insert("post".into(), operation(f, t, &schema, "post", true));
         }
         paths.insert(collection.clone(), Value::Object(coll));
         let mut item = Map::new();
@@ -174,7 +196,7 @@ pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value
             ("delete", "delete", "delete", false),
         ] {
             if t.allows(verb) {
-                item.insert(method.into(), operation(t, &schema, action, write));
+                item.insert(method.into(), operation(f, t, &schema, action, write));
             }
         }
         paths.insert(format!("{collection}/{{name}}"), Value::Object(item));
@@ -188,12 +210,40 @@ pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value
         }
     }
     schemas.extend(defs);
+    (paths, schemas)
+}
+
+/// `GET /openapi/v3/api/v1`, `/openapi/v3/apis/<group>/<version>`.
+pub fn group_version(reg: &Registry, group: &str, version: &str) -> Option<Value> {
+    let types: Vec<&ResourceType> = reg
+        .all()
+        .iter()
+        .filter(|t| t.group == group && t.version == version)
+        .collect();
+    if types.is_empty() {
+        return None;
+    }
+    let (paths, schemas) = paths_and_schemas(Flavour::V3, &types);
     Some(json!({
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": "v1.33.0"},
         "paths": paths,
         "components": {"schemas": schemas},
     }))
+}
+
+/// `GET /openapi/v2`: one Swagger 2.0 document for every type, for
+/// kubectls older than the OpenAPI v3 client (kubectl falls back to it when
+/// `/openapi/v3` is missing).
+pub fn v2(reg: &Registry) -> Value {
+    let types: Vec<&ResourceType> = reg.all().iter().collect();
+    let (paths, definitions) = paths_and_schemas(Flavour::V2, &types);
+    json!({
+        "swagger": "2.0",
+        "info": {"title": "Kubernetes", "version": "v1.33.0"},
+        "paths": paths,
+        "definitions": definitions,
+    })
 }
 
 #[cfg(test)]
@@ -229,5 +279,38 @@ mod tests {
         assert!(doc["paths"]["/api/v1/namespaces/{name}"]["patch"].is_object());
         assert!(doc["components"]["schemas"]["io.k8s.api.core.v1.ConfigMap"].is_object());
         assert!(group_version(&reg, "nope.example.com", "v1").is_none());
+    }
+
+    #[test]
+    fn v2_is_one_swagger_document_with_definitions() {
+        let reg = Registry::standard();
+        let doc = v2(&reg);
+        assert_eq!(doc["swagger"], "2.0");
+        let op = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
+        assert_eq!(
+            op["responses"]["200"]["schema"]["$ref"],
+            "#/definitions/io.k8s.api.apps.v1.Deployment"
+        );
+        assert!(
+            op["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == "fieldValidation" && p["type"] == "string")
+        );
+        let d = &doc["definitions"]["io.k8s.api.apps.v1.Deployment"];
+        assert_eq!(
+            d["x-kubernetes-group-version-kind"][0]["kind"],
+            "Deployment"
+        );
+        assert!(
+            doc["definitions"]["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"]
+                .is_object()
+        );
+        assert!(
+            doc.to_string()
+                .contains("#/definitions/io.k8s.api.core.v1.PodSpec")
+        );
+        assert!(!doc.to_string().contains("#/components/schemas/"));
     }
 }

@@ -19,6 +19,13 @@ pub fn generator() -> SchemaGenerator {
     SchemaSettings::openapi3().into_generator()
 }
 
+/// The same for Swagger 2.0: schemas under `definitions`.
+pub fn generator_v2() -> SchemaGenerator {
+    SchemaSettings::openapi3()
+        .with(|s| s.definitions_path = "/definitions".into())
+        .into_generator()
+}
+
 fn add<T: JsonSchema>(g: &mut SchemaGenerator) -> String {
     g.subschema_for::<T>();
     T::schema_name().into_owned()

@@ -153,6 +153,19 @@ impl ApiError {
         e
     }
 
+    /// 406 for an `Accept` the server cannot answer
+    /// (`negotiation.NewNotAcceptableError`).
+    pub fn not_acceptable(accepted: &[&str]) -> Self {
+        Self::new(
+            406,
+            "NotAcceptable",
+            format!(
+                "only the following media types are accepted: {}",
+                accepted.join(", ")
+            ),
+        )
+    }
+
     /// 400 for a request the server cannot decode or that contradicts itself.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
