@@ -8,7 +8,8 @@
 #
 # Covered (issue 14): protobuf bodies (kubectl create, auth); /openapi/v3
 # (apply|create|replace|diff -f, explain); strategic merge patch; server-side
-# apply (managedFields, conflicts, force, pruning); scale, logs, auth can-i
+# apply (managedFields per field and per keyed list element, conflicts, force,
+# pruning); scale, logs, auth can-i
 # and whoami; field selectors per kind; the JSON-patch test message; boolean
 # query parameters as the API server parses them (the Python client's
 # watch); the printers' table columns and includeObject=Object (--sort-by);
@@ -17,7 +18,7 @@
 # Also: edit through KUBE_EDITOR; fieldValidation=Strict and Warn on create,
 # apply and replace; /openapi/v2 as JSON. Not covered (the lab does not do
 # them): /openapi/v2 in protobuf (kubectl's `explain --output
-# plaintext-openapiv2` gets 406), per-element ownership of keyed lists.
+# plaintext-openapiv2` gets 406).
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -114,6 +115,11 @@ for k in "${kubectls[@]}"; do
         -- env KUBE_EDITOR='sed -i s/nginx:1.28/nginx:1.30/' "$k" "${P[@]}" -n "$ns" edit deploy web
     tc "$l: ... the edit is stored" 0 "nginx:1.30" \
         -- "$k" "${P[@]}" -n "$ns" get deploy web -o 'jsonpath={.spec.template.spec.containers[0].image}'
+    # Server-side apply owns the containers list per element: the conflict
+    # names the one field of the one container that another manager set.
+    tc "$l: apply --server-side over an edited image: conflict on that container's field" 1 \
+        'conflict with "kubectl-edit" using apps/v1' '.spec.template.spec.containers[name="web"].image' \
+        -- "$k" "${P[@]}" apply --server-side -f "$m"
     tc "$l: explain reads the OpenAPI schemas" 0 "KIND:       Deployment" "FIELD: volumeMounts <[]VolumeMount>" "mountPath" \
         -- "$k" "${P[@]}" explain deployment.spec.template.spec.containers.volumeMounts
     # Custom resources take no strategic merge patch (apiextensions-apiserver).

@@ -14,15 +14,20 @@
 //! unless another manager owns them too. The object metadata the server
 //! owns is never tracked (`internal/stripmeta.go`).
 //!
-//! Simplification: lists are atomic (one field), as they are for custom
-//! resources without `x-kubernetes-list-type`; the built-in types' keyed
-//! lists (containers by name, ...) are not split by key.
+//! Lists: in the built-in types, a list with a merge key is owned element
+//! by element (`k:{"name":"web"}`) and a set such as `metadata.finalizers`
+//! value by value (`v:"x"`), from the same table the strategic merge patch
+//! uses; every other list, and every list of a custom resource, is one
+//! field (atomic), as for CRDs without `x-kubernetes-list-type`.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
-/// A field: its path of map keys.
+use super::strategic::patch_extensions;
+
+/// A field: its path, in `FieldsV1` elements (`f:spec`, `k:{"name":"web"}`,
+/// `v:"x"`, and `.` for a list element itself).
 type Path = Vec<String>;
 /// A set of fields.
 pub type Fields = BTreeSet<Path>;
@@ -59,25 +64,82 @@ const STRIPPED: &[&[&str]] = &[
     &["metadata", "deletionTimestamp"],
 ];
 
-fn stripped(path: &[String]) -> bool {
-    STRIPPED
-        .iter()
-        .any(|s| s.len() == path.len() && s.iter().zip(path).all(|(a, b)| a == b))
+fn stripped(names: &[&str]) -> bool {
+    STRIPPED.contains(&names)
 }
 
-/// The fields an object sets: every non-map value and every empty map.
-pub fn fields_of(obj: &Value) -> Fields {
-    fn walk(v: &Value, path: &mut Path, out: &mut Fields) {
+/// How the lists of an object are owned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lists {
+    /// By element where the built-in types merge by key (and as sets).
+    Keyed,
+    /// Every list is one field (custom resources).
+    Atomic,
+}
+
+/// How list field `names.last()` is owned: `Some(Some(key))` by element,
+/// `Some(None)` as a set of values, `None` as one field.
+fn list_kind(lists: Lists, names: &[&str]) -> Option<Option<&'static str>> {
+    let (field, parents) = names.split_last()?;
+    match lists {
+        Lists::Atomic => None,
+        Lists::Keyed => patch_extensions(parents, field).map(|(_, key)| key),
+    }
+}
+
+/// The `k:` element of `item` in a list merged by `key`.
+fn key_element(key: &str, item: &Value) -> Option<String> {
+    item.get(key).map(|v| format!("k:{}", json!({key: v})))
+}
+
+/// The fields an object sets: every scalar, every empty map, every atomic
+/// list, and the elements (with their fields) of keyed lists and sets.
+pub fn fields_of(obj: &Value, lists: Lists) -> Fields {
+    fn walk<'a>(
+        v: &'a Value,
+        path: &mut Path,
+        names: &mut Vec<&'a str>,
+        lists: Lists,
+        out: &mut Fields,
+    ) {
         match v {
             Value::Object(m) if !m.is_empty() => {
                 for (k, child) in m {
-                    path.push(k.clone());
-                    if !stripped(path) {
-                        walk(child, path, out);
+                    names.push(k);
+                    if !stripped(names) {
+                        path.push(format!("f:{k}"));
+                        walk(child, path, names, lists, out);
+                        path.pop();
                     }
-                    path.pop();
+                    names.pop();
                 }
             }
+            Value::Array(items) => match list_kind(lists, names) {
+                Some(Some(key)) => {
+                    for item in items {
+                        let Some(el) = key_element(key, item) else {
+                            continue;
+                        };
+                        path.push(el);
+                        path.push(".".into());
+                        out.insert(path.clone());
+                        path.pop();
+                        walk(item, path, names, lists, out);
+                        path.pop();
+                    }
+                }
+                Some(None) => {
+                    for item in items {
+                        path.push(format!("v:{item}"));
+                        out.insert(path.clone());
+                        path.pop();
+                    }
+                }
+                None if !path.is_empty() => {
+                    out.insert(path.clone());
+                }
+                None => {}
+            },
             _ if !path.is_empty() => {
                 out.insert(path.clone());
             }
@@ -85,27 +147,74 @@ pub fn fields_of(obj: &Value) -> Fields {
         }
     }
     let mut out = Fields::new();
-    walk(obj, &mut Vec::new(), &mut out);
+    walk(obj, &mut Vec::new(), &mut Vec::new(), lists, &mut out);
     out
 }
 
-fn value_at<'a>(obj: &'a Value, path: &[String]) -> Option<&'a Value> {
-    path.iter().try_fold(obj, |v, k| v.get(k))
+/// The index of the list element a `k:` or `v:` path element names.
+fn index_of(items: &[Value], el: &str) -> Option<usize> {
+    if let Some(k) = el.strip_prefix("k:") {
+        let want: Map<String, Value> = serde_json::from_str(k).ok()?;
+        return items
+            .iter()
+            .position(|i| want.iter().all(|(wk, wv)| i.get(wk) == Some(wv)));
+    }
+    let want: Value = serde_json::from_str(el.strip_prefix("v:")?).ok()?;
+    items.iter().position(|i| *i == want)
 }
 
+/// The value of one path element under `v`.
+fn step<'a>(v: &'a Value, el: &str) -> Option<&'a Value> {
+    match el {
+        "." => Some(v),
+        _ => match el.strip_prefix("f:") {
+            Some(f) => v.get(f),
+            None => {
+                let items = v.as_array()?;
+                items.get(index_of(items, el)?)
+            }
+        },
+    }
+}
+
+fn step_mut<'a>(v: &'a mut Value, el: &str) -> Option<&'a mut Value> {
+    match el.strip_prefix("f:") {
+        Some(f) => v.get_mut(f),
+        None => {
+            let i = index_of(v.as_array()?, el)?;
+            v.get_mut(i)
+        }
+    }
+}
+
+fn value_at<'a>(obj: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(obj, |v, el| step(v, el))
+}
+
+/// Removes the field (or list element) at `path`.
 fn remove_at(obj: &mut Value, path: &[String]) {
+    let path = match path.split_last() {
+        Some((last, rest)) if last == "." => rest,
+        _ => path,
+    };
     let Some((last, parents)) = path.split_last() else {
         return;
     };
     let mut cur = obj;
-    for k in parents {
-        match cur.get_mut(k) {
+    for el in parents {
+        match step_mut(cur, el) {
             Some(next) => cur = next,
             None => return,
         }
     }
-    if let Some(m) = cur.as_object_mut() {
-        m.remove(last);
+    if let Some(f) = last.strip_prefix("f:") {
+        if let Some(m) = cur.as_object_mut() {
+            m.remove(f);
+        }
+    } else if let Some(items) = cur.as_array_mut()
+        && let Some(i) = index_of(items, last)
+    {
+        items.remove(i);
     }
 }
 
@@ -114,8 +223,8 @@ fn to_fields_v1(fields: &Fields) -> Value {
     let mut root = Map::new();
     for path in fields {
         let mut cur = &mut root;
-        for k in path {
-            let next = cur.entry(format!("f:{k}")).or_insert_with(|| json!({}));
+        for el in path {
+            let next = cur.entry(el.clone()).or_insert_with(|| json!({}));
             cur = match next.as_object_mut() {
                 Some(m) => m,
                 None => break,
@@ -127,12 +236,7 @@ fn to_fields_v1(fields: &Fields) -> Value {
 
 fn from_fields_v1(v: &Value) -> Fields {
     fn walk(v: &Value, path: &mut Path, out: &mut Fields) {
-        let children: Vec<(&String, &Value)> = v
-            .as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, _)| k.starts_with("f:"))
-            .collect();
+        let children: Vec<(&String, &Value)> = v.as_object().into_iter().flatten().collect();
         if children.is_empty() {
             if !path.is_empty() {
                 out.insert(path.clone());
@@ -140,7 +244,7 @@ fn from_fields_v1(v: &Value) -> Fields {
             return;
         }
         for (k, child) in children {
-            path.push(k[2..].to_string());
+            path.push(k.clone());
             walk(child, path, out);
             path.pop();
         }
@@ -148,6 +252,24 @@ fn from_fields_v1(v: &Value) -> Fields {
     let mut out = Fields::new();
     walk(v, &mut Vec::new(), &mut out);
     out
+}
+
+/// A path as the API server prints it: `.spec.containers[name="web"].image`.
+fn print_path(path: &[String]) -> String {
+    let mut s = String::new();
+    for el in path {
+        if let Some(f) = el.strip_prefix("f:") {
+            s.push('.');
+            s.push_str(f);
+        } else if let Some(k) = el.strip_prefix("k:") {
+            let m: Map<String, Value> = serde_json::from_str(k).unwrap_or_default();
+            let keys: Vec<String> = m.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            s.push_str(&format!("[{}]", keys.join(",")));
+        } else if let Some(v) = el.strip_prefix("v:") {
+            s.push_str(&format!("[={v}]"));
+        }
+    }
+    s
 }
 
 /// The entries stored in an object.
@@ -201,6 +323,8 @@ pub struct Writer {
     pub api_version: String,
     /// `status` for the status subresource.
     pub subresource: Option<&'static str>,
+    /// How the kind's lists are owned.
+    pub lists: Lists,
 }
 
 fn now() -> String {
@@ -242,10 +366,14 @@ fn own(entries: &mut Vec<Entry>, w: &Writer, operation: &str, fields: Fields, ad
 /// object are owned by no one.
 pub fn after_update(old: &Value, new: &Value, w: &Writer) -> Vec<Entry> {
     let mut entries = entries_of(old);
-    let now_fields = fields_of(new);
+    let now_fields = fields_of(new, w.lists);
+    // A list element's own `.` moves only when the element is new.
     let changed: Fields = now_fields
         .iter()
-        .filter(|p| value_at(old, p) != value_at(new, p))
+        .filter(|p| match p.last().map(String::as_str) {
+            Some(".") => value_at(old, p).is_none(),
+            _ => value_at(old, p) != value_at(new, p),
+        })
         .cloned()
         .collect();
     for e in &mut entries {
@@ -314,9 +442,9 @@ pub fn apply(
     force: bool,
 ) -> Result<(Value, Vec<Entry>), Vec<Conflict>> {
     let mut entries = entries_of(live);
-    let wanted = fields_of(config);
+    let wanted = fields_of(config, w.lists);
     let mut conflicts = Vec::new();
-    for p in &wanted {
+    for p in wanted.iter().filter(|p| p.last().is_none_or(|l| l != ".")) {
         let differs = value_at(live, p).is_some_and(|v| Some(v) != value_at(config, p));
         if !differs {
             continue;
@@ -325,7 +453,7 @@ pub fn apply(
             if e.fields.contains(p) {
                 conflicts.push(Conflict {
                     manager: print_manager(e),
-                    field: format!(".{}", p.join(".")),
+                    field: print_path(p),
                 });
             }
         }
@@ -350,14 +478,29 @@ pub fn apply(
         json!({})
     };
     for dropped in before.difference(&wanted) {
+        // A dropped element stays while another manager owns any of it.
+        let anchor = match dropped.split_last() {
+            Some((last, rest)) if last == "." => rest,
+            _ => dropped.as_slice(),
+        };
         let shared = entries
             .iter()
-            .any(|e| !same_id(e, w, "Apply") && e.fields.contains(dropped));
+            .filter(|e| !same_id(e, w, "Apply"))
+            .any(|e| e.fields.iter().any(|p| p.starts_with(anchor)));
         if !shared {
             remove_at(&mut out, dropped);
         }
     }
-    json_patch::merge(&mut out, config);
+    match w.lists {
+        Lists::Keyed => {
+            out = super::strategic::apply(&out, config).unwrap_or_else(|_| {
+                let mut m = out.clone();
+                json_patch::merge(&mut m, config);
+                m
+            });
+        }
+        Lists::Atomic => json_patch::merge(&mut out, config),
+    }
     own(&mut entries, w, "Apply", wanted, false);
     Ok((out, entries))
 }
@@ -371,6 +514,7 @@ mod tests {
             manager: manager.into(),
             api_version: "v1".into(),
             subresource: None,
+            lists: Lists::Keyed,
         }
     }
 
@@ -379,45 +523,85 @@ mod tests {
                "metadata": {"name": "c", "namespace": "d", "uid": "u"}, "data": data})
     }
 
+    fn path(els: &[&str]) -> Path {
+        els.iter().map(|e| e.to_string()).collect()
+    }
+
+    fn stored(obj: &Value, entries: &[Entry]) -> Value {
+        let mut o = obj.clone();
+        set_entries(&mut o, entries);
+        o
+    }
+
     #[test]
     fn fields_skip_server_metadata_and_round_trip() {
-        let f = fields_of(&cm(json!({"a": "1", "b": {}})));
-        let want: Fields = [
-            vec!["data".to_string(), "a".into()],
-            vec!["data".into(), "b".into()],
-        ]
-        .into();
+        let f = fields_of(&cm(json!({"a": "1", "b": {}})), Lists::Keyed);
+        let want: Fields = [path(&["f:data", "f:a"]), path(&["f:data", "f:b"])].into();
         assert_eq!(f, want);
         assert_eq!(to_fields_v1(&f), json!({"f:data": {"f:a": {}, "f:b": {}}}));
         assert_eq!(from_fields_v1(&to_fields_v1(&f)), f);
     }
 
     #[test]
+    fn keyed_lists_are_owned_per_element() {
+        let d = json!({"metadata": {"finalizers": ["x"]}, "spec": {"template": {"spec": {
+            "containers": [{"name": "web", "image": "a"}], "tolerations": [{"key": "t"}]}}}});
+        let f = fields_of(&d, Lists::Keyed);
+        let web = r#"k:{"name":"web"}"#;
+        assert!(f.contains(&path(&[
+            "f:spec",
+            "f:template",
+            "f:spec",
+            "f:containers",
+            web,
+            "."
+        ])));
+        assert!(f.contains(&path(&[
+            "f:spec",
+            "f:template",
+            "f:spec",
+            "f:containers",
+            web,
+            "f:image"
+        ])));
+        assert!(f.contains(&path(&["f:spec", "f:template", "f:spec", "f:tolerations"])));
+        assert!(f.contains(&path(&["f:metadata", "f:finalizers", r#"v:"x""#])));
+        let atomic = fields_of(&d, Lists::Atomic);
+        assert!(atomic.contains(&path(&["f:spec", "f:template", "f:spec", "f:containers"])));
+        assert_eq!(
+            print_path(&path(&["f:spec", "f:containers", web, "f:image"])),
+            r#".spec.containers[name="web"].image"#
+        );
+    }
+
+    #[test]
     fn updates_own_what_they_change() {
         let created = cm(json!({"a": "1"}));
-        let mut live = created.clone();
-        let entries = after_update(&Value::Null, &created, &w("kubectl-create"));
-        set_entries(&mut live, &entries);
+        let live = stored(
+            &created,
+            &after_update(&Value::Null, &created, &w("kubectl-create")),
+        );
         let mut new = live.clone();
         new["data"]["b"] = json!("2");
         let e = after_update(&live, &new, &w("kubectl-edit"));
         assert_eq!(e.len(), 2);
         assert_eq!(e[0].manager, "kubectl-create");
-        assert!(e[1].fields.contains(&vec!["data".to_string(), "b".into()]));
-        assert!(!e[1].fields.contains(&vec!["data".to_string(), "a".into()]));
+        assert!(e[1].fields.contains(&path(&["f:data", "f:b"])));
+        assert!(!e[1].fields.contains(&path(&["f:data", "f:a"])));
     }
 
     #[test]
     fn apply_conflicts_forces_and_prunes() {
-        let mut live = cm(json!({"a": "1"}));
-        let entries = after_update(&Value::Null, &live, &w("kubectl-create"));
-        set_entries(&mut live, &entries);
+        let created = cm(json!({"a": "1"}));
+        let live = stored(
+            &created,
+            &after_update(&Value::Null, &created, &w("kubectl-create")),
+        );
 
         // Same value: no conflict, shared ownership.
         let (out, e) = apply(&live, &cm(json!({"a": "1", "x": "y"})), &w("ops"), false).unwrap();
         assert_eq!(out["data"], json!({"a": "1", "x": "y"}));
-        let mut live = out;
-        set_entries(&mut live, &e);
+        let live = stored(&out, &e);
 
         // A different value: conflict with the creator.
         let err = apply(&live, &cm(json!({"a": "2", "x": "y"})), &w("ops"), false).unwrap_err();
@@ -433,12 +617,72 @@ mod tests {
                 .find(|x| x.manager == "kubectl-create")
                 .is_none_or(|x| x.fields.is_empty())
         );
-        let mut live = out;
-        set_entries(&mut live, &e);
+        let live = stored(&out, &e);
 
         // Dropping a field the applier alone owned removes it.
         let (out, _) = apply(&live, &cm(json!({"a": "2"})), &w("ops"), false).unwrap();
         assert_eq!(out["data"], json!({"a": "2"}));
+    }
+
+    #[test]
+    fn containers_are_applied_and_pruned_by_name() {
+        let dep = |containers: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web"}, "spec": {"template": {"spec": {"containers": containers}}}})
+        };
+        let (out, e) = apply(
+            &Value::Null,
+            &dep(json!([{"name": "web", "image": "a"}, {"name": "side", "image": "s"}])),
+            &w("ops"),
+            false,
+        )
+        .unwrap();
+        let live = stored(&out, &e);
+        // Another manager changes the sidecar's image: it owns that field.
+        let mut edited = live.clone();
+        edited["spec"]["template"]["spec"]["containers"][1]["image"] = json!("s2");
+        let live = stored(&edited, &after_update(&live, &edited, &w("kubectl-set")));
+        // The applier changes only web: no conflict (per-element ownership).
+        let (out, e) = apply(
+            &live,
+            &dep(json!([{"name": "web", "image": "b"}, {"name": "side", "image": "s2"}])),
+            &w("ops"),
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            out["spec"]["template"]["spec"]["containers"][0]["image"],
+            "b"
+        );
+        let live = stored(&out, &e);
+        // Changing the sidecar's image conflicts on that field only.
+        let err = apply(
+            &live,
+            &dep(json!([{"name": "web", "image": "b"}, {"name": "side", "image": "s3"}])),
+            &w("ops"),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err[0].field,
+            r#".spec.template.spec.containers[name="side"].image"#
+        );
+        // Dropping web, which only the applier owns, removes it; the sidecar,
+        // whose image another manager owns, stays.
+        let (out, _) = apply(
+            &live,
+            &dep(json!([{"name": "side", "image": "s2"}])),
+            &w("ops"),
+            false,
+        )
+        .unwrap();
+        let names: Vec<&str> = out["spec"]["template"]["spec"]["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        assert_eq!(names, ["side"]);
     }
 
     #[test]

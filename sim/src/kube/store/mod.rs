@@ -471,5 +471,10 @@ fn writer(rt: &ResourceType, opts: &WriteOpts, target: Target) -> Option<managed
         manager: manager.clone(),
         api_version: rt.api_version(),
         subresource: (target == Target::Status).then_some("status"),
+        lists: if rt.custom {
+            managed::Lists::Atomic
+        } else {
+            managed::Lists::Keyed
+        },
     })
 }
