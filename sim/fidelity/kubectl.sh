@@ -108,6 +108,10 @@ for k in "${kubectls[@]}"; do
     tc "$l: apply -f with an unknown field: refused" 1 \
         'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"' \
         -- "$k" "${P[@]}" apply -f "$work/typo-$i.yaml"
+    sed "s/replicas: 1/replica: 1/" "$m" >"$work/typo-web-$i.yaml"
+    tc "$l: apply -f an unknown field onto an existing object (a patch): refused" 1 \
+        'patch: Invalid value' 'strict decoding error: unknown field "spec.replica"' \
+        -- "$k" "${P[@]}" apply -f "$work/typo-web-$i.yaml"
     tc "$l: apply --validate=warn: created, with the server's warning" 0 'Warning: unknown field "spec.replica"' \
         -- "$k" "${P[@]}" apply --validate=warn -f "$work/typo-$i.yaml"
     # kubectl edit, non-interactively: the editor is a sed script.

@@ -225,6 +225,35 @@ impl Ctx<'_> {
         Ok(unknown)
     }
 
+    /// [`Ctx::validate_fields`] for a patch: the object as the patch would
+    /// leave it is checked, and a strict failure is the 422 the API server
+    /// answers for a patch (`handlers/patch.go`: `patch: Invalid value:
+    /// "<patched object>": strict decoding error: ...`).
+    fn validate_patched(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        kind: PatchKind,
+        body: &Value,
+    ) -> Result<Vec<String>, ApiError> {
+        let mode = self.q("fieldValidation").unwrap_or("Ignore");
+        if !matches!(mode, "Strict" | "Warn") {
+            return Ok(Vec::new());
+        }
+        let current = self.app.store.get(rt, ns, name)?;
+        let patched = patch::apply(kind, &current, body).map_err(|e| e.into_api(rt, name))?;
+        let unknown: Vec<String> =
+            schemas::unknown_fields(&rt.group, &rt.version, &rt.kind, &patched)
+                .iter()
+                .map(|f| format!("unknown field {f:?}"))
+                .collect();
+        if mode == "Strict" && !unknown.is_empty() {
+            return Err(ApiError::invalid_patch(&patched, &unknown.join(", ")));
+        }
+        Ok(unknown)
+    }
+
     fn is_watch(&self) -> bool {
         self.flag("watch")
     }
@@ -435,8 +464,16 @@ fn resource(
                 ));
             }
             let body = patch::decode(kind, &ctx.body).map_err(ApiError::bad_request)?;
+            let warnings = if kind == PatchKind::Apply {
+                Vec::new()
+            } else {
+                ctx.validate_patched(&rt, ns_str, name, kind, &body)?
+            };
             let out = store.patch(&rt, ns_str, name, kind, &body, sub, ctx.opts())?;
-            Ok(respond_object(ctx, &rt, StatusCode::OK, out))
+            Ok(with_warnings(
+                respond_object(ctx, &rt, StatusCode::OK, out),
+                &warnings,
+            ))
         }
         ("delete", Target2::Object(name)) => {
             let opts: Value = if ctx.body.is_empty() {

@@ -166,6 +166,19 @@ impl ApiError {
         )
     }
 
+    /// 422 for a patch whose result does not decode strictly
+    /// (`errors.NewInvalid` with an empty kind and name, on field `patch`).
+    pub fn invalid_patch(patched: &Value, detail: &str) -> Self {
+        Self::new(
+            422,
+            "Invalid",
+            format!(
+                " \"\" is invalid: patch: Invalid value: {:?}: strict decoding error: {detail}",
+                patched.to_string()
+            ),
+        )
+    }
+
     /// 400 for a request the server cannot decode or that contradicts itself.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
