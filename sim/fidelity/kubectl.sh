@@ -16,9 +16,7 @@
 # Secret type defaulting; Deployment observedGeneration (rollout status); a
 # TridentBackend deleted by hand (Trident keeps its finalizer).
 # Also: edit through KUBE_EDITOR; fieldValidation=Strict and Warn on create,
-# apply and replace; /openapi/v2 as JSON. Not covered (the lab does not do
-# them): /openapi/v2 in protobuf (kubectl's `explain --output
-# plaintext-openapiv2` gets 406).
+# apply, replace and patches; /openapi/v2 as JSON and as gnostic protobuf.
 set -uo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -112,6 +110,9 @@ for k in "${kubectls[@]}"; do
     tc "$l: apply -f an unknown field onto an existing object (a patch): refused" 1 \
         'patch: Invalid value' 'strict decoding error: unknown field "spec.replica"' \
         -- "$k" "${P[@]}" apply -f "$work/typo-web-$i.yaml"
+    tc "$l: apply --server-side with an unknown field: the field manager's error" 1 \
+        "Error from server: failed to create typed patch object ($ns/web; apps/v1, Kind=Deployment): .spec.replica: field not declared in schema" \
+        -- "$k" "${P[@]}" apply --server-side -f "$work/typo-web-$i.yaml"
     tc "$l: apply --validate=warn: created, with the server's warning" 0 'Warning: unknown field "spec.replica"' \
         -- "$k" "${P[@]}" apply --validate=warn -f "$work/typo-$i.yaml"
     # kubectl edit, non-interactively: the editor is a sed script.
@@ -124,6 +125,9 @@ for k in "${kubectls[@]}"; do
     tc "$l: apply --server-side over an edited image: conflict on that container's field" 1 \
         'conflict with "kubectl-edit" using apps/v1' '.spec.template.spec.containers[name="web"].image' \
         -- "$k" "${P[@]}" apply --server-side -f "$m"
+    tc "$l: explain --output plaintext-openapiv2 reads /openapi/v2 (gnostic protobuf)" 0 \
+        "FIELD:    replicas <integer>" "Number of desired pods" \
+        -- "$k" "${P[@]}" explain --output=plaintext-openapiv2 deploy.spec.replicas
     tc "$l: explain reads the OpenAPI schemas" 0 "KIND:       Deployment" "FIELD: volumeMounts <[]VolumeMount>" "mountPath" \
         -- "$k" "${P[@]}" explain deployment.spec.template.spec.containers.volumeMounts
     # Custom resources take no strategic merge patch (apiextensions-apiserver).

@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 
 use super::auth;
 use super::discovery;
+use super::gnostic;
 use super::openapi;
 use super::patch::{self, PatchKind};
 use super::protobuf;
@@ -271,12 +272,25 @@ fn route(ctx: &Ctx<'_>, path: &str) -> Result<Response, ApiError> {
             ["version"] => return Ok(ok(&discovery::version())),
             ["openapi", "v3"] => return Ok(ok(&openapi::root(&reg()))),
             ["openapi", "v2"] => {
-                // JSON only: the lab cannot write gnostic's protobuf form.
+                // kubectl asks for gnostic's protobuf form only; JSON
+                // otherwise.
                 let accept = ctx.accept();
-                if !(accept.is_empty() || accept.contains("json") || accept.contains("*/*")) {
-                    return Err(ApiError::not_acceptable(&["application/json"]));
+                let doc = openapi::v2(&reg());
+                if gnostic::wanted(accept) {
+                    return Ok((
+                        StatusCode::OK,
+                        [(header::CONTENT_TYPE, gnostic::CONTENT_TYPE)],
+                        gnostic::encode(&doc),
+                    )
+                        .into_response());
                 }
-                return Ok(ok(&openapi::v2(&reg())));
+                if !(accept.is_empty() || accept.contains("json") || accept.contains("*/*")) {
+                    return Err(ApiError::not_acceptable(&[
+                        "application/json",
+                        gnostic::CONTENT_TYPE,
+                    ]));
+                }
+                return Ok(ok(&doc));
             }
             ["openapi", "v3", "api", v] => {
                 return openapi::group_version(&reg(), "", v)

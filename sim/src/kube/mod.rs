@@ -29,6 +29,7 @@
 mod auth;
 mod discovery;
 pub mod fixtures;
+mod gnostic;
 mod handlers;
 mod kubeconfig;
 mod managed;

@@ -179,6 +179,13 @@ impl ApiError {
         )
     }
 
+    /// 500 with no reason, as the API server answers an error that is not
+    /// an API status (`ErrorToAPIStatus`); kubectl prints `Error from
+    /// server: <message>`.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(500, "", message)
+    }
+
     /// 400 for a request the server cannot decode or that contradicts itself.
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(400, "BadRequest", message)
@@ -227,9 +234,11 @@ impl ApiError {
             "metadata": {},
             "status": "Failure",
             "message": self.message,
-            "reason": self.reason,
             "code": self.code,
         });
+        if !self.reason.is_empty() {
+            v["reason"] = json!(self.reason);
+        }
         if let Some(d) = &self.details {
             v["details"] = d.clone();
         }

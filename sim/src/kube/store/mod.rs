@@ -249,6 +249,9 @@ impl Store {
                 "fieldManager: Required value: is required for apply patch",
             ));
         }
+        if apply && !rt.custom {
+            typed_apply_check(rt, ns, name, patch)?;
+        }
         let old = match st.get(rt, ns, name) {
             Ok(old) => old,
             Err(_) if apply && target == Target::Main => {
@@ -477,4 +480,33 @@ fn writer(rt: &ResourceType, opts: &WriteOpts, target: Target) -> Option<managed
             managed::Lists::Keyed
         },
     })
+}
+
+/// An applied configuration must fit the kind's schema: the field manager
+/// converts it to a typed object first and fails on an undeclared field
+/// (`k8s.io/apimachinery` `managedfields/internal/structuredmerge.go`:
+/// "failed to create typed patch object"), which the API server answers as
+/// a 500 without reason.
+fn typed_apply_check(
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    config: &Value,
+) -> Result<(), ApiError> {
+    let unknown = super::schemas::unknown_fields(&rt.group, &rt.version, &rt.kind, config);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let errs: Vec<String> = unknown
+        .iter()
+        .map(|f| format!(".{f}: field not declared in schema"))
+        .collect();
+    let detail = match errs.as_slice() {
+        [one] => one.clone(),
+        many => format!("errors:\n  {}", many.join("\n  ")),
+    };
+    Err(ApiError::internal(format!(
+        "failed to create typed patch object ({ns}/{name}; {}/{}, Kind={}): {detail}",
+        rt.group, rt.version, rt.kind
+    )))
 }
