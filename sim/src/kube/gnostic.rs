@@ -99,8 +99,8 @@ pub struct AdditionalPropertiesItem {
 /// The `oneof` of [`AdditionalPropertiesItem`].
 #[derive(Clone, PartialEq, prost::Oneof)]
 pub enum AdditionalProperties {
-    #[prost(message, tag = "1")]
-    Schema(Schema),
+    #[prost(message, boxed, tag = "1")]
+    Schema(Box<Schema>),
     #[prost(bool, tag = "2")]
     Boolean(bool),
 }
@@ -183,7 +183,7 @@ fn schema(v: &Value) -> Schema {
                 oneof: Some(AdditionalProperties::Boolean(*b)),
             })),
             Some(s @ Value::Object(_)) => Some(Box::new(AdditionalPropertiesItem {
-                oneof: Some(AdditionalProperties::Schema(schema(s))),
+                oneof: Some(AdditionalProperties::Schema(Box::new(schema(s)))),
             })),
             _ => None,
         },
