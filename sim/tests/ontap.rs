@@ -2,6 +2,7 @@
 //! reqwest client (never `svmdr`), with `Timing::fast()`.
 
 mod ontap {
+    mod ansible_shapes;
     mod auth_and_queries;
     pub mod client;
     mod dr_flow;

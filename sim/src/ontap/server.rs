@@ -137,10 +137,28 @@ fn json_response(status: StatusCode, body: &Value, location: Option<&str>) -> Re
     r
 }
 
-/// With `Accept: application/json`, ONTAP drops HAL links except `next`.
+/// With `Accept: application/json`, ONTAP drops HAL links except a
+/// collection's `next` and the `job` of an asynchronous answer: NetApp's
+/// Ansible collection asks for `application/json` (`na_ontap_restit`) and
+/// then follows `job._links.self.href` (`module_utils/netapp.py`
+/// `wait_on_job`); see docs/ontap-rest.md §2.
 fn strip_links(v: &mut Value, top: bool) {
     match v {
         Value::Object(m) => {
+            if top && let Some(job) = m.get_mut("job") {
+                let kept = job.get("_links").cloned();
+                strip_links(job, false);
+                if let Some(links) = kept {
+                    job["_links"] = links;
+                }
+                for (k, child) in m.iter_mut() {
+                    if k != "job" && k != "_links" {
+                        strip_links(child, false);
+                    }
+                }
+                m.remove("_links");
+                return;
+            }
             if top {
                 if let Some(Value::Object(links)) = m.get_mut("_links") {
                     links.retain(|k, _| k == "next");

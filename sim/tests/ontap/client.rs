@@ -217,6 +217,22 @@ pub async fn peer_clusters(a: &Api, b: &Api) {
 /// (accepted on primary) and creates the relationship with `identity`.
 /// Returns the relationship uuid.
 pub async fn setup_dr(a: &Api, b: &Api, identity: &str) -> String {
+    peer_svms(a, b).await;
+    let r = b
+        .post(
+            "/api/snapmirror/relationships?return_records=true",
+            json!({"source": {"path": "svm1:", "cluster": {"name": "ontap-a"}}, "destination": {"path": "svm1_dr:"}, "policy": {"name": "MirrorAllSnapshots"}, "identity_preservation": identity}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{:?}", r.body);
+    let uuid = r.body["records"][0]["uuid"].as_str().unwrap().to_string();
+    assert_eq!(b.wait_job(&r).await["state"], "success");
+    uuid
+}
+
+/// Peers the clusters, creates the `dp_destination` SVM `svm1_dr` on `b`
+/// and peers it with `svm1` on `a` (accepted).
+pub async fn peer_svms(a: &Api, b: &Api) {
     peer_clusters(a, b).await;
     b.job_ok(
         Method::POST,
@@ -238,16 +254,6 @@ pub async fn setup_dr(a: &Api, b: &Api, identity: &str) -> String {
         Some(json!({"state": "peered"})),
     )
     .await;
-    let r = b
-        .post(
-            "/api/snapmirror/relationships?return_records=true",
-            json!({"source": {"path": "svm1:", "cluster": {"name": "ontap-a"}}, "destination": {"path": "svm1_dr:"}, "policy": {"name": "MirrorAllSnapshots"}, "identity_preservation": identity}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{:?}", r.body);
-    let uuid = r.body["records"][0]["uuid"].as_str().unwrap().to_string();
-    assert_eq!(b.wait_job(&r).await["state"], "success");
-    uuid
 }
 
 /// Initializes and waits for snapmirrored.

@@ -52,9 +52,14 @@ pub(super) fn plan_create(w: &World, ctx: &Ctx) -> Result<CreatePlan, ApiError> 
         ))
         .target("state"));
     }
+    // NetApp's Ansible collection sends the cluster as a bare name
+    // (`source: {path, cluster: "<name>"}`, `na_ontap_snapmirror`
+    // `get_create_body`, for ONTAP 9.7 and later); it names the cluster
+    // as `cluster.name` does.
     let src_cluster_name = ctx
         .s("source.cluster.name")
-        .or(ctx.s("source.cluster.uuid"));
+        .or(ctx.s("source.cluster.uuid"))
+        .or(ctx.s("source.cluster"));
     let Some(src_cluster_name) = src_cluster_name else {
         return Err(if create_destination {
             ApiError::bad(

@@ -40,6 +40,11 @@ pub fn svm_json(w: &World, s: &Svm) -> Value {
         "language": "c.utf_8",
         "ipspace": {"name": s.ipspace},
         "aggregates": [],
+        // ONTAP's defaults for an SVM created without them (every SVM has
+        // a snapshot policy; `default` unless set).
+        "snapshot_policy": {"name": "default"},
+        "max_volumes": "unlimited",
+        "s3": {"enabled": false, "allowed": true},
         "ip_interfaces": lifs,
         "snapmirror": {
             "is_protected": rel.is_some_and(|r| r.src_svm == s.uuid),
