@@ -16,32 +16,16 @@ venv="${ANSIBLE_VENV:-$tmp/ontap-sim-ansible-venv}"
 # Pinned: a new collection release cannot turn the gate red unannounced.
 ansible_pkg="${ANSIBLE_PKG:-ansible==12.3.0}"
 work="$(mktemp -d "$tmp/ontap-sim-ansible.XXXXXX")"
-sim_pid=""
-
-cleanup() {
-    if [[ -n "$sim_pid" ]] && kill -0 "$sim_pid" 2>/dev/null; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=ontap-sim.sh
+. "$here/ontap-sim.sh"
 
 if [[ ! -x "$venv/bin/ansible-playbook" ]]; then
     [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "$ansible_pkg" requests
 fi
 
-(cd "$root" && cargo build --quiet -p sim --bin ontap-sim)
-"$root/target/debug/ontap-sim" --topology "$root/sim/examples/two-sites.yaml" --timing fast \
-    --ca-out "$work/ca.pem" >"$work/urls" 2>"$work/sim.log" &
-sim_pid=$!
-for _ in $(seq 1 100); do
-    grep -q '^ca ' "$work/urls" 2>/dev/null && break
-    kill -0 "$sim_pid" 2>/dev/null || { cat "$work/sim.log" >&2; exit 1; }
-    sleep 0.1
-done
-port() { awk -v k="$1" '$1 == k {print $2}' "$work/urls" | sed 's|.*:||'; }
+start_ontap_sim
+port() { sed 's|.*:||' <<<"$1"; }
 
 # The collection's na_ontap_vserver_peer accepts on the peer only when the
 # two host names differ (is_remote_peer), and both lab clusters listen on
@@ -52,8 +36,8 @@ REQUESTS_CA_BUNDLE="$work/ca.pem" \
     ANSIBLE_LOCALHOST_WARNING=False ANSIBLE_INVENTORY_UNPARSED_WARNING=False \
     ANSIBLE_NOCOLOR=1 \
     timeout 900 "$venv/bin/ansible-playbook" "$here/ansible/svm-dr.yml" \
-    -e primary_host=127.0.0.1 -e "primary_port=$(port primary)" \
-    -e dr_host=localhost -e "dr_port=$(port dr)" | tee "$work/run.log" | grep -E '^(TASK|ok|changed|fatal)' || true
+    -e primary_host=127.0.0.1 -e "primary_port=$(port "$primary")" \
+    -e dr_host=localhost -e "dr_port=$(port "$dr")" | tee "$work/run.log" | grep -E '^(TASK|ok|changed|fatal)' || true
 recap="$(grep -A1 'PLAY RECAP' "$work/run.log" | tail -n 1)"
 echo "ansible: $recap"
 [[ "$recap" =~ failed=0 ]] && [[ "$recap" =~ unreachable=0 ]]

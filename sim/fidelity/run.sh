@@ -11,44 +11,13 @@ root="$(cd "$here/../.." && pwd)"
 tmp="${TMPDIR:-/tmp}"
 venv="$tmp/ontap-sim-fidelity-venv"
 work="$(mktemp -d "$tmp/ontap-sim-fidelity.XXXXXX")"
-sim_pid=""
-
-cleanup() {
-    if [[ -n "$sim_pid" ]] && kill -0 "$sim_pid" 2>/dev/null; then
-        kill "$sim_pid" 2>/dev/null || true
-        wait "$sim_pid" 2>/dev/null || true
-    fi
-    rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=ontap-sim.sh
+. "$here/ontap-sim.sh"
 
 if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check netapp-ontap
 
-bin="$root/target/debug/ontap-sim"
-(cd "$root" && cargo build --quiet -p sim --bin ontap-sim)
-
-"$bin" --topology "$root/sim/examples/two-sites.yaml" --timing fast --ca-out "$work/ca.pem" >"$work/urls" 2>"$work/sim.log" &
-sim_pid=$!
-
-for _ in $(seq 1 100); do
-    if grep -q '^ca ' "$work/urls" 2>/dev/null; then break; fi
-    if ! kill -0 "$sim_pid" 2>/dev/null; then
-        echo "ontap-sim exited early:" >&2
-        cat "$work/sim.log" >&2
-        echo "0 passed, 1 failed"
-        exit 1
-    fi
-    sleep 0.1
-done
-primary="$(awk '$1 == "primary" {print $2}' "$work/urls")"
-dr="$(awk '$1 == "dr" {print $2}' "$work/urls")"
-if [[ -z "$primary" || -z "$dr" ]]; then
-    echo "ontap-sim did not report its URLs" >&2
-    echo "0 passed, 1 failed"
-    exit 1
-fi
-
+start_ontap_sim
 "$venv/bin/python" "$here/check_netapp_ontap.py" --primary "$primary" --dr "$dr" --ca "$work/ca.pem"

@@ -46,8 +46,16 @@ fn group_versions(reg: &Registry) -> Vec<(String, String)> {
 pub fn root(reg: &Registry) -> Value {
     let mut paths = Map::new();
     for (g, v) in group_versions(reg) {
-        let doc = group_version(reg, &g, &v).unwrap_or(Value::Null);
-        let hash: String = Sha256::digest(doc.to_string().as_bytes())
+        // A document is a function of its group-version's types (the
+        // built-in schemas are fixed for a build), so their description
+        // hashes as the document would, without building it.
+        let types: Vec<String> = reg
+            .all()
+            .iter()
+            .filter(|t| t.group == g && t.version == v)
+            .map(|t| format!("{t:?}"))
+            .collect();
+        let hash: String = Sha256::digest(types.join("\n").as_bytes())
             .iter()
             .take(16)
             .map(|b| format!("{b:02X}"))
@@ -111,10 +119,10 @@ impl Flavour {
         }
     }
 
-    fn generator(self) -> schemars::SchemaGenerator {
+    fn defs(self) -> schemas::Defs {
         match self {
-            Flavour::V2 => schemas::generator_v2(),
-            Flavour::V3 => schemas::generator(),
+            Flavour::V2 => schemas::Defs::V2,
+            Flavour::V3 => schemas::Defs::V3,
         }
     }
 }
@@ -146,18 +154,16 @@ fn paths_and_schemas(
 ) -> (Map<String, Value>, Map<String, Value>) {
     let mut paths = Map::new();
     let mut schemas = Map::new();
-    let mut generator = f.generator();
-    let mut builtin = Vec::new();
     for t in types {
         let generated = if t.custom {
             None
         } else {
-            schemas::add_builtin(&mut generator, &t.group, &t.version, &t.kind)
+            schemas::builtin(f.defs(), &t.group, &t.version, &t.kind)
         };
         let schema = match generated {
-            Some(name) => {
-                builtin.push((name.clone(), *t));
-                name
+            Some(kind) => {
+                schemas.extend(kind.defs.iter().map(|(k, v)| (k.clone(), v.clone())));
+                kind.name.clone()
             }
             None => {
                 schemas.insert(
@@ -201,15 +207,6 @@ fn paths_and_schemas(
         }
         paths.insert(format!("{collection}/{{name}}"), Value::Object(item));
     }
-    let mut defs = generator.take_definitions(true);
-    schemas::annotate_patch_strategies(&mut defs);
-    for (name, t) in builtin {
-        if let Some(d) = defs.get_mut(&name) {
-            d["x-kubernetes-group-version-kind"] =
-                json!([{"group": t.group, "version": t.version, "kind": t.kind}]);
-        }
-    }
-    schemas.extend(defs);
     (paths, schemas)
 }
 

@@ -8,22 +8,71 @@
 
 use k8s_openapi::api::{apps, authentication, authorization, coordination, core, events, storage};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
 use schemars::JsonSchema;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
 use super::strategic::patch_extensions;
 
-/// A generator that writes OpenAPI 3 schemas under `components/schemas`.
-pub fn generator() -> SchemaGenerator {
-    SchemaSettings::openapi3().into_generator()
+/// Where a document keeps its schemas, which their `$ref`s point into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Defs {
+    /// OpenAPI 3: `#/components/schemas/...`.
+    V3,
+    /// Swagger 2.0: `#/definitions/...`.
+    V2,
 }
 
-/// The same for Swagger 2.0: schemas under `definitions`.
-pub fn generator_v2() -> SchemaGenerator {
-    SchemaSettings::openapi3()
-        .with(|s| s.definitions_path = "/definitions".into())
-        .into_generator()
+/// A built-in kind's schema name and the definitions it needs (its own and
+/// every type it uses), with the extensions added.
+#[derive(Debug)]
+pub struct KindSchemas {
+    /// The kind's schema name (`io.k8s.api.apps.v1.Deployment`).
+    pub name: String,
+    /// The definitions, by name.
+    pub defs: Map<String, Value>,
+}
+
+fn generator(at: Defs) -> SchemaGenerator {
+    let settings = SchemaSettings::openapi3();
+    match at {
+        Defs::V3 => settings.into_generator(),
+        Defs::V2 => settings
+            .with(|s| s.definitions_path = "/definitions".into())
+            .into_generator(),
+    }
+}
+
+type Cache = HashMap<(Defs, String, String, String), Option<Arc<KindSchemas>>>;
+
+/// The schemas of built-in kind `group/version kind`, or `None` for a kind
+/// without one. They never change, so each is generated once per process:
+/// kubectl reads `/openapi/v3` before every `apply`.
+pub fn builtin(at: Defs, group: &str, version: &str, kind: &str) -> Option<Arc<KindSchemas>> {
+    static CACHE: OnceLock<Mutex<Cache>> = OnceLock::new();
+    let key = (at, group.to_string(), version.to_string(), kind.to_string());
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(hit) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return hit.clone();
+    }
+    let mut g = generator(at);
+    let made = add_builtin(&mut g, group, version, kind).map(|name| {
+        let mut defs = g.take_definitions(true);
+        annotate_patch_strategies(&mut defs);
+        if let Some(d) = defs.get_mut(&name) {
+            d["x-kubernetes-group-version-kind"] =
+                json!([{"group": group, "version": version, "kind": kind}]);
+        }
+        Arc::new(KindSchemas { name, defs })
+    });
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(key, made.clone());
+    made
 }
 
 fn add<T: JsonSchema>(g: &mut SchemaGenerator) -> String {
@@ -33,12 +82,7 @@ fn add<T: JsonSchema>(g: &mut SchemaGenerator) -> String {
 
 /// Adds the schema of a built-in kind (and of every type it uses) to `g`;
 /// its name, or `None` for a kind without a generated schema.
-pub fn add_builtin(
-    g: &mut SchemaGenerator,
-    group: &str,
-    version: &str,
-    kind: &str,
-) -> Option<String> {
+fn add_builtin(g: &mut SchemaGenerator, group: &str, version: &str, kind: &str) -> Option<String> {
     use apps::v1 as apps1;
     use core::v1 as core1;
     use storage::v1 as storage1;
@@ -86,7 +130,7 @@ fn parents_of(schema_name: &str) -> &'static [&'static str] {
 
 /// Adds the patch strategy and merge key to the list properties of every
 /// schema in `defs`.
-pub fn annotate_patch_strategies(defs: &mut Map<String, Value>) {
+fn annotate_patch_strategies(defs: &mut Map<String, Value>) {
     for (name, schema) in defs.iter_mut() {
         let parents = parents_of(name);
         let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
@@ -111,15 +155,13 @@ pub fn annotate_patch_strategies(defs: &mut Map<String, Value>) {
 /// (`spec.replica`, `spec.template.spec.containers[0].imagePull`); empty
 /// for custom resources and for kinds without a schema.
 pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Vec<String> {
-    let mut g = generator();
-    let Some(root) = add_builtin(&mut g, group, version, kind) else {
+    let Some(kind) = builtin(Defs::V3, group, version, kind) else {
         return Vec::new();
     };
-    let defs = g.take_definitions(true);
     let mut out = Vec::new();
     walk(
-        &defs,
-        &json!({"$ref": format!("#/components/schemas/{root}")}),
+        &kind.defs,
+        &json!({"$ref": format!("#/components/schemas/{}", kind.name)}),
         obj,
         "",
         &mut out,
@@ -178,7 +220,7 @@ mod tests {
 
     #[test]
     fn a_deployment_schema_carries_its_types_and_merge_keys() {
-        let mut g = generator();
+        let mut g = generator(Defs::V3);
         let name = add_builtin(&mut g, "apps", "v1", "Deployment").unwrap();
         assert_eq!(name, "io.k8s.api.apps.v1.Deployment");
         let mut defs = g.take_definitions(true);

@@ -66,14 +66,6 @@ async fn application_json_keeps_the_job_link_of_an_asynchronous_answer() {
         .unwrap_or_default();
     assert!(href.starts_with("/api/cluster/jobs/"), "{v}");
     // Everything else still loses its links.
-    let r = b
-        .http
-        .get(format!("{}/api/svm/svms", b.base))
-        .basic_auth("admin", Some("Netapp1!"))
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
+    let v = b.get_accepting("/api/svm/svms", "application/json").await;
     assert!(v["records"][0].get("_links").is_none(), "{v}");
 }

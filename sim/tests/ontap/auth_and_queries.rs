@@ -236,15 +236,7 @@ async fn fields_filters_and_pagination() {
         .await;
     assert_eq!(p["type"], "sync");
     // Accept: application/json drops HAL links.
-    let r = a
-        .http
-        .get(format!("{}/api/svm/svms", a.base))
-        .basic_auth("admin", Some("Netapp1!"))
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
-    let v: serde_json::Value = r.json().await.unwrap();
+    let v = a.get_accepting("/api/svm/svms", "application/json").await;
     assert!(v["records"][0].get("_links").is_none(), "{v:?}");
 }
 

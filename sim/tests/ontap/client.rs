@@ -107,6 +107,20 @@ impl Api {
             .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
     }
 
+    /// A GET with this `Accept` header; the JSON body.
+    pub async fn get_accepting(&self, path: &str, accept: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .basic_auth(ADMIN.0, Some(ADMIN.1))
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> Resp {
         self.send(Method::GET, path, None).await
     }
