@@ -42,6 +42,7 @@ pub mod secret;
 pub mod site;
 pub mod status;
 pub mod trident;
+pub mod watch;
 pub mod workflow;
 
 /// `apiVersion` of every document the tools print (`Status`, `BackendList`,

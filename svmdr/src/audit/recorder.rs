@@ -68,6 +68,8 @@ pub struct Recorder<'a> {
     started_at: DateTime<Utc>,
     /// The SVMs, once the pair is known.
     svms: Mutex<String>,
+    /// What a watcher's run rested on.
+    evidence: Vec<String>,
     reporter: &'a dyn Reporter,
 }
 
@@ -93,8 +95,17 @@ impl<'a> Recorder<'a> {
             workflow: workflow.into(),
             started_at: Utc::now(),
             svms: Mutex::new(svms.into()),
+            evidence: Vec::new(),
             reporter,
         }
+    }
+
+    /// The evidence a run started by the watcher rests on (each view of
+    /// the primary, with times): every entry carries it.
+    #[must_use]
+    pub fn with_evidence(mut self, evidence: Vec<String>) -> Self {
+        self.evidence = evidence;
+        self
     }
 
     /// The SVM pair, once found: every later entry names it.
@@ -129,6 +140,7 @@ impl<'a> Recorder<'a> {
             message,
             svms: self.svms.lock().map(|s| s.clone()).unwrap_or_default(),
             steps,
+            evidence: self.evidence.clone(),
         };
         if let Err(e) = record(&self.kube, &self.namespace, &entry).await {
             self.reporter

@@ -109,6 +109,10 @@ pub struct AuditEntry {
     /// Steps and durations.
     #[serde(default)]
     pub steps: Vec<AuditStep>,
+    /// What a run started by the watcher rested on: each view of the
+    /// primary, with times (empty for a person's run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub evidence: Vec<String>,
 }
 
 impl AuditEntry {
@@ -398,6 +402,7 @@ mod tests {
             message: "ok".into(),
             svms: "svm1 → svm1_dr".into(),
             steps: vec![],
+            evidence: vec![],
         }
     }
 
