@@ -81,6 +81,8 @@ subcommands! {
     Restore(restore),
     /// DR workflows recorded on this cluster (who, when, outcome).
     History(history),
+    /// The in-cluster watcher: `status` (what it sees and decided), `arm`, `disarm`.
+    Watcher(watcher),
     /// The simulated lab: `drill` runs the whole DR scenario, `up`/`down` keep one running.
     Lab(lab),
     /// Print version, git commit and build date.
@@ -101,6 +103,7 @@ const SITE: &[&str] = &[
     "failback",
     "restore",
     "history",
+    "watcher",
 ];
 /// Commands that talk to ONTAP (and so to Trident backends). `restore` and
 /// `history` only read the DR cluster's Kubernetes API.
@@ -123,6 +126,7 @@ const CHANGES: &[&str] = &[
     "resync",
     "failback",
     "restore",
+    "watcher",
 ];
 /// Commands that print a result (`-o`); `completion` prints a script.
 const PRINTS: &[&str] = &[
@@ -136,6 +140,7 @@ const PRINTS: &[&str] = &[
     "failback",
     "restore",
     "history",
+    "watcher",
     "lab",
     "version",
 ];

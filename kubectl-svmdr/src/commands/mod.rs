@@ -18,4 +18,5 @@ pub mod status;
 pub mod switchover;
 pub mod sync;
 pub mod version;
+pub mod watcher;
 pub mod workflow;

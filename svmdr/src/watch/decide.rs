@@ -16,7 +16,7 @@
 //!   within `maxDataLoss`; otherwise it pages a human.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::history::{Freshness, History, Look};
 use super::policy::{Mode, Policy};
@@ -102,7 +102,7 @@ impl Action {
 }
 
 /// One view's evidence, with the time it has held since.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Evidence {
     /// `primary-ontap`, `primary-kubernetes`, `dr-peer-view`, `witness`.
