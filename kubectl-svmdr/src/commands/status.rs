@@ -36,6 +36,10 @@ pub struct Args {
     /// Default: the smallest RPO of the live relationships.
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub backup_max_age: Option<Duration>,
+    /// Namespace of the in-cluster watcher on the DR cluster: what it last
+    /// saw and decided is shown when it is deployed there.
+    #[arg(long, default_value = "svmdr", value_name = "NS")]
+    pub watcher_namespace: String,
 }
 
 /// The smallest `--interval`.
@@ -90,11 +94,13 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         });
         loop {
             let p = primary.as_ref().map(|r| r.as_ref().map_err(|b| &**b));
-            let (mut report, velero) = tokio::join!(
+            let (mut report, velero, watcher) = tokio::join!(
                 status::collect(&dr, p, args.svm.as_deref()),
-                status::velero::collect(&dr.kube, &args.velero_namespace, args.backup_max_age)
+                status::velero::collect(&dr.kube, &args.velero_namespace, args.backup_max_age),
+                status::watcher::collect(&dr.kube, &args.watcher_namespace)
             );
             status::velero::apply(&mut report, velero);
+            status::watcher::apply(&mut report, watcher);
             let mut out = std::io::stdout().lock();
             if redraw {
                 out.write_all(b"\x1b[2J\x1b[H")?;

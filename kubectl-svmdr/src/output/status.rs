@@ -34,6 +34,26 @@ fn site_line(s: &SiteStatus) -> String {
     }
 }
 
+/// `WATCHER  healthy (mode automatic, armed, leader w-0, observed 4s ago)`.
+fn watcher_line(v: &svmdr::status::watcher::WatcherView) -> String {
+    let age = v
+        .observed_age_seconds
+        .map_or("never observed".into(), |s| format!("observed {s}s ago"));
+    format!(
+        "{:<8} {}{} (mode {}, {}, leader {}, {age}){}",
+        "WATCHER",
+        v.verdict.as_deref().unwrap_or("-"),
+        if v.stale { " STALE" } else { "" },
+        v.mode.as_deref().unwrap_or("-"),
+        if v.armed { "armed" } else { "disarmed" },
+        v.leader.as_deref().unwrap_or("-"),
+        v.failover
+            .as_deref()
+            .map(|o| format!("; automatic failover {o}"))
+            .unwrap_or_default()
+    )
+}
+
 /// `VELERO   newest backup velero/b (30m old, max 1h): no volume data;
 /// schedule hourly (@every 1h); location default Available`.
 fn velero_line(v: &VeleroStatus) -> String {
@@ -138,6 +158,9 @@ pub fn render(w: &mut impl Write, format: OutputFormat, r: &StatusReport) -> any
     }
     if let Some(v) = &r.velero {
         writeln!(w, "{}", velero_line(v))?;
+    }
+    if let Some(v) = &r.watcher {
+        writeln!(w, "{}", watcher_line(v))?;
     }
     writeln!(w)?;
     if !r.relationships.is_empty() {

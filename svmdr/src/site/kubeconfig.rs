@@ -15,8 +15,17 @@ pub async fn kube_client(spec: &SiteSpec) -> Result<(kube::Client, String), Site
     let kubeconfig = match &spec.kubeconfig {
         Some(path) => Kubeconfig::read_from(path),
         None => Kubeconfig::read(),
+    };
+    // In a pod (the watcher) with no kubeconfig and no context named: the
+    // pod's own service account, as kubectl and client-go do.
+    if kubeconfig.is_err()
+        && spec.kubeconfig.is_none()
+        && spec.context.is_none()
+        && std::env::var_os("KUBERNETES_SERVICE_HOST").is_some()
+    {
+        return in_cluster(spec).map(|c| (c, IN_CLUSTER.to_string()));
     }
-    .map_err(|e| SiteError::Kubeconfig {
+    let kubeconfig = kubeconfig.map_err(|e| SiteError::Kubeconfig {
         role,
         path: spec.kubeconfig.clone(),
         detail: e.to_string(),
@@ -53,4 +62,20 @@ pub async fn kube_client(spec: &SiteSpec) -> Result<(kube::Client, String), Site
         detail: e.to_string(),
     })?;
     Ok((client, context))
+}
+
+/// The context name reported for the pod's own service account.
+pub const IN_CLUSTER: &str = "in-cluster";
+
+fn in_cluster(spec: &SiteSpec) -> Result<kube::Client, SiteError> {
+    let fail = |detail: String| SiteError::KubeClient {
+        role: spec.role,
+        context: IN_CLUSTER.into(),
+        detail,
+    };
+    let mut config = kube::Config::incluster().map_err(|e| fail(e.to_string()))?;
+    config.connect_timeout = Some(spec.timeouts.connect);
+    config.read_timeout = spec.timeouts.request_limit();
+    config.write_timeout = spec.timeouts.request_limit();
+    kube::Client::try_from(config).map_err(|e| fail(e.to_string()))
 }

@@ -128,6 +128,7 @@ pub fn evaluate(
                 protected_namespaces: None,
                 app_runs_on: "unknown".into(),
                 dr_workloads: None,
+                watcher: None,
             };
         }
     };
@@ -211,5 +212,6 @@ pub fn evaluate(
         protected_namespaces: None,
         app_runs_on: "unknown".into(),
         dr_workloads: None,
+        watcher: None,
     }
 }

@@ -98,6 +98,12 @@
 //!   `replicas`, `readyReplicas`, `replicasBeforeFailback`}}, `error`}: the
 //!   workloads Velero restored on DR ([`workloads`]).
 //!
+//! - `watcher` (when `svmdr-watcher` is deployed on DR): `namespace`,
+//!   `verdict`, `action`, `message`, `mode`, `armed`, `leader`,
+//!   `observedAt`, `observedAgeSeconds`, `stale`, `failover` (its
+//!   outcome). A stale watcher, or a verdict other than healthy, is a
+//!   problem. See [`watcher`].
+//!
 //! Fields are only ever added to this schema, never renamed or removed,
 //! within `svmdr.netapp.io/v1`.
 
@@ -110,6 +116,7 @@ mod relationship;
 mod report;
 pub mod rpo;
 pub mod velero;
+pub mod watcher;
 pub mod workloads;
 
 use chrono::Utc;

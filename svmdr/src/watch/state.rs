@@ -24,7 +24,7 @@ use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
 use serde::{Deserialize, Serialize};
 
 /// Name of the status ConfigMap.
-pub const STATUS_CONFIGMAP: &str = "svmdr-watcher-status";
+pub use crate::status::watcher::STATUS_CONFIGMAP;
 
 /// A status read or write failed.
 #[derive(Debug, thiserror::Error)]

@@ -153,6 +153,9 @@ pub struct StatusReport {
     /// The workloads Velero restored on DR, per namespace (when checked).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dr_workloads: Option<DrWorkloads>,
+    /// What the in-cluster watcher last saw and decided (when deployed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub watcher: Option<super::watcher::WatcherView>,
 }
 
 /// Both sites.
