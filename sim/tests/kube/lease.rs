@@ -248,3 +248,86 @@ async fn racing_takeovers_conflict_as_on_a_real_server() {
         (LEASE, "coordination.k8s.io", "leases")
     );
 }
+
+#[tokio::test]
+async fn micro_times_are_read_and_written_as_the_api_server_does() {
+    use kube::api::{ApiResource, DynamicObject, GroupVersionKind, PostParams};
+    let sim = cluster("dr").await;
+    let gvk = GroupVersionKind::gvk("coordination.k8s.io", "v1", "Lease");
+    let dynamic: Api<DynamicObject> =
+        Api::namespaced_with(client(&sim), NS, &ApiResource::from_gvk(&gvk));
+    let lease = |name: &str, renew: &str| {
+        serde_json::from_value::<DynamicObject>(json!({
+            "apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+            "metadata": {"name": name}, "spec": {"renewTime": renew}}))
+        .unwrap()
+    };
+    let api_error = |e: kube::Error| match e {
+        kube::Error::Api(s) => *s,
+        other => panic!("not an API error: {other:?}"),
+    };
+    // Seconds only: the body does not decode (400), as Go's time.Parse says.
+    let pp = PostParams::default();
+    let s = api_error(
+        dynamic
+            .create(&pp, &lease("l", "2026-12-07T15:00:00Z"))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((s.code, s.reason.as_str()), (400, "BadRequest"));
+    assert_eq!(
+        s.message,
+        r#"Lease in version "v1" cannot be handled as a Lease: parsing time "2026-12-07T15:00:00Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse "Z" as ".000000""#
+    );
+    // Another zone: stored and answered in UTC.
+    let made = dynamic
+        .create(&pp, &lease("l", "2026-12-07T16:00:00.500000+01:00"))
+        .await
+        .unwrap();
+    assert_eq!(
+        made.data["spec"]["renewTime"],
+        "2026-12-07T15:00:00.500000Z"
+    );
+    let leases: Api<Lease> = Api::namespaced(client(&sim), NS);
+    let typed = leases.get("l").await.unwrap().spec.unwrap();
+    assert_eq!(
+        typed.renew_time.map(|t| t.0.to_string()).as_deref(),
+        Some("2026-12-07T15:00:00.5Z")
+    );
+    // A merge patch leaving nanoseconds: 422 on field patch.
+    let nanos = json!({"spec": {"renewTime": "2026-12-07T15:00:01.123456789Z"}});
+    let s = api_error(
+        leases
+            .patch("l", &PatchParams::default(), &Patch::Merge(&nanos))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!((s.code, s.reason.as_str()), (422, "Invalid"), "{s:?}");
+    assert!(
+        s.message.ends_with(r#"cannot parse "789Z" as "Z07:00""#),
+        "{}",
+        s.message
+    );
+    // An apply with a shorter fraction: the field manager's conversion fails.
+    let apply = json!({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+        "metadata": {"name": "l"}, "spec": {"acquireTime": "2026-12-07T15:00:01.25Z"}});
+    let s = api_error(
+        leases
+            .patch("l", &PatchParams::apply("hb"), &Patch::Apply(&apply))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(s.code, 500, "{s:?}");
+    assert!(
+        s.message.starts_with(&format!(
+            "failed to convert new object ({NS}/l; coordination.k8s.io/v1, Kind=Lease) to proper version: "
+        )),
+        "{}",
+        s.message
+    );
+    assert_eq!(
+        leases.get("l").await.unwrap().spec.unwrap().acquire_time,
+        None,
+        "nothing was written"
+    );
+}
