@@ -322,7 +322,7 @@ async fn lab_up_serves_commands_until_lab_down() {
     // Faults by command, as the lines printed by `lab up` say.
     assert!(
         printed.contains(&format!(
-            "lab fault primary-down|primary-up|dr-lif-down|dr-lif-up --dir {d}"
+            "lab fault primary-down|primary-up|primary-ontap-down|primary-ontap-up|primary-kube-down|primary-kube-up|dr-lif-down|dr-lif-up|witness-down|witness-up --dir {d}"
         )),
         "{printed}"
     );
@@ -335,6 +335,15 @@ async fn lab_up_serves_commands_until_lab_down() {
     assert_eq!(fault.code, 0, "{}", fault.stderr);
     let status = run(&["--context", "lab-dr", "status", "-o", "json"], &env).await;
     assert_eq!(status.code, 0, "primary back: {}", status.stdout);
+    assert!(printed.contains("context lab-witness"), "{printed}");
+    for (f, said) in [
+        ("witness-down", "witness Kubernetes API down"),
+        ("witness-up", "witness Kubernetes API up again"),
+    ] {
+        let fault = run(&["lab", "fault", f, "--dir", &d], &[]).await;
+        assert_eq!(fault.code, 0, "{}", fault.stderr);
+        assert!(fault.stdout.contains(said), "{}", fault.stdout);
+    }
     let nolab = tempfile::tempdir().expect("dir");
     let none = run(
         &[

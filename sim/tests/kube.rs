@@ -7,6 +7,8 @@ mod access;
 mod common;
 #[path = "kube/lab.rs"]
 mod lab;
+#[path = "kube/lease.rs"]
+mod lease;
 #[path = "kube/verbs.rs"]
 mod verbs;
 #[path = "kube/watching.rs"]

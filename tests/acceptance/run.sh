@@ -39,8 +39,8 @@
 #   10 a second restore of the same backup is refused without a terminal or
 #      --yes; after failback the DR Deployment is scaled to 0 with its
 #      replicas in an annotation, and status says the app runs on the primary
-#   11 lab fault primary-down|primary-up|dr-lif-down|dr-lif-up, and the
-#      hints of `lab up` name --dir
+#   11 lab fault (primary, primary ONTAP or Kubernetes only, DR LIF,
+#      witness; down and up), and the hints of `lab up` name --dir
 #   kubectl as a user: PVCs Bound on DR to new pvc-… PVs after failover +
 #      restore, TridentVolumes for them, the app's pod Running, the Velero
 #      Restore Completed, the DR TridentBackend online (and offline while the
@@ -79,7 +79,7 @@ start_lab
 # item 11: the lab's hints and faults
 tc "lab up: prints the exports and hints naming --dir" 0 \
     "export KUBECONFIG=$lab_dir/kubeconfig" "export SVMDR_CONFIG=$lab_dir/config.yaml" \
-    "lab fault primary-down|primary-up|dr-lif-down|dr-lif-up --dir $lab_dir" \
+    "lab fault primary-down|primary-up|primary-ontap-down|primary-ontap-up|primary-kube-down|primary-kube-up|dr-lif-down|dr-lif-up|witness-down|witness-up --dir $lab_dir" \
     "lab down --dir $lab_dir" -- cat "$work/lab-up.out"
 tc "lab up: a second lab in the same dir is refused, hint names --dir" 2 \
     "already running" "lab down --dir $lab_dir" -- "${S[@]}" lab up --timing fast --dir "$lab_dir"

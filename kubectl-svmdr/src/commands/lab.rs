@@ -39,8 +39,9 @@ pub enum LabCommand {
     Up(up::UpArgs),
     /// Stop a lab started with `lab up`.
     Down(up::DownArgs),
-    /// Inject a fault into (or repair) a lab started with `lab up`:
-    /// primary-down, primary-up, dr-lif-down, dr-lif-up.
+    /// Inject a fault into (or repair) a lab started with `lab up`: the
+    /// primary site (whole, or only its ONTAP or its Kubernetes API), the
+    /// DR data LIF, or the witness cluster's API, down or up.
     Fault(fault::Args),
 }
 

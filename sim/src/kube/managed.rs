@@ -305,10 +305,14 @@ pub fn set_entries(obj: &mut Value, entries: &[Entry]) {
             v
         })
         .collect();
-    if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        if list.is_empty() {
+    if list.is_empty() {
+        if let Some(m) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
             m.remove("managedFields");
-        } else {
+        }
+    } else if let Some(o) = obj.as_object_mut() {
+        // An applied configuration may carry no metadata at all.
+        let m = o.entry("metadata").or_insert_with(|| json!({}));
+        if let Some(m) = m.as_object_mut() {
             m.insert("managedFields".into(), Value::Array(list));
         }
     }
@@ -531,6 +535,15 @@ mod tests {
         let mut o = obj.clone();
         set_entries(&mut o, entries);
         o
+    }
+
+    #[test]
+    fn an_apply_without_metadata_still_records_its_owner() {
+        let (out, entries) = apply(&Value::Null, &json!({"spec": {"a": 1}}), &w("x"), false)
+            .expect("nothing to conflict with");
+        let o = stored(&out, &entries);
+        assert_eq!(entries_of(&o), entries);
+        assert_eq!(o["metadata"]["managedFields"][0]["manager"], "x");
     }
 
     #[test]

@@ -33,6 +33,7 @@ mod gnostic;
 mod handlers;
 mod kubeconfig;
 mod managed;
+mod microtime;
 mod openapi;
 mod patch;
 mod protobuf;

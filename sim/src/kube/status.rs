@@ -169,14 +169,30 @@ impl ApiError {
     /// 422 for a patch whose result does not decode strictly
     /// (`errors.NewInvalid` with an empty kind and name, on field `patch`).
     pub fn invalid_patch(patched: &Value, detail: &str) -> Self {
+        Self::undecodable_patch(patched, &format!("strict decoding error: {detail}"))
+    }
+
+    /// 422 for a patch whose result does not decode into the kind's type
+    /// (`handlers/patch.go`: `errors.NewInvalid` on field `patch`).
+    pub fn undecodable_patch(patched: &Value, detail: &str) -> Self {
         Self::new(
             422,
             "Invalid",
             format!(
-                " \"\" is invalid: patch: Invalid value: {:?}: strict decoding error: {detail}",
+                " \"\" is invalid: patch: Invalid value: {:?}: {detail}",
                 patched.to_string()
             ),
         )
+    }
+
+    /// 400 for a body that does not decode into the kind's type
+    /// (`handlers/rest.go` `transformDecodeError`).
+    pub fn undecodable(rt: &ResourceType, detail: &str) -> Self {
+        Self::bad_request(format!(
+            "{kind} in version {version:?} cannot be handled as a {kind}: {detail}",
+            kind = rt.kind,
+            version = rt.version,
+        ))
     }
 
     /// 500 with no reason, as the API server answers an error that is not

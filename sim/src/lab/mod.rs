@@ -9,13 +9,18 @@
 //! kubelet ([`kubelet`])). Everything it creates is labelled
 //! [`simulated::SIMULATED_LABEL`].
 //!
+//! A third, bare Kubernetes API, the witness ([`Lab::witness_kube`], no
+//! Trident, no ONTAP, namespace [`WITNESS_NAMESPACE`]), stands for a
+//! cluster at neither site: a heartbeat on the primary renews a Lease
+//! there, and a watcher on the DR site reads it.
+//!
 //! It is built on [`sites`] (ONTAP plus Kubernetes sites with Trident), the
 //! base the test labs of the other crates use with their own options; the
 //! DR drill's checks and scenarios are in [`drill`].
 //!
 //! [`Lab::start`] also writes, to its state dir, a kubeconfig with contexts
-//! [`PRIMARY_CONTEXT`] and [`DR_CONTEXT`], the ONTAP CA, and a
-//! `kubectl-svmdr` config file naming both sites ([`LabFiles`]).
+//! [`PRIMARY_CONTEXT`], [`DR_CONTEXT`] and [`WITNESS_CONTEXT`], the ONTAP
+//! CA, and a `kubectl-svmdr` config file naming both sites ([`LabFiles`]).
 
 pub mod app;
 pub mod binding;
@@ -48,6 +53,10 @@ use velero::{BackupContents, BackupStore, RunnerConfig, StartHook};
 pub const PRIMARY_CONTEXT: &str = "lab-primary";
 /// Kube context of the DR site.
 pub const DR_CONTEXT: &str = "lab-dr";
+/// Kube context of the witness cluster (at neither site).
+pub const WITNESS_CONTEXT: &str = "lab-witness";
+/// The namespace the lab creates on the witness cluster for its Leases.
+pub const WITNESS_NAMESPACE: &str = "svmdr-witness";
 /// The replicated SVM on the primary cluster (in `Topology::two_sites`).
 pub const PRIMARY_SVM: &str = "svm1";
 /// The SVM-DR destination SVM `kubectl svmdr peer` creates on the DR cluster.
@@ -112,7 +121,8 @@ pub struct RestoreResults {
 pub struct LabFiles {
     /// The state dir.
     pub dir: PathBuf,
-    /// kubeconfig with contexts `lab-primary` and `lab-dr` (current: `lab-dr`).
+    /// kubeconfig with contexts `lab-primary`, `lab-dr` and `lab-witness`
+    /// (current: `lab-dr`).
     pub kubeconfig: PathBuf,
     /// `kubectl-svmdr` config file (`SVMDR_CONFIG`).
     pub config: PathBuf,
@@ -153,6 +163,9 @@ pub struct Lab {
     pub primary_kube: KubeSim,
     /// Kubernetes of the DR site (Velero restores run here).
     pub dr_kube: KubeSim,
+    /// The witness cluster's Kubernetes API: no Trident, no ONTAP, only
+    /// namespace [`WITNESS_NAMESPACE`].
+    pub witness_kube: KubeSim,
     /// Trident on the primary site (backend `ontap-nas-primary` → svm1).
     pub primary_trident: TridentSite,
     /// Trident on the DR site (backend `ontap-nas-dr` → svm1_dr).
@@ -245,6 +258,12 @@ impl Lab {
                 .apply(o)
                 .context("seeding the sample application")?;
         }
+        // About 3 ms (debug build): always started.
+        let witness_kube = KubeSim::start(WITNESS_CONTEXT).await?;
+        witness_kube.apply(simulated::mark(
+            json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": WITNESS_NAMESPACE}}),
+        ))?;
         let backups = BackupStore::default();
         backups.put_contents(BackupContents::plain(
             app::backup_object(),
@@ -265,7 +284,11 @@ impl Lab {
         let files = LabFiles::new(&dir);
         crate::kube::write_kubeconfig(
             &files.kubeconfig,
-            &[(DR_CONTEXT, &dr_kube), (PRIMARY_CONTEXT, &primary_kube)],
+            &[
+                (DR_CONTEXT, &dr_kube),
+                (PRIMARY_CONTEXT, &primary_kube),
+                (WITNESS_CONTEXT, &witness_kube),
+            ],
         )?;
         crate::kube::write_kubeconfig(&files.plugin_kubeconfig, &[(DR_CONTEXT, &dr_kube)])?;
         std::fs::write(&files.ca, ontap.ca_pem())
@@ -334,6 +357,7 @@ impl Lab {
             ontap,
             primary_kube,
             dr_kube,
+            witness_kube,
             primary_trident,
             dr_trident,
             backups,

@@ -122,7 +122,7 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         ),
     };
     d.phase("lab", "start the lab", t0.elapsed(), true, format!(
-        "2 ONTAP clusters, 2 Kubernetes APIs with Trident, app {NAMESPACE} ({} PVCs), Velero backup {backup}; scenario: {setup}",
+        "2 ONTAP clusters, 2 Kubernetes APIs with Trident and a witness API, app {NAMESPACE} ({} PVCs), Velero backup {backup}; scenario: {setup}",
         VOLUMES.len()
     ));
     let result = d.run_scenario();

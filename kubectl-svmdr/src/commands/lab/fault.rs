@@ -17,27 +17,28 @@ use crate::exit::Outcome;
 /// The socket's file name in the state dir.
 pub const SOCKET: &str = "lab.sock";
 
-/// `lab fault`'s argument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FaultName {
-    /// The primary site is lost: its ONTAP cluster and Kubernetes API stop answering.
-    PrimaryDown,
-    /// The primary site answers again.
-    PrimaryUp,
-    /// The DR SVM's NFS data LIF goes down (Velero restores are refused).
-    DrLifDown,
-    /// The DR SVM's NFS data LIF is up again.
-    DrLifUp,
-}
+/// `lab fault`'s argument: a [`LabFault`] by its name, its description
+/// as the value's help (one list, in `sim`, for both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultName(pub LabFault);
 
-impl FaultName {
-    fn fault(self) -> LabFault {
-        match self {
-            Self::PrimaryDown => LabFault::PrimaryDown,
-            Self::PrimaryUp => LabFault::PrimaryUp,
-            Self::DrLifDown => LabFault::DrLifDown,
-            Self::DrLifUp => LabFault::DrLifUp,
-        }
+const FAULT_NAMES: [FaultName; LabFault::ALL.len()] = {
+    let mut out = [FaultName(LabFault::PrimaryDown); LabFault::ALL.len()];
+    let mut i = 0;
+    while i < out.len() {
+        out[i] = FaultName(LabFault::ALL[i].0);
+        i += 1;
+    }
+    out
+};
+
+impl clap::ValueEnum for FaultName {
+    fn value_variants<'a>() -> &'a [Self] {
+        &FAULT_NAMES
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.0.name()).help(self.0.about()))
     }
 }
 
@@ -112,7 +113,7 @@ pub fn run(args: Args) -> anyhow::Result<Outcome> {
                         .unwrap_or_default()
                 )
             })?;
-        s.write_all(format!("{}\n", args.fault.fault().name()).as_bytes())
+        s.write_all(format!("{}\n", args.fault.0.name()).as_bytes())
             .await?;
         let mut line = String::new();
         tokio::time::timeout(Duration::from_secs(10), BufReader::new(s).read_line(&mut line))

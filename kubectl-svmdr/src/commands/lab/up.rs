@@ -1,5 +1,6 @@
 //! `kubectl svmdr lab up` / `lab down`: the simulated lab in the
-//! foreground, its files (kubeconfig with `lab-primary` and `lab-dr`,
+//! foreground, its files (kubeconfig with `lab-primary`, `lab-dr` and
+//! `lab-witness`,
 //! `config.yaml` for `SVMDR_CONFIG`, the ONTAP CA) and a pid file in a
 //! state dir; `down` signals that process (SIGTERM) and waits for it.
 
@@ -9,7 +10,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use sim::lab::app::{BACKUP, NAMESPACE};
-use sim::lab::{DR_CONTEXT, DR_SVM, Lab, LabFiles, LabOptions, PRIMARY_CONTEXT, PRIMARY_SVM};
+use sim::lab::faults::LabFault;
+use sim::lab::{
+    DR_CONTEXT, DR_SVM, Lab, LabFiles, LabOptions, PRIMARY_CONTEXT, PRIMARY_SVM, WITNESS_CONTEXT,
+    WITNESS_NAMESPACE,
+};
 
 use super::drill::TimingArg;
 use super::plugin;
@@ -130,13 +135,18 @@ pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         let mut w = std::io::stdout().lock();
         writeln!(
             w,
-            "# SIMULATED lab is up (pid {pid}): two ONTAP clusters and two Kubernetes APIs on 127.0.0.1, nothing real."
+            "# SIMULATED lab is up (pid {pid}): two ONTAP clusters and three Kubernetes APIs (two sites and a witness) on 127.0.0.1, nothing real."
         )?;
         writeln!(
             w,
             "# ONTAP primary {} / dr {}; contexts {PRIMARY_CONTEXT} and {DR_CONTEXT}; app namespace {NAMESPACE}; Velero backup {BACKUP}.",
             lab.ontap.url("primary"),
             lab.ontap.url("dr")
+        )?;
+        writeln!(
+            w,
+            "# witness cluster: context {WITNESS_CONTEXT} ({}), namespace {WITNESS_NAMESPACE}; no Trident, no ONTAP.",
+            lab.witness_kube.url()
         )?;
         write!(w, "{env}")?;
         writeln!(
@@ -150,7 +160,8 @@ pub fn up(args: UpArgs, _ctx: &mut Ctx) -> anyhow::Result<Outcome> {
             .unwrap_or_default();
         writeln!(
             w,
-            "# faults: kubectl svmdr lab fault primary-down|primary-up|dr-lif-down|dr-lif-up{dir_flag}"
+            "# faults: kubectl svmdr lab fault {}{dir_flag}",
+            LabFault::names()
         )?;
         writeln!(
             w,

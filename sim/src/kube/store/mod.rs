@@ -264,6 +264,7 @@ impl Store {
                 managed::set_entries(&mut obj, &entries);
                 let m = meta_mut(&mut obj);
                 m.insert("name".into(), Value::String(name.to_string()));
+                decode_check(rt, ns, name, kind, &mut obj)?;
                 let created = st.create(rt, ns, obj, &opts, &self.events)?;
                 drop(st);
                 let rendered = render(rt, created);
@@ -295,6 +296,7 @@ impl Store {
         {
             return Err(ApiError::stale(rt, name));
         }
+        decode_check(rt, ns, name, kind, &mut patched)?;
         if let (Some(w), false) = (&who, apply) {
             let entries = managed::after_update(&old, &patched, w);
             managed::set_entries(&mut patched, &entries);
@@ -479,6 +481,31 @@ fn writer(rt: &ResourceType, opts: &WriteOpts, target: Target) -> Option<managed
         } else {
             managed::Lists::Keyed
         },
+    })
+}
+
+/// The object a patch leaves must decode into the kind's type (its
+/// MicroTime fields, [`super::microtime`]): a JSON or strategic merge patch
+/// that leaves one undecodable is a 422 on field `patch`; an apply fails in
+/// the field manager's conversion of the new object (`structuredmerge.go`
+/// "failed to convert new object"), answered as a 500 without reason.
+fn decode_check(
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+    kind: super::patch::PatchKind,
+    patched: &mut Value,
+) -> Result<(), ApiError> {
+    let Err(e) = super::microtime::normalize(&rt.group, &rt.kind, patched) else {
+        return Ok(());
+    };
+    Err(if kind == super::patch::PatchKind::Apply {
+        ApiError::internal(format!(
+            "failed to convert new object ({ns}/{name}; {}/{}, Kind={}) to proper version: {e}",
+            rt.group, rt.version, rt.kind
+        ))
+    } else {
+        ApiError::undecodable_patch(patched, &e)
     })
 }
 

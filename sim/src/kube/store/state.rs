@@ -2,6 +2,7 @@
 //! server's uid/resourceVersion/generation/finalizer rules, and the event
 //! each write publishes.
 
+use super::super::microtime;
 use super::super::resources::{Registry, ResourceType};
 use super::super::status::ApiError;
 use super::event::{Event, EventKind};
@@ -192,6 +193,8 @@ impl State {
             return Err(ApiError::already_exists(rt, &name));
         }
         fold_string_data(rt, &mut obj);
+        microtime::normalize(&rt.group, &rt.kind, &mut obj)
+            .map_err(|e| ApiError::undecodable(rt, &e))?;
         if rt.status_subresource
             && !opts.keep_status
             && let Some(m) = obj.as_object_mut()
@@ -291,6 +294,8 @@ impl State {
             return Err(ApiError::stale(rt, name));
         }
         fold_string_data(rt, &mut new);
+        microtime::normalize(&rt.group, &rt.kind, &mut new)
+            .map_err(|e| ApiError::undecodable(rt, &e))?;
         let mut new = match target {
             Target::Status => {
                 let mut merged = old.clone();
