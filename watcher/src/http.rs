@@ -26,6 +26,9 @@ pub struct Health {
     /// Milliseconds from `started` to the end of the last observation, plus
     /// one; 0 before the first.
     last: AtomicU64,
+    /// The same for the last sign of life without an observation
+    /// ([`Health::mark_alive`]).
+    alive: AtomicU64,
     ready: AtomicBool,
     stale_after: Duration,
     startup: Duration,
@@ -40,6 +43,7 @@ impl Health {
         Self {
             started: Instant::now(),
             last: AtomicU64::new(0),
+            alive: AtomicU64::new(0),
             ready: AtomicBool::new(true),
             stale_after,
             startup,
@@ -52,6 +56,13 @@ impl Health {
         self.last.store(ms + 1, Ordering::Relaxed);
     }
 
+    /// The loop is alive without having observed (it sleeps between
+    /// observations, or runs a failover): liveness only, not readiness.
+    pub fn mark_alive(&self) {
+        let ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX - 1);
+        self.alive.store(ms + 1, Ordering::Relaxed);
+    }
+
     /// Takes the replica out of (`false`) or back into service, e.g. while
     /// it shuts down.
     pub fn set_ready(&self, ready: bool) {
@@ -60,7 +71,20 @@ impl Health {
 
     /// Time since the last observation ended, if any did.
     fn since_last(&self) -> Option<Duration> {
-        match self.last.load(Ordering::Relaxed) {
+        self.since(self.last.load(Ordering::Relaxed))
+    }
+
+    /// Time since the last observation or sign of life.
+    fn since_alive(&self) -> Option<Duration> {
+        let newest = self
+            .last
+            .load(Ordering::Relaxed)
+            .max(self.alive.load(Ordering::Relaxed));
+        self.since(newest)
+    }
+
+    fn since(&self, stamp: u64) -> Option<Duration> {
+        match stamp {
             0 => None,
             ms => Some(
                 self.started
@@ -72,7 +96,7 @@ impl Health {
 
     /// `Ok` while alive, else why not (one line).
     pub fn live(&self) -> Result<(), String> {
-        match self.since_last() {
+        match self.since_alive() {
             Some(age) if age <= self.stale_after => Ok(()),
             Some(age) => Err(format!(
                 "no observation finished for {} (limit {})",

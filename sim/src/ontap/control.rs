@@ -398,6 +398,18 @@ impl Control {
             .map_err(refuse)
     }
 
+    /// The state (`snapmirrored`, `broken_off`, ...) of the relationship
+    /// whose destination is the SVM named `dst_svm`, as its destination
+    /// cluster holds it.
+    pub fn relationship_state(&self, dst_svm: &str) -> Option<String> {
+        let mut w = self.shared.world();
+        w.tick();
+        w.relationships
+            .iter()
+            .find(|r| r.dst_present && w.svm_name(&r.dst_svm) == dst_svm)
+            .map(|r| r.state.clone())
+    }
+
     /// A JSON dump of the whole lab, for debugging and asserts.
     pub fn snapshot(&self) -> Value {
         let mut w = self.shared.world();

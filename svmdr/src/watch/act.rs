@@ -52,6 +52,7 @@ pub async fn begin(
         evidence: decision.evidence.iter().map(ToString::to_string).collect(),
         outcome: "running".into(),
         message: decision.message.clone(),
+        finished_by: String::new(),
     };
     let keys = BTreeMap::from([
         ("armed".to_string(), "false".to_string()),
@@ -87,13 +88,14 @@ pub async fn begin(
     Ok(record)
 }
 
-/// Runs the failover (and the restore the policy names) and records its
-/// outcome in the status object, the audit and an Event.
+/// Runs the failover (and the restore the policy names) as replica `me`
+/// and records its outcome in the status object, the audit and an Event.
 pub async fn run(
     dr: &Site,
     primary: Primary,
     policy: &Policy,
     mut record: FailoverRecord,
+    me: &str,
     store: &StateStore,
     reporter: &dyn Reporter,
 ) -> FailoverRecord {
@@ -125,7 +127,14 @@ pub async fn run(
         dr.kube.clone(),
         dr.namespace.clone(),
         AUDIT_WORKFLOW,
-        format!("svmdr-watcher ({})", record.by),
+        if record.by == me {
+            format!("svmdr-watcher ({me})")
+        } else {
+            format!(
+                "svmdr-watcher ({me}, finishing the failover {} decided)",
+                record.by
+            )
+        },
         record.pair.clone(),
         false,
         reporter,
@@ -155,6 +164,7 @@ pub async fn run(
     };
     record.outcome = outcome;
     record.message = message;
+    record.finished_by = me.to_string();
     let keys = BTreeMap::from([(
         "failover".to_string(),
         serde_json::to_string(&record).unwrap_or_default(),
@@ -167,7 +177,7 @@ pub async fn run(
             record.outcome != "succeeded",
             "AutomaticFailoverFinished",
             &record.message,
-            &record.by,
+            me,
         )
         .await;
     record

@@ -181,18 +181,19 @@ pub fn decide(history: &History, policy: &Policy, armed: bool) -> Decision {
                 Verdict::NoQuorum,
                 page_unless_observe(
                     policy,
-                    "the primary is unreachable and the witness cannot be read: no quorum; a human must decide",
+                    "no quorum without the witness: no automatic action; a human must decide",
                 ),
-                format!(
-                    "primary unreachable; witness unreachable ({error}): no quorum, no automatic action"
-                ),
+                format!("the primary is unreachable and the witness cannot be read ({error})"),
             );
         }
         Freshness::Missing => {
             return with(
                 Verdict::NoQuorum,
-                page_unless_observe(policy, "the primary is unreachable and the witness holds no heartbeat Lease: no quorum; check the heartbeat"),
-                "primary unreachable; the witness has no heartbeat Lease: no quorum, no automatic action".into(),
+                page_unless_observe(
+                    policy,
+                    "no quorum without a heartbeat: no automatic action; check the heartbeat, a human must decide",
+                ),
+                "the primary is unreachable and the witness holds no heartbeat Lease".into(),
             );
         }
         Freshness::Fresh { .. } | Freshness::Stale { .. } => {}
@@ -204,9 +205,9 @@ pub fn decide(history: &History, policy: &Policy, armed: bool) -> Decision {
     {
         return with(
             Verdict::Partition,
-            Action::Alert("the primary renewed the witness after this site lost sight of it: a partition, not a disaster; no failover".into()),
+            Action::Alert("a partition, not a disaster: no failover".into()),
             format!(
-                "partition: the primary is unreachable from DR since {}, but its heartbeat renewed the witness at {}",
+                "the primary is unreachable from DR since {}, but its heartbeat renewed the witness at {}",
                 rfc3339(since),
                 rfc3339(*changed_at)
             ),
@@ -233,50 +234,43 @@ pub fn decide(history: &History, policy: &Policy, armed: bool) -> Decision {
         );
     };
     let lost_msg = format!(
-        "primary lost: every view agrees for {} (grace period {})",
+        "the primary is lost: every view agrees for {} (grace period {})",
         humantime::format_duration(secs(held)),
         humantime::format_duration(policy.grace_period)
     );
     let action = match policy.mode {
         Mode::Observe => Action::None,
-        Mode::Notify => Action::Page(format!(
-            "{lost_msg}; mode notify: a human must run `kubectl svmdr failover`"
-        )),
-        Mode::Automatic => automatic(policy, armed, &chosen, &lost_msg),
+        Mode::Notify => {
+            Action::Page("mode notify: a human must decide and run `kubectl svmdr failover`".into())
+        }
+        Mode::Automatic => automatic(policy, armed, &chosen),
     };
     with(Verdict::PrimaryLost, action, lost_msg)
 }
 
 /// In automatic mode: fail over only when armed, on a live forward pair
 /// whose known lag is within `maxDataLoss`.
-fn automatic(
-    policy: &Policy,
-    armed: bool,
-    chosen: &Result<&Replication, String>,
-    lost: &str,
-) -> Action {
+fn automatic(policy: &Policy, armed: bool, chosen: &Result<&Replication, String>) -> Action {
     if !armed {
-        return Action::Page(format!(
-            "{lost}; the watcher is disarmed (it fails over at most once, then waits to be re-armed): a human must decide"
-        ));
+        return Action::Page("the watcher is disarmed (it fails over at most once, then waits to be re-armed): a human must decide".into());
     }
     let r = match chosen {
         Ok(r) => r,
-        Err(why) => return Action::Page(format!("{lost}; {why}")),
+        Err(why) => return Action::Page(format!("{why}: a human must decide")),
     };
     if !r.forward_live {
         return Action::Page(format!(
-            "{lost}; the relationship {} is {} (not replicating primary → DR): a human must decide",
+            "the relationship {} is {} (not replicating primary → DR): a human must decide",
             r.pair, r.state
         ));
     }
     match r.lag_seconds {
         None => Action::Page(format!(
-            "{lost}; the lag of {} is unknown, so the data a failover would lose is unknown: a human must decide",
+            "the lag of {} is unknown, so the data a failover would lose is unknown: a human must decide",
             r.pair
         )),
         Some(lag) if lag > policy.max_data_loss.as_secs() => Action::Page(format!(
-            "{lost}; a failover now would lose {} of data, over maxDataLoss {}: a human must decide",
+            "a failover now would lose {} of data, over maxDataLoss {}: a human must decide",
             humantime::format_duration(std::time::Duration::from_secs(lag)),
             humantime::format_duration(policy.max_data_loss)
         )),

@@ -140,6 +140,12 @@ impl History {
         self.looks.back().expect("just pushed")
     }
 
+    /// Changes the window (the policy's grace period or witness max age
+    /// changed); it takes effect at the next [`History::push`].
+    pub fn set_keep(&mut self, keep: Duration) {
+        self.keep = keep;
+    }
+
     /// The newest observation.
     pub fn latest(&self) -> Option<&Look> {
         self.looks.back()

@@ -119,6 +119,13 @@ const KEYS: &[&str] = &[
 ];
 
 impl Policy {
+    /// How far back the history must reach for a decision under this
+    /// policy: the witness going stale, then the whole grace period, with
+    /// room for a few late observations.
+    pub fn history_window(&self) -> Duration {
+        self.witness_max_age + self.grace_period + 4 * self.interval
+    }
+
     /// Reads the ConfigMap's `data` (absent keys keep their defaults).
     ///
     /// # Errors

@@ -56,6 +56,10 @@ pub struct FailoverRecord {
     /// The outcome in one sentence.
     #[serde(default)]
     pub message: String,
+    /// The replica that ran it to its end (another than `by` when the
+    /// leader changed mid-run).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub finished_by: String,
 }
 
 /// The status object as read.

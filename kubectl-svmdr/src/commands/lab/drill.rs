@@ -26,6 +26,8 @@ use runner::{Drill, say};
 mod restore;
 mod runner;
 mod sequence;
+mod watcher;
+mod watcher_procs;
 
 /// `--timing`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -125,7 +127,11 @@ pub fn run(args: Args, ctx: &mut Ctx) -> anyhow::Result<Outcome> {
         "2 ONTAP clusters, 2 Kubernetes APIs with Trident and a witness API, app {NAMESPACE} ({} PVCs), Velero backup {backup}; scenario: {setup}",
         VOLUMES.len()
     ));
-    let result = d.run_scenario();
+    let result = if args.scenario.is_watcher() {
+        d.run_watcher_scenario()
+    } else {
+        d.run_scenario()
+    };
     if let Err(e) = &result {
         d.phase(
             "aborted",

@@ -40,6 +40,28 @@ pub enum Scenario {
     /// The DR backend has another storagePrefix: the import still finds
     /// the replicated volumes (they keep the primary's names).
     DrStoragePrefix,
+    /// svmdr-watcher (two replicas, a heartbeat, the witness): the primary
+    /// is lost (ONTAP, Kubernetes and the heartbeat); after the grace
+    /// period the watcher fails over once and the restore completes.
+    WatcherPrimaryLost,
+    /// svmdr-watcher: DR cannot reach the primary, but the heartbeat still
+    /// renews the witness: no failover; an alert metric and an Event.
+    WatcherPartition,
+    /// svmdr-watcher: the primary (and its heartbeat) down and up within
+    /// the grace period, repeatedly: no failover.
+    WatcherFlapping,
+    /// svmdr-watcher: the primary lost and the witness down: no quorum, no
+    /// automatic action; a human is paged.
+    WatcherWitnessDown,
+    /// svmdr-watcher: the primary lost with more lag than maxDataLoss: no
+    /// automatic action; a human is paged.
+    WatcherDataLoss,
+    /// svmdr-watcher: the leader killed mid-failover: the other replica
+    /// takes over and the plan's resumability finishes the one failover.
+    WatcherLeaderLost,
+    /// svmdr-watcher in `observe`, then `notify` mode, the primary lost:
+    /// nothing changes; notify pages a human.
+    WatcherObserveNotify,
 }
 
 /// `lab drill --fault`: a fault the drill injects.
@@ -68,6 +90,21 @@ pub enum Expect {
 }
 
 impl Scenario {
+    /// A scenario of the in-cluster watcher (run by `svmdr-watcher`, not by
+    /// the drill's own failover).
+    pub fn is_watcher(self) -> bool {
+        matches!(
+            self,
+            Self::WatcherPrimaryLost
+                | Self::WatcherPartition
+                | Self::WatcherFlapping
+                | Self::WatcherWitnessDown
+                | Self::WatcherDataLoss
+                | Self::WatcherLeaderLost
+                | Self::WatcherObserveNotify
+        )
+    }
+
     /// The lab as this scenario needs it.
     pub fn lab_options(self, opts: &mut LabOptions) {
         match self {
@@ -164,6 +201,12 @@ impl Scenario {
             ),
             Self::Trident2506 => (plain, "Trident 25.06.0 on both sites".into()),
             Self::DrStoragePrefix => (plain, "DR backend storagePrefix dr_".into()),
+            s if s.is_watcher() => (
+                plain,
+                "svmdr-watcher (2 replicas), the primary's heartbeat and the witness cluster"
+                    .into(),
+            ),
+            _ => (plain, "a Retain and a Delete Trident PV".into()),
         })
     }
 

@@ -10,10 +10,12 @@ use crate::site::SiteRole;
 
 mod backends;
 mod velero;
+mod watcher;
 mod workloads;
 
 pub use backends::TridentBackendStatus;
 pub use velero::{LocationStatus, ScheduleStatus, VeleroStatus};
+pub use watcher::WatcherView;
 pub use workloads::{DrNamespace, DrWorkloads};
 
 pub use crate::API_VERSION;
@@ -155,7 +157,7 @@ pub struct StatusReport {
     pub dr_workloads: Option<DrWorkloads>,
     /// What the in-cluster watcher last saw and decided (when deployed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub watcher: Option<super::watcher::WatcherView>,
+    pub watcher: Option<WatcherView>,
 }
 
 /// Both sites.

@@ -1,0 +1,191 @@
+//! The watcher's processes in a drill: two `svmdr-watcher run` replicas on
+//! the DR site and the primary's `svmdr-watcher heartbeat`, the real binary
+//! (next to this executable), against the lab's clusters and its witness;
+//! each killed when dropped. Their logs go to the lab's state dir.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use serde_json::{Value, json};
+use sim::lab::{LabFiles, WITNESS_CONTEXT, WITNESS_NAMESPACE};
+
+/// The watcher's namespace on the DR cluster in the drill.
+pub(super) const NAMESPACE: &str = "svmdr";
+
+/// The policy the drill's watcher runs with: seconds, not minutes.
+pub(super) fn policy(mode: &str, max_data_loss: &str) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": svmdr::watch::POLICY_CONFIGMAP, "namespace": NAMESPACE},
+        "data": {
+            "mode": mode,
+            "interval": "1s",
+            "gracePeriod": "4s",
+            "witnessMaxAge": "3s",
+            "maxDataLoss": max_data_loss,
+            "restoreFromBackup": "latest",
+            "svm": sim::lab::PRIMARY_SVM,
+            "drSvm": sim::lab::DR_SVM,
+        }
+    })
+}
+
+/// One process.
+pub(super) struct Proc {
+    /// Its name (a replica's identity).
+    pub name: String,
+    /// Where its metrics are served (replicas only).
+    pub port: Option<u16>,
+    child: tokio::process::Child,
+}
+
+impl Proc {
+    /// Kills it now (SIGKILL: no goodbye, as a node lost).
+    pub fn kill(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Starts the drill's watcher processes.
+pub(super) struct Procs {
+    exe: PathBuf,
+    files: LabFiles,
+    /// The drill's runtime: the children are tokio processes, spawned and
+    /// reaped on it.
+    rt: tokio::runtime::Handle,
+}
+
+impl Procs {
+    /// For the lab's files; the binary next to this executable.
+    ///
+    /// # Errors
+    /// The binary is missing.
+    pub fn new(files: &LabFiles, rt: tokio::runtime::Handle) -> anyhow::Result<Self> {
+        let me = std::env::current_exe().context("locating kubectl-svmdr itself")?;
+        let exe = me.with_file_name("svmdr-watcher");
+        anyhow::ensure!(
+            exe.exists(),
+            "{} is missing: build it (cargo build -p watcher)",
+            exe.display()
+        );
+        Ok(Self {
+            exe,
+            files: files.clone(),
+            rt,
+        })
+    }
+
+    fn command(&self, log: &Path) -> anyhow::Result<tokio::process::Command> {
+        let log =
+            std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
+        let mut c = tokio::process::Command::new(&self.exe);
+        c.env("KUBECONFIG", &self.files.kubeconfig)
+            .env_remove("RUST_LOG")
+            .env_remove("POD_NAME")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true);
+        Ok(c)
+    }
+
+    fn witness_args(&self) -> Vec<String> {
+        vec![
+            "--witness-kubeconfig".into(),
+            self.files.kubeconfig.display().to_string(),
+            "--witness-context".into(),
+            WITNESS_CONTEXT.into(),
+            "--witness-namespace".into(),
+            WITNESS_NAMESPACE.into(),
+        ]
+    }
+
+    /// The primary's heartbeat, renewing every 500 ms.
+    ///
+    /// # Errors
+    /// It cannot start.
+    pub fn heartbeat(&self) -> anyhow::Result<Proc> {
+        let name = "heartbeat-primary";
+        let mut c = self.command(&self.files.dir.join(format!("{name}.log")))?;
+        c.arg("heartbeat")
+            .args(self.witness_args())
+            .args(["--identity", name, "--every", "500ms"]);
+        let child = {
+            let _rt = self.rt.enter();
+            c.spawn().context("starting the heartbeat")?
+        };
+        Ok(Proc {
+            name: name.into(),
+            port: None,
+            child,
+        })
+    }
+
+    /// A watcher replica named `name`.
+    ///
+    /// # Errors
+    /// No free port, or it cannot start.
+    pub fn replica(&self, name: &str) -> anyhow::Result<Proc> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut c = self.command(&self.files.dir.join(format!("{name}.log")))?;
+        c.arg("run")
+            .args(["--config", &self.files.config.display().to_string()])
+            .args(["--namespace", NAMESPACE])
+            .args(self.witness_args())
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(["--identity", name])
+            .args(["--request-timeout", "2s", "--leader-lease", "3s"]);
+        let child = {
+            let _rt = self.rt.enter();
+            c.spawn().with_context(|| format!("starting {name}"))?
+        };
+        Ok(Proc {
+            name: name.into(),
+            port: Some(port),
+            child,
+        })
+    }
+}
+
+/// `GET /metrics` of a replica over plain HTTP/1.0 on 127.0.0.1 (empty
+/// when it does not answer in time).
+pub(super) async fn metrics(port: u16) -> String {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let get = async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            .await
+            .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.ok()?;
+        let (head, body) = out.split_once("\r\n\r\n")?;
+        head.starts_with("HTTP/1.0 200")
+            .then(|| body.to_string())
+            .or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_string()))
+    };
+    tokio::time::timeout(Duration::from_secs(2), get)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+/// The value of the sample `name{labels}` (labels as written, sorted as
+/// the encoder writes them; `""` for none) in OpenMetrics text.
+pub(super) fn sample(text: &str, name: &str, labels: &str) -> Option<f64> {
+    let want = if labels.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}{{{labels}}}")
+    };
+    text.lines().find_map(|l| {
+        let (series, value) = l.rsplit_once(' ')?;
+        (series == want).then(|| value.parse().ok()).flatten()
+    })
+}
