@@ -80,6 +80,7 @@
 
 mod api;
 mod auth;
+mod catalogue;
 mod cluster;
 mod control;
 mod error;

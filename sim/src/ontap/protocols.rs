@@ -7,13 +7,20 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::world::{Svm, World};
 
-const SHAPE: Shape<'static> = Shape {
+const NFS_SHAPE: Shape<'static> = Shape {
     keys: &["svm"],
     expensive: &[],
+    fields: catalogue::NFS_SERVICES,
+};
+const ISCSI_SHAPE: Shape<'static> = Shape {
+    keys: &["svm"],
+    expensive: &[],
+    fields: catalogue::ISCSI_SERVICES,
 };
 
 fn online(w: &World, s: &Svm) -> bool {
@@ -51,6 +58,7 @@ fn serve(
     base: &str,
     has: fn(&Svm) -> bool,
     render: fn(&World, &Svm) -> Value,
+    shape: &Shape<'_>,
 ) -> Result<Reply, ApiError> {
     let svms: Vec<&Svm> = w
         .svms
@@ -60,14 +68,14 @@ fn serve(
     match (&ctx.method, rest) {
         (&Method::GET, []) => {
             let recs = svms.iter().map(|s| render(w, s)).collect();
-            Ok(Reply::ok(collection(base, &ctx.query, recs, &SHAPE)?))
+            Ok(Reply::ok(collection(base, &ctx.query, recs, shape)?))
         }
         (&Method::GET, [id]) => {
             check_uuid(id)?;
             let s = svms.iter().find(|s| s.uuid == *id).ok_or_else(|| {
                 ApiError::not_found(format!("No service configured for SVM \"{id}\"."))
             })?;
-            Ok(Reply::ok(instance(&render(w, s), &ctx.query, &SHAPE)))
+            Ok(Reply::ok(instance(&render(w, s), &ctx.query, shape)?))
         }
         _ => Err(not_allowed(ctx)),
     }
@@ -82,6 +90,7 @@ pub fn nfs(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError> {
         "/api/protocols/nfs/services",
         |s| s.nfs,
         nfs_json,
+        &NFS_SHAPE,
     )
 }
 
@@ -94,5 +103,6 @@ pub fn iscsi(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError>
         "/api/protocols/san/iscsi/services",
         |s| s.iscsi,
         iscsi_json,
+        &ISCSI_SHAPE,
     )
 }

@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use super::catalogue::Catalogue;
 use super::error::ApiError;
 use super::timefmt::parse_duration;
 
@@ -98,19 +99,25 @@ pub struct Shape<'a> {
     pub keys: &'a [&'a str],
     /// Fields only returned when named or with `fields=**`.
     pub expensive: &'a [&'a str],
+    /// The names ONTAP knows for the resource; `fields=` is checked against it.
+    pub fields: Catalogue,
 }
 
 /// Answers a collection GET: filters, orders, paginates and projects the
 /// full records.
 ///
 /// # Errors
-/// Bad `max_records`, `order_by` or `return_records` values (400, code 2).
+/// Bad `max_records`, `order_by` or `return_records` values (400, code 2);
+/// an unknown name in `fields=` (400, code 262197).
 pub fn collection(
     base: &str,
     q: &Query,
     records: Vec<Value>,
     shape: &Shape<'_>,
 ) -> Result<Value, ApiError> {
+    if let Some(list) = q.get("fields") {
+        shape.fields.check(list)?;
+    }
     let mut recs: Vec<Value> = records
         .into_iter()
         .filter(|r| q.filters().all(|(k, v)| matches_filter(r, k, v)))
@@ -180,7 +187,10 @@ pub fn collection(
         !matches!(q.get("return_records"), Some(v) if v.eq_ignore_ascii_case("false"));
     if return_records {
         let fields = q.get("fields");
-        let projected: Vec<Value> = page.iter().map(|r| project(r, fields, shape)).collect();
+        let projected = page
+            .iter()
+            .map(|r| project(r, fields, shape))
+            .collect::<Result<Vec<Value>, ApiError>>()?;
         out.insert("records".into(), Value::Array(projected));
     }
     out.insert("num_records".into(), json!(n));
@@ -189,7 +199,10 @@ pub fn collection(
 }
 
 /// Projects one record for an instance GET (default `*`).
-pub fn instance(record: &Value, q: &Query, shape: &Shape<'_>) -> Value {
+///
+/// # Errors
+/// An unknown name in `fields=` (400, code 262197).
+pub fn instance(record: &Value, q: &Query, shape: &Shape<'_>) -> Result<Value, ApiError> {
     project(record, Some(q.get("fields").unwrap_or("*")), shape)
 }
 
@@ -210,12 +223,18 @@ fn encode(pairs: &[(String, String)]) -> String {
 }
 
 /// Keeps the key fields, `_links` and the requested fields of `full`.
-pub fn project(full: &Value, fields: Option<&str>, shape: &Shape<'_>) -> Value {
+///
+/// # Errors
+/// An unknown name in `fields` (400, code 262197).
+pub fn project(full: &Value, fields: Option<&str>, shape: &Shape<'_>) -> Result<Value, ApiError> {
+    if let Some(list) = fields {
+        shape.fields.check(list)?;
+    }
     let mut out = Value::Object(Map::new());
     let mut want: Vec<&str> = shape.keys.to_vec();
     want.push("_links");
     match fields {
-        Some("**") => return full.clone(),
+        Some("**") => return Ok(full.clone()),
         Some(list) => {
             let mut star = false;
             for f in list.split(',').map(str::trim).filter(|f| !f.is_empty()) {
@@ -241,7 +260,7 @@ pub fn project(full: &Value, fields: Option<&str>, shape: &Shape<'_>) -> Value {
             merge(&mut out, v);
         }
     }
-    out
+    Ok(out)
 }
 
 /// The sub-tree of `v` along `path`, keeping the enclosing objects.
@@ -416,6 +435,9 @@ mod tests {
     const SHAPE: Shape<'static> = Shape {
         keys: &["uuid", "name"],
         expensive: &["svmdr_volumes"],
+        fields: Catalogue::from_text(
+            "uuid\nname\nstate\nlag_time\nservices\nsvm.name\nsvm.uuid\nsvmdr_volumes.name\n",
+        ),
     };
 
     fn rec() -> Value {
@@ -443,18 +465,23 @@ mod tests {
     #[test]
     fn projection() {
         let r = rec();
-        let p = project(&r, None, &SHAPE);
+        let p = project(&r, None, &SHAPE).unwrap();
         assert_eq!(
             p,
             json!({"uuid":"u1","name":"svm1","_links":{"self":{"href":"/api/x/u1"}}})
         );
-        let p = project(&r, Some("svm.name,state"), &SHAPE);
+        let p = project(&r, Some("svm.name,state"), &SHAPE).unwrap();
         assert_eq!(p["svm"], json!({"name":"svm1"}));
         assert_eq!(p["state"], json!("running"));
-        let p = project(&r, Some("*"), &SHAPE);
+        let p = project(&r, Some("*"), &SHAPE).unwrap();
         assert!(p.get("svmdr_volumes").is_none());
-        let p = project(&r, Some("svmdr_volumes.name"), &SHAPE);
+        let p = project(&r, Some("svmdr_volumes.name"), &SHAPE).unwrap();
         assert_eq!(p["svmdr_volumes"], json!([{"name":"v1"}]));
+        let e = project(&r, Some("svm.name,comment"), &SHAPE).unwrap_err();
+        assert_eq!(e.code, "262197");
+        let q = Query::parse(Some("fields=svm.nam"));
+        assert!(collection("/api/x", &q, vec![r.clone()], &SHAPE).is_err());
+        assert!(instance(&r, &q, &SHAPE).is_err());
     }
 
     #[test]

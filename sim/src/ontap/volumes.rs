@@ -8,6 +8,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::topology::parse_size;
@@ -16,6 +17,7 @@ use super::world::{Volume, World, new_uuid};
 const SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::VOLUMES,
 };
 
 /// One volume, every field.
@@ -90,7 +92,7 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
                     &volume_json(w, &w.volumes[i]),
                     &ctx.query,
                     &SHAPE,
-                ))),
+                )?)),
                 Method::PATCH => patch(w, ctx, i),
                 Method::DELETE => delete(w, ctx, i),
                 _ => Err(not_allowed(ctx)),

@@ -5,6 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::ontap::api::{Ctx, Reply, check_uuid, not_allowed};
+use crate::ontap::catalogue;
 use crate::ontap::error::ApiError;
 use crate::ontap::query::{Shape, collection, instance};
 use crate::ontap::world::{Policy, World, new_uuid};
@@ -12,6 +13,7 @@ use crate::ontap::world::{Policy, World, new_uuid};
 pub(super) const POLICY_SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::SNAPMIRROR_POLICIES,
 };
 pub(super) const IDENTITIES: &[&str] = &[
     "exclude_network_and_protocol_config",
@@ -129,7 +131,7 @@ pub fn policies(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiErr
                     &policy_json(&w.policies[i]),
                     &ctx.query,
                     &POLICY_SHAPE,
-                ))),
+                )?)),
                 Method::PATCH => {
                     ctx.require_cluster_admin()?;
                     let uuid = w.policies[i].uuid.clone();
