@@ -1,7 +1,8 @@
 //! `/api/protocols/nfs/services` and `/api/protocols/san/iscsi/services`:
 //! one record per SVM with the protocol configured, keyed by `svm.uuid`.
-//! `state` is `online` only while the SVM serves (running, not a
-//! dp_destination, cluster up) and the service is enabled.
+//! The NFS `state` is `online` only while the SVM serves (running, not a
+//! dp_destination, cluster up) and the service is enabled; ONTAP's iSCSI
+//! service has no `state` (`enabled` only).
 
 use axum::http::Method;
 use serde_json::{Value, json};
@@ -34,11 +35,17 @@ fn nfs_json(w: &World, s: &Svm) -> Value {
         "state": if s.nfs && online(w, s) { "online" } else { "offline" },
         "protocol": {"v3_enabled": true, "v4_id_domain": "defaultv4iddomain.com", "v40_enabled": true, "v41_enabled": true},
         "transport": {"tcp_enabled": true, "udp_enabled": false},
+        // ONTAP's defaults for a service created without them.
+        "showmount_enabled": true,
+        "vstorage_enabled": false,
+        "rquota_enabled": false,
+        "auth_sys_extended_groups_enabled": false,
+        "extended_groups_limit": 32,
         "_links": {"self": {"href": format!("/api/protocols/nfs/services/{}", s.uuid)}},
     })
 }
 
-fn iscsi_json(w: &World, s: &Svm) -> Value {
+fn iscsi_json(_: &World, s: &Svm) -> Value {
     json!({
         "svm": {"name": s.name, "uuid": s.uuid},
         "enabled": s.iscsi,
@@ -46,7 +53,6 @@ fn iscsi_json(w: &World, s: &Svm) -> Value {
             "name": format!("iqn.1992-08.com.netapp:sn.{}:vs.{}", s.iscsi_target_sn, s.name),
             "alias": s.name,
         },
-        "state": if s.iscsi && online(w, s) { "online" } else { "offline" },
         "_links": {"self": {"href": format!("/api/protocols/san/iscsi/services/{}", s.uuid)}},
     })
 }

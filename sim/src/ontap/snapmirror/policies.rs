@@ -34,12 +34,25 @@ pub(super) fn policy_json(p: &Policy) -> Value {
     if let Some(ip) = &p.identity_preservation {
         v["identity_preservation"] = json!(ip);
     }
-    if p.ptype == "sync" {
-        v["sync_type"] = json!(if p.name == "StrictSync" {
-            "strict_sync"
-        } else {
-            "sync"
-        });
+    match (p.ptype.as_str(), p.name.as_str()) {
+        ("sync", name) => {
+            v["sync_type"] = json!(match name {
+                "StrictSync" => "strict_sync",
+                "AutomatedFailOver" => "automated_failover",
+                "AutomatedFailOverDuplex" => "automated_failover_duplex",
+                _ => "sync",
+            });
+        }
+        // The CLI's async-mirror (with and without all_source_snapshots)
+        // and vault built-ins, as REST spells them; mirror-vault has none.
+        ("async", "MirrorAllSnapshots" | "MirrorAllSnapshotsDiscardNetwork") => {
+            v["copy_all_source_snapshots"] = json!(true);
+        }
+        ("async", "MirrorLatest") => v["copy_latest_source_snapshot"] = json!(true),
+        ("async", "XDPDefault" | "DailyBackup" | "CloudBackupDefault") => {
+            v["create_snapshot_on_source"] = json!(false);
+        }
+        _ => {}
     }
     v
 }
