@@ -1,5 +1,5 @@
 //! Collection queries as ONTAP answers them: `fields=` projection (keys by
-//! default, `*`, `**`), field filters (exact, `*` wildcard, `!`, `<`/`>`/`<=`/`>=`,
+//! default, `*`, `**`; names checked against the resource's catalogue), field filters (exact, `*` wildcard, `!`, `<`/`>`/`<=`/`>=`,
 //! `null`/`!null`, `|` or `,` for OR), `order_by`, `max_records` with a
 //! `_links.next` continuation, and `return_records`.
 
