@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Fidelity check of the ONTAP simulator against NetApp's own Python client
 # (netapp-ontap from PyPI). Self-contained: makes a venv under ${TMPDIR:-/tmp},
-# builds target/debug/ontap-sim if needed, serves sim/examples/two-sites.yaml,
-# runs check_netapp_ontap.py, stops the simulator. Exits non-zero on failure
-# and ends with "N passed, M failed".
+# checks the simulator's fields= catalogue against the library's schemas
+# (ontap-fields.py), builds target/debug/ontap-sim if needed, serves
+# sim/examples/two-sites.yaml, runs check_netapp_ontap.py, stops the
+# simulator. Exits non-zero on failure and ends with "N passed, M failed".
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +19,17 @@ if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check netapp-ontap
+
+# The simulator's fields= catalogue (sim/src/ontap/fields/) must be what
+# ontap-fields.py makes of the installed netapp-ontap: drift fails the gate.
+mkdir "$work/fields"
+"$venv/bin/python" "$here/ontap-fields.py" "$work/fields"
+if ! diff -ru "$root/sim/src/ontap/fields" "$work/fields"; then
+    echo "sim/src/ontap/fields differs from netapp-ontap's schemas:" \
+        "rerun sim/fidelity/ontap-fields.py sim/src/ontap/fields" >&2
+    echo "0 passed, 1 failed"
+    exit 1
+fi
 
 start_ontap_sim
 "$venv/bin/python" "$here/check_netapp_ontap.py" --primary "$primary" --dr "$dr" --ca "$work/ca.pem"

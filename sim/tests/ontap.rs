@@ -8,5 +8,6 @@ mod ontap {
     mod dr_flow;
     mod exports;
     mod faults;
+    mod fields;
     mod peering;
 }

@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::world::{Job, World, ts};
@@ -32,8 +33,9 @@ pub fn cluster(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
     let shape = Shape {
         keys: &[],
         expensive: &[],
+        fields: catalogue::CLUSTER,
     };
-    Ok(Reply::ok(instance(&full, &ctx.query, &shape)))
+    Ok(Reply::ok(instance(&full, &ctx.query, &shape)?))
 }
 
 fn node_json(w: &World, ctx: &Ctx, i: usize) -> Value {
@@ -60,6 +62,7 @@ pub fn nodes(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError>
     let shape = Shape {
         keys: &["uuid", "name"],
         expensive: &[],
+        fields: catalogue::NODES,
     };
     match rest {
         [] => Ok(Reply::ok(collection(
@@ -74,7 +77,7 @@ pub fn nodes(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError>
                 .iter()
                 .find(|r| r["uuid"] == *id)
                 .ok_or_else(|| ApiError::not_found(format!("Node \"{id}\" not found.")))?;
-            Ok(Reply::ok(instance(r, &ctx.query, &shape)))
+            Ok(Reply::ok(instance(r, &ctx.query, &shape)?))
         }
         _ => Err(not_allowed(ctx)),
     }
@@ -118,6 +121,7 @@ pub fn jobs(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError> 
     let shape = Shape {
         keys: &["uuid"],
         expensive: &[],
+        fields: catalogue::JOBS,
     };
     match rest {
         [] => {
@@ -142,7 +146,7 @@ pub fn jobs(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError> 
                     ))
                     .target("uuid")
                 })?;
-            Ok(Reply::ok(instance(&job_json(j), &ctx.query, &shape)))
+            Ok(Reply::ok(instance(&job_json(j), &ctx.query, &shape)?))
         }
         _ => Err(not_allowed(ctx)),
     }

@@ -16,6 +16,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::world::{ExportPolicy, ExportRule, World, insert_rule, renumber};
@@ -23,11 +24,13 @@ use super::world::{ExportPolicy, ExportRule, World, insert_rule, renumber};
 const SHAPE: Shape<'static> = Shape {
     keys: &["id", "name"],
     expensive: &[],
+    fields: catalogue::EXPORT_POLICIES,
 };
 
 const RULE_SHAPE: Shape<'static> = Shape {
     keys: &["index"],
     expensive: &[],
+    fields: catalogue::EXPORT_RULES,
 };
 
 impl World {
@@ -177,7 +180,7 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
                     &policy_json(w, &w.export_policies[i]),
                     &ctx.query,
                     &SHAPE,
-                ))),
+                )?)),
                 Method::DELETE => delete_policy(w, i),
                 _ => Err(not_allowed(ctx)),
             }
@@ -311,7 +314,7 @@ fn rules(w: &mut World, ctx: &Ctx, m: &Method, i: usize, rest: &[&str]) -> Resul
                         &rule_json(w, p, &p.rules[n - 1]),
                         &ctx.query,
                         &RULE_SHAPE,
-                    )))
+                    )?))
                 }
                 Method::DELETE => {
                     let rules = &mut w.export_policies[i].rules;

@@ -11,6 +11,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::world::{Lun, World};
@@ -18,6 +19,7 @@ use super::world::{Lun, World};
 const SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::LUNS,
 };
 
 impl World {
@@ -174,7 +176,7 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
                 .iter()
                 .find(|l| l.uuid == *id && visible(w, l))
                 .ok_or_else(|| ApiError::not_found(format!("LUN \"{id}\" not found.")))?;
-            Ok(Reply::ok(instance(&lun_json(w, l), &ctx.query, &SHAPE)))
+            Ok(Reply::ok(instance(&lun_json(w, l), &ctx.query, &SHAPE)?))
         }
         _ => Err(not_allowed(ctx)),
     }

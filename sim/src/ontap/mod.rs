@@ -15,7 +15,9 @@
 //! - `/api/protocols/nfs/export-policies[/{id}[/rules[/{index}]]]` (GET, POST, DELETE),
 //!   `/api/storage/luns` (GET)
 //!
-//! Collections honour `fields=` (keys only by default, `*`, `**`), filters
+//! Collections honour `fields=` (keys only by default, `*`, `**`; a name
+//! not in the resource's catalogue, `catalogue.rs`, is ONTAP's 400 with
+//! code 262197), filters
 //! (`name=svm*`, `state=!stopped`, `lag_time=>PT1H`, `a|b`), `order_by`,
 //! `max_records` with `_links.next`, and `return_records`. POST/PATCH/DELETE
 //! that ONTAP runs as jobs answer 202 with a job link (or 200/201 when
@@ -80,6 +82,7 @@
 
 mod api;
 mod auth;
+mod catalogue;
 mod cluster;
 mod control;
 mod error;

@@ -6,6 +6,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::world::{Lif, World, new_uuid, policy_services};
@@ -13,6 +14,7 @@ use super::world::{Lif, World, new_uuid, policy_services};
 const SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::IP_INTERFACES,
 };
 
 /// One LIF, every field.
@@ -87,7 +89,7 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
                     &lif_json(w, &w.lifs[idx]),
                     &ctx.query,
                     &SHAPE,
-                ))),
+                )?)),
                 Method::PATCH => {
                     if w.lifs[idx].svm.is_none() {
                         ctx.require_cluster_admin()?;

@@ -9,6 +9,7 @@ use rand::Rng;
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::timefmt::parse_duration;
@@ -17,6 +18,7 @@ use super::world::{ClusterPeer, World, new_uuid, ts};
 const SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::CLUSTER_PEERS,
 };
 const MAX_EXPIRY_SECS: i64 = 7 * 86_400;
 
@@ -89,7 +91,7 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
                     &peer_json(w, &w.cluster_peers[idx]),
                     &ctx.query,
                     &SHAPE,
-                ))),
+                )?)),
                 Method::PATCH => patch(w, ctx, idx),
                 Method::DELETE => {
                     let remote = w.cluster_peers[idx].remote.clone();

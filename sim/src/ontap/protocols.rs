@@ -1,19 +1,27 @@
 //! `/api/protocols/nfs/services` and `/api/protocols/san/iscsi/services`:
 //! one record per SVM with the protocol configured, keyed by `svm.uuid`.
-//! `state` is `online` only while the SVM serves (running, not a
-//! dp_destination, cluster up) and the service is enabled.
+//! The NFS `state` is `online` only while the SVM serves (running, not a
+//! dp_destination, cluster up) and the service is enabled; ONTAP's iSCSI
+//! service has no `state` (`enabled` only).
 
 use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::world::{Svm, World};
 
-const SHAPE: Shape<'static> = Shape {
+const NFS_SHAPE: Shape<'static> = Shape {
     keys: &["svm"],
     expensive: &[],
+    fields: catalogue::NFS_SERVICES,
+};
+const ISCSI_SHAPE: Shape<'static> = Shape {
+    keys: &["svm"],
+    expensive: &[],
+    fields: catalogue::ISCSI_SERVICES,
 };
 
 fn online(w: &World, s: &Svm) -> bool {
@@ -27,11 +35,17 @@ fn nfs_json(w: &World, s: &Svm) -> Value {
         "state": if s.nfs && online(w, s) { "online" } else { "offline" },
         "protocol": {"v3_enabled": true, "v4_id_domain": "defaultv4iddomain.com", "v40_enabled": true, "v41_enabled": true},
         "transport": {"tcp_enabled": true, "udp_enabled": false},
+        // ONTAP's defaults for a service created without them.
+        "showmount_enabled": true,
+        "vstorage_enabled": false,
+        "rquota_enabled": false,
+        "auth_sys_extended_groups_enabled": false,
+        "extended_groups_limit": 32,
         "_links": {"self": {"href": format!("/api/protocols/nfs/services/{}", s.uuid)}},
     })
 }
 
-fn iscsi_json(w: &World, s: &Svm) -> Value {
+fn iscsi_json(_: &World, s: &Svm) -> Value {
     json!({
         "svm": {"name": s.name, "uuid": s.uuid},
         "enabled": s.iscsi,
@@ -39,7 +53,6 @@ fn iscsi_json(w: &World, s: &Svm) -> Value {
             "name": format!("iqn.1992-08.com.netapp:sn.{}:vs.{}", s.iscsi_target_sn, s.name),
             "alias": s.name,
         },
-        "state": if s.iscsi && online(w, s) { "online" } else { "offline" },
         "_links": {"self": {"href": format!("/api/protocols/san/iscsi/services/{}", s.uuid)}},
     })
 }
@@ -51,6 +64,7 @@ fn serve(
     base: &str,
     has: fn(&Svm) -> bool,
     render: fn(&World, &Svm) -> Value,
+    shape: &Shape<'_>,
 ) -> Result<Reply, ApiError> {
     let svms: Vec<&Svm> = w
         .svms
@@ -60,14 +74,14 @@ fn serve(
     match (&ctx.method, rest) {
         (&Method::GET, []) => {
             let recs = svms.iter().map(|s| render(w, s)).collect();
-            Ok(Reply::ok(collection(base, &ctx.query, recs, &SHAPE)?))
+            Ok(Reply::ok(collection(base, &ctx.query, recs, shape)?))
         }
         (&Method::GET, [id]) => {
             check_uuid(id)?;
             let s = svms.iter().find(|s| s.uuid == *id).ok_or_else(|| {
                 ApiError::not_found(format!("No service configured for SVM \"{id}\"."))
             })?;
-            Ok(Reply::ok(instance(&render(w, s), &ctx.query, &SHAPE)))
+            Ok(Reply::ok(instance(&render(w, s), &ctx.query, shape)?))
         }
         _ => Err(not_allowed(ctx)),
     }
@@ -82,6 +96,7 @@ pub fn nfs(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError> {
         "/api/protocols/nfs/services",
         |s| s.nfs,
         nfs_json,
+        &NFS_SHAPE,
     )
 }
 
@@ -94,5 +109,6 @@ pub fn iscsi(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError>
         "/api/protocols/san/iscsi/services",
         |s| s.iscsi,
         iscsi_json,
+        &ISCSI_SHAPE,
     )
 }

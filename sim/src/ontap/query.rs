@@ -1,10 +1,11 @@
 //! Collection queries as ONTAP answers them: `fields=` projection (keys by
-//! default, `*`, `**`), field filters (exact, `*` wildcard, `!`, `<`/`>`/`<=`/`>=`,
+//! default, `*`, `**`; names checked against the resource's catalogue), field filters (exact, `*` wildcard, `!`, `<`/`>`/`<=`/`>=`,
 //! `null`/`!null`, `|` or `,` for OR), `order_by`, `max_records` with a
 //! `_links.next` continuation, and `return_records`.
 
 use serde_json::{Map, Value, json};
 
+use super::catalogue::Catalogue;
 use super::error::ApiError;
 use super::timefmt::parse_duration;
 
@@ -98,19 +99,25 @@ pub struct Shape<'a> {
     pub keys: &'a [&'a str],
     /// Fields only returned when named or with `fields=**`.
     pub expensive: &'a [&'a str],
+    /// The names ONTAP knows for the resource; `fields=` is checked against it.
+    pub fields: Catalogue,
 }
 
 /// Answers a collection GET: filters, orders, paginates and projects the
 /// full records.
 ///
 /// # Errors
-/// Bad `max_records`, `order_by` or `return_records` values (400, code 2).
+/// Bad `max_records`, `order_by` or `return_records` values (400, code 2);
+/// an unknown name in `fields=` (400, code 262197).
 pub fn collection(
     base: &str,
     q: &Query,
     records: Vec<Value>,
     shape: &Shape<'_>,
 ) -> Result<Value, ApiError> {
+    if let Some(list) = q.get("fields") {
+        shape.fields.check(list)?;
+    }
     let mut recs: Vec<Value> = records
         .into_iter()
         .filter(|r| q.filters().all(|(k, v)| matches_filter(r, k, v)))
@@ -180,7 +187,10 @@ pub fn collection(
         !matches!(q.get("return_records"), Some(v) if v.eq_ignore_ascii_case("false"));
     if return_records {
         let fields = q.get("fields");
-        let projected: Vec<Value> = page.iter().map(|r| project(r, fields, shape)).collect();
+        let projected = page
+            .iter()
+            .map(|r| project(r, fields, shape))
+            .collect::<Result<Vec<Value>, ApiError>>()?;
         out.insert("records".into(), Value::Array(projected));
     }
     out.insert("num_records".into(), json!(n));
@@ -189,7 +199,10 @@ pub fn collection(
 }
 
 /// Projects one record for an instance GET (default `*`).
-pub fn instance(record: &Value, q: &Query, shape: &Shape<'_>) -> Value {
+///
+/// # Errors
+/// An unknown name in `fields=` (400, code 262197).
+pub fn instance(record: &Value, q: &Query, shape: &Shape<'_>) -> Result<Value, ApiError> {
     project(record, Some(q.get("fields").unwrap_or("*")), shape)
 }
 
@@ -210,12 +223,18 @@ fn encode(pairs: &[(String, String)]) -> String {
 }
 
 /// Keeps the key fields, `_links` and the requested fields of `full`.
-pub fn project(full: &Value, fields: Option<&str>, shape: &Shape<'_>) -> Value {
+///
+/// # Errors
+/// An unknown name in `fields` (400, code 262197).
+pub fn project(full: &Value, fields: Option<&str>, shape: &Shape<'_>) -> Result<Value, ApiError> {
+    if let Some(list) = fields {
+        shape.fields.check(list)?;
+    }
     let mut out = Value::Object(Map::new());
     let mut want: Vec<&str> = shape.keys.to_vec();
     want.push("_links");
     match fields {
-        Some("**") => return full.clone(),
+        Some("**") => return Ok(full.clone()),
         Some(list) => {
             let mut star = false;
             for f in list.split(',').map(str::trim).filter(|f| !f.is_empty()) {
@@ -241,7 +260,7 @@ pub fn project(full: &Value, fields: Option<&str>, shape: &Shape<'_>) -> Value {
             merge(&mut out, v);
         }
     }
-    out
+    Ok(out)
 }
 
 /// The sub-tree of `v` along `path`, keeping the enclosing objects.
@@ -410,68 +429,5 @@ fn glob(text: &str, pat: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const SHAPE: Shape<'static> = Shape {
-        keys: &["uuid", "name"],
-        expensive: &["svmdr_volumes"],
-    };
-
-    fn rec() -> Value {
-        json!({"uuid":"u1","name":"svm1","state":"running","lag_time":"PT3H",
-               "services":["data_core","data_nfs"],"svm":{"name":"svm1","uuid":"s"},
-               "svmdr_volumes":[{"name":"v1"}],"_links":{"self":{"href":"/api/x/u1"}}})
-    }
-
-    #[test]
-    fn filters() {
-        let r = rec();
-        assert!(matches_filter(&r, "name", "svm1"));
-        assert!(matches_filter(&r, "name", "svm*"));
-        assert!(matches_filter(&r, "name", "other|svm1"));
-        assert!(!matches_filter(&r, "name", "!svm1"));
-        assert!(matches_filter(&r, "services", "data_nfs"));
-        assert!(!matches_filter(&r, "services", "data_iscsi"));
-        assert!(matches_filter(&r, "lag_time", ">PT2H"));
-        assert!(!matches_filter(&r, "lag_time", ">P2DT"));
-        assert!(matches_filter(&r, "lag_time", "<=PT3H"));
-        assert!(matches_filter(&r, "comment", "null"));
-        assert!(matches_filter(&r, "svm.name", "!null"));
-    }
-
-    #[test]
-    fn projection() {
-        let r = rec();
-        let p = project(&r, None, &SHAPE);
-        assert_eq!(
-            p,
-            json!({"uuid":"u1","name":"svm1","_links":{"self":{"href":"/api/x/u1"}}})
-        );
-        let p = project(&r, Some("svm.name,state"), &SHAPE);
-        assert_eq!(p["svm"], json!({"name":"svm1"}));
-        assert_eq!(p["state"], json!("running"));
-        let p = project(&r, Some("*"), &SHAPE);
-        assert!(p.get("svmdr_volumes").is_none());
-        let p = project(&r, Some("svmdr_volumes.name"), &SHAPE);
-        assert_eq!(p["svmdr_volumes"], json!([{"name":"v1"}]));
-    }
-
-    #[test]
-    fn pagination() {
-        let recs: Vec<Value> = (0..5)
-            .map(|i| json!({"uuid": i.to_string(), "name": format!("n{i}")}))
-            .collect();
-        let q = Query::parse(Some("max_records=2"));
-        let out = collection("/api/x", &q, recs.clone(), &SHAPE).unwrap();
-        assert_eq!(out["num_records"], json!(2));
-        let next = out["_links"]["next"]["href"].as_str().unwrap().to_string();
-        let q2 = Query::parse(next.split_once('?').map(|x| x.1));
-        let out2 = collection("/api/x", &q2, recs.clone(), &SHAPE).unwrap();
-        assert_eq!(out2["records"][0]["uuid"], json!("2"));
-        let q3 = Query::parse(Some("max_records=2&start.index=4"));
-        let out3 = collection("/api/x", &q3, recs, &SHAPE).unwrap();
-        assert!(out3["_links"].get("next").is_none());
-        assert_eq!(out3["num_records"], json!(1));
-    }
-}
+#[path = "query_tests.rs"]
+mod tests;

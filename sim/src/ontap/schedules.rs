@@ -14,6 +14,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::world::World;
@@ -21,6 +22,7 @@ use super::world::World;
 const SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::SCHEDULES,
 };
 
 /// A built-in cron schedule: name, minutes, hours, days of month, weekdays
@@ -142,7 +144,7 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
                 .iter()
                 .find(|r| r["uuid"] == *id)
                 .ok_or_else(|| ApiError::not_found("entry doesn't exist").target("uuid"))?;
-            Ok(Reply::ok(instance(r, &ctx.query, &SHAPE)))
+            Ok(Reply::ok(instance(r, &ctx.query, &SHAPE)?))
         }
         _ => Err(not_allowed(ctx)),
     }

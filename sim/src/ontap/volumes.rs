@@ -2,20 +2,27 @@
 //! `size` and `space.*` (bytes), `nas.path` (only while mounted and online),
 //! `nas.export_policy{name,id}`, `is_svm_root` and `snapmirror.is_protected`.
 //! POST, PATCH (state, size, nas.path, name, nas.export_policy.name) and
-//! DELETE run as jobs.
+//! DELETE run as jobs. ONTAP's defaults for what the model does not vary:
+//! `language` (the SVM's `c.utf_8`), `snapshot_policy` `default`,
+//! `tiering.policy` `none`, `guarantee` `volume`, `access_time_enabled`,
+//! `snapshot_directory_access_enabled`, `snaplock.type` `non_snaplock`,
+//! `create_time`, and `aggregates`: one per volume,
+//! `<first node>_aggr1` (the lab has no aggregates of its own).
 
 use axum::http::Method;
 use serde_json::{Value, json};
 
 use super::api::{Ctx, Reply, check_uuid, not_allowed};
+use super::catalogue;
 use super::error::ApiError;
 use super::query::{Shape, collection, instance};
 use super::topology::parse_size;
-use super::world::{Volume, World, new_uuid};
+use super::world::{Volume, World, new_uuid, ts};
 
 const SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::VOLUMES,
 };
 
 /// One volume, every field.
@@ -43,6 +50,15 @@ pub fn volume_json(w: &World, v: &Volume) -> Value {
             "available_percent": (available * 100).checked_div(v.size).unwrap_or(0),
         },
         "error_state": {"has_bad_blocks": false, "is_inconsistent": false},
+        "create_time": ts(v.created),
+        "language": "c.utf_8",
+        "snapshot_policy": {"name": "default"},
+        "tiering": {"policy": "none"},
+        "guarantee": {"type": "volume", "honored": true},
+        "aggregates": [{"name": aggregate(w, &v.cluster)}],
+        "access_time_enabled": true,
+        "snapshot_directory_access_enabled": true,
+        "snaplock": {"type": "non_snaplock"},
         "snapmirror": {"is_protected": protected},
         "_links": {"self": {"href": format!("/api/storage/volumes/{}", v.uuid)}},
     });
@@ -54,6 +70,17 @@ pub fn volume_json(w: &World, v: &Volume) -> Value {
         out["nas"]["path"] = json!(j);
     }
     out
+}
+
+/// The aggregate the lab reports a volume on: the first node's `aggr1`
+/// (ONTAP aggregate names take no `-`).
+fn aggregate(w: &World, cluster: &str) -> String {
+    let node = w
+        .cluster_idx(cluster)
+        .and_then(|i| w.clusters[i].nodes.first())
+        .map(|n| n.name.replace('-', "_"))
+        .unwrap_or_default();
+    format!("{node}_aggr1")
 }
 
 fn visible(w: &World, ctx: &Ctx, v: &Volume) -> bool {
@@ -90,7 +117,7 @@ pub fn handle(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError
                     &volume_json(w, &w.volumes[i]),
                     &ctx.query,
                     &SHAPE,
-                ))),
+                )?)),
                 Method::PATCH => patch(w, ctx, i),
                 Method::DELETE => delete(w, ctx, i),
                 _ => Err(not_allowed(ctx)),
@@ -222,6 +249,7 @@ fn create(w: &mut World, ctx: &Ctx) -> Result<Reply, ApiError> {
             .s("nas.export_policy.name")
             .unwrap_or("default")
             .to_string(),
+        created: chrono::Utc::now(),
     };
     let job = ctx.job(
         w,

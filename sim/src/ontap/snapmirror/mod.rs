@@ -29,6 +29,7 @@ mod view;
 use axum::http::Method;
 
 use crate::ontap::api::{Ctx, Reply, check_uuid, not_allowed};
+use crate::ontap::catalogue;
 use crate::ontap::error::ApiError;
 use crate::ontap::query::{Shape, collection, instance};
 use crate::ontap::world::{Relationship, World};
@@ -44,6 +45,7 @@ pub use view::rel_json;
 const REL_SHAPE: Shape<'static> = Shape {
     keys: &["uuid"],
     expensive: &["svmdr_volumes"],
+    fields: catalogue::SNAPMIRROR_RELATIONSHIPS,
 };
 
 /// Relationships visible on this cluster: destination view, or the source
@@ -99,7 +101,7 @@ pub fn relationships(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, A
                     &rel_json(w, &w.relationships[i], &ctx.cluster),
                     &ctx.query,
                     &REL_SHAPE,
-                ))),
+                )?)),
                 (&Method::PATCH, []) => {
                     ctx.require_cluster_admin()?;
                     patch(w, ctx, i)

@@ -5,6 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::ontap::api::{Ctx, Reply, check_uuid, not_allowed};
+use crate::ontap::catalogue;
 use crate::ontap::error::ApiError;
 use crate::ontap::query::{Shape, collection, instance};
 use crate::ontap::world::{Policy, World, new_uuid};
@@ -12,6 +13,7 @@ use crate::ontap::world::{Policy, World, new_uuid};
 pub(super) const POLICY_SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::SNAPMIRROR_POLICIES,
 };
 pub(super) const IDENTITIES: &[&str] = &[
     "exclude_network_and_protocol_config",
@@ -32,12 +34,25 @@ pub(super) fn policy_json(p: &Policy) -> Value {
     if let Some(ip) = &p.identity_preservation {
         v["identity_preservation"] = json!(ip);
     }
-    if p.ptype == "sync" {
-        v["sync_type"] = json!(if p.name == "StrictSync" {
-            "strict_sync"
-        } else {
-            "sync"
-        });
+    match (p.ptype.as_str(), p.name.as_str()) {
+        ("sync", name) => {
+            v["sync_type"] = json!(match name {
+                "StrictSync" => "strict_sync",
+                "AutomatedFailOver" => "automated_failover",
+                "AutomatedFailOverDuplex" => "automated_failover_duplex",
+                _ => "sync",
+            });
+        }
+        // The CLI's async-mirror (with and without all_source_snapshots)
+        // and vault built-ins, as REST spells them; mirror-vault has none.
+        ("async", "MirrorAllSnapshots" | "MirrorAllSnapshotsDiscardNetwork") => {
+            v["copy_all_source_snapshots"] = json!(true);
+        }
+        ("async", "MirrorLatest") => v["copy_latest_source_snapshot"] = json!(true),
+        ("async", "XDPDefault" | "DailyBackup" | "CloudBackupDefault") => {
+            v["create_snapshot_on_source"] = json!(false);
+        }
+        _ => {}
     }
     v
 }
@@ -129,7 +144,7 @@ pub fn policies(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiErr
                     &policy_json(&w.policies[i]),
                     &ctx.query,
                     &POLICY_SHAPE,
-                ))),
+                )?)),
                 Method::PATCH => {
                     ctx.require_cluster_admin()?;
                     let uuid = w.policies[i].uuid.clone();

@@ -6,6 +6,7 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::ontap::api::{Ctx, Reply, not_allowed};
+use crate::ontap::catalogue;
 use crate::ontap::error::ApiError;
 use crate::ontap::query::{Shape, collection, instance};
 use crate::ontap::world::World;
@@ -23,6 +24,7 @@ pub(super) fn transfers(
     let shape = Shape {
         keys: &["uuid"],
         expensive: &[],
+        fields: catalogue::SNAPMIRROR_TRANSFERS,
     };
     match (&ctx.method, rest) {
         (&Method::GET, []) => {
@@ -33,7 +35,7 @@ pub(super) fn transfers(
             let t = transfer_json(&w.relationships[i])
                 .filter(|t| t["uuid"] == *tid)
                 .ok_or_else(|| ApiError::not_found(format!("Transfer \"{tid}\" not found.")))?;
-            Ok(Reply::ok(instance(&t, &ctx.query, &shape)))
+            Ok(Reply::ok(instance(&t, &ctx.query, &shape)?))
         }
         (&Method::POST, []) => {
             let r = &w.relationships[i];

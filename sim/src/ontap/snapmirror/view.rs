@@ -115,10 +115,15 @@ pub(super) fn transfer_json(r: &Relationship) -> Option<Value> {
         "uuid": t.uuid, "state": t.state, "bytes_transferred": t.bytes,
         "relationship": {"uuid": r.uuid},
         "snapshot": t.snapshot_name,
+        "throttle": r.throttle,
+        "last_updated_time": ts(t.end_time.unwrap_or_else(Utc::now)),
         "_links": {"self": {"href": format!("/api/snapmirror/relationships/{}/transfers/{}", r.uuid, t.uuid)}},
     });
     if let Some(e) = t.end_time {
         v["end_time"] = json!(ts(e));
+        v["total_duration"] = json!(format_duration(
+            (e - t.start_time).num_seconds().max(0) as u64
+        ));
     }
     Some(v)
 }

@@ -4,6 +4,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::ontap::api::{Ctx, Reply, check_uuid, not_allowed};
+use crate::ontap::catalogue;
 use crate::ontap::error::ApiError;
 use crate::ontap::query::{Shape, collection, instance};
 use crate::ontap::world::{SvmPeer, World, new_uuid};
@@ -11,6 +12,7 @@ use crate::ontap::world::{SvmPeer, World, new_uuid};
 const PEER_SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::SVM_PEERS,
 };
 
 /// One SVM peer record, every field.
@@ -64,7 +66,7 @@ pub fn peers(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError>
                     &svm_peer_json(w, &w.svm_peers[i]),
                     &ctx.query,
                     &PEER_SHAPE,
-                ))),
+                )?)),
                 Method::PATCH => {
                     ctx.require_cluster_admin()?;
                     patch_peer(w, ctx, i)

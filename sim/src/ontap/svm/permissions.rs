@@ -5,6 +5,7 @@ use axum::http::Method;
 use serde_json::{Value, json};
 
 use crate::ontap::api::{Ctx, Reply, not_allowed};
+use crate::ontap::catalogue;
 use crate::ontap::error::ApiError;
 use crate::ontap::query::{Shape, collection};
 use crate::ontap::world::{PeerPermission, World};
@@ -31,6 +32,7 @@ pub fn permissions(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, Api
     let shape = Shape {
         keys: &["cluster_peer", "svm"],
         expensive: &[],
+        fields: catalogue::SVM_PEER_PERMISSIONS,
     };
     match (&ctx.method, rest) {
         (&Method::GET, []) => {

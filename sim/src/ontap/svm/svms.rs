@@ -5,6 +5,7 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
 use crate::ontap::api::{Ctx, Reply, check_uuid, not_allowed};
+use crate::ontap::catalogue;
 use crate::ontap::error::ApiError;
 use crate::ontap::query::{Shape, collection, instance};
 use crate::ontap::world::{Svm, World, new_uuid, policy_services};
@@ -12,6 +13,7 @@ use crate::ontap::world::{Svm, World, new_uuid, policy_services};
 const SVM_SHAPE: Shape<'static> = Shape {
     keys: &["uuid", "name"],
     expensive: &[],
+    fields: catalogue::SVMS,
 };
 
 /// One SVM, every field.
@@ -103,7 +105,7 @@ pub fn svms(w: &mut World, ctx: &Ctx, rest: &[&str]) -> Result<Reply, ApiError> 
                 &svm_json(w, &w.svms[i]),
                 &ctx.query,
                 &SVM_SHAPE,
-            )))
+            )?))
         }
         (&Method::POST, []) => {
             ctx.require_cluster_admin()?;

@@ -143,6 +143,8 @@ pub struct Volume {
     pub writes: Vec<WriteRec>,
     /// NFS export policy name (`nas.export_policy.name`; ONTAP's default is `default`).
     pub export_policy: String,
+    /// When the volume was created (`create_time`).
+    pub created: DateTime<Utc>,
 }
 
 impl Volume {

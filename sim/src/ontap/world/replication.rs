@@ -119,6 +119,7 @@ impl World {
                         is_svm_root: false,
                         writes: vec![],
                         export_policy: "default".into(),
+                        created: chrono::Utc::now(),
                     });
                     self.volumes.len() - 1
                 }

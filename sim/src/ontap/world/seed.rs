@@ -56,6 +56,7 @@ impl World {
             is_svm_root: true,
             writes: vec![],
             export_policy: "default".into(),
+            created: chrono::Utc::now(),
         });
         self.ensure_export_policy(cluster, svm_uuid, "default");
     }
@@ -211,6 +212,7 @@ impl World {
                         is_svm_root: v.is_svm_root,
                         writes: vec![],
                         export_policy: v.export_policy.clone(),
+                        created: chrono::Utc::now(),
                     });
                     for l in &v.luns {
                         w.luns.push(Lun::new(
