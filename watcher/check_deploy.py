@@ -237,7 +237,7 @@ def check_rbac(docs):
             names.update(r.get("resourceNames", []))
     for path, name in (
         ("svmdr/src/watch/witness.rs", "DEFAULT_LEASE"),
-        ("svmdr/src/watch/state.rs", "STATUS_CONFIGMAP"),
+        ("svmdr/src/status/watcher.rs", "STATUS_CONFIGMAP"),
         ("svmdr/src/watch/policy.rs", "POLICY_CONFIGMAP"),
         ("svmdr/src/audit/trail.rs", "HISTORY_CONFIGMAP"),
     ):

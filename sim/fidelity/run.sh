@@ -18,7 +18,9 @@ work="$(mktemp -d "$tmp/ontap-sim-fidelity.XXXXXX")"
 if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check netapp-ontap
+# Pinned: sim/src/ontap/fields/ is generated from this release; raise both
+# together (sim/fidelity/ontap-fields.py).
+"$venv/bin/pip" install --quiet --disable-pip-version-check "netapp-ontap==9.19.1.0"
 
 # The simulator's fields= catalogue (sim/src/ontap/fields/) must be what
 # ontap-fields.py makes of the installed netapp-ontap: drift fails the gate.
