@@ -3,16 +3,17 @@
 # manifest from them.
 #
 #   krew/package.sh [--profile release|debug] [--target TRIPLE]... [--out DIR]
-#                   [--binary PATH [--plugin-binary PATH]] [--version X.Y.Z]
+#                   [--binary PATH [--plugin-binary PATH] [--watcher-binary PATH]]
+#                   [--version X.Y.Z]
 #                   [--base-url URL] [--render-only]
 #
 # For each target it writes DIR/kubectl-svmdr_v<version>_<os>_<arch>.tar.gz
-# (kubectl-svmdr, velero-plugin-svmdr for the lab drill, and LICENSE at the
-# archive root), DIR/SHA256SUMS, and DIR/svmdr.yaml: a manifest with one
+# (kubectl-svmdr; velero-plugin-svmdr and svmdr-watcher for the lab drill
+# and its watcher scenarios; LICENSE; all at the archive root), DIR/SHA256SUMS, and DIR/svmdr.yaml: a manifest with one
 # platform per archive present in DIR. With no --target it builds for the
 # host. --binary packages existing binaries (for the host, or for the one
-# --target given) instead of building; the plugin is taken from beside it
-# unless --plugin-binary names it (the tests use the debug binaries that
+# --target given) instead of building; the plugin and the watcher are taken
+# from beside it unless --plugin-binary / --watcher-binary name them (the tests use the debug binaries that
 # `cargo test` already built). The release workflow runs this once per
 # platform into one DIR, then once more with --render-only.
 set -euo pipefail
@@ -22,6 +23,7 @@ profile=release
 out="$root/dist"
 binary=""
 plugin_binary=""
+watcher_binary=""
 render_only=false
 targets=()
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/Cargo.toml" | head -n1)"
@@ -34,10 +36,11 @@ while (($#)); do
     --out) out="$2"; shift 2 ;;
     --binary) binary="$2"; shift 2 ;;
     --plugin-binary) plugin_binary="$2"; shift 2 ;;
+    --watcher-binary) watcher_binary="$2"; shift 2 ;;
     --version) version="$2"; shift 2 ;;
     --base-url) base_url="$2"; shift 2 ;;
     --render-only) render_only=true; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "package.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -59,8 +62,8 @@ os_arch() {
 
 host_target() { rustc -vV | sed -n 's/^host: //p'; }
 
-package_one() { # target binary plugin-binary
-  local target="$1" bin="$2" plugin="$3" os arch name stage
+package_one() { # target binary plugin-binary watcher-binary
+  local target="$1" bin="$2" plugin="$3" watcher="$4" os arch name stage
   read -r os arch < <(os_arch "$target")
   name="kubectl-svmdr_${tag}_${os}_${arch}"
   stage="$(mktemp -d)"
@@ -75,6 +78,10 @@ package_one() { # target binary plugin-binary
     [[ -f "$plugin" ]] || { echo "package.sh: velero-plugin-svmdr not found at '$plugin' (--plugin-binary)" >&2; exit 2; }
     install -m 0755 "$plugin" "$stage/velero-plugin-svmdr"
     files+=(velero-plugin-svmdr)
+    # The watcher too: `lab drill --scenario watcher-...` runs it.
+    [[ -f "$watcher" ]] || { echo "package.sh: svmdr-watcher not found at '$watcher' (--watcher-binary)" >&2; exit 2; }
+    install -m 0755 "$watcher" "$stage/svmdr-watcher"
+    files+=(svmdr-watcher)
   fi
   install -m 0644 "$root/LICENSE" "$stage/LICENSE"
   files+=(LICENSE)
@@ -88,17 +95,18 @@ package_one() { # target binary plugin-binary
 if ! $render_only; then
   if [[ -n "$binary" ]]; then
     package_one "${targets[0]:-$(host_target)}" "$binary" \
-      "${plugin_binary:-$(dirname "$binary")/velero-plugin-svmdr}"
+      "${plugin_binary:-$(dirname "$binary")/velero-plugin-svmdr}" \
+      "${watcher_binary:-$(dirname "$binary")/svmdr-watcher}"
   else
     ((${#targets[@]})) || targets=("$(host_target)")
     for t in "${targets[@]}"; do
-      flags=(-p kubectl-svmdr --bin kubectl-svmdr -p ark-plugin --bin velero-plugin-svmdr --target "$t")
+      flags=(-p kubectl-svmdr --bin kubectl-svmdr -p ark-plugin --bin velero-plugin-svmdr -p watcher --bin svmdr-watcher --target "$t")
       [[ "$profile" == release ]] && flags+=(--release)
       cargo build "${flags[@]}" --manifest-path "$root/Cargo.toml"
       dir="$profile"; [[ "$profile" == dev ]] && dir=debug
       exe="$root/target/$t/$dir/kubectl-svmdr"
       [[ "$t" == *windows* ]] && exe="$exe.exe"
-      package_one "$t" "$exe" "$root/target/$t/$dir/velero-plugin-svmdr"
+      package_one "$t" "$exe" "$root/target/$t/$dir/velero-plugin-svmdr" "$root/target/$t/$dir/svmdr-watcher"
     done
   fi
 fi
@@ -139,8 +147,13 @@ spec:
       Trident namespace (default "trident") of each cluster.
     * Restores use Velero; install the velero-plugin-svmdr image with
       "velero plugin add" so restored PVs are checked against ONTAP.
+    * The in-cluster watcher (svmdr-watcher: metrics, alerts, and automatic
+      failover only on a witness's quorum) is deployed separately from
+      watcher/deploy; "kubectl svmdr watcher status|arm|disarm" drive it.
     Try it without any storage first: kubectl svmdr lab drill (a simulated
-    lab; it runs the bundled velero-plugin-svmdr).
+    lab; it runs the bundled velero-plugin-svmdr), and
+    kubectl svmdr lab drill --scenario watcher-primary-lost (the bundled
+    svmdr-watcher fails over on its own).
   platforms:
 YAML
   for a in "${archives[@]}"; do
@@ -163,6 +176,8 @@ YAML
 YAML
     [[ "$os" != windows ]] && cat <<YAML
     - from: velero-plugin-svmdr
+      to: "."
+    - from: svmdr-watcher
       to: "."
 YAML
     cat <<YAML

@@ -47,6 +47,7 @@ fn packaged_archive_installs_like_krew_and_runs_under_kubectl() {
     let binary = bins::binary("kubectl-svmdr", "kubectl-svmdr").expect("kubectl-svmdr binary");
     let plugin =
         bins::binary("ark-plugin", "velero-plugin-svmdr").expect("velero-plugin-svmdr binary");
+    let watcher = bins::binary("watcher", "svmdr-watcher").expect("svmdr-watcher binary");
     let dist = tempfile::tempdir().unwrap();
 
     // Package the binary cargo already built (no extra release build in CI).
@@ -56,6 +57,8 @@ fn packaged_archive_installs_like_krew_and_runs_under_kubectl() {
         .arg(&binary)
         .arg("--plugin-binary")
         .arg(&plugin)
+        .arg("--watcher-binary")
+        .arg(&watcher)
         .arg("--out")
         .arg(dist.path())
         .output()
@@ -83,7 +86,7 @@ fn packaged_archive_installs_like_krew_and_runs_under_kubectl() {
     entries.sort();
     assert_eq!(
         entries,
-        vec!["LICENSE", "kubectl-svmdr", "velero-plugin-svmdr"]
+        vec!["LICENSE", "kubectl-svmdr", "svmdr-watcher", "velero-plugin-svmdr"]
     );
     let sums = read(&dist.path().join("SHA256SUMS"));
     assert!(sums.contains(&format!("{}  {archive_name}", report.sha256)));
