@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 type ModPath = Vec<String>;
 
 /// The crates whose modules are checked.
-const CRATES: &[&str] = &["svmdr", "sim", "kubectl-svmdr", "ark-plugin"];
+const CRATES: &[&str] = &["svmdr", "sim", "kubectl-svmdr", "ark-plugin", "watcher"];
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
