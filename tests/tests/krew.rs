@@ -86,7 +86,12 @@ fn packaged_archive_installs_like_krew_and_runs_under_kubectl() {
     entries.sort();
     assert_eq!(
         entries,
-        vec!["LICENSE", "kubectl-svmdr", "svmdr-watcher", "velero-plugin-svmdr"]
+        vec![
+            "LICENSE",
+            "kubectl-svmdr",
+            "svmdr-watcher",
+            "velero-plugin-svmdr"
+        ]
     );
     let sums = read(&dist.path().join("SHA256SUMS"));
     assert!(sums.contains(&format!("{}  {archive_name}", report.sha256)));

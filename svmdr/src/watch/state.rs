@@ -140,15 +140,9 @@ impl StateStore {
     /// The API failed.
     pub async fn set(&self, keys: BTreeMap<String, String>) -> Result<(), StateError> {
         let patch = serde_json::json!({ "data": keys });
-        match self
-            .api
-            .patch(
-                STATUS_CONFIGMAP,
-                &PatchParams::default(),
-                &Patch::Merge(&patch),
-            )
-            .await
-        {
+        let (params, merge_patch) = (PatchParams::default(), Patch::Merge(&patch));
+        let merge = || self.api.patch(STATUS_CONFIGMAP, &params, &merge_patch);
+        match merge().await {
             Ok(_) => Ok(()),
             Err(kube::Error::Api(s)) if s.code == 404 => {
                 let cm = ConfigMap {
@@ -167,16 +161,9 @@ impl StateStore {
                 match self.api.create(&PostParams::default(), &cm).await {
                     Ok(_) => Ok(()),
                     // Created meanwhile by the other replica: merge again.
-                    Err(kube::Error::Api(s)) if s.code == 409 => self
-                        .api
-                        .patch(
-                            STATUS_CONFIGMAP,
-                            &PatchParams::default(),
-                            &Patch::Merge(&patch),
-                        )
-                        .await
-                        .map(drop)
-                        .map_err(|e| self.err("updating", e)),
+                    Err(kube::Error::Api(s)) if s.code == 409 => {
+                        merge().await.map(drop).map_err(|e| self.err("updating", e))
+                    }
                     Err(e) => Err(self.err("creating", e)),
                 }
             }
