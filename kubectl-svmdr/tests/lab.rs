@@ -3,109 +3,14 @@
 //! fault-injected drill, and `lab up` / `lab down` with a command run by
 //! hand against the running lab.
 
-use std::path::{Path, PathBuf};
+mod drill_support;
+
 use std::process::Stdio;
 use std::time::Duration;
 
+use drill_support::{BIN, assert_passed, check, checks_pass, drill, phase, plugin, run, scenario};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt as _, BufReader};
-
-const BIN: &str = env!("CARGO_BIN_EXE_kubectl-svmdr");
-
-/// `velero-plugin-svmdr` next to the binary under test (cargo builds only
-/// this package's binaries for its tests), built when missing.
-fn plugin() -> PathBuf {
-    let dir = Path::new(BIN).parent().expect("target dir");
-    let path = dir.join("velero-plugin-svmdr");
-    if !path.is_file() {
-        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("workspace root");
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-p", "ark-plugin", "--bin", "velero-plugin-svmdr"])
-            .current_dir(root)
-            .status()
-            .expect("running cargo build");
-        assert!(
-            status.success() && path.is_file(),
-            "could not build the plugin"
-        );
-    }
-    path
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}):\n{}\n--- stderr\n{}",
-                self.stdout, self.stderr
-            )
-        })
-    }
-}
-
-async fn run(args: &[&str], env: &[(&str, &str)]) -> Run {
-    let home = tempfile::tempdir().expect("home");
-    let mut c = tokio::process::Command::new(BIN);
-    c.args(args)
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path())
-        .env_remove("KUBECONFIG")
-        .env_remove("SVMDR_CONFIG")
-        .env_remove("SVMDR_ONTAP_USERNAME")
-        .env_remove("SVMDR_ONTAP_PASSWORD")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    let out = tokio::time::timeout(Duration::from_secs(120), c.output())
-        .await
-        .unwrap_or_else(|_| panic!("kubectl-svmdr {args:?} did not finish in 120 s"))
-        .expect("spawn");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-fn phase<'a>(report: &'a Value, id: &str) -> &'a Value {
-    report["phases"]
-        .as_array()
-        .and_then(|a| a.iter().find(|p| p["id"] == id))
-        .unwrap_or_else(|| panic!("no phase {id} in {report:#}"))
-}
-
-fn check(report: &Value, id: &str) -> bool {
-    report["checks"]
-        .as_array()
-        .and_then(|a| a.iter().find(|c| c["id"] == id))
-        .unwrap_or_else(|| panic!("no check {id} in {report:#}"))["ok"]
-        == true
-}
-
-/// `lab drill -o json` with the plugin under test and `extra` flags.
-async fn drill(extra: &[&str]) -> Run {
-    let p = plugin();
-    let mut args = vec![
-        "lab",
-        "drill",
-        "-o",
-        "json",
-        "--plugin",
-        p.to_str().expect("utf-8"),
-    ];
-    args.extend_from_slice(extra);
-    run(&args, &[]).await
-}
 
 #[tokio::test]
 async fn drill_runs_the_whole_scenario_and_passes() {
@@ -374,25 +279,6 @@ async fn lab_up_serves_commands_until_lab_down() {
         "{}",
         again.stderr
     );
-}
-
-/// `lab drill --scenario NAME -o json`, and the report.
-async fn scenario(name: &str) -> (Run, Value) {
-    let r = drill(&["--scenario", name]).await;
-    let j = r.json();
-    assert_eq!(j["scenario"], name, "{j:#}");
-    (r, j)
-}
-
-fn assert_passed(r: &Run, j: &Value) {
-    assert_eq!(r.code, 0, "{j:#}\n{}", r.stderr);
-    assert_eq!(j["passed"], true, "{j:#}");
-}
-
-fn checks_pass(j: &Value, ids: &[&str]) {
-    for id in ids {
-        assert!(check(j, id), "{id}: {j:#}");
-    }
 }
 
 #[tokio::test]

@@ -141,6 +141,11 @@ impl DrillReport {
             format!(
                 "PASS (simulated): failover, restore and failback worked and every check held; {rto}"
             )
+        } else if self.passed && self.scenario.starts_with("watcher-") {
+            format!(
+                "PASS (simulated): in scenario {} svmdr-watcher decided and acted as it must, and every check held; {rto}",
+                self.scenario
+            )
         } else if self.passed {
             format!(
                 "PASS (simulated): scenario {} behaved as real Trident and Velero would, and every check held; {rto}",
