@@ -231,7 +231,8 @@ fn fmt(v: f64) -> String {
 fn print_table(rows: &[Row]) {
     println!();
     println!(
-        "steady state per observation cycle (in-process `observe`, {CYCLES} cycles after {WARMUP}):"
+        "steady state per observation cycle: requests from in-process `observe` ({CYCLES} cycles \
+         after {WARMUP}); CPU and peak RSS (VmHWM) of the binary"
     );
     println!(
         "{:>7} | {:>13} | {:>19} | {:>22} | {:>12} | {:>14}",
