@@ -25,11 +25,16 @@
 //!   [`exports`].
 //! - Kubernetes: the `kube-system` namespace of each site (one GET each,
 //!   to tell two names for one cluster apart, [`crate::site::identity`]),
-//!   the TridentBackends of each site (one LIST each), the
-//!   primary's PersistentVolumes (one LIST, [`coverage`]), and on DR the
-//!   Velero Backups, Schedules and BackupStorageLocations (one LIST each,
-//!   [`velero`]), and the Deployments and StatefulSets Velero restored
-//!   (one LIST each, all namespaces, [`workloads`]).
+//!   the TridentBackends and TridentBackendConfigs of each site (one LIST
+//!   each), the primary's PersistentVolumes (one LIST, [`coverage`]), and
+//!   on DR the Velero Backups, Schedules and BackupStorageLocations (one
+//!   LIST each), one GET of the newest backup and one LIST each of
+//!   PodVolumeBackups, DataUploads and VolumeSnapshotContents (its volume
+//!   data, [`velero`]), and the Deployments and StatefulSets Velero
+//!   restored (one LIST each, all namespaces, [`workloads`]); 4 on the
+//!   primary and 12 on DR in all (the watcher's bench counts them:
+//!   `cargo bench -p watcher --bench cycle`), and one GET more on DR for
+//!   the watcher's status ConfigMap when `kubectl svmdr status` runs.
 //!
 //! (More only if a collection spans several pages.)
 //!
