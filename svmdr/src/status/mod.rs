@@ -32,7 +32,7 @@
 //!   PodVolumeBackups, DataUploads and VolumeSnapshotContents (its volume
 //!   data, [`velero`]), and the Deployments and StatefulSets Velero
 //!   restored (one LIST each, all namespaces, [`workloads`]); 4 on the
-//!   primary and 12 on DR in all (the watcher's bench counts them:
+//!   primary and 13 on DR in all (with the Nodes LIST above) (the watcher's bench counts them:
 //!   `cargo bench -p watcher --bench cycle`), and one GET more on DR for
 //!   the watcher's status ConfigMap when `kubectl svmdr status` runs.
 //!
