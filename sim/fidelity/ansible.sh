@@ -12,17 +12,12 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 tmp="${TMPDIR:-/tmp}"
-venv="${ANSIBLE_VENV:-$tmp/ontap-sim-ansible-venv}"
-# Pinned: a new collection release cannot turn the gate red unannounced.
-ansible_pkg="${ANSIBLE_PKG:-ansible==12.3.0}"
 work="$(mktemp -d "$tmp/ontap-sim-ansible.XXXXXX")"
 # shellcheck source=ontap-sim.sh
 . "$here/ontap-sim.sh"
 
-if [[ ! -x "$venv/bin/ansible-playbook" ]]; then
-    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$ansible_pkg" requests
-fi
+# shellcheck source=ansible-venv.sh
+. "$here/ansible-venv.sh"
 
 start_ontap_sim
 port() { sed 's|.*:||' <<<"$1"; }

@@ -9,8 +9,6 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 tmp="${TMPDIR:-/tmp}"
-venv="${ANSIBLE_VENV:-$tmp/ontap-sim-ansible-venv}"
-ansible_pkg="${ANSIBLE_PKG:-ansible==12.3.0}"
 work="$(mktemp -d "$tmp/svmdr-bench.XXXXXX")"
 lab_pid=""
 # shellcheck source=ontap-sim.sh
@@ -21,10 +19,8 @@ stop_lab() {
 }
 trap stop_lab EXIT
 
-if [[ ! -x "$venv/bin/ansible-playbook" ]]; then
-    [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check "$ansible_pkg" requests
-fi
+# shellcheck source=ansible-venv.sh
+. "$here/ansible-venv.sh"
 (cd "$root" && cargo build --quiet -p kubectl-svmdr -p ark-plugin --bins)
 
 now() { date +%s.%N; }
