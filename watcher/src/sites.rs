@@ -1,16 +1,22 @@
 //! The two sites as the watcher holds them: the DR site (its own cluster)
 //! resolved once it can be, and the primary resolved when it answers and
 //! then kept (its ONTAP endpoint and credentials), so that a primary that
-//! goes down is seen as unreachable rather than as unknown.
+//! goes down is seen as unreachable rather than as unknown. A kept site is
+//! resolved again every [`REFRESH`] and replaced only when that succeeds,
+//! so rotated credentials or a moved backend are picked up without a
+//! restart, and a failed lookup never hides the site's last known address.
 
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use svmdr::site::{self, Access, ConfigFile, NoPrompt, Site, SiteRole, SiteSpec};
 use svmdr::status::{SiteFailure, SiteInfo};
 use svmdr::workflow::Primary;
 
 use crate::log_reporter::LogReporter;
+
+/// How often a resolved site is looked up again.
+pub const REFRESH: Duration = Duration::from_secs(600);
 
 /// Both site specs from the kubectl-svmdr config file.
 ///
@@ -38,6 +44,8 @@ pub struct Sites {
     pub dr: Option<Site>,
     /// The primary: resolved, or the last failure.
     pub primary: Option<Result<Site, Box<(SiteInfo, SiteFailure)>>>,
+    /// When each site was last looked up (DR, primary).
+    resolved_at: (Option<Instant>, Option<Instant>),
 }
 
 impl Sites {
@@ -48,16 +56,28 @@ impl Sites {
             primary_spec,
             dr: None,
             primary: None,
+            resolved_at: (None, None),
         }
+    }
+
+    fn due(at: Option<Instant>) -> bool {
+        at.is_none_or(|t| t.elapsed() >= REFRESH)
     }
 
     /// Resolves what is not resolved yet (each within `timeout`).
     pub async fn refresh(&mut self, timeout: Duration) {
         let r = LogReporter;
-        if self.dr.is_none() {
+        if self.dr.is_none() || Self::due(self.resolved_at.0) {
+            if self.dr.is_some() {
+                // Tried: a failed look-up keeps the site one REFRESH more.
+                self.resolved_at.0 = Some(Instant::now());
+            }
             let resolve = site::resolve(&self.dr_spec, Access::ClusterAdmin, &NoPrompt, &r);
             match tokio::time::timeout(timeout, resolve).await {
-                Ok(Ok(s)) => self.dr = Some(s),
+                Ok(Ok(s)) => {
+                    self.dr = Some(s);
+                    self.resolved_at.0 = Some(Instant::now());
+                }
                 Ok(Err(e)) => tracing::warn!(error = %e, "DR site not resolved"),
                 Err(_) => tracing::warn!("DR site not resolved in time"),
             }
@@ -65,7 +85,8 @@ impl Sites {
         let Some(spec) = &self.primary_spec else {
             return;
         };
-        if matches!(self.primary, Some(Ok(_))) {
+        let kept = matches!(self.primary, Some(Ok(_)));
+        if kept && !Self::due(self.resolved_at.1) {
             return;
         }
         let info = SiteInfo {
@@ -73,7 +94,17 @@ impl Sites {
             ..SiteInfo::default()
         };
         let resolve = site::resolve(spec, Access::ClusterAdmin, &NoPrompt, &r);
-        self.primary = Some(match tokio::time::timeout(timeout, resolve).await {
+        let result = tokio::time::timeout(timeout, resolve).await;
+        if kept {
+            // Tried: the next look-up is one REFRESH away either way.
+            self.resolved_at.1 = Some(Instant::now());
+            if !matches!(result, Ok(Ok(_))) {
+                // Keep the last known site: its calls say whether it answers.
+                return;
+            }
+        }
+        self.resolved_at.1 = Some(Instant::now());
+        self.primary = Some(match result {
             Ok(Ok(s)) => Ok(s),
             Ok(Err(e)) => Err(Box::new((info, (&e).into()))),
             Err(_) => Err(Box::new((
