@@ -254,3 +254,57 @@ impl StateStore {
             .map_err(|e| self.err("posting an Event", e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(pairs: &[(&str, &str)]) -> WatcherState {
+        WatcherState {
+            data: pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn armed_unless_a_person_or_a_failover_said_false() {
+        assert!(state(&[]).armed());
+        assert!(state(&[("armed", "true")]).armed());
+        assert!(!state(&[("armed", "false")]).armed());
+        assert!(!state(&[("armed", " false\n")]).armed());
+    }
+
+    #[test]
+    fn a_running_failover_is_the_next_leaders_to_finish() {
+        let record = FailoverRecord {
+            started_at: Utc::now(),
+            by: "watcher-0".into(),
+            pair: "svm1 → svm1_dr".into(),
+            evidence: vec!["witness: stale".into()],
+            outcome: "running".into(),
+            message: String::new(),
+            finished_by: String::new(),
+        };
+        let json = serde_json::to_string(&record).unwrap();
+        let running = state(&[("failover", &json)]);
+        assert_eq!(
+            super::super::act::resume_needed(&running),
+            Some(record.clone())
+        );
+        let done = FailoverRecord {
+            outcome: "succeeded".into(),
+            finished_by: "watcher-1".into(),
+            ..record
+        };
+        let json = serde_json::to_string(&done).unwrap();
+        let finished = state(&[("failover", &json)]);
+        assert_eq!(finished.failover(), Some(done));
+        assert_eq!(super::super::act::resume_needed(&finished), None);
+        assert_eq!(
+            super::super::act::resume_needed(&state(&[("failover", "{not json")])),
+            None
+        );
+    }
+}
