@@ -126,29 +126,55 @@ impl Procs {
     /// A watcher replica named `name`.
     ///
     /// # Errors
-    /// No free port, or it cannot start.
+    /// It cannot start, or does not say where it listens within 20 s.
     pub fn replica(&self, name: &str) -> anyhow::Result<Proc> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let mut c = self.command(&self.files.dir.join(format!("{name}.log")))?;
+        let log = self.files.dir.join(format!("{name}.log"));
+        let mut c = self.command(&log)?;
         c.arg("run")
             .args(["--config", &self.files.config.display().to_string()])
             .args(["--namespace", NAMESPACE])
             .args(self.witness_args())
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+            // Port 0: the kernel picks a free one (no race between replicas
+            // or parallel drills); the replica logs the address it bound.
+            .args(["--listen", "127.0.0.1:0"])
             .args(["--identity", name])
             .args(["--request-timeout", "2s", "--leader-lease", "3s"]);
         let child = {
             let _rt = self.rt.enter();
             c.spawn().with_context(|| format!("starting {name}"))?
         };
+        let port = bound_port(&log, Duration::from_secs(20)).with_context(|| {
+            format!(
+                "{name} did not say where it listens (see {})",
+                log.display()
+            )
+        })?;
         Ok(Proc {
             name: name.into(),
             port: Some(port),
             child,
         })
     }
+}
+
+/// The port in the replica's `svmdr-watcher started listen=127.0.0.1:PORT`
+/// log line, waiting up to `limit` for it.
+fn bound_port(log: &Path, limit: Duration) -> Option<u16> {
+    let t = std::time::Instant::now();
+    while t.elapsed() < limit {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let port = text
+            .lines()
+            .filter(|l| l.contains("svmdr-watcher started"))
+            .find_map(|l| l.split("listen=127.0.0.1:").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|p| p.parse().ok());
+        if port.is_some() {
+            return port;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
 }
 
 /// `GET /metrics` of a replica over plain HTTP/1.0 on 127.0.0.1 (empty
