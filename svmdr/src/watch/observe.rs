@@ -14,6 +14,7 @@ use chrono::Utc;
 
 use super::view::{Observation, PeerView, Reach, Replication};
 use super::witness::Witness;
+use crate::plan::storage::PeerState;
 use crate::site::{Site, SiteRole};
 use crate::status::{self, SiteFailure, SiteInfo, StatusReport};
 
@@ -107,10 +108,18 @@ pub fn from_report(
             .filter(|p| p.side == SiteRole::Dr)
             .filter(|p| primary_name.is_none_or(|n| n == p.peer))
             .collect();
+        // The failover's split-brain guard reads the same record with the
+        // same rule (`PeerState`): `partial` means the primary still answers;
+        // only `unavailable` is evidence that it does not.
         match peers.as_slice() {
             [] => PeerView::Unknown("the DR cluster has no peer record of the primary".into()),
-            [p, ..] if p.availability == "available" => PeerView::Available,
-            [p, ..] => PeerView::Unavailable(format!("{} is {}", p.peer, p.availability)),
+            [p, ..] => match PeerState::parse(&p.availability) {
+                s if s.remote_answers() => PeerView::Available,
+                PeerState::Unavailable => {
+                    PeerView::Unavailable(format!("{} is unavailable", p.peer))
+                }
+                s => PeerView::Unknown(format!("{} is {s}", p.peer)),
+            },
         }
     };
     let replication = report
@@ -144,5 +153,46 @@ pub fn from_report(
         backup_age_seconds: velero.and_then(|v| v.latest_backup_age_seconds),
         backup_stale: velero.and_then(|v| v.stale),
         problems: report.problems.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::{ClusterPeerStatus, SiteInput};
+    use crate::watch::view::WitnessView;
+
+    fn report_with_peer(availability: &str) -> StatusReport {
+        let mut r = status::evaluate(
+            &SiteInput {
+                info: SiteInfo::default(),
+                facts: Ok(status::SiteFacts::default()),
+            },
+            None,
+            None,
+            Utc::now(),
+        );
+        r.cluster_peers = vec![ClusterPeerStatus {
+            side: SiteRole::Dr,
+            peer: "ontap-a".into(),
+            availability: availability.into(),
+            authentication: "ok".into(),
+            auth_in_use: "ok".into(),
+            encryption: "tls_psk".into(),
+            healthy: availability == "available",
+        }];
+        r
+    }
+
+    #[test]
+    fn only_unavailable_is_evidence_of_a_lost_peer() {
+        let view =
+            |a: &str| from_report(&report_with_peer(a), Reach::Up, WitnessView::Missing).peer_view;
+        assert_eq!(view("available"), PeerView::Available);
+        // Some primary nodes still answer: alive, as the failover guard says.
+        assert_eq!(view("partial"), PeerView::Available);
+        assert!(matches!(view("unavailable"), PeerView::Unavailable(_)));
+        assert!(matches!(view("pending"), PeerView::Unknown(_)));
+        assert!(matches!(view("unidentified"), PeerView::Unknown(_)));
     }
 }

@@ -33,11 +33,13 @@ impl Reach {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub enum PeerView {
-    /// `availability: available`.
+    /// `available` or `partial`: the primary answers over the intercluster
+    /// network.
     Available,
-    /// `unavailable` (or `partial`): ONTAP cannot reach the peer either.
+    /// `unavailable`: ONTAP cannot reach the primary either.
     Unavailable(String),
-    /// The DR cluster did not answer, or has no peer record.
+    /// The DR cluster did not answer, has no peer record, or the record says
+    /// neither (`pending`, `unidentified`): no evidence either way.
     Unknown(String),
 }
 
