@@ -189,27 +189,10 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
-/// `svmdr_observations_total{result="ok"}` from `/metrics` (plain
-/// HTTP/1.0 on 127.0.0.1).
+/// `svmdr_observations_total{result="ok"}` from `/metrics`.
 async fn ok_cycles(port: u16) -> Option<f64> {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let get = async {
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .await
-            .ok()?;
-        let mut out = String::new();
-        s.read_to_string(&mut out).await.ok()?;
-        let want = "svmdr_observations_total{result=\"ok\"} ";
-        out.lines()
-            .find_map(|l| l.strip_prefix(want)?.trim().parse().ok())
-    };
-    tokio::time::timeout(Duration::from_secs(2), get)
-        .await
-        .ok()
-        .flatten()
+    let text = sim::lab::local_http::get(port, "/metrics", Duration::from_secs(2)).await?;
+    sim::lab::local_http::sample(&text, "svmdr_observations_total", "result=\"ok\"")
 }
 
 /// One row of the table.

@@ -94,6 +94,7 @@ pub async fn start(
     .await?;
     let replica = run::Watcher {
         sites: sites::Sites::new(dr_spec, primary_spec),
+        store: svmdr::watch::StateStore::new(kube.clone(), &args.namespace),
         kube,
         namespace: args.namespace,
         identity,

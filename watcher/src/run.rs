@@ -30,6 +30,8 @@ pub struct Watcher {
     pub kube: kube::Client,
     /// The watcher's namespace (policy, status, leader Lease).
     pub namespace: String,
+    /// Its status object and Events, in that namespace.
+    pub store: StateStore,
     /// This replica's name.
     pub identity: String,
     /// The witness.
@@ -83,8 +85,7 @@ impl Watcher {
         self.read_policy(memory).await;
         memory.history.set_keep(memory.policy.history_window());
         self.sites.refresh(self.request_timeout).await;
-        let store = StateStore::new(self.kube.clone(), &self.namespace);
-        let state = store.read().await;
+        let state = self.store.read().await;
         let leading = *self.leader.borrow();
         self.metrics.set_leader(leading);
         if leading
@@ -93,10 +94,10 @@ impl Watcher {
         {
             tracing::warn!(pair = %record.pair, by = %record.by, "finishing the automatic failover a previous leader started");
             let leader = BTreeMap::from([("leader".to_string(), self.identity.clone())]);
-            if let Err(e) = store.set(leader).await {
+            if let Err(e) = self.store.set(leader).await {
                 tracing::warn!(error = %e, "status not published");
             }
-            self.act(record, &memory.policy, &store).await;
+            self.act(record, &memory.policy).await;
             return;
         }
         let Some(dr) = &self.sites.dr else {
@@ -125,10 +126,10 @@ impl Watcher {
         if !leading {
             return;
         }
-        self.publish(&store, memory, &decision).await;
+        self.publish(memory, &decision).await;
         if decision.action == Action::Failover {
-            match watch::act::begin(&store, &decision, &self.identity).await {
-                Ok(record) => self.act(record, &policy, &store).await,
+            match watch::act::begin(&self.store, &decision, &self.identity).await {
+                Ok(record) => self.act(record, &policy).await,
                 Err(e) => {
                     tracing::error!(error = %e, "not failing over: the decision could not be recorded first")
                 }
@@ -137,7 +138,7 @@ impl Watcher {
     }
 
     /// Runs (or finishes) the failover unless leadership is lost first.
-    async fn act(&mut self, record: watch::FailoverRecord, policy: &Policy, store: &StateStore) {
+    async fn act(&self, record: watch::FailoverRecord, policy: &Policy) {
         let Some(dr) = self.sites.dr.clone() else {
             tracing::error!("cannot fail over: the DR site is not resolved");
             return;
@@ -150,7 +151,7 @@ impl Watcher {
             policy,
             record,
             &self.identity,
-            store,
+            &self.store,
             &LogReporter,
         );
         tokio::pin!(run);
@@ -187,8 +188,8 @@ impl Watcher {
             Err(e) => {
                 tracing::error!(error = %e, "bad policy; keeping the last good one");
                 if *self.leader.borrow() {
-                    let store = StateStore::new(self.kube.clone(), &self.namespace);
-                    let _ = store
+                    let _ = self
+                        .store
                         .event(
                             true,
                             "BadPolicy",
@@ -203,7 +204,7 @@ impl Watcher {
 
     /// Writes the decision to the status object; an Event when the verdict
     /// or the action changes.
-    async fn publish(&self, store: &StateStore, memory: &mut Memory, d: &Decision) {
+    async fn publish(&self, memory: &mut Memory, d: &Decision) {
         let key = (d.verdict, d.action.kind().to_string());
         let changed = memory.published.as_ref() != Some(&key);
         if changed {
@@ -233,7 +234,7 @@ impl Watcher {
                 serde_json::to_string(look).unwrap_or_default(),
             );
         }
-        if let Err(e) = store.set(keys).await {
+        if let Err(e) = self.store.set(keys).await {
             tracing::warn!(error = %e, "status not published");
         }
         if changed {
@@ -242,7 +243,8 @@ impl Watcher {
                 Action::Page(_) => "HumanNeeded".to_string(),
                 _ => format!("Verdict{}", camel(d.verdict.as_str())),
             };
-            let _ = store
+            let _ = self
+                .store
                 .event(warning, &reason, &action_message(d), &self.identity)
                 .await;
             memory.published = Some(key);

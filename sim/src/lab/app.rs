@@ -5,6 +5,7 @@
 //! exercised), the TridentVolumes, and the items of a Velero backup of the
 //! namespace. Every object carries [`SIMULATED_LABEL`].
 
+use anyhow::Context as _;
 use serde_json::{Value, json};
 
 use super::simulated::mark;
@@ -229,6 +230,31 @@ pub fn backup_contents(site: &TridentSite, kind: BackupKind) -> BackupContents {
         &[NAMESPACE],
     ));
     BackupContents::of_kind(kind, backup, backup_items(site), VELERO_NAMESPACE)
+}
+
+/// Seeds both sites as the lab starts them: Velero's namespace, the backup
+/// and Velero's own objects on each, and the sample application on the
+/// primary (the one copy `Lab::start` and the watcher's bench use).
+///
+/// # Errors
+/// An API refused an object.
+pub fn seed(
+    primary: &crate::kube::KubeSim,
+    dr: &crate::kube::KubeSim,
+    primary_trident: &TridentSite,
+) -> anyhow::Result<()> {
+    for k in [primary, dr] {
+        k.apply(mark(json!({"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": VELERO_NAMESPACE}})))?;
+        k.apply(backup_object())?;
+        for o in velero_objects() {
+            k.apply(o)?;
+        }
+    }
+    for o in primary_objects(primary_trident) {
+        primary.apply(o).context("seeding the sample application")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

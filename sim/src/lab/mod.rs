@@ -29,6 +29,7 @@ pub mod drill;
 pub mod faults;
 mod fields;
 pub mod kubelet;
+pub mod local_http;
 pub mod simulated;
 pub mod sites;
 pub mod trident;
@@ -243,21 +244,7 @@ impl Lab {
         let (Some(primary_trident), Some(dr_trident)) = (trident.next(), trident.next()) else {
             anyhow::bail!("the lab has one Trident backend per site");
         };
-        for k in [&primary_kube, &dr_kube] {
-            k.apply(simulated::mark(
-                json!({"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": app::VELERO_NAMESPACE}}),
-            ))?;
-            k.apply(app::backup_object())?;
-            for o in app::velero_objects() {
-                k.apply(o)?;
-            }
-        }
-        for o in app::primary_objects(&primary_trident) {
-            primary_kube
-                .apply(o)
-                .context("seeding the sample application")?;
-        }
+        app::seed(&primary_kube, &dr_kube, &primary_trident)?;
         // About 3 ms (debug build): always started.
         let witness_kube = KubeSim::start(WITNESS_CONTEXT).await?;
         witness_kube.apply(simulated::mark(

@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::json;
 use sim::kube::KubeSim;
 use sim::lab::sites::{BackendSpec, SimSites, SimSitesOptions, SiteSpec};
-use sim::lab::{ADMIN_SECRET, app, simulated};
+use sim::lab::{ADMIN_SECRET, app};
 use sim::ontap::{OntapSim, Timing, Topology};
 use svmdr::peering::PeerRequest;
 use svmdr::report::NoopReporter;
@@ -82,19 +82,7 @@ impl BenchLab {
         } = sites;
         let [primary_kube, dr_kube]: [KubeSim; 2] =
             kube.try_into().map_err(|_| anyhow::anyhow!("two sites"))?;
-        for k in [&primary_kube, &dr_kube] {
-            k.apply(simulated::mark(
-                json!({"apiVersion": "v1", "kind": "Namespace",
-                "metadata": {"name": app::VELERO_NAMESPACE}}),
-            ))?;
-            k.apply(app::backup_object())?;
-            for o in app::velero_objects() {
-                k.apply(o)?;
-            }
-        }
-        for o in app::primary_objects(&trident[0][0]) {
-            primary_kube.apply(o)?;
-        }
+        app::seed(&primary_kube, &dr_kube, &trident[0][0])?;
         let witness_kube = KubeSim::start(WITNESS).await?;
         witness_kube.apply(json!({"apiVersion": "v1", "kind": "Namespace",
             "metadata": {"name": WITNESS_NAMESPACE}}))?;

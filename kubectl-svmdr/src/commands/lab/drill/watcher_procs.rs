@@ -177,41 +177,11 @@ fn bound_port(log: &Path, limit: Duration) -> Option<u16> {
     None
 }
 
-/// `GET /metrics` of a replica over plain HTTP/1.0 on 127.0.0.1 (empty
-/// when it does not answer in time).
+/// `GET /metrics` of a replica (empty when it does not answer in time).
 pub(super) async fn metrics(port: u16) -> String {
-    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let get = async {
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
-        s.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-            .await
-            .ok()?;
-        let mut out = String::new();
-        s.read_to_string(&mut out).await.ok()?;
-        let (head, body) = out.split_once("\r\n\r\n")?;
-        head.starts_with("HTTP/1.0 200")
-            .then(|| body.to_string())
-            .or_else(|| head.starts_with("HTTP/1.1 200").then(|| body.to_string()))
-    };
-    tokio::time::timeout(Duration::from_secs(2), get)
+    sim::lab::local_http::get(port, "/metrics", Duration::from_secs(2))
         .await
-        .ok()
-        .flatten()
         .unwrap_or_default()
 }
 
-/// The value of the sample `name{labels}` (labels as written, sorted as
-/// the encoder writes them; `""` for none) in OpenMetrics text.
-pub(super) fn sample(text: &str, name: &str, labels: &str) -> Option<f64> {
-    let want = if labels.is_empty() {
-        name.to_string()
-    } else {
-        format!("{name}{{{labels}}}")
-    };
-    text.lines().find_map(|l| {
-        let (series, value) = l.rsplit_once(' ')?;
-        (series == want).then(|| value.parse().ok()).flatten()
-    })
-}
+pub(super) use sim::lab::local_http::sample;
