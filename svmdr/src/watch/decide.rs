@@ -229,8 +229,11 @@ pub fn decide(history: &History, policy: &Policy, armed: bool) -> Decision {
         };
         return with(
             Verdict::PrimaryUnreachable,
-            Action::Alert("the primary is unreachable from the DR site".into()),
-            format!("primary unreachable since {}; {waiting}", rfc3339(since)),
+            Action::Alert(format!("{waiting}: no action yet")),
+            format!(
+                "the primary is unreachable from the DR site since {}",
+                rfc3339(since)
+            ),
         );
     };
     let lost_msg = format!(
