@@ -100,11 +100,14 @@ pub async fn start(
         identity,
         witness: Arc::new(witness),
         metrics,
-        health,
+        health: health.clone(),
         leader,
         request_timeout: args.request_timeout,
     };
     replica.run(shutdown).await;
+    // Out of service first, so that no scrape or probe sees a half-stopped
+    // replica as ready.
+    health.set_ready(false);
     let _ = stop_tx.send(true);
     election.abort();
     let _ = http.await;

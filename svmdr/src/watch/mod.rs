@@ -4,7 +4,7 @@
 //!
 //! - [`policy`]: the ConfigMap that says what the watcher may do;
 //! - [`view`]: one observation (each view of the primary, the lag, the
-//!   backup);
+//!   backup), made by [`observe`];
 //! - [`history`]: the recent observations, with the witness judged on the
 //!   watcher's own clock;
 //! - [`decide`]: the pure decision (the safety argument is its doc);
